@@ -1,0 +1,36 @@
+/**
+ * Reading the JSON input file and writing the JSON output (to a file or stdout) for every
+ * `spectral` command. Commands own their schemas; this module owns only the file edges.
+ */
+import { Console, Effect, FileSystem, Option, Schema } from "effect"
+
+export class CliInputError extends Schema.TaggedError<CliInputError>()("CliInputError", {
+  file: Schema.String,
+  message: Schema.String
+}) {}
+
+/** Read a file and parse it as JSON; a missing file or bad JSON is a CliInputError naming the file. */
+export const readJsonFile = Effect.fn("CliIo.readJsonFile")(function*(file: string) {
+  const fs = yield* FileSystem.FileSystem
+  const text = yield* fs.readFileString(file).pipe(
+    Effect.mapError((error) => new CliInputError({ file, message: `cannot read: ${error.message}` }))
+  )
+  return yield* Effect.try({
+    try: () => JSON.parse(text) as unknown,
+    catch: (error) => new CliInputError({ file, message: `not valid JSON: ${String(error)}` })
+  })
+})
+
+/** Write a value as JSON to `output` when given, otherwise to stdout. */
+export const writeJsonOutput = Effect.fn("CliIo.writeJsonOutput")(function*(
+  output: Option.Option<string>,
+  value: unknown
+) {
+  const text = JSON.stringify(value, null, 2) + "\n"
+  if (Option.isSome(output)) {
+    const fs = yield* FileSystem.FileSystem
+    yield* fs.writeFileString(output.value, text)
+  } else {
+    yield* Console.log(text.trimEnd())
+  }
+})

@@ -1,0 +1,1 @@
+export const engineName = "spectral" as const
