@@ -1,0 +1,48 @@
+/**
+ * What Diagnose produces: quarantined runs and FailureClusters (with severity variants and
+ * per-agent blame).
+ */
+import { Schema } from "effect"
+import { NonNegative, NonNegativeInt } from "./Measure.ts"
+
+export const ClusterVariant = Schema.Struct({
+  /** The concrete text that differs between variants (for example "30s" vs "5s"). */
+  pattern: Schema.String,
+  memberTraceIds: Schema.Array(Schema.String)
+})
+export type ClusterVariant = typeof ClusterVariant.Type
+
+export const FailureCluster = Schema.Struct({
+  id: Schema.NonEmptyString,
+  scanId: Schema.String,
+  workspaceId: Schema.String,
+  label: Schema.String,
+  topTerms: Schema.Array(Schema.String),
+  memberTraceIds: Schema.Array(Schema.String),
+  variants: Schema.Array(ClusterVariant),
+  /** Share of all evaluated traces of the arm, 0–100. */
+  frequencyPct: NonNegative,
+  /** Mean score gap, in points (0–100), between members and passing traces. */
+  effectSize: Schema.Finite,
+  actionable: Schema.Boolean,
+  representativeExplanations: Schema.Array(Schema.String),
+  /** Share of members each agent is blamed for (0–1). */
+  agentBlame: Schema.Record(Schema.String, NonNegative),
+  /** Stratification tags shared by the members (opaque segment tags, never rule ids). */
+  segments: Schema.Record(Schema.String, NonNegativeInt)
+})
+export type FailureCluster = typeof FailureCluster.Type
+
+export const Quarantine = Schema.Struct({
+  infraFailures: Schema.Array(Schema.String),
+  parseFailures: Schema.Array(Schema.String)
+})
+export type Quarantine = typeof Quarantine.Type
+
+export const Diagnosis = Schema.Struct({
+  quarantine: Quarantine,
+  clusters: Schema.Array(FailureCluster),
+  evaluatedCount: NonNegativeInt,
+  failingCount: NonNegativeInt
+})
+export type Diagnosis = typeof Diagnosis.Type

@@ -1,0 +1,101 @@
+/**
+ * The EvaluationFramework: rubrics with weighted dimensions, the objective, hard constraints,
+ * economic parameters and the verdict thresholds. Thresholds outside their domain fail at decode
+ * time, naming the field.
+ */
+import { Schema } from "effect"
+import { NonNegative, NonNegativeInt, PositiveInt, UnitInterval } from "./Measure.ts"
+
+export const RubricDimension = Schema.Struct({
+  id: Schema.NonEmptyString,
+  name: Schema.String,
+  description: Schema.String,
+  weight: Schema.Finite.check(Schema.isGreaterThan(0))
+})
+export type RubricDimension = typeof RubricDimension.Type
+
+export const Rubric = Schema.Struct({
+  id: Schema.NonEmptyString,
+  name: Schema.String,
+  dimensions: Schema.Array(RubricDimension).check(Schema.isMinLength(1))
+})
+export type Rubric = typeof Rubric.Type
+
+/** An axis the optimizer trades off (seeds/future-considerations.txt, configurable optimization vectors). */
+export const OptimizationVector = Schema.Struct({
+  name: Schema.NonEmptyString,
+  kind: Schema.Literals(["quality", "cost", "latency", "safety", "compliance", "custom"]),
+  direction: Schema.Literals(["maximize", "minimize"]),
+  weight: NonNegative,
+  /** Restrict the vector to some agents; all agents when absent. */
+  agents: Schema.optionalKey(Schema.Array(Schema.String))
+})
+export type OptimizationVector = typeof OptimizationVector.Type
+
+export const Objective = Schema.Struct({
+  /** Weight of the world-model authority in the blended score; the rubric gets `1 - worldModelWeight`. */
+  worldModelWeight: UnitInterval,
+  vectors: Schema.Array(OptimizationVector)
+})
+export type Objective = typeof Objective.Type
+
+export const HardConstraint = Schema.Struct({
+  metric: Schema.Literals(["cost_usd_per_stimulus", "latency_ms_p95", "parse_failure_rate", "world_model_score"]),
+  op: Schema.Literals(["<=", ">="]),
+  value: Schema.Finite
+})
+export type HardConstraint = typeof HardConstraint.Type
+
+export const Economics = Schema.Struct({
+  /** Hard budget for one scan, across every phase. */
+  maxCallsPerScan: PositiveInt,
+  maxTokensPerScan: PositiveInt,
+  maxUsdPerScan: NonNegative,
+  /** What one failed stimulus costs the business, for the card's narrative. */
+  costPerFailureUsd: NonNegative
+})
+export type Economics = typeof Economics.Type
+
+export const VerdictThresholds = Schema.Struct({
+  /** Two-sided level of the paired bootstrap interval is `1 - alpha`. */
+  alpha: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 0.5, exclusiveMinimum: true })),
+  /** Smallest blended-score delta (0..1 scale) worth shipping. */
+  minDelta: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)),
+  maxHoldoutGap: NonNegative,
+  maxAgentRegression: NonNegative,
+  maxDimensionRegression: NonNegative,
+  /** Deltas above this are "too good to be true" and downgrade go to caution. */
+  sanityMaxDelta: UnitInterval,
+  maxInfraFailureRate: UnitInterval,
+  maxParseFailureRate: UnitInterval,
+  minSamples: PositiveInt,
+  /** Output similarity: a candidate whose outputs differ from baseline on fewer than `minChangedShare` (or more than `maxChangedShare`) of stimuli is flagged. */
+  minChangedShare: UnitInterval,
+  maxChangedShare: UnitInterval,
+  /** Convergence gate: largest |rubric − world model| on conformance samples before caution. */
+  maxConvergenceDelta: UnitInterval
+})
+export type VerdictThresholds = typeof VerdictThresholds.Type
+
+export const EvaluationFramework = Schema.Struct({
+  id: Schema.NonEmptyString,
+  version: PositiveInt,
+  /** The global template this instance was forked from (merge tracking). */
+  parent: Schema.optionalKey(Schema.Struct({ id: Schema.String, version: PositiveInt })),
+  rubrics: Schema.Array(Rubric).check(Schema.isMinLength(1)),
+  objective: Objective,
+  hardConstraints: Schema.Array(HardConstraint),
+  economics: Economics,
+  verdict: VerdictThresholds,
+  /** Score at or above which a stimulus counts as passing. */
+  passThreshold: UnitInterval,
+  /** How many times each stimulus is run (epochs); intervals resample stimuli, never runs. */
+  epochs: PositiveInt,
+  /** Size of the eval set requested from the world. */
+  evalSetSize: PositiveInt,
+  optimization: Schema.Struct({
+    maxCandidates: PositiveInt,
+    maxRounds: NonNegativeInt
+  })
+})
+export type EvaluationFramework = typeof EvaluationFramework.Type

@@ -1,0 +1,130 @@
+/**
+ * A scan and the rows it leaves behind: Scan (a persisted state machine), ScanReadinessObservation,
+ * the calibration record, ScanTrace (one per stimulus, candidate and epoch, with provenance) and
+ * EvalResult (one per trace and scoring authority).
+ */
+import { Schema } from "effect"
+import { AttributionEnvelope, HoldoutLayer, Provenance } from "./EvalSet.ts"
+import { Instant, NonNegative, NonNegativeInt, PositiveInt, UnitInterval } from "./Measure.ts"
+
+export const ScanState = Schema.Literals(["scheduled", "running", "completed", "failed"])
+export type ScanState = typeof ScanState.Type
+
+/** The pipeline's phases in order; a scan records each one it has finished. */
+export const PhaseName = Schema.Literals([
+  "preflight",
+  "observe",
+  "calibrate",
+  "diagnose",
+  "evaluate",
+  "optimize",
+  "safety",
+  "verdict",
+  "complete"
+])
+export type PhaseName = typeof PhaseName.Type
+export const phaseOrder: ReadonlyArray<PhaseName> = PhaseName.literals
+
+export const ScanMode = Schema.Literals(["synthetic_only", "conformance_only", "blended"])
+export type ScanMode = typeof ScanMode.Type
+
+export const ScanReadinessObservation = Schema.Struct({
+  mode: ScanMode,
+  curationSamplesCount: NonNegativeInt,
+  evalSetAvailable: Schema.Boolean,
+  reason: Schema.String,
+  observedAt: Instant
+})
+export type ScanReadinessObservation = typeof ScanReadinessObservation.Type
+
+export const CalibrationRecord = Schema.Struct({
+  resamples: PositiveInt,
+  level: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true, exclusiveMaximum: true })),
+  /** Per rubric dimension: the score under which a stimulus counts as failing that dimension. */
+  dimensionThresholds: Schema.Record(Schema.String, UnitInterval),
+  reasons: Schema.Array(Schema.String)
+})
+export type CalibrationRecord = typeof CalibrationRecord.Type
+
+export const Scan = Schema.Struct({
+  id: Schema.NonEmptyString,
+  workspaceId: Schema.NonEmptyString,
+  state: ScanState,
+  seed: Schema.Int,
+  completedPhases: Schema.Array(PhaseName),
+  readiness: Schema.optionalKey(ScanReadinessObservation),
+  attribution: Schema.optionalKey(AttributionEnvelope),
+  /** The change set whose configuration this scan measured as its baseline (absent: the declared configuration). */
+  baselineChangeSetId: Schema.optionalKey(Schema.String),
+  changeSetId: Schema.optionalKey(Schema.String),
+  verdict: Schema.optionalKey(Schema.Literals(["go", "caution", "no_go"])),
+  blendedScore: Schema.optionalKey(UnitInterval),
+  failureReason: Schema.optionalKey(Schema.String),
+  createdAt: Instant,
+  updatedAt: Instant
+})
+export type Scan = typeof Scan.Type
+
+export const RunStatus = Schema.Literals(["ok", "infra_failure", "parse_failure"])
+export type RunStatus = typeof RunStatus.Type
+
+export const OutputValue = Schema.Unknown
+
+/** One agent's run inside a ScanTrace. */
+export const AgentRun = Schema.Struct({
+  agentId: Schema.String,
+  agentVersion: PositiveInt,
+  prompt: Schema.String,
+  rawOutput: Schema.String,
+  output: Schema.optionalKey(Schema.Record(Schema.String, OutputValue)),
+  status: RunStatus,
+  error: Schema.optionalKey(Schema.String),
+  latencyMs: NonNegative,
+  inputTokens: NonNegativeInt,
+  outputTokens: NonNegativeInt,
+  costUsd: NonNegative,
+  cached: Schema.Boolean
+})
+export type AgentRun = typeof AgentRun.Type
+
+/** Which configuration produced a trace: the baseline, or one optimization candidate. */
+export const Arm = Schema.String
+
+export const ScanTrace = Schema.Struct({
+  id: Schema.NonEmptyString,
+  scanId: Schema.String,
+  workspaceId: Schema.String,
+  stimulusId: Schema.String,
+  arm: Arm,
+  epoch: NonNegativeInt,
+  provenance: Provenance,
+  partition: Schema.Literals(["working", "holdout"]),
+  holdoutLayer: HoldoutLayer,
+  segment: Schema.String,
+  stimulusWeight: Schema.Finite,
+  runs: Schema.Array(AgentRun),
+  status: RunStatus,
+  finalOutput: Schema.optionalKey(Schema.Record(Schema.String, OutputValue)),
+  latencyMs: NonNegative,
+  costUsd: NonNegative
+})
+export type ScanTrace = typeof ScanTrace.Type
+
+export const Authority = Schema.Literals(["world_model", "rubric"])
+export type Authority = typeof Authority.Type
+
+export const EvalResult = Schema.Struct({
+  id: Schema.NonEmptyString,
+  scanId: Schema.String,
+  workspaceId: Schema.String,
+  traceId: Schema.String,
+  authority: Authority,
+  score: UnitInterval,
+  passed: Schema.Boolean,
+  dimensions: Schema.Record(Schema.String, UnitInterval),
+  /** Per-agent score where the authority can tell (world model: intermediate ground truth). */
+  agents: Schema.Record(Schema.String, UnitInterval),
+  /** Natural-language explanation (rubric authority only; what Diagnose clusters). */
+  explanation: Schema.optionalKey(Schema.String)
+})
+export type EvalResult = typeof EvalResult.Type
