@@ -1,0 +1,192 @@
+/**
+ * In-memory drivers for every repository port, partitioned by workspace. For tests and for hosts
+ * that embed the engine without a database; `@spectral/adapters` has the SQL drivers.
+ */
+import { Context, Effect, Layer } from "effect"
+import type { ChangeSet, PhaseName, Sample, SampleSet, Scan, Trace } from "../contracts/index.ts"
+import {
+  type ChangeSetAuditEntry,
+  ChangeSetRepo,
+  FailureClusterRepo,
+  SampleRepo,
+  ScanRepo,
+  ScanTraceRepo,
+  TraceRepo,
+  WorkspaceRepo
+} from "./Repositories.ts"
+import { StorageError } from "./StorageError.ts"
+
+/** A map per workspace; a row stored under one workspace is invisible under another. */
+class Partitioned<V> {
+  private readonly byWorkspace = new Map<string, Map<string, V>>()
+  table(workspaceId: string): Map<string, V> {
+    let table = this.byWorkspace.get(workspaceId)
+    if (table === undefined) {
+      table = new Map()
+      this.byWorkspace.set(workspaceId, table)
+    }
+    return table
+  }
+}
+
+const copy = <A>(value: A): A => structuredClone(value)
+
+export const makeMemoryStorage = Effect.sync(() => {
+  const workspaces = new Partitioned<unknown>()
+  const scans = new Partitioned<Scan>()
+  const phases = new Partitioned<Map<PhaseName, unknown>>()
+  const verdicts = new Partitioned<unknown>()
+  const divergences = new Partitioned<unknown>()
+  const traces = new Partitioned<unknown>()
+  const results = new Partitioned<unknown>()
+  const clusters = new Partitioned<unknown>()
+  const changeSets = new Partitioned<ChangeSet>()
+  const audits = new Partitioned<Array<ChangeSetAuditEntry>>()
+  const samples = new Partitioned<Sample>()
+  const sampleSets = new Partitioned<SampleSet>()
+  const rawTraces = new Partitioned<Trace>()
+
+  const get = <V>(store: Partitioned<V>, entity: string, workspaceId: string, id: string) =>
+    Effect.suspend(() => {
+      const value = store.table(workspaceId).get(id)
+      return value === undefined ? Effect.fail(StorageError.notFound(entity, id)) : Effect.succeed(copy(value))
+    })
+  const byScan = <V extends { readonly scanId: string }>(store: Partitioned<V>, workspaceId: string, scanId: string) =>
+    Effect.sync(() => [...store.table(workspaceId).values()].filter((row) => row.scanId === scanId).map(copy))
+
+  return {
+    workspace: WorkspaceRepo.of({
+      upsert: (workspace) => Effect.sync(() => void workspaces.table(workspace.id).set(workspace.id, copy(workspace))),
+      get: (workspaceId) => get(workspaces, "workspace", workspaceId, workspaceId) as never
+    }),
+    scan: ScanRepo.of({
+      insert: (scan) =>
+        Effect.suspend(() =>
+          scans.table(scan.workspaceId).has(scan.id)
+            ? Effect.fail(StorageError.conflict("scan", scan.id, "already exists"))
+            : Effect.sync(() => void scans.table(scan.workspaceId).set(scan.id, copy(scan)))
+        ),
+      update: (scan) =>
+        Effect.suspend(() =>
+          scans.table(scan.workspaceId).has(scan.id)
+            ? Effect.sync(() => void scans.table(scan.workspaceId).set(scan.id, copy(scan)))
+            : Effect.fail(StorageError.notFound("scan", scan.id))
+        ),
+      get: (workspaceId, scanId) => get(scans, "scan", workspaceId, scanId),
+      list: (workspaceId) =>
+        Effect.sync(() =>
+          [...scans.table(workspaceId).values()].map(copy).sort((a, b) =>
+            a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt)
+          )
+        ),
+      savePhaseOutput: (workspaceId, scanId, phase, output) =>
+        Effect.sync(() => {
+          const table = phases.table(workspaceId)
+          const outputs = table.get(scanId) ?? new Map<PhaseName, unknown>()
+          outputs.set(phase, copy(output))
+          table.set(scanId, outputs)
+        }),
+      phaseOutputs: (workspaceId, scanId) =>
+        Effect.sync(() => new Map([...(phases.table(workspaceId).get(scanId) ?? new Map()).entries()].map(([k, v]) => [k, copy(v)]))),
+      saveVerdict: (verdict) => Effect.sync(() => void verdicts.table(verdict.workspaceId).set(verdict.scanId, copy(verdict))),
+      verdict: (workspaceId, scanId) => get(verdicts, "verdict", workspaceId, scanId) as never,
+      saveDivergence: (record) => Effect.sync(() => void divergences.table(record.workspaceId).set(record.scanId, copy(record))),
+      divergence: (workspaceId, scanId) => get(divergences, "divergence", workspaceId, scanId) as never
+    }),
+    scanTrace: ScanTraceRepo.of({
+      insertTraces: (workspaceId, rows) =>
+        Effect.sync(() => {
+          const table = traces.table(workspaceId)
+          for (const row of rows) if (!table.has(row.id)) table.set(row.id, copy(row))
+        }),
+      insertResults: (workspaceId, rows) =>
+        Effect.sync(() => {
+          const table = results.table(workspaceId)
+          for (const row of rows) if (!table.has(row.id)) table.set(row.id, copy(row))
+        }),
+      traces: (workspaceId, scanId) => byScan(traces as Partitioned<{ scanId: string }>, workspaceId, scanId) as never,
+      results: (workspaceId, scanId) => byScan(results as Partitioned<{ scanId: string }>, workspaceId, scanId) as never
+    }),
+    cluster: FailureClusterRepo.of({
+      insert: (workspaceId, rows) =>
+        Effect.sync(() => {
+          const table = clusters.table(workspaceId)
+          for (const row of rows) if (!table.has(row.id)) table.set(row.id, copy(row))
+        }),
+      list: (workspaceId, scanId) => byScan(clusters as Partitioned<{ scanId: string }>, workspaceId, scanId) as never
+    }),
+    changeSet: ChangeSetRepo.of({
+      insert: (changeSet) =>
+        Effect.suspend(() => {
+          const table = changeSets.table(changeSet.workspaceId)
+          if (table.has(changeSet.id)) return Effect.fail(StorageError.conflict("change set", changeSet.id, "already exists"))
+          if ([...table.values()].some((row) => row.version === changeSet.version)) {
+            return Effect.fail(StorageError.conflict("change set", changeSet.id, `version ${changeSet.version} already exists`))
+          }
+          table.set(changeSet.id, copy(changeSet))
+          return Effect.void
+        }),
+      update: (changeSet, expected) =>
+        Effect.suspend(() => {
+          const table = changeSets.table(changeSet.workspaceId)
+          const stored = table.get(changeSet.id)
+          if (stored === undefined) return Effect.fail(StorageError.notFound("change set", changeSet.id))
+          if (stored.status !== expected) {
+            return Effect.fail(StorageError.conflict("change set", changeSet.id, `status is ${stored.status}, expected ${expected}`))
+          }
+          table.set(changeSet.id, copy(changeSet))
+          return Effect.void
+        }),
+      get: (workspaceId, changeSetId) => get(changeSets, "change set", workspaceId, changeSetId),
+      list: (workspaceId) => Effect.sync(() => [...changeSets.table(workspaceId).values()].map(copy).sort((a, b) => b.version - a.version)),
+      appendAudit: (entry) =>
+        Effect.sync(() => {
+          const table = audits.table(entry.workspaceId)
+          const list = table.get(entry.changeSetId) ?? []
+          list.push(copy(entry))
+          table.set(entry.changeSetId, list)
+        }),
+      audit: (workspaceId, changeSetId) => Effect.sync(() => (audits.table(workspaceId).get(changeSetId) ?? []).map(copy))
+    }),
+    sample: SampleRepo.of({
+      upsertSamples: (workspaceId, rows) =>
+        Effect.sync(() => {
+          for (const row of rows) samples.table(workspaceId).set(row.id, copy(row))
+        }),
+      samples: (workspaceId) => Effect.sync(() => [...samples.table(workspaceId).values()].map(copy)),
+      insertSampleSet: (sampleSet) => Effect.sync(() => void sampleSets.table(sampleSet.workspaceId).set(sampleSet.id, copy(sampleSet))),
+      sampleSets: (workspaceId) => Effect.sync(() => [...sampleSets.table(workspaceId).values()].map(copy).sort((a, b) => b.version - a.version))
+    }),
+    trace: TraceRepo.of({
+      append: (workspaceId, rows) =>
+        Effect.sync(() => {
+          const table = rawTraces.table(workspaceId)
+          let added = 0
+          for (const row of rows) {
+            const key = `${row.traceId}/${row.spanId}`
+            if (!table.has(key)) {
+              table.set(key, copy(row))
+              added++
+            }
+          }
+          return added
+        }),
+      list: (workspaceId) => Effect.sync(() => [...rawTraces.table(workspaceId).values()].map(copy))
+    })
+  }
+})
+
+/** Every repository port, in memory (one shared store per layer build). */
+export const MemoryStorage = {
+  layer: Layer.effectContext(
+    Effect.map(makeMemoryStorage, (s) =>
+      Context.make(WorkspaceRepo, s.workspace).pipe(
+        Context.add(ScanRepo, s.scan),
+        Context.add(ScanTraceRepo, s.scanTrace),
+        Context.add(FailureClusterRepo, s.cluster),
+        Context.add(ChangeSetRepo, s.changeSet),
+        Context.add(SampleRepo, s.sample),
+        Context.add(TraceRepo, s.trace)
+      ))
+  )
+}

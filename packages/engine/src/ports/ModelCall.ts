@@ -1,0 +1,65 @@
+/**
+ * What travels with every language-model call besides the prompt: the agent's generation
+ * parameters and who is calling (workspace, phase, purpose). `effect/ai`'s `LanguageModel` is the
+ * port; drivers (the OpenAI-compatible provider, the simulated model) read these references from
+ * the calling fiber, so a host's own provider can honour them too.
+ */
+import { Context, Schema } from "effect"
+
+export const ModelPhase = Schema.Literals(["observe", "evaluate", "optimize", "verdict", "other"])
+export type ModelPhase = typeof ModelPhase.Type
+
+export interface GenerationParameters {
+  readonly provider: string
+  readonly model: string
+  readonly temperature: number
+  readonly maxTokens: number
+  readonly topP?: number | undefined
+  readonly seed?: number | undefined
+  /** Repeat index (epoch) of the run: part of the cache key, so repeats are real repeats. */
+  readonly epoch: number
+}
+
+export const GenerationParameters = Context.Reference<GenerationParameters>(
+  "@spectral/engine/ports/GenerationParameters",
+  { defaultValue: () => ({ provider: "default", model: "default", temperature: 0, maxTokens: 1024, epoch: 0 }) }
+)
+
+export interface CallContext {
+  readonly workspaceId: string
+  readonly phase: ModelPhase
+  /** For example `agent:intake`, `judge`, `rewrite`. */
+  readonly purpose: string
+}
+
+export const CallContext = Context.Reference<CallContext>("@spectral/engine/ports/CallContext", {
+  defaultValue: () => ({ workspaceId: "", phase: "other", purpose: "unspecified" })
+})
+
+/** Dollars per million tokens, by model name; hosts override it with their own layer. */
+export interface ModelPrice {
+  readonly inputPerMillion: number
+  readonly outputPerMillion: number
+}
+
+export const PriceTable = Context.Reference<ReadonlyMap<string, ModelPrice>>("@spectral/engine/ports/PriceTable", {
+  defaultValue: () =>
+    new Map<string, ModelPrice>([
+      ["gpt-4.1", { inputPerMillion: 2, outputPerMillion: 8 }],
+      ["gpt-4.1-mini", { inputPerMillion: 0.4, outputPerMillion: 1.6 }],
+      ["gpt-4.1-nano", { inputPerMillion: 0.1, outputPerMillion: 0.4 }],
+      ["gpt-4o", { inputPerMillion: 2.5, outputPerMillion: 10 }],
+      ["gpt-4o-mini", { inputPerMillion: 0.15, outputPerMillion: 0.6 }],
+      ["simulated-small", { inputPerMillion: 0.15, outputPerMillion: 0.6 }],
+      ["simulated-large", { inputPerMillion: 2.5, outputPerMillion: 10 }]
+    ])
+})
+
+export const costOf = (prices: ReadonlyMap<string, ModelPrice>, model: string, inputTokens: number, outputTokens: number): number => {
+  const price = prices.get(model)
+  if (price === undefined) return 0
+  return (inputTokens * price.inputPerMillion + outputTokens * price.outputPerMillion) / 1_000_000
+}
+
+/** Provider metadata key under which drivers report a cache hit (`{ cached: true }`). */
+export const SPECTRAL_METADATA_KEY = "spectral"

@@ -1,0 +1,91 @@
+/**
+ * The storage ports the scan uses. Every method names its workspace explicitly, so a SQL driver can
+ * scope each transaction to it (row-level security) and a memory driver can partition by it.
+ * Drivers: `MemoryStorage` here (tests, embedding), the SQL store in `@spectral/adapters`.
+ */
+import { Context, type Effect } from "effect"
+import type {
+  ChangeSet,
+  ChangeSetStatus,
+  EvalResult,
+  FailureCluster,
+  PhaseName,
+  RubricDivergenceRecord,
+  Sample,
+  SampleSet,
+  Scan,
+  ScanTrace,
+  Trace,
+  VerdictResult,
+  Workspace
+} from "../contracts/index.ts"
+import type { StorageError } from "./StorageError.ts"
+
+export class WorkspaceRepo extends Context.Service<WorkspaceRepo, {
+  readonly upsert: (workspace: Workspace) => Effect.Effect<void, StorageError>
+  readonly get: (workspaceId: string) => Effect.Effect<Workspace, StorageError>
+}>()("@spectral/engine/ports/WorkspaceRepo") {}
+
+export class ScanRepo extends Context.Service<ScanRepo, {
+  readonly insert: (scan: Scan) => Effect.Effect<void, StorageError>
+  readonly update: (scan: Scan) => Effect.Effect<void, StorageError>
+  readonly get: (workspaceId: string, scanId: string) => Effect.Effect<Scan, StorageError>
+  /** Newest first. */
+  readonly list: (workspaceId: string) => Effect.Effect<ReadonlyArray<Scan>, StorageError>
+  /** A phase's output, written once at the phase boundary so a crashed scan resumes after it. */
+  readonly savePhaseOutput: (workspaceId: string, scanId: string, phase: PhaseName, output: unknown) => Effect.Effect<void, StorageError>
+  readonly phaseOutputs: (workspaceId: string, scanId: string) => Effect.Effect<ReadonlyMap<PhaseName, unknown>, StorageError>
+  readonly saveVerdict: (verdict: VerdictResult) => Effect.Effect<void, StorageError>
+  readonly verdict: (workspaceId: string, scanId: string) => Effect.Effect<VerdictResult, StorageError>
+  readonly saveDivergence: (record: RubricDivergenceRecord) => Effect.Effect<void, StorageError>
+  readonly divergence: (workspaceId: string, scanId: string) => Effect.Effect<RubricDivergenceRecord, StorageError>
+}>()("@spectral/engine/ports/ScanRepo") {}
+
+export class ScanTraceRepo extends Context.Service<ScanTraceRepo, {
+  /** Idempotent on trace id: re-inserting a trace (a resumed phase) stores it once. */
+  readonly insertTraces: (workspaceId: string, traces: ReadonlyArray<ScanTrace>) => Effect.Effect<void, StorageError>
+  readonly insertResults: (workspaceId: string, results: ReadonlyArray<EvalResult>) => Effect.Effect<void, StorageError>
+  readonly traces: (workspaceId: string, scanId: string) => Effect.Effect<ReadonlyArray<ScanTrace>, StorageError>
+  readonly results: (workspaceId: string, scanId: string) => Effect.Effect<ReadonlyArray<EvalResult>, StorageError>
+}>()("@spectral/engine/ports/ScanTraceRepo") {}
+
+export class FailureClusterRepo extends Context.Service<FailureClusterRepo, {
+  readonly insert: (workspaceId: string, clusters: ReadonlyArray<FailureCluster>) => Effect.Effect<void, StorageError>
+  readonly list: (workspaceId: string, scanId: string) => Effect.Effect<ReadonlyArray<FailureCluster>, StorageError>
+}>()("@spectral/engine/ports/FailureClusterRepo") {}
+
+export interface ChangeSetAuditEntry {
+  readonly id: string
+  readonly workspaceId: string
+  readonly changeSetId: string
+  readonly action: string
+  readonly actor: string
+  readonly from: ChangeSetStatus | null
+  readonly to: ChangeSetStatus | null
+  readonly detail: string
+  readonly at: string
+}
+
+export class ChangeSetRepo extends Context.Service<ChangeSetRepo, {
+  readonly insert: (changeSet: ChangeSet) => Effect.Effect<void, StorageError>
+  /** Compare-and-set on status: fails with Conflict when the stored status is not `expected`. */
+  readonly update: (changeSet: ChangeSet, expected: ChangeSetStatus) => Effect.Effect<void, StorageError>
+  readonly get: (workspaceId: string, changeSetId: string) => Effect.Effect<ChangeSet, StorageError>
+  /** Newest (highest version) first. */
+  readonly list: (workspaceId: string) => Effect.Effect<ReadonlyArray<ChangeSet>, StorageError>
+  readonly appendAudit: (entry: ChangeSetAuditEntry) => Effect.Effect<void, StorageError>
+  readonly audit: (workspaceId: string, changeSetId: string) => Effect.Effect<ReadonlyArray<ChangeSetAuditEntry>, StorageError>
+}>()("@spectral/engine/ports/ChangeSetRepo") {}
+
+export class SampleRepo extends Context.Service<SampleRepo, {
+  readonly upsertSamples: (workspaceId: string, samples: ReadonlyArray<Sample>) => Effect.Effect<void, StorageError>
+  readonly samples: (workspaceId: string) => Effect.Effect<ReadonlyArray<Sample>, StorageError>
+  readonly insertSampleSet: (sampleSet: SampleSet) => Effect.Effect<void, StorageError>
+  readonly sampleSets: (workspaceId: string) => Effect.Effect<ReadonlyArray<SampleSet>, StorageError>
+}>()("@spectral/engine/ports/SampleRepo") {}
+
+export class TraceRepo extends Context.Service<TraceRepo, {
+  /** Append-only; idempotent on (traceId, spanId). Returns how many were new. */
+  readonly append: (workspaceId: string, traces: ReadonlyArray<Trace>) => Effect.Effect<number, StorageError>
+  readonly list: (workspaceId: string) => Effect.Effect<ReadonlyArray<Trace>, StorageError>
+}>()("@spectral/engine/ports/TraceRepo") {}

@@ -1,0 +1,6 @@
+/** The engine's ports: storage, events, and what travels with a model call. */
+export * from "./StorageError.ts"
+export * from "./Repositories.ts"
+export * from "./MemoryStorage.ts"
+export * from "./EventBus.ts"
+export * from "./ModelCall.ts"
