@@ -1,0 +1,486 @@
+/**
+ * k-means over a row-major `Float64Array`: k-means++ seeding, restarts (best inertia wins),
+ * and Hamerly's bounds so that once assignments settle most points skip the k-centroid scan.
+ * Optional per-row weights (a row standing for `w` identical points) so callers can cluster
+ * deduplicated rows. Pure and deterministic for a seed; validation returns a `Result`.
+ *
+ * Does not choose k (see `AutoK.ts`) and does not embed text (see `HashedTfIdf.ts`).
+ */
+import { Result } from "effect"
+import { clusteringError, type ClusteringError, InvalidArgument, InvalidK } from "./ClusteringError.ts"
+import { gatherRows, type PointMatrix, sampleRows, squaredDistanceAt } from "./PointMatrix.ts"
+import { deriveSeed, makeSeededRandom, type SeededRandom } from "./SeededRandom.ts"
+
+export interface KMeansOptions {
+  readonly k: number
+  /** Seed of the run; restart r uses `deriveSeed(seed, r)`. Default 1. */
+  readonly seed?: number
+  /** Independent k-means++ starts; the lowest inertia wins (ties: the earliest). Default 10. */
+  readonly restarts?: number
+  /** Lloyd iterations per start. Default 300. */
+  readonly maxIterations?: number
+  /**
+   * Stop a start when no centroid moved more than `tolerance` × (root mean per-column variance).
+   * Default 0: run until no assignment changes (exact Lloyd fixed point).
+   */
+  readonly tolerance?: number
+  /** k-means++ candidates per centre ("greedy k-means++"); 1 is classic k-means++. Default 2 + ⌊ln k⌋ (as scikit-learn and ml-kmeans). */
+  readonly seedingTrials?: number
+  /** Row weights (multiplicities), all finite and > 0. Default: all 1. */
+  readonly weights?: Float64Array
+  /**
+   * When n exceeds this, the restarts compete on a seeded uniform sample of this many rows
+   * and only the winner's centroids are refined on all rows (Bradley & Fayyad 1998, "Refining
+   * initial points for k-means clustering"). `Infinity` runs every restart on all rows. Default 4,096.
+   */
+  readonly restartSampleSize?: number
+  /**
+   * After Lloyd converges, apply Hartigan's single-point moves to each start (moving a
+   * row when that lowers the total inertia, accounting for both centroids moving) until none
+   * helps. Never raises the inertia of the Lloyd fixed point (Telgarsky & Vattani 2010). Default true.
+   */
+  readonly refine?: boolean
+}
+
+export interface KMeansResult {
+  readonly k: number
+  /** Cluster of each row, 0 … k-1. */
+  readonly labels: Int32Array
+  /** k × columns, row-major. */
+  readonly centroids: Float64Array
+  /** Weighted sum of squared distances of rows to their centroid. */
+  readonly inertia: number
+  /** Iterations of the winning start. */
+  readonly iterations: number
+  /** Whether the winning start reached a fixed point (or the tolerance) before `maxIterations`. */
+  readonly converged: boolean
+  /** Inertia of every start, in order — on the restart sample when n > restartSampleSize. */
+  readonly restartInertias: ReadonlyArray<number>
+}
+
+/** Checks k and the options against the matrix; the matrix itself is checked by `PointMatrix`. */
+export const validateKMeansOptions = (
+  matrix: PointMatrix,
+  options: KMeansOptions
+): Result.Result<void, ClusteringError> => {
+  const { k } = options
+  if (!Number.isInteger(k) || k < 1) {
+    return Result.fail(clusteringError(new InvalidK({ k, n: matrix.rows, detail: "k must be an integer >= 1" })))
+  }
+  if (k > matrix.rows) {
+    return Result.fail(clusteringError(new InvalidK({ k, n: matrix.rows, detail: "k must not exceed the number of points" })))
+  }
+  const positiveInt = (name: string, value: number | undefined) =>
+    value !== undefined && (!Number.isInteger(value) || value < 1)
+      ? Result.fail(clusteringError(new InvalidArgument({ argument: name, detail: `must be an integer >= 1, got ${value}` })))
+      : undefined
+  const bad = positiveInt("restarts", options.restarts) ?? positiveInt("maxIterations", options.maxIterations) ??
+    positiveInt("seedingTrials", options.seedingTrials)
+  if (bad !== undefined) return bad
+  if (options.seed !== undefined && !Number.isFinite(options.seed)) {
+    return Result.fail(clusteringError(new InvalidArgument({ argument: "seed", detail: "must be finite" })))
+  }
+  if (options.tolerance !== undefined && !(options.tolerance >= 0 && Number.isFinite(options.tolerance))) {
+    return Result.fail(clusteringError(new InvalidArgument({ argument: "tolerance", detail: "must be finite and >= 0" })))
+  }
+  const weights = options.weights
+  if (weights !== undefined) {
+    if (weights.length !== matrix.rows) {
+      return Result.fail(clusteringError(new InvalidArgument({ argument: "weights", detail: `has ${weights.length} entries for ${matrix.rows} rows` })))
+    }
+    for (let i = 0; i < weights.length; i++) {
+      if (!(weights[i] > 0 && Number.isFinite(weights[i]))) {
+        return Result.fail(clusteringError(new InvalidArgument({ argument: "weights", detail: `weight ${i} is ${weights[i]}, must be finite and > 0` })))
+      }
+    }
+  }
+  return Result.succeed(undefined)
+}
+
+/** k-means with restarts; fails with a ClusteringError on bad k or options. */
+export const kmeans = (matrix: PointMatrix, options: KMeansOptions): Result.Result<KMeansResult, ClusteringError> =>
+  Result.map(validateKMeansOptions(matrix, options), () => kmeansUnchecked(matrix, options))
+
+/** k-means with restarts on input already validated (no checks: the hot path for callers that validated once). */
+export const kmeansUnchecked = (matrix: PointMatrix, options: KMeansOptions): KMeansResult => {
+  const seed = options.seed ?? 1
+  const restarts = options.restarts ?? 10
+  const sampleSize = options.restartSampleSize ?? 4096
+  const refine = options.refine !== false && options.k > 1
+  const onSample = restarts > 1 && matrix.rows > sampleSize && sampleSize >= options.k
+  const sampleIndices = onSample ? sampleRows(matrix.rows, sampleSize, deriveSeed(seed, 0x5eed)) : undefined
+  const startMatrix = sampleIndices === undefined ? matrix : gatherRows(matrix, sampleIndices)
+  const startWeights = sampleIndices === undefined || options.weights === undefined
+    ? options.weights
+    : Float64Array.from(sampleIndices, (i) => options.weights![i])
+  const startOptions: KMeansOptions = startWeights === undefined ? options : { ...options, weights: startWeights }
+  let best: Omit<KMeansResult, "restartInertias"> | undefined
+  const restartInertias: Array<number> = []
+  const workspace = makeWorkspace(startMatrix, options.k)
+  for (let restart = 0; restart < restarts; restart++) {
+    const random = makeSeededRandom(deriveSeed(seed, restart))
+    const centroids = seedKMeansPlusPlus(startMatrix, options.k, random, startWeights, options.seedingTrials ?? 2 + Math.floor(Math.log(options.k)), workspace.minDistance)
+    const fixedPoint = lloyd(startMatrix, centroids, startOptions, workspace)
+    const run = refine ? hartiganRefine(startMatrix, fixedPoint, startWeights) : fixedPoint
+    restartInertias.push(run.inertia)
+    if (best === undefined || run.inertia < best.inertia) best = run
+  }
+  if (sampleIndices !== undefined) {
+    best = lloyd(matrix, best!.centroids, options, makeWorkspace(matrix, options.k))
+    if (refine) best = hartiganRefine(matrix, best, options.weights)
+  }
+  return { ...best!, restartInertias }
+}
+
+/** Lloyd iterations (Hamerly-accelerated) from the given initial centroids, which are overwritten. */
+export const lloydFrom = (matrix: PointMatrix, centroids: Float64Array, options: KMeansOptions): Omit<KMeansResult, "restartInertias"> =>
+  lloyd(matrix, centroids, options, makeWorkspace(matrix, options.k))
+
+interface Workspace {
+  readonly upper: Float64Array
+  readonly lower: Float64Array
+  readonly minDistance: Float64Array
+  readonly sums: Float64Array
+  readonly counts: Float64Array
+  readonly moved: Float64Array
+  readonly halfGap: Float64Array
+  readonly previous: Float64Array
+}
+
+const makeWorkspace = (matrix: PointMatrix, k: number): Workspace => ({
+  upper: new Float64Array(matrix.rows),
+  lower: new Float64Array(matrix.rows),
+  minDistance: new Float64Array(matrix.rows),
+  sums: new Float64Array(k * matrix.columns),
+  counts: new Float64Array(k),
+  moved: new Float64Array(k),
+  halfGap: new Float64Array(k),
+  previous: new Float64Array(k * matrix.columns)
+})
+
+/** Weighted k-means++ (with `trials` candidates per centre, keeping the one that lowers the potential most). */
+export const seedKMeansPlusPlus = (
+  matrix: PointMatrix,
+  k: number,
+  random: SeededRandom,
+  weights: Float64Array | undefined,
+  trials: number,
+  minDistance: Float64Array = new Float64Array(matrix.rows)
+): Float64Array => {
+  const { data, rows: n, columns: d } = matrix
+  const centroids = new Float64Array(k * d)
+  const weightOf = weights === undefined ? (_: number) => 1 : (i: number) => weights[i]
+  let totalWeight = 0
+  for (let i = 0; i < n; i++) totalWeight += weightOf(i)
+  let target = random.next() * totalWeight
+  let first = n - 1
+  for (let i = 0; i < n; i++) {
+    target -= weightOf(i)
+    if (target < 0) {
+      first = i
+      break
+    }
+  }
+  centroids.set(data.subarray(first * d, first * d + d), 0)
+  let potential = 0
+  for (let i = 0; i < n; i++) {
+    minDistance[i] = squaredDistanceAt(data, i * d, data, first * d, d)
+    potential += weightOf(i) * minDistance[i]
+  }
+  const sample = (): number => {
+    if (!(potential > 0)) return random.nextInt(n)
+    let remaining = random.next() * potential
+    for (let i = 0; i < n; i++) {
+      remaining -= weightOf(i) * minDistance[i]
+      if (remaining < 0) return i
+    }
+    for (let i = n - 1; i >= 0; i--) if (minDistance[i] > 0) return i
+    return n - 1
+  }
+  for (let c = 1; c < k; c++) {
+    let chosen = sample()
+    if (trials > 1) {
+      let bestPotential = Infinity
+      for (let t = 0; t < trials; t++) {
+        const candidate = t === 0 ? chosen : sample()
+        let candidatePotential = 0
+        for (let i = 0; i < n; i++) {
+          const distance = squaredDistanceAt(data, i * d, data, candidate * d, d)
+          candidatePotential += weightOf(i) * (distance < minDistance[i] ? distance : minDistance[i])
+        }
+        if (candidatePotential < bestPotential) {
+          bestPotential = candidatePotential
+          chosen = candidate
+        }
+      }
+    }
+    centroids.set(data.subarray(chosen * d, chosen * d + d), c * d)
+    potential = 0
+    for (let i = 0; i < n; i++) {
+      const distance = squaredDistanceAt(data, i * d, centroids, c * d, d)
+      if (distance < minDistance[i]) minDistance[i] = distance
+      potential += weightOf(i) * minDistance[i]
+    }
+  }
+  return centroids
+}
+
+/** Root mean per-column variance: the scale the tolerance is relative to. */
+const dataScale = (matrix: PointMatrix): number => {
+  const { data, rows: n, columns: d } = matrix
+  let total = 0
+  for (let j = 0; j < d; j++) {
+    let mean = 0
+    for (let i = 0; i < n; i++) mean += data[i * d + j]
+    mean /= n
+    let variance = 0
+    for (let i = 0; i < n; i++) {
+      const x = data[i * d + j] - mean
+      variance += x * x
+    }
+    total += variance / n
+  }
+  return Math.sqrt(total / d)
+}
+
+const lloyd = (
+  matrix: PointMatrix,
+  centroids: Float64Array,
+  options: KMeansOptions,
+  workspace: Workspace
+): Omit<KMeansResult, "restartInertias"> => {
+  const { data, rows: n, columns: d } = matrix
+  const k = options.k
+  const weights = options.weights
+  const maxIterations = options.maxIterations ?? 300
+  const tolerance = options.tolerance ?? 0
+  const threshold = tolerance > 0 ? tolerance * dataScale(matrix) : 0
+  const { upper, lower, sums, counts, moved, halfGap, previous } = workspace
+  const labels = new Int32Array(n)
+
+  // Initial full assignment: closest and second-closest centroid of every row.
+  for (let i = 0; i < n; i++) {
+    let best = Infinity
+    let second = Infinity
+    let bestIndex = 0
+    for (let c = 0; c < k; c++) {
+      const distance = squaredDistanceAt(data, i * d, centroids, c * d, d)
+      if (distance < best) {
+        second = best
+        best = distance
+        bestIndex = c
+      } else if (distance < second) second = distance
+    }
+    labels[i] = bestIndex
+    upper[i] = Math.sqrt(best)
+    lower[i] = Math.sqrt(second)
+  }
+
+  let iterations = 0
+  let converged = false
+  let stale = false
+  while (iterations < maxIterations) {
+    iterations++
+    // Move each centroid to the (weighted) mean of its rows.
+    previous.set(centroids)
+    sums.fill(0)
+    counts.fill(0)
+    for (let i = 0; i < n; i++) {
+      const c = labels[i]
+      const w = weights === undefined ? 1 : weights[i]
+      counts[c] += w
+      const rowOffset = i * d
+      const sumOffset = c * d
+      if (w === 1) for (let j = 0; j < d; j++) sums[sumOffset + j] += data[rowOffset + j]
+      else for (let j = 0; j < d; j++) sums[sumOffset + j] += w * data[rowOffset + j]
+    }
+    let emptied = false
+    for (let c = 0; c < k; c++) {
+      if (counts[c] > 0) {
+        const inverse = 1 / counts[c]
+        for (let j = 0; j < d; j++) centroids[c * d + j] = sums[c * d + j] * inverse
+      } else {
+        // Empty cluster: re-seed it at the row farthest from its own centroid.
+        let farthest = -1
+        let farthestDistance = -1
+        for (let i = 0; i < n; i++) {
+          const distance = squaredDistanceAt(data, i * d, centroids, labels[i] * d, d)
+          if (distance > farthestDistance) {
+            farthestDistance = distance
+            farthest = i
+          }
+        }
+        centroids.set(data.subarray(farthest * d, farthest * d + d), c * d)
+        labels[farthest] = c
+        emptied = true
+      }
+    }
+    stale = false
+    let maxMove = 0
+    let secondMove = 0
+    let maxMoved = -1
+    for (let c = 0; c < k; c++) {
+      const move = Math.sqrt(squaredDistanceAt(previous, c * d, centroids, c * d, d))
+      moved[c] = move
+      if (move > maxMove) {
+        secondMove = maxMove
+        maxMove = move
+        maxMoved = c
+      } else if (move > secondMove) secondMove = move
+    }
+    if (!emptied && maxMove <= threshold) {
+      converged = true
+      break
+    }
+    // Loosen the bounds by how far the centroids moved; half the gap to each centroid's nearest neighbour.
+    for (let i = 0; i < n; i++) {
+      const c = labels[i]
+      upper[i] += moved[c]
+      lower[i] -= c === maxMoved ? secondMove : maxMove
+      if (emptied) lower[i] = 0
+    }
+    for (let c = 0; c < k; c++) {
+      let nearest = Infinity
+      for (let other = 0; other < k; other++) {
+        if (other === c) continue
+        const distance = squaredDistanceAt(centroids, c * d, centroids, other * d, d)
+        if (distance < nearest) nearest = distance
+      }
+      halfGap[c] = 0.5 * Math.sqrt(nearest)
+    }
+    let changed = 0
+    for (let i = 0; i < n; i++) {
+      const assigned = labels[i]
+      const bound = halfGap[assigned] > lower[i] ? halfGap[assigned] : lower[i]
+      if (upper[i] <= bound) continue
+      upper[i] = Math.sqrt(squaredDistanceAt(data, i * d, centroids, assigned * d, d))
+      if (upper[i] <= bound) continue
+      let best = Infinity
+      let second = Infinity
+      let bestIndex = 0
+      const rowOffset = i * d
+      for (let c = 0; c < k; c++) {
+        const distance = squaredDistanceAt(data, rowOffset, centroids, c * d, d)
+        if (distance < best) {
+          second = best
+          best = distance
+          bestIndex = c
+        } else if (distance < second) second = distance
+      }
+      if (bestIndex !== assigned) {
+        labels[i] = bestIndex
+        changed++
+      }
+      upper[i] = Math.sqrt(best)
+      lower[i] = Math.sqrt(second)
+    }
+    stale = changed > 0
+    if (changed === 0 && !emptied) {
+      converged = true
+      break
+    }
+  }
+  if (stale) recomputeCentroids(matrix, labels, weights, centroids, k, sums, counts)
+  return { k, labels, centroids, inertia: inertiaOf(matrix, labels, centroids, weights), iterations, converged }
+}
+
+const recomputeCentroids = (
+  matrix: PointMatrix,
+  labels: Int32Array,
+  weights: Float64Array | undefined,
+  centroids: Float64Array,
+  k: number,
+  sums: Float64Array,
+  counts: Float64Array
+): void => {
+  const { data, rows: n, columns: d } = matrix
+  sums.fill(0)
+  counts.fill(0)
+  for (let i = 0; i < n; i++) {
+    const c = labels[i]
+    const w = weights === undefined ? 1 : weights[i]
+    counts[c] += w
+    for (let j = 0; j < d; j++) sums[c * d + j] += w * data[i * d + j]
+  }
+  for (let c = 0; c < k; c++) {
+    if (counts[c] > 0) for (let j = 0; j < d; j++) centroids[c * d + j] = sums[c * d + j] / counts[c]
+  }
+}
+
+/** Weighted sum of squared distances of each row to the centroid of its label. */
+export const inertiaOf = (
+  matrix: PointMatrix,
+  labels: ArrayLike<number>,
+  centroids: Float64Array,
+  weights?: Float64Array
+): number => {
+  const { data, rows: n, columns: d } = matrix
+  let total = 0
+  for (let i = 0; i < n; i++) {
+    const distance = squaredDistanceAt(data, i * d, centroids, labels[i] * d, d)
+    total += weights === undefined ? distance : weights[i] * distance
+  }
+  return total
+}
+
+/** The (weighted) mean of each label's rows: centroids for labels computed elsewhere (ml-kmeans, scipy). */
+export const centroidsOf = (matrix: PointMatrix, labels: ArrayLike<number>, k: number, weights?: Float64Array): Float64Array => {
+  const centroids = new Float64Array(k * matrix.columns)
+  const int32 = Int32Array.from(labels)
+  recomputeCentroids(matrix, int32, weights, centroids, k, new Float64Array(k * matrix.columns), new Float64Array(k))
+  return centroids
+}
+
+/** Hartigan's rule: move row i from A to B when w·W_B/(W_B+w)·‖x−c_B‖² < w·W_A/(W_A−w)·‖x−c_A‖². */
+const hartiganRefine = (
+  matrix: PointMatrix,
+  run: Omit<KMeansResult, "restartInertias">,
+  weights: Float64Array | undefined
+): Omit<KMeansResult, "restartInertias"> => {
+  const { data, rows: n, columns: d } = matrix
+  const k = run.k
+  const labels = run.labels
+  const centroids = run.centroids
+  const counts = new Float64Array(k)
+  for (let i = 0; i < n; i++) counts[labels[i]] += weights === undefined ? 1 : weights[i]
+  let moves = 0
+  for (let pass = 0; pass < 50; pass++) {
+    let movedThisPass = 0
+    for (let i = 0; i < n; i++) {
+      const from = labels[i]
+      const w = weights === undefined ? 1 : weights[i]
+      if (counts[from] - w <= 0) continue
+      const rowOffset = i * d
+      const removeGain = (w * counts[from] / (counts[from] - w)) * squaredDistanceAt(data, rowOffset, centroids, from * d, d)
+      let bestCost = removeGain
+      let to = from
+      for (let c = 0; c < k; c++) {
+        if (c === from) continue
+        const cost = (w * counts[c] / (counts[c] + w)) * squaredDistanceAt(data, rowOffset, centroids, c * d, d)
+        if (cost < bestCost) {
+          bestCost = cost
+          to = c
+        }
+      }
+      if (to === from || bestCost >= removeGain * (1 - 1e-12)) continue
+      // Move the row and update both centroids incrementally.
+      const fromWeight = counts[from] - w
+      const toWeight = counts[to] + w
+      for (let j = 0; j < d; j++) {
+        const x = data[rowOffset + j]
+        centroids[from * d + j] = (centroids[from * d + j] * counts[from] - w * x) / fromWeight
+        centroids[to * d + j] = (centroids[to * d + j] * counts[to] + w * x) / toWeight
+      }
+      counts[from] = fromWeight
+      counts[to] = toWeight
+      labels[i] = to
+      movedThisPass++
+    }
+    moves += movedThisPass
+    if (movedThisPass === 0) break
+  }
+  if (moves === 0) return run
+  const sums = new Float64Array(k * d)
+  recomputeCentroids(matrix, labels, weights, centroids, k, sums, new Float64Array(k))
+  return { ...run, labels, centroids, inertia: inertiaOf(matrix, labels, centroids, weights) }
+}
