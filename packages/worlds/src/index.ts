@@ -1,1 +1,10 @@
-export {}
+/**
+ * `@spectral/worlds`: world models (format, publication, rule engine), the reference tax world,
+ * eval-set generation, the `EvalSetProvider` implementation, the evolution loop and the
+ * WorldModelCard. Imports nothing from the engine but `@spectral/engine/contracts`.
+ */
+export * from "./RuleSet.ts"
+export * from "./WorldModel.ts"
+export * from "./RuleEngine.ts"
+export * from "./tax/TaxWorldDefinition.ts"
+export * from "./tax/TaxWorld.ts"
