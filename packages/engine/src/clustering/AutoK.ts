@@ -25,6 +25,12 @@ export interface AutoKOptions extends Omit<KMeansOptions, "k"> {
   readonly sampleSize?: number
   /** With kMin = 1: below this best silhouette, k = 1. Default 0.25. */
   readonly minSilhouette?: number
+  /**
+   * Whether the silhouette counts each row `weight` times ("weighted", the default) or once
+   * ("rows"). With deduplicated rows, "weighted" rewards giving every distinct row its own
+   * cluster (its copies sit at distance 0); "rows" asks which distinct rows belong together.
+   */
+  readonly silhouetteOver?: "weighted" | "rows"
 }
 
 export interface AutoKResult extends KMeansResult {
@@ -55,7 +61,7 @@ const kmeansAutoUnchecked = (matrix: PointMatrix, options: AutoKOptions, kMin: n
   const seed = options.seed ?? 1
   const sample = sampleRows(matrix.rows, options.sampleSize ?? 1000, deriveSeed(seed, 0x5a11))
   const distances = pairwiseDistances(matrix, sample)
-  const sampleWeights = options.weights === undefined ? undefined : Float64Array.from(sample, (i) => options.weights![i])
+  const sampleWeights = options.weights === undefined || options.silhouetteOver === "rows" ? undefined : Float64Array.from(sample, (i) => options.weights![i])
   const silhouettes: Array<{ k: number; silhouette: number }> = []
   let best: KMeansResult | undefined
   let bestScore = -Infinity

@@ -1,0 +1,302 @@
+/**
+ * Diagnosis clustering: failing traces, described only by their rubric explanations and
+ * scores, grouped by root cause into `FailureCluster` reports — label, members, severity
+ * variants, frequency, effect size, actionability and representative explanations.
+ *
+ * Two-authority opacity: the input type carries rubric outputs only. World-model outputs
+ * (scores, verdicts, rule hits, authority refs) cannot be expressed in it — the known field
+ * names are typed `never`, object literals get excess-property checks, and the function copies
+ * only the whitelisted fields, so nothing else can reach a report.
+ *
+ * `clusterFailures` is pure (offline hashed TF-IDF); `clusterFailuresWith` takes vectors from
+ * `effect/ai`'s `EmbeddingModel`. Both are deterministic for a seed.
+ */
+import { Effect, Result } from "effect"
+import type * as AiError from "effect/ai/AiError"
+import * as EmbeddingModel from "effect/ai/EmbeddingModel"
+import { clusteringError, type ClusteringError, EmptyInput, InvalidArgument, NonFiniteValue, RaggedDimensions } from "./ClusteringError.ts"
+import { embedCorpus } from "./HashedTfIdfEmbedding.ts"
+import type { PointMatrix } from "./PointMatrix.ts"
+import { squaredDistanceAt } from "./PointMatrix.ts"
+import {
+  clusterPreparedTexts,
+  type PreparedTexts,
+  prepareTexts,
+  type TextClustering,
+  type TextClusteringOptions
+} from "./TextClustering.ts"
+
+/** World-model outputs, named so that a value carrying any of them does not type-check as a RubricFailure. */
+interface NoWorldModelOutputs {
+  readonly worldModel?: never
+  readonly worldModelScore?: never
+  readonly worldModelVerdict?: never
+  readonly worldModelExplanation?: never
+  readonly ruleIds?: never
+  readonly ruleViolations?: never
+  readonly ruleHits?: never
+  readonly authorityRef?: never
+  readonly verdict?: never
+}
+
+/** One failing trace as the rubric judged it. */
+export interface RubricFailure extends NoWorldModelOutputs {
+  readonly traceId: string
+  readonly agent?: string
+  /** The rubric judge's explanation of the failure. */
+  readonly explanation: string
+  /** The trace's rubric score in [0, 1]. */
+  readonly rubricScore: number
+  /** Per-dimension rubric scores in [0, 1]. */
+  readonly dimensionScores?: Readonly<Record<string, number>>
+}
+
+export interface FailureClusteringInput {
+  readonly failures: ReadonlyArray<RubricFailure>
+  /** Every trace evaluated in the run, failing or not: the denominator of `frequencyPct`. */
+  readonly evaluatedCount: number
+  /** Mean rubric score (in [0, 1]) of the evaluated traces that did not fail: the reference of `effectSize`. */
+  readonly passingMeanScore: number
+}
+
+export interface FailureClusteringOptions extends Omit<TextClusteringOptions, "weights"> {
+  /** Representative explanations per cluster. Default 3. */
+  readonly representatives?: number
+}
+
+export interface FailureVariant {
+  /** The severity template: the explanation with quantities as `<num>` and ids as `<id>`. */
+  readonly pattern: string
+  /** The concrete quantities of this variant, as written ("30s"). */
+  readonly values: ReadonlyArray<string>
+  readonly memberIds: ReadonlyArray<string>
+  /** Mean rubric score of this variant's members, in [0, 1]. */
+  readonly meanRubricScore: number
+}
+
+export interface FailureCluster {
+  /** Stable for the same members: `fc-` + hash of the sorted member ids. */
+  readonly id: string
+  /** Top terms, as they read in the cluster's most central explanation. */
+  readonly label: string
+  readonly topTerms: ReadonlyArray<string>
+  readonly memberIds: ReadonlyArray<string>
+  readonly agents: ReadonlyArray<string>
+  /** Severity variants: members grouped by template, then by concrete values; most frequent first within a template. */
+  readonly variants: ReadonlyArray<FailureVariant>
+  /** Members as a share of all evaluated traces, 0–100. */
+  readonly frequencyPct: number
+  /**
+   * Mean rubric-score gap in points (0–100 scale): 100 × (passingMeanScore − mean rubric score of
+   * the members). A cluster whose members score 0.55 against passing traces at 0.85 has effect size 30.
+   * Comparable with the world model's promotion threshold (`PromotionEffectSizeThreshold`).
+   */
+  readonly effectSize: number
+  readonly meanRubricScore: number
+  /** Mean per-dimension rubric score of the members (dimensions any member reported). */
+  readonly dimensionMeans: Readonly<Record<string, number>>
+  /** See `actionableReason`: ≥ 2 members, a concrete label, and not dominated (≥ 50%) by infrastructure noise. */
+  readonly actionable: boolean
+  readonly actionableReason: string
+  /** Closest to the centroid first, then diverse (maximal marginal relevance over distinct templates). */
+  readonly representativeExplanations: ReadonlyArray<{ readonly traceId: string; readonly explanation: string }>
+}
+
+export interface FailureClustering {
+  /** Largest cluster first. */
+  readonly clusters: ReadonlyArray<FailureCluster>
+  readonly k: number
+  readonly inertia: number
+  readonly silhouettes?: ReadonlyArray<{ readonly k: number; readonly silhouette: number }>
+  readonly evaluatedCount: number
+  readonly failureCount: number
+}
+
+/** The world model promotes a failure mode when its effect size is at least this. */
+export const PromotionEffectSizeThreshold = 15
+
+/**
+ * Explanations blaming infrastructure rather than the agent's configuration: rate limits, 5xx,
+ * dropped connections, provider outages, quota. (Tool-call *timeouts* are not on the list:
+ * timeout budgets, retries and fallbacks are configuration an optimizer can change.)
+ */
+export const infrastructureNoise =
+  /rate.?limit|\b429\b|\b50[0234]\b|service unavailable|internal server error|connection (?:reset|refused|closed)|econn\w*|socket hang up|network (?:error|failure)|provider (?:error|outage)|overloaded|quota exceeded|\bdns\b/iu
+
+/** Terms too generic to make a label concrete. */
+const genericTerms = new Set(["error", "errors", "failed", "failure", "fail", "fails", "issue", "problem", "wrong", "incorrect", "bad", "invalid", "unknown", "agent", "response", "output"])
+
+/** Validate the input and prepare the explanations (templates, distinct patterns). */
+export const prepareFailures = (input: FailureClusteringInput): Result.Result<PreparedTexts, ClusteringError> => {
+  const { failures, evaluatedCount, passingMeanScore } = input
+  const invalid = (argument: string, detail: string) => Result.fail(clusteringError(new InvalidArgument({ argument, detail })))
+  if (failures.length === 0) return Result.fail(clusteringError(new EmptyInput({ what: "failures" })))
+  if (!Number.isInteger(evaluatedCount) || evaluatedCount < failures.length) {
+    return invalid("evaluatedCount", `must be an integer >= the ${failures.length} failures, got ${evaluatedCount}`)
+  }
+  if (!(passingMeanScore >= 0 && passingMeanScore <= 1)) return invalid("passingMeanScore", `must be in [0, 1], got ${passingMeanScore}`)
+  const seen = new Set<string>()
+  for (let row = 0; row < failures.length; row++) {
+    const failure = failures[row]
+    if (seen.has(failure.traceId)) return invalid("traceId", `duplicate trace id ${failure.traceId}`)
+    seen.add(failure.traceId)
+    if (!Number.isFinite(failure.rubricScore)) {
+      return Result.fail(clusteringError(new NonFiniteValue({ row, column: 0, value: String(failure.rubricScore) })))
+    }
+    if (failure.rubricScore < 0 || failure.rubricScore > 1) {
+      return invalid("rubricScore", `trace ${failure.traceId} scores ${failure.rubricScore}, outside [0, 1]`)
+    }
+    for (const [dimension, score] of Object.entries(failure.dimensionScores ?? {})) {
+      if (!(score >= 0 && score <= 1)) return invalid("dimensionScores", `trace ${failure.traceId} ${dimension} = ${score}, outside [0, 1]`)
+    }
+  }
+  return Result.succeed(prepareTexts(failures.map((failure) => failure.explanation)))
+}
+
+/** Pure: cluster failures with vectors already computed for `prepared.patterns`. */
+export const clusterFailureVectors = (
+  input: FailureClusteringInput,
+  prepared: PreparedTexts,
+  vectors: PointMatrix,
+  options: FailureClusteringOptions = {}
+): Result.Result<FailureClustering, ClusteringError> =>
+  Result.map(clusterPreparedTexts(prepared, vectors, options), (clustering) => ({
+    clusters: reportsOf(input, clustering, options.representatives ?? 3),
+    k: clustering.k,
+    inertia: clustering.inertia,
+    ...(clustering.silhouettes === undefined ? {} : { silhouettes: clustering.silhouettes }),
+    evaluatedCount: input.evaluatedCount,
+    failureCount: input.failures.length
+  }))
+
+/** Pure: cluster failures with the offline hashed TF-IDF embedding. */
+export const clusterFailures = (
+  input: FailureClusteringInput,
+  options: FailureClusteringOptions = {}
+): Result.Result<FailureClustering, ClusteringError> =>
+  Result.flatMap(prepareFailures(input), (prepared) =>
+    clusterFailureVectors(input, prepared, embedCorpus(prepared.patterns, options.embedding), options))
+
+/** Cluster failures with vectors from the `EmbeddingModel` in context (one `embedMany` over the distinct templates). */
+export const clusterFailuresWith = Effect.fn("FailureClustering.clusterFailuresWith")(function*(
+  input: FailureClusteringInput,
+  options: FailureClusteringOptions = {}
+): Effect.fn.Return<FailureClustering, ClusteringError | AiError.AiError, EmbeddingModel.EmbeddingModel> {
+  const prepared = yield* Effect.fromResult(prepareFailures(input))
+  const model = yield* EmbeddingModel.EmbeddingModel
+  const response = yield* model.embedMany(prepared.patterns)
+  const columns = response.embeddings[0]?.vector.length ?? 0
+  const data = new Float64Array(prepared.patterns.length * columns)
+  for (let row = 0; row < response.embeddings.length; row++) {
+    const vector = response.embeddings[row].vector
+    if (vector.length !== columns || columns === 0) {
+      return yield* clusteringError(new RaggedDimensions({ row, expected: Math.max(columns, 1), actual: vector.length }))
+    }
+    data.set(vector, row * columns)
+  }
+  return yield* Effect.fromResult(clusterFailureVectors(input, prepared, { data, rows: prepared.patterns.length, columns }, options))
+})
+
+const hashIds = (ids: ReadonlyArray<string>): string => {
+  let hash = 0x811c9dc5
+  for (const id of [...ids].sort()) {
+    for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193)
+    hash = Math.imul(hash ^ 0x1f, 0x01000193)
+  }
+  return (hash >>> 0).toString(16).padStart(8, "0")
+}
+
+const mean = (values: ReadonlyArray<number>): number => values.reduce((sum, value) => sum + value, 0) / values.length
+
+const reportsOf = (input: FailureClusteringInput, clustering: TextClustering, representativeCount: number): Array<FailureCluster> => {
+  const { failures } = input
+  const members = Array.from({ length: clustering.k }, () => [] as Array<number>)
+  clustering.labels.forEach((cluster, i) => members[cluster].push(i))
+  const reports: Array<FailureCluster> = []
+  for (let cluster = 0; cluster < clustering.k; cluster++) {
+    const rows = members[cluster]
+    if (rows.length === 0) continue
+    const memberIds = rows.map((i) => failures[i].traceId)
+    const scores = rows.map((i) => failures[i].rubricScore)
+    const meanRubricScore = mean(scores)
+    const topTerms = clustering.topTerms[cluster]
+    const label = topTerms.join(" ")
+    const variants = clustering.variants
+      .filter((variant) => variant.cluster === cluster)
+      .map((variant): FailureVariant => ({
+        pattern: variant.pattern,
+        values: variant.values,
+        memberIds: variant.members.map((i) => failures[i].traceId),
+        meanRubricScore: mean(variant.members.map((i) => failures[i].rubricScore))
+      }))
+    const dimensionSums = new Map<string, { sum: number; count: number }>()
+    for (const i of rows) {
+      for (const [dimension, score] of Object.entries(failures[i].dimensionScores ?? {})) {
+        const entry = dimensionSums.get(dimension) ?? { sum: 0, count: 0 }
+        entry.sum += score
+        entry.count++
+        dimensionSums.set(dimension, entry)
+      }
+    }
+    const dimensionMeans = Object.fromEntries(
+      [...dimensionSums].sort(([a], [b]) => a.localeCompare(b)).map(([dimension, { count, sum }]) => [dimension, sum / count])
+    )
+    const noisy = rows.filter((i) => infrastructureNoise.test(failures[i].explanation)).length
+    const concrete = topTerms.some((term) => !genericTerms.has(term))
+    const [actionable, actionableReason] = rows.length < 2
+      ? [false, "a single failure: not a pattern yet"] as const
+      : !concrete
+      ? [false, `label "${label}" has no concrete term`] as const
+      : noisy * 2 >= rows.length
+      ? [false, `${noisy} of ${rows.length} explanations blame infrastructure (rate limits, 5xx, connections)`] as const
+      : [true, `${rows.length} failures share "${label}"; ${noisy} blame infrastructure`] as const
+    reports.push({
+      id: `fc-${hashIds(memberIds)}`,
+      label,
+      topTerms,
+      memberIds,
+      agents: [...new Set(rows.flatMap((i) => failures[i].agent === undefined ? [] : [failures[i].agent!]))].sort(),
+      variants,
+      frequencyPct: (100 * rows.length) / input.evaluatedCount,
+      effectSize: 100 * (input.passingMeanScore - meanRubricScore),
+      meanRubricScore,
+      dimensionMeans,
+      actionable,
+      actionableReason,
+      representativeExplanations: representativesOf(clustering, cluster, representativeCount).map((pattern) => {
+        const i = rows.find((row) => clustering.prepared.patternOf[row] === pattern)!
+        return { traceId: failures[i].traceId, explanation: failures[i].explanation }
+      })
+    })
+  }
+  return reports.sort((a, b) => b.memberIds.length - a.memberIds.length || a.label.localeCompare(b.label) || a.id.localeCompare(b.id))
+}
+
+/**
+ * Representative patterns of a cluster: the one closest to the centroid, then by maximal
+ * marginal relevance (0.7 × closeness to the centroid − 0.3 × closeness to those already chosen).
+ */
+const representativesOf = (clustering: TextClustering, cluster: number, count: number): Array<number> => {
+  const { vectors, centroids, patternLabels } = clustering
+  const d = vectors.columns
+  const candidates: Array<number> = []
+  for (let pattern = 0; pattern < vectors.rows; pattern++) if (patternLabels[pattern] === cluster) candidates.push(pattern)
+  const toCentroid = new Map(candidates.map((p) => [p, Math.sqrt(squaredDistanceAt(vectors.data, p * d, centroids, cluster * d, d))]))
+  const chosen: Array<number> = []
+  while (chosen.length < count && chosen.length < candidates.length) {
+    let best = -1
+    let bestScore = -Infinity
+    for (const pattern of candidates) {
+      if (chosen.includes(pattern)) continue
+      let nearestChosen = Infinity
+      for (const other of chosen) nearestChosen = Math.min(nearestChosen, Math.sqrt(squaredDistanceAt(vectors.data, pattern * d, vectors.data, other * d, d)))
+      const score = chosen.length === 0 ? -toCentroid.get(pattern)! : -0.7 * toCentroid.get(pattern)! + 0.3 * nearestChosen
+      if (score > bestScore) {
+        bestScore = score
+        best = pattern
+      }
+    }
+    chosen.push(best)
+  }
+  return chosen
+}
