@@ -142,7 +142,7 @@ export const taxRules_0_1_0: ReadonlyArray<Rule> = [
       ]
     },
     contradictions: [
-      "married (taxpayers|people|persons|filers|individuals|couples)? ?(can ?not|cannot|can't|may not|are never allowed to|never) (file|qualify|claim)[^.]{0,30}head of household",
+      "married (taxpayers|people|persons|filers|individuals|couples)? ?(can ?not|cannot|can't|may not|can never|may never|are never allowed to|never) (file|qualify|claim)[^.]{0,30}head of household",
       "head of household[^.]{0,40}(only|exclusively) (for|available to) (unmarried|single|divorced)"
     ]
   },
