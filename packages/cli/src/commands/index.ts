@@ -1,2 +1,4 @@
 /** Every `spectral` subcommand, in the order `--help` lists them. Add a command by adding its module here. */
-export const commands = [] as const
+import { bootstrap } from "./bootstrap.ts"
+import { cluster } from "./cluster.ts"
+export const commands = [bootstrap, cluster] as const

@@ -1,0 +1,119 @@
+/**
+ * `spectral cluster --input FILE [--output FILE]`: k-means (fixed k or "auto") on each case's
+ * points, or failure-style text clustering with severity variants on its texts. An invalid
+ * case gets `{"id","error"}` naming the problem; the other cases still run.
+ */
+import { Clock, Effect, Result, Schema, SchemaIssue } from "effect"
+import { Command, Flag } from "effect/cli"
+import { clusterMatrix, clusterTexts, fromRows } from "../../../engine/src/clustering/index.ts"
+import { readJsonFile, writeJsonOutput } from "../CliIo.ts"
+
+/** A coordinate: a JSON number, or "NaN" / "Infinity" / "-Infinity" as some tools write them (rejected by the engine, by position). */
+const Coordinate = Schema.Union([Schema.Number, Schema.Literals(["NaN", "Infinity", "-Infinity"])])
+
+export const ClusterCase = Schema.Struct({
+  id: Schema.String,
+  points: Schema.optionalKey(Schema.Array(Schema.Array(Coordinate))),
+  texts: Schema.optionalKey(Schema.Array(Schema.String)),
+  k: Schema.Union([Schema.Number, Schema.Literal("auto")]),
+  seed: Schema.optionalKey(Schema.Finite),
+  restarts: Schema.optionalKey(Schema.Int),
+  kMin: Schema.optionalKey(Schema.Int),
+  kMax: Schema.optionalKey(Schema.Int)
+})
+export type ClusterCase = typeof ClusterCase.Type
+
+const ClusterFile = Schema.Struct({ cases: Schema.Array(Schema.Unknown) })
+
+export interface ClusterCaseResult {
+  readonly id: string
+  readonly k: number
+  readonly labels: ReadonlyArray<number>
+  readonly inertia: number
+  readonly ms: number
+  readonly variants: ReadonlyArray<{
+    readonly cluster: number
+    readonly pattern: string
+    readonly values: ReadonlyArray<string>
+    readonly members: ReadonlyArray<number>
+  }>
+  /** Texts only: each cluster's top terms. */
+  readonly clusterLabels?: ReadonlyArray<string>
+}
+
+export type ClusterCaseOutcome = ClusterCaseResult | { readonly id: string; readonly error: string }
+
+const formatIssue = SchemaIssue.makeFormatterDefault()
+
+const toNumber = (value: number | "NaN" | "Infinity" | "-Infinity"): number =>
+  typeof value === "number" ? value : value === "NaN" ? NaN : value === "Infinity" ? Infinity : -Infinity
+
+/** Run one decoded case (pure apart from timing). */
+const runCase = Effect.fnUntraced(function*(input: ClusterCase) {
+  const options = {
+    k: input.k,
+    ...(input.seed === undefined ? {} : { seed: input.seed }),
+    ...(input.restarts === undefined ? {} : { restarts: input.restarts }),
+    ...(input.kMin === undefined ? {} : { kMin: input.kMin }),
+    ...(input.kMax === undefined ? {} : { kMax: input.kMax })
+  }
+  const started = yield* Clock.currentTimeNanos
+  if ((input.points === undefined) === (input.texts === undefined)) {
+    return { id: input.id, error: "a case needs exactly one of points or texts" }
+  }
+  let outcome: ClusterCaseOutcome
+  if (input.points !== undefined) {
+    const points = input.points.map((row) => row.map(toNumber))
+    const result = Result.flatMap(fromRows(points), (matrix) => clusterMatrix(matrix, options))
+    if (Result.isFailure(result)) return { id: input.id, error: result.failure.message }
+    outcome = { id: input.id, k: result.success.k, labels: Array.from(result.success.labels), inertia: result.success.inertia, ms: 0, variants: [] }
+  } else {
+    const result = clusterTexts(input.texts!, options)
+    if (Result.isFailure(result)) return { id: input.id, error: result.failure.message }
+    const clustering = result.success
+    outcome = {
+      id: input.id,
+      k: clustering.k,
+      labels: Array.from(clustering.labels),
+      inertia: clustering.inertia,
+      ms: 0,
+      variants: clustering.variants,
+      clusterLabels: clustering.topTerms.map((terms) => terms.join(" "))
+    }
+  }
+  const finished = yield* Clock.currentTimeNanos
+  return { ...outcome, ms: Number(finished - started) / 1e6 }
+})
+
+/** Decode and run every case of a parsed input file; a case that does not decode is reported, not fatal. */
+export const runClusterFile = Effect.fn("cluster.runClusterFile")(function*(file: unknown) {
+  const { cases } = yield* Schema.decodeUnknownEffect(ClusterFile)(file)
+  const results: Array<ClusterCaseOutcome> = []
+  for (let index = 0; index < cases.length; index++) {
+    const raw = cases[index]
+    const decoded = Schema.decodeUnknownResult(ClusterCase)(raw)
+    if (Result.isFailure(decoded)) {
+      const id = typeof raw === "object" && raw !== null && "id" in raw && typeof raw.id === "string" ? raw.id : `#${index}`
+      results.push({ id, error: `invalid case: ${formatIssue(decoded.failure.issue)}` })
+      continue
+    }
+    results.push(yield* runCase(decoded.success))
+  }
+  return { results }
+})
+
+export const cluster = Command.make(
+  "cluster",
+  {
+    input: Flag.String("input").pipe(Flag.withDescription("JSON file: {\"cases\":[{\"id\",\"points\"|\"texts\",\"k\":number|\"auto\",\"seed\"}]}")),
+    output: Flag.String("output").pipe(Flag.withDescription("Write the results here instead of stdout"), Flag.optional)
+  },
+  Effect.fn("cluster")(function*({ input, output }) {
+    const file = yield* readJsonFile(input)
+    const results = yield* runClusterFile(file)
+    yield* writeJsonOutput(output, results)
+  })
+).pipe(
+  Command.withDescription("k-means (fixed k or auto) on points, or root-cause clustering with severity variants on texts"),
+  Command.withExamples([{ command: "spectral cluster --input cases.json --output results.json", description: "Cluster every case in a file" }])
+)

@@ -1,0 +1,82 @@
+import { NodeServices } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, FileSystem } from "effect"
+import { Command } from "effect/cli"
+import { cluster, runClusterFile } from "../src/commands/cluster.ts"
+
+const cases = {
+  cases: [
+    { id: "blobs", points: [[0, 0], [0.1, 0.2], [10, 10], [10.2, 9.9], [20, 0], [20.1, 0.3]], k: 3, seed: 1 },
+    { id: "auto", points: [[0, 0], [0.1, 0.2], [0.2, 0.1], [10, 10], [10.2, 9.9], [10.1, 10.1]], k: "auto", seed: 1 },
+    {
+      id: "texts",
+      texts: [
+        "timeout after 30s calling tax_lookup",
+        "used 2021 tax brackets instead of 2024",
+        "timeout after 5s calling tax_lookup",
+        "used 2019 tax brackets instead of 2023",
+        "timeout after 30s calling tax_lookup"
+      ],
+      k: "auto",
+      seed: 1
+    },
+    { id: "nan", points: [[0, 0], ["NaN", 1]], k: 1 },
+    { id: "ragged", points: [[0, 0], [1]], k: 1 },
+    { id: "too-many", points: [[0, 0], [1, 1]], k: 3 },
+    { id: "zero", points: [[0, 0], [1, 1]], k: 0 },
+    { id: "empty", points: [], k: 1 },
+    { id: "bad-k", points: [[0]], k: "many" }
+  ]
+}
+
+describe("spectral cluster", () => {
+  it.effect("clusters points (fixed and auto k) and texts with their severity variants", () =>
+    Effect.gen(function*() {
+      const { results } = yield* runClusterFile(cases)
+      const byId = new Map(results.map((result) => [result.id, result]))
+      const blobs = byId.get("blobs")!
+      assert.isFalse("error" in blobs)
+      if ("error" in blobs) return
+      assert.strictEqual(blobs.k, 3)
+      assert.deepStrictEqual(blobs.labels, [0, 0, 1, 1, 2, 2])
+      assert.closeTo(blobs.inertia, 0.1, 1e-9)
+      assert.isAtLeast(blobs.ms, 0)
+      const auto = byId.get("auto")!
+      assert.isTrue(!("error" in auto) && auto.k === 2)
+      const texts = byId.get("texts")!
+      if ("error" in texts) return assert.fail(texts.error)
+      assert.strictEqual(texts.k, 2)
+      assert.strictEqual(texts.labels[0], texts.labels[2])
+      assert.notStrictEqual(texts.labels[0], texts.labels[1])
+      const timeoutVariants = texts.variants.filter((variant) => variant.pattern === "timeout after <num>s calling tax_lookup")
+      assert.deepStrictEqual(timeoutVariants.map((variant) => [variant.values, variant.members]), [[["30s"], [0, 4]], [["5s"], [2]]])
+    }))
+
+  it.effect("reports an invalid case by id, naming the problem, and still runs the others", () =>
+    Effect.gen(function*() {
+      const { results } = yield* runClusterFile(cases)
+      const errorOf = (id: string) => {
+        const result = results.find((entry) => entry.id === id)!
+        return "error" in result ? result.error : "no error"
+      }
+      assert.include(errorOf("nan"), "non-finite value NaN at row 1, column 0")
+      assert.include(errorOf("ragged"), "ragged dimensions: row 1")
+      assert.include(errorOf("too-many"), "k must not exceed the number of points")
+      assert.include(errorOf("zero"), "k must be an integer >= 1")
+      assert.include(errorOf("empty"), "empty input")
+      assert.include(errorOf("bad-k"), "invalid case")
+      assert.strictEqual(results.length, cases.cases.length)
+    }))
+
+  it.effect("runs as a command from --input to --output", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const directory = yield* fs.makeTempDirectoryScoped()
+      const input = `${directory}/cases.json`
+      const output = `${directory}/results.json`
+      yield* fs.writeFileString(input, JSON.stringify({ cases: cases.cases.slice(0, 1) }))
+      yield* Command.runWith(cluster, { version: "test" })(["--input", input, "--output", output])
+      const written = JSON.parse(yield* fs.readFileString(output))
+      assert.deepStrictEqual(written.results[0].labels, [0, 0, 1, 1, 2, 2])
+    }).pipe(Effect.provide(NodeServices.layer)))
+})
