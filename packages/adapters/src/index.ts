@@ -1,2 +1,3 @@
 export {}
+export * from "./storage/index.ts"
 export * from "./llm/index.ts"

@@ -1,0 +1,68 @@
+/**
+ * Applying the storage migrations (effect/sql's Migrator over whichever SqlClient is provided, run as
+ * the schema owner) and checking, as the unprivileged app role, that a database is up to date.
+ * Owns the names a host must know: the `spectral` schema, its `spectral.migrations` table and the
+ * `spectral_app` role. Does not own connections.
+ */
+import { Effect, Schema } from "effect"
+import { SqlClient } from "effect/sql"
+import * as Migrator from "effect/sql/Migrator"
+import type { SqlError } from "effect/sql/SqlError"
+import { migrations } from "./migrations/index.ts"
+
+/** The schema every table lives in. */
+export const schemaName = "spectral"
+/** The role the engine connects as: not the owner, not a superuser, no BYPASSRLS. */
+export const appRole = "spectral_app"
+/** Where the Migrator records what it applied. */
+export const migrationsTable = `${schemaName}.migrations`
+
+export const migrationLoader = Migrator.fromRecord(migrations)
+
+/** The highest migration id this build knows. */
+export const latestMigrationId: number = Math.max(
+  ...Object.keys(migrations).map((key) => Number(key.split("_")[0]))
+)
+
+export interface AppliedMigration {
+  readonly id: number
+  readonly name: string
+}
+
+export class MigrationFailed extends Schema.TaggedError<MigrationFailed>()("MigrationFailed", {
+  message: Schema.String
+}) {}
+
+const runMigrator = Migrator.make({})
+
+/** Apply every pending migration (as the owner); returns what was applied, oldest first. */
+export const migrate: Effect.Effect<ReadonlyArray<AppliedMigration>, MigrationFailed, SqlClient.SqlClient> = Effect.gen(
+  function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schemaName}`)
+    const applied = yield* runMigrator({ loader: migrationLoader, table: migrationsTable })
+    return applied.map(([id, name]) => ({ id, name }))
+  }
+).pipe(
+  Effect.mapError((error: SqlError | Migrator.MigrationError) =>
+    new MigrationFailed({ message: describeMigrationError(error) })
+  ),
+  Effect.withSpan("Migrations.migrate")
+)
+
+const describeMigrationError = (error: SqlError | Migrator.MigrationError): string => {
+  const cause = "cause" in error && error.cause instanceof Error ? `: ${error.cause.message}` : ""
+  const reasonCause = error._tag === "SqlError" && error.reason.cause instanceof Error
+    ? `: ${error.reason.cause.message}`
+    : ""
+  return `${error.message}${cause}${reasonCause}`
+}
+
+/** The newest applied migration id (0 when none), read by any role that may select the table. */
+export const currentMigrationId: Effect.Effect<number, SqlError, SqlClient.SqlClient> = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const exists = yield* sql<{ readonly found: boolean }>`SELECT to_regclass(${migrationsTable}) IS NOT NULL AS found`
+  if (exists[0]?.found !== true) return 0
+  const rows = yield* sql<{ readonly id: number | null }>`SELECT max(migration_id) AS id FROM ${sql(migrationsTable)}`
+  return rows[0]?.id ?? 0
+})

@@ -1,0 +1,222 @@
+/**
+ * Choosing and opening the SQL store: a PostgreSQL server given by URL, or embedded PGlite under a
+ * local folder (the zero-setup default). Each layer migrates (where it may), checks the tenancy
+ * guarantees, and provides every repository port; its scope closes every connection it opened.
+ * Configuration is read through effect's `Config` (see `StorageConfig`). Owns no queries.
+ */
+import { PgClient } from "@effect/sql-pg"
+import { Config, Context, Effect, Layer, Option, Redacted, Schema } from "effect"
+import * as Reactivity from "effect/reactivity/Reactivity"
+import { SqlClient } from "effect/sql"
+import type { SqlError } from "effect/sql/SqlError"
+import { appRole, type AppliedMigration, currentMigrationId, latestMigrationId, migrate, schemaName } from "./Migrations.ts"
+import { makePgliteClient } from "./PgliteClient.ts"
+import { makeSqlStorage, type Repositories, type SqlStorageOptions } from "./SqlStorage.ts"
+import {
+  ChangeSetRepo,
+  FailureClusterRepo,
+  SampleRepo,
+  ScanRepo,
+  ScanTraceRepo,
+  TraceRepo,
+  WorkspaceRepo
+} from "@spectral/engine"
+
+/** Why a store could not be opened. */
+export class StorageSetupError extends Schema.TaggedError<StorageSetupError>()("StorageSetupError", {
+  reason: Schema.Literals(["Connect", "Migrate", "SchemaOutdated", "PrivilegedRole"]),
+  message: Schema.String
+}) {}
+
+const setupError = (reason: StorageSetupError["reason"]) => (error: { readonly message: string }) =>
+  new StorageSetupError({ reason, message: error.message })
+
+const describeSqlError = (error: SqlError): string => {
+  const cause = error.reason.cause
+  return cause instanceof Error && !error.message.includes(cause.message) ? `${error.message}: ${cause.message}` : error.message
+}
+
+export interface PgOptions {
+  /** The connection the engine uses: a role that is not the owner, not a superuser, no BYPASSRLS. */
+  readonly url: string | Redacted.Redacted<string>
+  /** The owner's connection: when given, pending migrations are applied through it first. */
+  readonly ownerUrl?: string | Redacted.Redacted<string> | undefined
+  /** Pool size of the engine's connection (default 10). */
+  readonly maxConnections?: number | undefined
+}
+
+export interface PgliteStoreOptions {
+  /** Where PGlite keeps its files (created when missing). */
+  readonly dataDir: string
+}
+
+/** Run an effect on one client, as both PgClient and SqlClient. */
+const onClient = (client: PgClient.PgClient) =>
+  Effect.provideContext(Context.make(PgClient.PgClient, client).pipe(Context.add(SqlClient.SqlClient, client)))
+
+const redacted = (value: string | Redacted.Redacted<string>): Redacted.Redacted<string> =>
+  typeof value === "string" ? Redacted.make(value) : value
+
+const repositoriesContext = (s: Effect.Success<ReturnType<typeof makeSqlStorage>>) =>
+  Context.make(WorkspaceRepo, s.workspace).pipe(
+    Context.add(ScanRepo, s.scan),
+    Context.add(ScanTraceRepo, s.scanTrace),
+    Context.add(FailureClusterRepo, s.cluster),
+    Context.add(ChangeSetRepo, s.changeSet),
+    Context.add(SampleRepo, s.sample),
+    Context.add(TraceRepo, s.trace)
+  )
+
+const connectPg = (url: Redacted.Redacted<string>, maxConnections: number) =>
+  PgClient.make({ url, maxConnections, applicationName: "spectral" }).pipe(
+    Effect.mapError((error) => new StorageSetupError({ reason: "Connect", message: describeSqlError(error) }))
+  )
+
+/** Apply pending migrations through a short-lived owner connection. */
+export const migratePg = (ownerUrl: string | Redacted.Redacted<string>) =>
+  Effect.scoped(
+    Effect.gen(function*() {
+      const owner = yield* connectPg(redacted(ownerUrl), 1)
+      return yield* migrate.pipe(
+        onClient(owner),
+        Effect.mapError(setupError("Migrate"))
+      )
+    })
+  ).pipe(Effect.provide(Reactivity.layer))
+
+
+interface RolePrivileges {
+  readonly role: string
+  readonly superuser: boolean
+  readonly bypassRls: boolean
+  readonly ownsTables: boolean
+}
+
+/** What the connected role could do around row-level security. */
+const rolePrivileges = Effect.gen(function*() {
+  const sql = yield* PgClient.PgClient
+  const rows = yield* sql<{ role: string; superuser: boolean; bypassRls: boolean; ownsTables: boolean }>`
+    SELECT r.rolname AS role, r.rolsuper AS superuser, r.rolbypassrls AS "bypassRls",
+      EXISTS (
+        SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = ${schemaName} AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
+      ) AS "ownsTables"
+    FROM pg_catalog.pg_roles r WHERE r.rolname = current_user`.withoutTransform
+  return rows[0] as RolePrivileges
+})
+
+/** Refuse a connection on which row-level security would not apply. */
+const checkUnprivileged = Effect.gen(function*() {
+  const role = yield* rolePrivileges
+  const problems = [
+    role.superuser ? "is a superuser" : undefined,
+    role.bypassRls ? "has BYPASSRLS" : undefined,
+    role.ownsTables ? `owns the ${schemaName} tables` : undefined
+  ].filter((problem) => problem !== undefined)
+  if (problems.length > 0) {
+    return yield* new StorageSetupError({
+      reason: "PrivilegedRole",
+      message: `the engine's connection uses role "${role.role}", which ${problems.join(" and ")}: row-level ` +
+        `security would not isolate workspaces. Connect as "${appRole}" (see the README) and give the owner's ` +
+        `URL as SPECTRAL_DATABASE_OWNER_URL for migrations.`
+    })
+  }
+})
+
+const checkSchemaCurrent = Effect.gen(function*() {
+  const current = yield* currentMigrationId.pipe(Effect.orElseSucceed(() => 0))
+  if (current < latestMigrationId) {
+    return yield* new StorageSetupError({
+      reason: "SchemaOutdated",
+      message: `the database is at migration ${current}, this build needs ${latestMigrationId}: run ` +
+        "`spectral db migrate` (as the owner) or set SPECTRAL_DATABASE_OWNER_URL"
+    })
+  }
+})
+
+const sqlFailure = (reason: StorageSetupError["reason"]) =>
+  Effect.mapError((error: SqlError | StorageSetupError) =>
+    error._tag === "SqlError" ? new StorageSetupError({ reason, message: describeSqlError(error) }) : error
+  )
+
+/** The store on a PostgreSQL server. */
+export const layerPg = (options: PgOptions): Layer.Layer<Repositories, StorageSetupError> =>
+  Layer.effectContext(
+    Effect.gen(function*() {
+      if (options.ownerUrl !== undefined) yield* migratePg(options.ownerUrl)
+      const client = yield* connectPg(redacted(options.url), options.maxConnections ?? 10)
+      yield* Effect.all([checkUnprivileged, checkSchemaCurrent]).pipe(
+        onClient(client),
+        sqlFailure("Connect")
+      )
+      const storage = yield* makeSqlStorage({}).pipe(onClient(client))
+      return repositoriesContext(storage)
+    })
+  ).pipe(Layer.provide(Reactivity.layer))
+
+/** The store on embedded PGlite under `dataDir`; migrations run at startup. */
+export const layerPglite = (options: PgliteStoreOptions): Layer.Layer<Repositories, StorageSetupError> =>
+  Layer.effectContext(
+    Effect.gen(function*() {
+      const client = yield* makePgliteClient(options).pipe(
+        Effect.mapError((error) =>
+          new StorageSetupError({
+            reason: "Connect",
+            message: error._tag === "SqlError" ? describeSqlError(error) : error.message
+          })
+        )
+      )
+      yield* migrate.pipe(onClient(client), Effect.mapError(setupError("Migrate")))
+      const sqlOptions: SqlStorageOptions = { assumeRole: appRole }
+      const storage = yield* makeSqlStorage(sqlOptions).pipe(onClient(client))
+      return repositoriesContext(storage)
+    })
+  ).pipe(Layer.provide(Reactivity.layer))
+
+/** Storage settings, read from the environment (or any ConfigProvider). */
+export const StorageConfig = Config.all({
+  /** The engine's connection to a PostgreSQL server; absent: embedded PGlite. */
+  databaseUrl: Config.option(Config.Redacted("SPECTRAL_DATABASE_URL")),
+  /** The owner's connection, for migrations (at startup and in `spectral db migrate`). */
+  ownerUrl: Config.option(Config.Redacted("SPECTRAL_DATABASE_OWNER_URL")),
+  /** Where embedded PGlite keeps its files. */
+  dataDir: Config.String("SPECTRAL_DATA_DIR").pipe(Config.withDefault(".spectral/db")),
+  maxConnections: Config.Int("SPECTRAL_DATABASE_MAX_CONNECTIONS").pipe(Config.withDefault(10))
+})
+export type StorageConfig = Config.Success<typeof StorageConfig>
+
+/** Which store a configuration selects, said in words (for logs and the CLI). */
+export const describeStore = (config: StorageConfig): string =>
+  Option.isSome(config.databaseUrl) ? "postgres" : `pglite:${config.dataDir}`
+
+/** Apply pending migrations to the configured store; returns what was applied. */
+export const migrateConfigured = (config: StorageConfig): Effect.Effect<ReadonlyArray<AppliedMigration>, StorageSetupError> =>
+  Option.isSome(config.databaseUrl)
+    ? migratePg(Option.getOrElse(config.ownerUrl, () => config.databaseUrl.pipe(Option.getOrThrow)))
+    : Effect.scoped(
+      Effect.gen(function*() {
+        const client = yield* makePgliteClient({ dataDir: config.dataDir }).pipe(
+          Effect.mapError((error) =>
+            new StorageSetupError({
+              reason: "Connect",
+              message: error._tag === "SqlError" ? describeSqlError(error) : error.message
+            })
+          )
+        )
+        return yield* migrate.pipe(onClient(client), Effect.mapError(setupError("Migrate")))
+      })
+    ).pipe(Effect.provide(Reactivity.layer))
+
+export const Storage = {
+  layerPg,
+  layerPglite,
+  /** `SPECTRAL_DATABASE_URL` set: the server; otherwise embedded PGlite under `SPECTRAL_DATA_DIR`. */
+  layerConfig: Layer.unwrap(
+    Effect.map(StorageConfig, (config) =>
+      Option.match(config.databaseUrl, {
+        onSome: (url) =>
+          layerPg({ url, ownerUrl: Option.getOrUndefined(config.ownerUrl), maxConnections: config.maxConnections }),
+        onNone: () => layerPglite({ dataDir: config.dataDir })
+      }))
+  )
+}

@@ -1,0 +1,9 @@
+/**
+ * Every schema migration, as code, keyed `<id>_<name>` for effect/sql's Migrator. Add a migration by
+ * adding a module and a line here; never edit one that has shipped.
+ */
+import workspaceTables from "./0001_workspace_tables.ts"
+
+export const migrations = {
+  "0001_workspace_tables": workspaceTables
+} as const

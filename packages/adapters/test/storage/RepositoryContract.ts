@@ -1,0 +1,310 @@
+/**
+ * The repository contract, written once and run against every backend (the engine's MemoryStorage,
+ * embedded PGlite, a PostgreSQL server) so they cannot drift: idempotent inserts by id, Conflict on a
+ * duplicate scan or change set (id or version), compare-and-set on change-set status, newest-first
+ * ordering, and rows invisible across workspaces. Each test uses workspaces no other test touches.
+ */
+import { expect, layer } from "@effect/vitest"
+import {
+  ChangeSetRepo,
+  FailureClusterRepo,
+  SampleRepo,
+  ScanRepo,
+  ScanTraceRepo,
+  type StorageError,
+  TraceRepo,
+  WorkspaceRepo
+} from "@spectral/engine"
+import { Effect, type Layer } from "effect"
+import type { Repositories } from "../../src/storage/index.ts"
+import * as F from "./fixtures.ts"
+
+export interface ContractOptions {
+  /**
+   * The backend refuses a row whose own `workspaceId` disagrees with the workspace it is written
+   * under (the SQL store does; the engine's MemoryStorage files it under the argument instead).
+   */
+  readonly refusesForeignRows?: boolean
+}
+
+const reasonOf = <A, R>(effect: Effect.Effect<A, StorageError, R>) =>
+  Effect.map(Effect.flip(effect), (error) => error.reason)
+
+export const repositoryContract = <E>(
+  backend: string,
+  storage: Layer.Layer<Repositories, E>,
+  options: ContractOptions = {}
+) =>
+  layer(storage, { timeout: "120 seconds", excludeTestServices: true })(`repository contract: ${backend}`, (it) => {
+    it.effect("workspace: upsert replaces, get returns the stored value, a missing one is NotFound", () =>
+      Effect.gen(function*() {
+        const repo = yield* WorkspaceRepo
+        const id = F.freshWorkspaceId()
+        yield* repo.upsert(F.workspace(id, "first"))
+        yield* repo.upsert(F.workspace(id, "second"))
+        expect(yield* repo.get(id)).toEqual(F.workspace(id, "second"))
+        const missing = yield* reasonOf(repo.get(F.freshWorkspaceId("missing")))
+        expect(missing._tag).toBe("NotFound")
+      }))
+
+    it.effect("scan: insert then get round-trips; a duplicate id is a Conflict and changes nothing", () =>
+      Effect.gen(function*() {
+        const repo = yield* ScanRepo
+        const ws = F.freshWorkspaceId()
+        const original = F.scan(ws, "scan-a", 1)
+        yield* repo.insert(original)
+        expect(yield* repo.get(ws, "scan-a")).toEqual(original)
+        const duplicate = yield* reasonOf(repo.insert({ ...original, seed: 7 }))
+        expect(duplicate).toMatchObject({ _tag: "Conflict", entity: "scan", id: "scan-a" })
+        expect(yield* repo.get(ws, "scan-a")).toEqual(original)
+      }))
+
+    it.effect("scan: the same id in two workspaces is two scans, each invisible to the other", () =>
+      Effect.gen(function*() {
+        const repo = yield* ScanRepo
+        const a = F.freshWorkspaceId("a")
+        const b = F.freshWorkspaceId("b")
+        yield* repo.insert(F.scan(a, "shared-id", 1))
+        yield* repo.insert(F.scan(b, "shared-id", 2, "running"))
+        expect((yield* repo.get(a, "shared-id")).state).toBe("scheduled")
+        expect((yield* repo.get(b, "shared-id")).state).toBe("running")
+        const c = F.freshWorkspaceId("c")
+        expect(yield* repo.list(c)).toEqual([])
+        expect((yield* reasonOf(repo.get(c, "shared-id")))._tag).toBe("NotFound")
+      }))
+
+    it.effect("scan: update replaces an existing scan; updating a missing one is NotFound", () =>
+      Effect.gen(function*() {
+        const repo = yield* ScanRepo
+        const ws = F.freshWorkspaceId()
+        yield* repo.insert(F.scan(ws, "scan-u", 1))
+        const running = { ...F.scan(ws, "scan-u", 1, "running"), blendedScore: 0.75, verdict: "go" as const }
+        yield* repo.update(running)
+        expect(yield* repo.get(ws, "scan-u")).toEqual(running)
+        const missing = yield* reasonOf(repo.update(F.scan(ws, "scan-none", 1)))
+        expect(missing).toMatchObject({ _tag: "NotFound", id: "scan-none" })
+        // An update naming another workspace cannot reach this one's row.
+        const other = F.freshWorkspaceId("other")
+        const foreign = yield* reasonOf(repo.update({ ...running, workspaceId: other, state: "failed" }))
+        expect(foreign._tag).toBe("NotFound")
+        expect((yield* repo.get(ws, "scan-u")).state).toBe("running")
+      }))
+
+    it.effect("scan: list is newest first, ties broken by id descending", () =>
+      Effect.gen(function*() {
+        const repo = yield* ScanRepo
+        const ws = F.freshWorkspaceId()
+        yield* repo.insert(F.scan(ws, "scan-b", 5))
+        yield* repo.insert(F.scan(ws, "scan-old", 1))
+        yield* repo.insert(F.scan(ws, "scan-a", 5))
+        yield* repo.insert(F.scan(ws, "scan-new", 9))
+        expect((yield* repo.list(ws)).map((s) => s.id)).toEqual(["scan-new", "scan-b", "scan-a", "scan-old"])
+      }))
+
+    it.effect("scan: phase outputs are written once per phase (last write wins) and scoped to their scan", () =>
+      Effect.gen(function*() {
+        const repo = yield* ScanRepo
+        const ws = F.freshWorkspaceId()
+        yield* repo.savePhaseOutput(ws, "scan-p", "preflight", { mode: "blended", counts: [1, 2.5] })
+        yield* repo.savePhaseOutput(ws, "scan-p", "observe", { traces: 40 })
+        yield* repo.savePhaseOutput(ws, "scan-p", "preflight", { mode: "synthetic_only", counts: [] })
+        yield* repo.savePhaseOutput(ws, "scan-q", "calibrate", "other scan")
+        const outputs = yield* repo.phaseOutputs(ws, "scan-p")
+        expect([...outputs.entries()]).toEqual([
+          ["preflight", { mode: "synthetic_only", counts: [] }],
+          ["observe", { traces: 40 }]
+        ])
+        expect((yield* repo.phaseOutputs(F.freshWorkspaceId(), "scan-p")).size).toBe(0)
+      }))
+
+    it.effect("scan: verdict and divergence are one per scan, replaced on save, NotFound before", () =>
+      Effect.gen(function*() {
+        const repo = yield* ScanRepo
+        const ws = F.freshWorkspaceId()
+        expect((yield* reasonOf(repo.verdict(ws, "scan-v")))._tag).toBe("NotFound")
+        expect((yield* reasonOf(repo.divergence(ws, "scan-v")))._tag).toBe("NotFound")
+        yield* repo.saveVerdict(F.verdict(ws, "scan-v", "caution"))
+        yield* repo.saveVerdict(F.verdict(ws, "scan-v", "go"))
+        yield* repo.saveDivergence(F.divergence(ws, "scan-v"))
+        expect(yield* repo.verdict(ws, "scan-v")).toEqual(F.verdict(ws, "scan-v", "go"))
+        expect(yield* repo.divergence(ws, "scan-v")).toEqual(F.divergence(ws, "scan-v"))
+        const other = F.freshWorkspaceId()
+        expect((yield* reasonOf(repo.verdict(other, "scan-v")))._tag).toBe("NotFound")
+        expect((yield* reasonOf(repo.divergence(other, "scan-v")))._tag).toBe("NotFound")
+      }))
+
+    it.effect("scan traces: re-inserting (a resumed phase) stores each trace once, first write kept, in order", () =>
+      Effect.gen(function*() {
+        const repo = yield* ScanTraceRepo
+        const ws = F.freshWorkspaceId()
+        const [a, b, c] = ["t-a", "t-b", "t-c"].map((id) => F.scanTrace(ws, "scan-1", id))
+        yield* repo.insertTraces(ws, [a!, b!])
+        yield* repo.insertTraces(ws, [{ ...b!, segment: "rewritten" }, c!])
+        yield* repo.insertTraces(ws, [])
+        yield* repo.insertTraces(ws, [F.scanTrace(ws, "scan-2", "t-z")])
+        expect(yield* repo.traces(ws, "scan-1")).toEqual([a, b, c])
+        expect((yield* repo.traces(ws, "scan-2")).map((t) => t.id)).toEqual(["t-z"])
+        expect(yield* repo.traces(F.freshWorkspaceId(), "scan-1")).toEqual([])
+      }))
+
+    it.effect("scan traces: a large batch is stored whole and in order", () =>
+      Effect.gen(function*() {
+        const repo = yield* ScanTraceRepo
+        const ws = F.freshWorkspaceId()
+        const traces = Array.from({ length: 1234 }, (_, i) => F.scanTrace(ws, "scan-big", `t-${i}`))
+        yield* repo.insertTraces(ws, traces)
+        const stored = yield* repo.traces(ws, "scan-big")
+        expect(stored.length).toBe(1234)
+        expect(stored.map((t) => t.id)).toEqual(traces.map((t) => t.id))
+      }))
+
+    it.effect("eval results: idempotent on id, listed per scan", () =>
+      Effect.gen(function*() {
+        const repo = yield* ScanTraceRepo
+        const ws = F.freshWorkspaceId()
+        const r1 = F.evalResult(ws, "scan-1", "r-1")
+        const r2 = F.evalResult(ws, "scan-1", "r-2")
+        yield* repo.insertResults(ws, [r1, r2])
+        yield* repo.insertResults(ws, [{ ...r1, score: 0.1 }])
+        yield* repo.insertResults(ws, [F.evalResult(ws, "scan-2", "r-3")])
+        expect(yield* repo.results(ws, "scan-1")).toEqual([r1, r2])
+        expect(yield* repo.results(F.freshWorkspaceId(), "scan-1")).toEqual([])
+      }))
+
+    it.effect("failure clusters: idempotent on id, listed per scan and workspace", () =>
+      Effect.gen(function*() {
+        const repo = yield* FailureClusterRepo
+        const ws = F.freshWorkspaceId()
+        const k1 = F.failureCluster(ws, "scan-1", "k-1")
+        const k2 = F.failureCluster(ws, "scan-1", "k-2")
+        yield* repo.insert(ws, [k1, k2, { ...k1, label: "duplicate in the same batch" }])
+        yield* repo.insert(ws, [{ ...k2, label: "changed" }])
+        yield* repo.insert(ws, [F.failureCluster(ws, "scan-2", "k-3")])
+        expect(yield* repo.list(ws, "scan-1")).toEqual([k1, k2])
+        expect(yield* repo.list(F.freshWorkspaceId(), "scan-1")).toEqual([])
+      }))
+
+    it.effect("change sets: insert/get/list (highest version first); duplicate id or version is a Conflict", () =>
+      Effect.gen(function*() {
+        const repo = yield* ChangeSetRepo
+        const ws = F.freshWorkspaceId()
+        const v1 = F.changeSet(ws, "cs-1", 1, "accepted")
+        const v2 = F.changeSet(ws, "cs-2", 2)
+        yield* repo.insert(v1)
+        yield* repo.insert(v2)
+        expect(yield* repo.get(ws, "cs-2")).toEqual(v2)
+        expect((yield* repo.list(ws)).map((c) => c.id)).toEqual(["cs-2", "cs-1"])
+        const sameId = yield* reasonOf(repo.insert({ ...v1, version: 3 }))
+        expect(sameId).toMatchObject({ _tag: "Conflict", entity: "change set", id: "cs-1" })
+        const sameVersion = yield* reasonOf(repo.insert(F.changeSet(ws, "cs-other", 2)))
+        expect(sameVersion._tag).toBe("Conflict")
+        expect(sameVersion._tag === "Conflict" ? sameVersion.message : "").toContain("version 2")
+        expect((yield* repo.list(ws)).length).toBe(2)
+        // Ids and versions are per workspace.
+        const other = F.freshWorkspaceId()
+        yield* repo.insert(F.changeSet(other, "cs-1", 1))
+        expect((yield* repo.list(other)).map((c) => c.status)).toEqual(["proposed"])
+        expect((yield* reasonOf(repo.get(other, "cs-2")))._tag).toBe("NotFound")
+      }))
+
+    it.effect("change sets: update is a compare-and-set on status", () =>
+      Effect.gen(function*() {
+        const repo = yield* ChangeSetRepo
+        const ws = F.freshWorkspaceId()
+        const proposed = F.changeSet(ws, "cs-cas", 1, "proposed")
+        yield* repo.insert(proposed)
+        const accepted = { ...proposed, status: "accepted" as const, autonomyIntent: "bounded_auto" }
+        yield* repo.update(accepted, "proposed")
+        expect(yield* repo.get(ws, "cs-cas")).toEqual(accepted)
+        const lost = yield* reasonOf(repo.update({ ...proposed, status: "rejected" }, "proposed"))
+        expect(lost).toMatchObject({ _tag: "Conflict", id: "cs-cas" })
+        expect(lost._tag === "Conflict" ? lost.message : "").toContain("accepted")
+        expect((yield* repo.get(ws, "cs-cas")).status).toBe("accepted")
+        const missing = yield* reasonOf(repo.update(F.changeSet(ws, "cs-none", 9), "proposed"))
+        expect(missing._tag).toBe("NotFound")
+      }))
+
+    it.effect("change sets: of two racing transitions from the same status exactly one wins", () =>
+      Effect.gen(function*() {
+        const repo = yield* ChangeSetRepo
+        const ws = F.freshWorkspaceId()
+        const proposed = F.changeSet(ws, "cs-race", 1, "proposed")
+        yield* repo.insert(proposed)
+        const outcomes = yield* Effect.all(
+          (["accepted", "rejected", "validated", "accepted"] as const).map((status) =>
+            Effect.result(repo.update({ ...proposed, status }, "proposed"))
+          ),
+          { concurrency: "unbounded" }
+        )
+        const winners = outcomes.filter((outcome) => outcome._tag === "Success")
+        expect(winners.length).toBe(1)
+        for (const outcome of outcomes) {
+          if (outcome._tag === "Failure") expect(outcome.failure.reason._tag).toBe("Conflict")
+        }
+        expect((yield* repo.get(ws, "cs-race")).status).not.toBe("proposed")
+      }))
+
+    it.effect("change sets: the audit is append-only, per change set, in order", () =>
+      Effect.gen(function*() {
+        const repo = yield* ChangeSetRepo
+        const ws = F.freshWorkspaceId()
+        const entries = ["proposed", "accepted", "superseded"].map((action, i) => F.auditEntry(ws, "cs-1", `a-${i}`, action))
+        for (const entry of entries) yield* repo.appendAudit(entry)
+        yield* repo.appendAudit(F.auditEntry(ws, "cs-2", "a-x"))
+        expect(yield* repo.audit(ws, "cs-1")).toEqual(entries)
+        expect(yield* repo.audit(F.freshWorkspaceId(), "cs-1")).toEqual([])
+      }))
+
+    it.effect("samples: upsert replaces by id and keeps first-insertion order; sample sets newest version first", () =>
+      Effect.gen(function*() {
+        const repo = yield* SampleRepo
+        const ws = F.freshWorkspaceId()
+        yield* repo.upsertSamples(ws, [F.sample(ws, "s-1"), F.sample(ws, "s-2")])
+        const tombstoned = {
+          ...F.sample(ws, "s-1", "historical"),
+          traceRef: { _tag: "Tombstone" as const, traceId: "trace-s-1", removedAt: "2025-04-01T00:00:00.000Z", reason: "retention" }
+        }
+        yield* repo.upsertSamples(ws, [tombstoned, F.sample(ws, "s-3")])
+        expect(yield* repo.samples(ws)).toEqual([tombstoned, F.sample(ws, "s-2"), F.sample(ws, "s-3")])
+        yield* repo.insertSampleSet(F.sampleSet(ws, "set-1", 1))
+        yield* repo.insertSampleSet(F.sampleSet(ws, "set-3", 3))
+        yield* repo.insertSampleSet(F.sampleSet(ws, "set-2", 2))
+        expect((yield* repo.sampleSets(ws)).map((s) => s.version)).toEqual([3, 2, 1])
+        const other = F.freshWorkspaceId()
+        expect(yield* repo.samples(other)).toEqual([])
+        expect(yield* repo.sampleSets(other)).toEqual([])
+      }))
+
+    it.effect("traces: append-only, idempotent on (traceId, spanId), returns how many were new", () =>
+      Effect.gen(function*() {
+        const repo = yield* TraceRepo
+        const ws = F.freshWorkspaceId()
+        const s1 = F.trace(ws, "trace-1", "span-1")
+        const s2 = F.trace(ws, "trace-1", "span-2")
+        const s3 = F.trace(ws, "trace-2", "span-1")
+        expect(yield* repo.append(ws, [s1, s2])).toBe(2)
+        expect(yield* repo.append(ws, [{ ...s2, name: "changed" }, s3, s3])).toBe(1)
+        expect(yield* repo.append(ws, [])).toBe(0)
+        expect(yield* repo.list(ws)).toEqual([s1, s2, s3])
+        expect(yield* repo.list(F.freshWorkspaceId())).toEqual([])
+      }))
+
+    if (options.refusesForeignRows === true) {
+      it.effect("a row naming another workspace is refused, and nothing of the batch is stored", () =>
+        Effect.gen(function*() {
+          const a = F.freshWorkspaceId("a")
+          const b = F.freshWorkspaceId("b")
+          const traces = yield* ScanTraceRepo
+          const refused = yield* reasonOf(traces.insertTraces(a, [F.scanTrace(a, "scan-1", "t-1"), F.scanTrace(b, "scan-1", "t-2")]))
+          expect(refused._tag).toBe("Conflict")
+          expect(yield* traces.traces(a, "scan-1")).toEqual([])
+          expect(yield* traces.traces(b, "scan-1")).toEqual([])
+          const raw = yield* TraceRepo
+          expect((yield* reasonOf(raw.append(a, [F.trace(b, "x", "y")])))._tag).toBe("Conflict")
+          const samples = yield* SampleRepo
+          expect((yield* reasonOf(samples.upsertSamples(a, [F.sample(b, "s-1")])))._tag).toBe("Conflict")
+          const clusters = yield* FailureClusterRepo
+          expect((yield* reasonOf(clusters.insert(a, [F.failureCluster(b, "scan-1", "k")])))._tag).toBe("Conflict")
+        }))
+    }
+  })
