@@ -1,4 +1,5 @@
 /** Every `spectral` subcommand, in the order `--help` lists them. Add a command by adding its module here. */
 import { bootstrap } from "./bootstrap.ts"
 import { cluster } from "./cluster.ts"
-export const commands = [bootstrap, cluster] as const
+import { worldCommand } from "./world.ts"
+export const commands = [bootstrap, cluster, worldCommand] as const
