@@ -1,5 +1,38 @@
 /**
- * `@spectral/engine`: the scan pipeline, its services and ports. Contracts are re-exported from
- * `@spectral/engine/contracts`; statistics from `@spectral/engine/stats`.
+ * `@spectral/engine`: the scan pipeline and its services, the verdict gates, the strategies, the
+ * change-set lifecycle and autonomy, the cards, and the ports (storage, events, model calls).
+ * Contracts: `@spectral/engine/contracts`. Statistics: `@spectral/engine/stats`.
  */
 export * from "./ports/index.ts"
+export * from "./agents/AgentGraph.ts"
+export * from "./agents/AgentRunner.ts"
+export * from "./agents/BudgetLedger.ts"
+export * from "./agents/ModelCaller.ts"
+export * from "./agents/PromptRenderer.ts"
+export * from "./scoring/WorldModelScorer.ts"
+export * from "./scoring/RubricScorer.ts"
+export * from "./gates/Gate.ts"
+export * from "./gates/VerdictInput.ts"
+export * from "./gates/QualityGates.ts"
+export * from "./gates/RegressionGates.ts"
+export * from "./gates/OutputGates.ts"
+export * from "./gates/VerdictEngine.ts"
+export * from "./strategies/Strategy.ts"
+export * from "./strategies/BuiltinStrategies.ts"
+export * from "./changesets/ChangeSetLifecycle.ts"
+export * from "./autonomy/ChangeClassifier.ts"
+export * from "./autonomy/AutomatedAcceptance.ts"
+export * from "./cards/AgentPerformanceCard.ts"
+export * from "./pipeline/ScanContext.ts"
+export * from "./pipeline/Measurement.ts"
+export * from "./pipeline/Preflight.ts"
+export * from "./pipeline/Observe.ts"
+export * from "./pipeline/Calibrate.ts"
+export * from "./pipeline/Diagnose.ts"
+export * from "./pipeline/Evaluate.ts"
+export * from "./pipeline/Optimize.ts"
+export * from "./pipeline/Safety.ts"
+export * from "./pipeline/Verdict.ts"
+export * from "./pipeline/Complete.ts"
+export * from "./pipeline/ScanOrchestrator.ts"
+export * from "./pipeline/ScanEngine.ts"

@@ -1,0 +1,105 @@
+/**
+ * One metered model call: reserve budget, call `LanguageModel.generateText` with the generation
+ * parameters and caller identity in context, charge the ledger with the usage (cache hits apart).
+ * Every phase that talks to a model goes through here, so nothing is spent off the books.
+ */
+import { Clock, Effect, Option, Predicate, Schema } from "effect"
+import { type AiError, LanguageModel } from "effect/ai"
+import { CallContext, costOf, GenerationParameters, PriceTable, SPECTRAL_METADATA_KEY } from "../ports/ModelCall.ts"
+import { BudgetExhausted, BudgetLedger } from "./BudgetLedger.ts"
+
+export interface ModelAnswer {
+  readonly text: string
+  readonly inputTokens: number
+  readonly outputTokens: number
+  readonly costUsd: number
+  readonly latencyMs: number
+  readonly cached: boolean
+  readonly finishReason: string
+}
+
+export class ModelCallFailed extends Schema.TaggedError<ModelCallFailed>()("ModelCallFailed", {
+  kind: Schema.Literals(["infra", "parse"]),
+  message: Schema.String
+}) {}
+
+const isParseFailure = (error: AiError.AiError) => {
+  const tag = (error.reason as { readonly _tag?: string })._tag ?? ""
+  return tag.includes("Output") || tag.includes("Parse") || tag.includes("Structured")
+}
+
+export const callModel = Effect.fnUntraced(function*(
+  system: string,
+  user: string,
+  parameters: GenerationParameters,
+  context: CallContext
+): Effect.fn.Return<ModelAnswer, ModelCallFailed | BudgetExhausted, LanguageModel.LanguageModel | BudgetLedger> {
+  const ledger = yield* BudgetLedger
+  yield* ledger.reserve(context.phase)
+  const started = yield* Clock.currentTimeMillis
+  const response = yield* LanguageModel.generateText({
+    prompt: [
+      { role: "system", content: system },
+      { role: "user", content: [{ type: "text", text: user }] }
+    ]
+  }).pipe(
+    Effect.provideService(GenerationParameters, parameters),
+    Effect.provideService(CallContext, context),
+    Effect.mapError((error) =>
+      new ModelCallFailed({ kind: isParseFailure(error) ? "parse" : "infra", message: error.message })
+    )
+  )
+  const latencyMs = (yield* Clock.currentTimeMillis) - started
+  const prices = yield* PriceTable
+  const inputTokens = response.usage.inputTokens.total ?? 0
+  const outputTokens = response.usage.outputTokens.total ?? 0
+  const finish = response.content.find((part) => part.type === "finish")
+  const meta = (finish?.metadata as Record<string, unknown> | undefined)?.[SPECTRAL_METADATA_KEY] as
+    | { readonly cached?: boolean; readonly costUsd?: number; readonly latencyMs?: number }
+    | undefined
+  const cached = meta?.cached === true
+  const costUsd = cached ? 0 : meta?.costUsd ?? costOf(prices, parameters.model, inputTokens, outputTokens)
+  yield* ledger.charge(context.phase, {
+    calls: cached ? 0 : 1,
+    tokens: cached ? 0 : inputTokens + outputTokens,
+    usd: costUsd,
+    cachedCalls: cached ? 1 : 0
+  })
+  return {
+    text: response.text,
+    inputTokens,
+    outputTokens,
+    costUsd,
+    latencyMs: meta?.latencyMs ?? latencyMs,
+    cached,
+    finishReason: response.finishReason
+  }
+})
+
+const parseJson = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Unknown))
+
+/** Extract the first JSON object from a model's text (tolerates prose and code fences around it). */
+export const extractJsonObject = (text: string): Record<string, unknown> | undefined => {
+  const start = text.indexOf("{")
+  if (start < 0) return undefined
+  let depth = 0
+  let inString = false
+  for (let i = start; i < text.length; i++) {
+    const c = text[i]
+    if (inString) {
+      if (c === "\\") i++
+      else if (c === '"') inString = false
+      continue
+    }
+    if (c === '"') inString = true
+    else if (c === "{") depth++
+    else if (c === "}") {
+      depth--
+      if (depth === 0) {
+        const value = Option.getOrUndefined(parseJson(text.slice(start, i + 1)))
+        return Predicate.isObject(value) && !Array.isArray(value) ? value as Record<string, unknown> : undefined
+      }
+    }
+  }
+  return undefined
+}

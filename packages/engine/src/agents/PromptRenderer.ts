@@ -1,0 +1,59 @@
+/**
+ * Renders a structured PromptTemplate into system and user messages: base prompt, guidance,
+ * chain-of-thought instruction, few-shot examples, the selected context and the upstream outputs.
+ * Pure; the same template and inputs always render the same text.
+ */
+import type { PromptTemplate } from "../contracts/index.ts"
+
+export interface RenderedPrompt {
+  readonly system: string
+  readonly user: string
+}
+
+const chainOfThoughtInstruction = {
+  none: "",
+  brief: "Think briefly about the deciding facts before answering, then give the answer.",
+  full: "Reason step by step through every applicable test before answering; check each condition explicitly, then give the answer."
+} as const
+
+const truncate = (text: string, maxChars: number, from: "head" | "tail"): string =>
+  text.length <= maxChars ? text : from === "head" ? text.slice(0, maxChars) : text.slice(text.length - maxChars)
+
+const pick = (value: Record<string, unknown>, fields: ReadonlyArray<string> | undefined) =>
+  fields === undefined ? value : Object.fromEntries(fields.filter((f) => f in value).map((f) => [f, value[f]]))
+
+export const renderPrompt = (
+  template: PromptTemplate,
+  stimulus: string,
+  upstream: ReadonlyArray<{ readonly agentId: string; readonly output: Record<string, unknown> }>
+): RenderedPrompt => {
+  const system: Array<string> = [template.basePrompt.trim()]
+  if (template.guidance.length > 0) {
+    system.push("Guidance:\n" + template.guidance.map((line) => `- ${line}`).join("\n"))
+  }
+  const cot = chainOfThoughtInstruction[template.chainOfThought]
+  if (cot !== "") system.push(cot)
+  system.push(
+    `Answer with one JSON object with exactly these fields: ${template.outputFields.join(", ")}.`
+  )
+  const user: Array<string> = []
+  for (const [i, example] of template.fewShotExamples.entries()) {
+    user.push(`Example ${i + 1}:\nInput: ${example.input}\nOutput: ${example.output}`)
+  }
+  if (template.upstreamInjection.mode !== "none") {
+    for (const { agentId, output } of upstream) {
+      const shown = template.upstreamInjection.mode === "fields" ? pick(output, template.upstreamInjection.fields) : output
+      user.push(`${template.upstreamInjection.label} (from ${agentId}):\n${JSON.stringify(shown)}`)
+    }
+  }
+  let context = stimulus
+  if (template.contextSelection.mode === "fields" && template.contextSelection.fields !== undefined) {
+    const wanted = template.contextSelection.fields.map((f) => f.toLowerCase())
+    context = stimulus
+      .split(/(?<=[.!?])\s+/)
+      .filter((sentence) => wanted.some((w) => sentence.toLowerCase().includes(w)))
+      .join(" ") || stimulus
+  }
+  user.push(`Input:\n${truncate(context, template.contextSelection.maxChars, template.contextSelection.truncation)}`)
+  return { system: system.join("\n\n"), user: user.join("\n\n") }
+}

@@ -1,0 +1,43 @@
+/**
+ * What every gate reads: baseline and candidate measured on the same stimuli, with the
+ * framework's thresholds. Built by the Verdict phase from a scan, or decoded from a file by
+ * `spectral verdict` for runs a scan did not make.
+ */
+import type { OptimizationVector, VerdictThresholds } from "../contracts/index.ts"
+
+export interface GateArm {
+  /** Blended score in [0, 1]; the mean over epochs when a stimulus ran several times. */
+  readonly score: number
+  /** Per-epoch scores (consistency, pass^k); `[score]` when there was one run. */
+  readonly runs: ReadonlyArray<number>
+  readonly worldModel?: number | undefined
+  readonly rubric?: number | undefined
+  readonly agents?: Readonly<Record<string, number>> | undefined
+  readonly dimensions?: Readonly<Record<string, number>> | undefined
+  readonly costUsd?: number | undefined
+  readonly latencyMs?: number | undefined
+  readonly output?: string | undefined
+  readonly status?: "ok" | "infra_failure" | "parse_failure" | undefined
+}
+
+export interface PairedStimulus {
+  readonly id: string
+  readonly holdout: boolean
+  /** Synthetic (world-model) stimulus, or a conformance sample (a convergence anchor, never holdout). */
+  readonly source: "synthetic" | "conformance"
+  readonly weight: number
+  readonly group?: string | undefined
+  readonly baseline: GateArm
+  readonly candidate: GateArm
+}
+
+export interface VerdictInput {
+  readonly stimuli: ReadonlyArray<PairedStimulus>
+  readonly thresholds: VerdictThresholds
+  readonly vectors: ReadonlyArray<OptimizationVector>
+  readonly resamples: number
+  readonly seed: number
+  /** True when there is no candidate: the change set is validated, nothing to ship. */
+  readonly noCandidate: boolean
+  readonly budgetExhausted: boolean
+}

@@ -1,0 +1,225 @@
+/**
+ * Measuring one configuration (an "arm": the baseline or a candidate) on a set of stimuli: run the
+ * team on every stimulus and epoch, score each trace with both authorities, and keep the per-trace
+ * rows (ScanTrace, EvalResult) plus a compact per-stimulus summary the later phases read.
+ */
+import { Effect } from "effect"
+import type { AgentVersion, EvalResult, EvalSetSample, EvaluationFramework, RunStatus, ScanTrace, WorkspaceAgent } from "../contracts/index.ts"
+import { AgentRunner, type TeamMember } from "../agents/AgentRunner.ts"
+import type { BudgetExhausted } from "../agents/BudgetLedger.ts"
+import { RubricScorer } from "../scoring/RubricScorer.ts"
+import { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
+import type { ModelPhase } from "../ports/ModelCall.ts"
+
+export interface RunMeasurement {
+  readonly stimulusId: string
+  readonly epoch: number
+  readonly traceId: string
+  readonly status: RunStatus
+  readonly worldModel?: number
+  readonly rubric?: number
+  readonly blended?: number
+  readonly passed: boolean
+  readonly agents: Readonly<Record<string, number>>
+  readonly dimensions: Readonly<Record<string, number>>
+  readonly explanation?: string
+  readonly output?: string
+  readonly agentOutputs: Readonly<Record<string, Record<string, unknown>>>
+  readonly truncatedAgents: ReadonlyArray<string>
+  readonly parseFailedAgent?: string
+  readonly costUsd: number
+  readonly latencyMs: number
+}
+
+export interface ArmMeasurement {
+  readonly arm: string
+  readonly runs: ReadonlyArray<RunMeasurement>
+}
+
+export interface MeasureRequest {
+  readonly workspaceId: string
+  readonly scanId: string
+  readonly arm: string
+  readonly agents: ReadonlyArray<WorkspaceAgent>
+  readonly team: ReadonlyArray<AgentVersion>
+  readonly samples: ReadonlyArray<EvalSetSample>
+  readonly framework: EvaluationFramework
+  readonly phase: ModelPhase
+  readonly finalAgentIds: ReadonlyArray<string>
+  readonly concurrency: number
+}
+
+export interface MeasuredArm {
+  readonly measurement: ArmMeasurement
+  readonly traces: ReadonlyArray<ScanTrace>
+  readonly results: ReadonlyArray<EvalResult>
+}
+
+const holdoutOf = (sample: EvalSetSample) => (sample.holdoutLayer === "working" ? "working" : "holdout") as "working" | "holdout"
+
+export const measureArm = Effect.fnUntraced(function*(request: MeasureRequest): Effect.fn.Return<
+  MeasuredArm,
+  BudgetExhausted,
+  AgentRunner | WorldModelScorer | RubricScorer
+> {
+  const runner = yield* AgentRunner
+  const worldScorer = yield* WorldModelScorer
+  const rubricScorer = yield* RubricScorer
+  const members: Array<TeamMember> = request.agents.map((agent) => ({
+    agent,
+    version: request.team.find((v) => v.agentId === agent.id)!
+  }))
+  const jobs = request.samples.flatMap((sample) =>
+    Array.from({ length: request.framework.epochs }, (_, epoch) => ({ sample, epoch }))
+  )
+  const w = request.framework.objective.worldModelWeight
+  const measured = yield* Effect.forEach(jobs, ({ sample, epoch }) =>
+    Effect.gen(function*() {
+      const traceId = `${request.scanId}:${request.arm}:${sample.id}:${epoch}`
+      const result = yield* runner.runTeam({
+        workspaceId: request.workspaceId,
+        team: members,
+        stimulus: sample.input,
+        epoch,
+        phase: request.phase
+      })
+      const finalOutput = request.finalAgentIds.length === 1
+        ? result.outputs[request.finalAgentIds[0]!]
+        : result.status === "ok"
+        ? Object.assign({}, ...request.finalAgentIds.map((id) => result.outputs[id] ?? {}))
+        : undefined
+      const costUsd = result.runs.reduce((s, r) => s + r.costUsd, 0)
+      const latencyMs = result.runs.reduce((s, r) => s + r.latencyMs, 0)
+      const trace: ScanTrace = {
+        id: traceId,
+        scanId: request.scanId,
+        workspaceId: request.workspaceId,
+        stimulusId: sample.id,
+        arm: request.arm,
+        epoch,
+        provenance: sample.provenance,
+        partition: holdoutOf(sample),
+        holdoutLayer: sample.holdoutLayer,
+        segment: sample.segment,
+        stimulusWeight: sample.stimulusWeight,
+        runs: result.runs,
+        status: result.status,
+        ...(finalOutput !== undefined && result.status === "ok" ? { finalOutput } : {}),
+        latencyMs,
+        costUsd
+      }
+      const truncatedAgents = result.runs.filter((r) => r.error?.includes("truncated")).map((r) => r.agentId)
+      const parseFailed = result.runs.find((r) => r.status === "parse_failure")?.agentId
+      const base = {
+        stimulusId: sample.id,
+        epoch,
+        traceId,
+        status: result.status,
+        agentOutputs: result.outputs,
+        truncatedAgents,
+        ...(parseFailed !== undefined ? { parseFailedAgent: parseFailed } : {}),
+        costUsd,
+        latencyMs
+      }
+      if (result.status === "infra_failure") {
+        return { trace, results: [] as Array<EvalResult>, run: { ...base, passed: false, agents: {}, dimensions: {} } satisfies RunMeasurement }
+      }
+      const world = yield* worldScorer.score(sample, result.status === "ok" ? finalOutput : undefined, result.outputs, request.agents, request.finalAgentIds)
+      const rubric = result.status === "ok" && finalOutput !== undefined
+        ? yield* rubricScorer.score(request.workspaceId, request.framework, sample.input, finalOutput, epoch)
+        : undefined
+      const rubricScore = rubric?._tag === "Scored" ? rubric.score : undefined
+      const blended = rubricScore === undefined ? world.score : w * world.score + (1 - w) * rubricScore
+      const results: Array<EvalResult> = [{
+        id: `${traceId}:world_model`,
+        scanId: request.scanId,
+        workspaceId: request.workspaceId,
+        traceId,
+        authority: "world_model",
+        score: world.score,
+        passed: world.score >= request.framework.passThreshold,
+        dimensions: world.dimensions,
+        agents: world.agents
+      }]
+      if (rubric?._tag === "Scored") {
+        results.push({
+          id: `${traceId}:rubric`,
+          scanId: request.scanId,
+          workspaceId: request.workspaceId,
+          traceId,
+          authority: "rubric",
+          score: rubric.score,
+          passed: rubric.score >= request.framework.passThreshold,
+          dimensions: rubric.dimensions,
+          agents: {},
+          explanation: rubric.explanation
+        })
+      }
+      const run: RunMeasurement = {
+        ...base,
+        worldModel: world.score,
+        ...(rubricScore !== undefined ? { rubric: rubricScore } : {}),
+        blended,
+        passed: blended >= request.framework.passThreshold,
+        agents: world.agents,
+        dimensions: { ...world.dimensions, ...(rubric?._tag === "Scored" ? rubric.dimensions : {}) },
+        ...(rubric?._tag === "Scored" ? { explanation: rubric.explanation } : {}),
+        ...(finalOutput !== undefined ? { output: JSON.stringify(finalOutput) } : {})
+      }
+      return { trace, results, run }
+    }), { concurrency: request.concurrency })
+  return {
+    measurement: { arm: request.arm, runs: measured.map((m) => m.run) },
+    traces: measured.map((m) => m.trace),
+    results: measured.flatMap((m) => m.results)
+  }
+})
+
+/** Per-stimulus averages over epochs (intervals resample stimuli, never runs). */
+export interface StimulusSummary {
+  readonly stimulusId: string
+  readonly status: RunStatus
+  readonly blended?: number
+  readonly worldModel?: number
+  readonly rubric?: number
+  readonly runs: ReadonlyArray<number>
+  readonly agents: Readonly<Record<string, number>>
+  readonly dimensions: Readonly<Record<string, number>>
+  readonly costUsd: number
+  readonly latencyMs: number
+  readonly output?: string
+}
+
+const meanOf = (values: ReadonlyArray<number>) => values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0) / values.length
+
+const meanRecord = (records: ReadonlyArray<Readonly<Record<string, number>>>) => {
+  const keys = new Set(records.flatMap((r) => Object.keys(r)))
+  return Object.fromEntries([...keys].map((k) => [k, meanOf(records.filter((r) => k in r).map((r) => r[k]!))!]))
+}
+
+export const summarizeByStimulus = (measurement: ArmMeasurement): ReadonlyMap<string, StimulusSummary> => {
+  const groups = new Map<string, Array<RunMeasurement>>()
+  for (const run of measurement.runs) groups.set(run.stimulusId, [...(groups.get(run.stimulusId) ?? []), run])
+  const out = new Map<string, StimulusSummary>()
+  for (const [stimulusId, runs] of groups) {
+    const scored = runs.filter((r) => r.status !== "infra_failure")
+    const status: RunStatus = scored.length === 0 ? "infra_failure" : runs.every((r) => r.status === "ok") ? "ok" : scored.some((r) => r.status === "ok") ? "ok" : "parse_failure"
+    const blended = meanOf(scored.map((r) => r.blended ?? 0))
+    const worldModel = meanOf(scored.filter((r) => r.worldModel !== undefined).map((r) => r.worldModel!))
+    const rubric = meanOf(scored.filter((r) => r.rubric !== undefined).map((r) => r.rubric!))
+    out.set(stimulusId, {
+      stimulusId,
+      status,
+      ...(blended !== undefined ? { blended } : {}),
+      ...(worldModel !== undefined ? { worldModel } : {}),
+      ...(rubric !== undefined ? { rubric } : {}),
+      runs: scored.map((r) => r.blended ?? 0),
+      agents: meanRecord(scored.map((r) => r.agents)),
+      dimensions: meanRecord(scored.map((r) => r.dimensions)),
+      costUsd: meanOf(runs.map((r) => r.costUsd)) ?? 0,
+      latencyMs: meanOf(runs.map((r) => r.latencyMs)) ?? 0,
+      ...(runs[0]?.output !== undefined ? { output: runs[0].output } : {})
+    })
+  }
+  return out
+}

@@ -1,0 +1,151 @@
+/**
+ * Verdict: builds the gates' input from the baseline and the winning candidate measured on the
+ * same stimuli (or the baseline against itself when there is no candidate), runs every registered
+ * gate through the VerdictEngine, stores the VerdictResult and publishes `verdict.issued` and
+ * `scan.convergence.delta`.
+ */
+import { Context, Effect, Layer } from "effect"
+import type { CalibrationRecord, CompositeScore, EvalSet, VerdictResult } from "../contracts/index.ts"
+import { check } from "../gates/Gate.ts"
+import { VerdictEngine } from "../gates/VerdictEngine.ts"
+import type { GateArm, PairedStimulus, VerdictInput } from "../gates/VerdictInput.ts"
+import { EventBus, type EventRejected } from "../ports/EventBus.ts"
+import { ScanRepo } from "../ports/Repositories.ts"
+import type { StorageError } from "../ports/StorageError.ts"
+import { type ArmMeasurement, type StimulusSummary, summarizeByStimulus } from "./Measurement.ts"
+import type { ObserveOutput } from "./Observe.ts"
+import type { OptimizeOutput } from "./Optimize.ts"
+import type { SafetyOutput } from "./Safety.ts"
+import type { ScanContext } from "./ScanContext.ts"
+import { nowIso } from "./Time.ts"
+
+const toGateArm = (s: StimulusSummary | undefined): GateArm =>
+  s === undefined
+    ? { score: 0, runs: [], status: "infra_failure" }
+    : {
+      score: s.blended ?? 0,
+      runs: s.runs,
+      ...(s.worldModel !== undefined ? { worldModel: s.worldModel } : {}),
+      ...(s.rubric !== undefined ? { rubric: s.rubric } : {}),
+      agents: s.agents,
+      dimensions: s.dimensions,
+      costUsd: s.costUsd,
+      latencyMs: s.latencyMs,
+      ...(s.output !== undefined ? { output: s.output } : {}),
+      status: s.status
+    }
+
+export const pairStimuli = (evalSet: EvalSet, baseline: ArmMeasurement, candidate: ArmMeasurement): ReadonlyArray<PairedStimulus> => {
+  const b = summarizeByStimulus(baseline)
+  const c = summarizeByStimulus(candidate)
+  return evalSet.samples.filter((s) => b.has(s.id) && c.has(s.id)).map((s) => ({
+    id: s.id,
+    holdout: s.holdoutLayer !== "working",
+    source: s.provenance === "conformance_sample" ? "conformance" as const : "synthetic" as const,
+    weight: s.stimulusWeight,
+    group: s.segment,
+    baseline: toGateArm(b.get(s.id)),
+    candidate: toGateArm(c.get(s.id))
+  }))
+}
+
+export interface VerdictOutput {
+  readonly verdict: VerdictResult
+  readonly composite: CompositeScore
+}
+
+export class Verdict extends Context.Service<Verdict, {
+  readonly run: (
+    context: ScanContext,
+    observe: ObserveOutput,
+    calibration: CalibrationRecord,
+    composite: CompositeScore,
+    optimize: OptimizeOutput,
+    safety: SafetyOutput
+  ) => Effect.Effect<VerdictOutput, StorageError | EventRejected>
+}>()("@spectral/engine/pipeline/Verdict") {
+  static readonly layer = Layer.effect(
+    Verdict,
+    Effect.gen(function*() {
+      const engine = yield* VerdictEngine
+      const scans = yield* ScanRepo
+      const bus = yield* EventBus
+      const run = Effect.fn("Verdict.run")(function*(
+        context: ScanContext,
+        observe: ObserveOutput,
+        calibration: CalibrationRecord,
+        composite: CompositeScore,
+        optimize: OptimizeOutput,
+        safety: SafetyOutput
+      ) {
+        const framework = context.workspace.framework
+        const candidate = optimize.winner?.measurement ?? observe.baseline
+        const input: VerdictInput = {
+          stimuli: pairStimuli(observe.evalSet, observe.baseline, candidate),
+          thresholds: framework.verdict,
+          vectors: framework.objective.vectors,
+          resamples: calibration.resamples,
+          seed: context.scan.seed,
+          noCandidate: optimize.winner === null,
+          budgetExhausted: optimize.budgetExhausted
+        }
+        const decision = yield* engine.decide(input)
+        // Safety is a gate of the scan too: a violation is a failed check.
+        const safetyChecks = safety.checked
+          ? safety.violations.length === 0
+            ? [check("safety", "world_invariants", "pass", "the change conforms to the world model's structural invariants")]
+            : safety.violations.map((v) => check("safety", `${v.invariant}:${v.agentId}`, "fail", `${v.rule}: ${v.message}`))
+          : [check("safety", "world_invariants", "neutral", "no candidate change to check")]
+        const checks = [...decision.checks, ...safetyChecks]
+        const failedSafety = safetyChecks.some((c) => c.status === "fail")
+        const outcome = failedSafety ? "no_go" as const : decision.outcome
+        const counted = checks.filter((c) => c.status !== "neutral")
+        const verdict: VerdictResult = {
+          id: `${context.scan.id}:verdict`,
+          scanId: context.scan.id,
+          workspaceId: context.workspace.id,
+          outcome,
+          checksPassed: counted.filter((c) => c.status === "pass").length,
+          checksTotal: counted.length,
+          checks,
+          delta: decision.delta,
+          explanation: failedSafety ? `Safety: the change violates the world's invariants. ${decision.explanation}` : decision.explanation
+        }
+        yield* scans.saveVerdict(verdict)
+        const withDelta: CompositeScore = {
+          ...composite,
+          blendedDelta: decision.delta === null || optimize.winner === null
+            ? { _tag: "Absent", reason: optimize.winner === null ? "no candidate change" : "no comparable stimuli" }
+            : { _tag: "Present", value: decision.delta.estimate }
+        }
+        const occurredAt = yield* nowIso
+        yield* bus.publish({
+          id: `${context.scan.id}:verdict.issued`,
+          type: "verdict.issued",
+          version: 1,
+          workspaceId: context.workspace.id,
+          occurredAt,
+          payload: {
+            workspaceId: context.workspace.id,
+            scanId: context.scan.id,
+            verdictId: verdict.id,
+            outcome,
+            checksPassed: verdict.checksPassed,
+            checksTotal: verdict.checksTotal,
+            changeSetId: null
+          }
+        })
+        yield* bus.publish({
+          id: `${context.scan.id}:scan.convergence.delta`,
+          type: "scan.convergence.delta",
+          version: 1,
+          workspaceId: context.workspace.id,
+          occurredAt,
+          payload: { workspaceId: context.workspace.id, scanId: context.scan.id, convergenceDelta: composite.convergenceDelta }
+        })
+        return { verdict, composite: withDelta } satisfies VerdictOutput
+      })
+      return Verdict.of({ run })
+    })
+  )
+}

@@ -1,0 +1,105 @@
+/**
+ * The rubric authority: LLM as judge against the workspace's EvaluationFramework. It sees the
+ * stimulus, the team's answer and the rubric — never the ground truth — and returns a score per
+ * rubric dimension with a natural-language explanation (what Diagnose clusters). A judge answer
+ * that does not parse is a parse failure of the judge, reported as such, never a silent score.
+ */
+import { Context, Effect, Layer } from "effect"
+import type { LanguageModel } from "effect/ai"
+import type { EvaluationFramework } from "../contracts/index.ts"
+import type { BudgetExhausted } from "../agents/BudgetLedger.ts"
+import { BudgetLedger } from "../agents/BudgetLedger.ts"
+import { callModel, extractJsonObject } from "../agents/ModelCaller.ts"
+
+export interface RubricScore {
+  readonly _tag: "Scored"
+  readonly score: number
+  readonly dimensions: Readonly<Record<string, number>>
+  readonly explanation: string
+  readonly costUsd: number
+}
+
+export interface RubricUnscored {
+  readonly _tag: "Unscored"
+  readonly reason: string
+}
+
+export interface JudgeSettings {
+  readonly model: string
+  readonly provider: string
+  readonly temperature: number
+  readonly maxTokens: number
+}
+
+export const JUDGE_MARKER = "You are an evaluation judge."
+
+export const judgePrompt = (framework: EvaluationFramework, stimulus: string, answer: Readonly<Record<string, unknown>>) => {
+  const dimensions = framework.rubrics.flatMap((rubric) => rubric.dimensions)
+  const system = [
+    JUDGE_MARKER,
+    "Score the answer on each rubric dimension from 0 (fails) to 1 (fully meets), and explain the main problem in one or two sentences, naming the deciding facts.",
+    "Rubric dimensions:",
+    ...dimensions.map((d) => `- ${d.id}: ${d.description}`),
+    `Answer with one JSON object: {"scores": {${dimensions.map((d) => `"${d.id}": number`).join(", ")}}, "explanation": string}.`
+  ].join("\n")
+  const user = `Input:\n${stimulus}\n\nAnswer:\n${JSON.stringify(answer)}`
+  return { system, user }
+}
+
+export class RubricScorer extends Context.Service<RubricScorer, {
+  readonly score: (
+    workspaceId: string,
+    framework: EvaluationFramework,
+    stimulus: string,
+    answer: Readonly<Record<string, unknown>>,
+    epoch: number
+  ) => Effect.Effect<RubricScore | RubricUnscored, BudgetExhausted>
+}>()("@spectral/engine/scoring/RubricScorer") {
+  static readonly layerNoDeps = (settings: JudgeSettings) =>
+    Layer.effect(
+      RubricScorer,
+      Effect.gen(function*() {
+        const context = yield* Effect.context<LanguageModel.LanguageModel | BudgetLedger>()
+        const score = Effect.fnUntraced(function*(
+          workspaceId: string,
+          framework: EvaluationFramework,
+          stimulus: string,
+          answer: Readonly<Record<string, unknown>>,
+          epoch: number
+        ) {
+          const prompt = judgePrompt(framework, stimulus, answer)
+          const result = yield* callModel(prompt.system, prompt.user, { ...settings, epoch }, {
+            workspaceId,
+            phase: "evaluate",
+            purpose: "judge"
+          }).pipe(
+            Effect.map((a) => ({ ok: true as const, a })),
+            Effect.catchTag("ModelCallFailed", (error) => Effect.succeed({ ok: false as const, error }))
+          )
+          if (!result.ok) return { _tag: "Unscored", reason: `judge call failed: ${result.error.message}` } satisfies RubricUnscored
+          const parsed = extractJsonObject(result.a.text)
+          const scores = parsed?.["scores"] as Record<string, unknown> | undefined
+          const explanation = parsed?.["explanation"]
+          const dims = framework.rubrics.flatMap((rubric) => rubric.dimensions)
+          if (scores === undefined || typeof explanation !== "string") {
+            return { _tag: "Unscored", reason: "judge answer is not the requested JSON" } satisfies RubricUnscored
+          }
+          const dimensions: Record<string, number> = {}
+          let weighted = 0
+          let total = 0
+          for (const d of dims) {
+            const v = scores[d.id]
+            if (typeof v !== "number" || !Number.isFinite(v)) {
+              return { _tag: "Unscored", reason: `judge gave no score for dimension ${d.id}` } satisfies RubricUnscored
+            }
+            const clamped = Math.min(1, Math.max(0, v))
+            dimensions[d.id] = clamped
+            weighted += clamped * d.weight
+            total += d.weight
+          }
+          return { _tag: "Scored", score: weighted / total, dimensions, explanation, costUsd: result.a.costUsd } satisfies RubricScore
+        }, Effect.provide(context))
+        return RubricScorer.of({ score })
+      })
+    )
+}
