@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { CallContext, costOf, GenerationParameters, PriceTable, SPECTRAL_METADATA_KEY } from "@spectral/engine"
-import { Clock, ConfigProvider, Effect, Fiber, Layer, Redacted, Schema, Stream } from "effect"
+import { Clock, ConfigProvider, Context, Effect, Fiber, Layer, Redacted, Schema, Stream } from "effect"
 import { type AiError, EmbeddingModel, LanguageModel } from "effect/ai"
-import { OpenAiCompatible, ResponseCache, UsageLedger } from "../../src/llm/index.ts"
+import { OpenAiCompatible, ResponseCache, RetryPolicy, UsageLedger } from "../../src/llm/index.ts"
 import * as FakeOpenAiServer from "./FakeOpenAiServer.ts"
 
 type Server = FakeOpenAiServer.FakeOpenAiServer
@@ -19,10 +19,29 @@ const baseOptions = (server: Server, overrides: OpenAiCompatible.Options = {}): 
   ...overrides
 })
 
-type Services = OpenAiCompatible.Provides | ResponseCache.ResponseCache | UsageLedger.UsageLedger
+/** Every response JSON written to the cache, so a test can see what was (not) stored. */
+class CacheWrites extends Context.Service<CacheWrites, Array<string>>()("test/llm/CacheWrites") {}
 
-const withProvider = <A, E>(server: Server, overrides: OpenAiCompatible.Options, program: Effect.Effect<A, E, Services>) =>
-  Effect.provide(program, OpenAiCompatible.layer(baseOptions(server, overrides)))
+type Services = OpenAiCompatible.Provides | UsageLedger.UsageLedger | CacheWrites
+
+const withProvider = <A, E>(server: Server, overrides: OpenAiCompatible.Options, program: Effect.Effect<A, E, Services>) => {
+  const writes: Array<string> = []
+  const memory = ResponseCache.makeMemory()
+  const observedCache = ResponseCache.ResponseCache.of({
+    get: memory.get,
+    put: (key, json) => Effect.andThen(Effect.sync(() => writes.push(json)), memory.put(key, json))
+  })
+  return Effect.provide(
+    program,
+    OpenAiCompatible.layerNoDeps(baseOptions(server, overrides)).pipe(
+      Layer.provideMerge(Layer.mergeAll(
+        Layer.succeed(ResponseCache.ResponseCache, observedCache),
+        UsageLedger.UsageLedger.layerMemory,
+        Layer.succeed(CacheWrites, writes)
+      ))
+    )
+  )
+}
 
 const parameters = (overrides: Partial<GenerationParameters> = {}): GenerationParameters => ({
   provider: "openai",
@@ -247,6 +266,10 @@ describe("OpenAiCompatible retries", () => {
           const t = yield* totals
           assert.strictEqual(t.failures, 1)
           assert.strictEqual(t.costUsd, 0)
+          const [entry] = yield* records
+          assert.strictEqual(entry.outcome, "failed")
+          assert.strictEqual(entry.errorTag, "RateLimitError")
+          assert.strictEqual(entry.attempts, 4)
           const client = yield* OpenAiCompatible.OpenAiCompatibleClient
           assert.strictEqual(yield* client.effectiveConcurrency, 1)
         })
@@ -466,7 +489,8 @@ describe("OpenAiCompatible structured output", () => {
             const t = yield* totals
             assert.strictEqual(t.failures, 1)
             assert.closeTo(t.costUsd, expectedCost(), 1e-12)
-            // Not cached: the same request goes to the provider again.
+            // Not cached: nothing stored, and the same request goes to the provider again.
+            assert.lengthOf(yield* CacheWrites, 0)
             yield* Effect.flip(askObject("Who?"))
             assert.strictEqual(server.chatRequests().length, 2)
           })
@@ -510,6 +534,7 @@ describe("OpenAiCompatible structured output", () => {
         Effect.gen(function*() {
           const response = yield* ask("hi")
           assert.strictEqual(response.finishReason, "length")
+          assert.lengthOf(yield* CacheWrites, 0)
           yield* ask("hi")
           assert.strictEqual(server.chatRequests().length, 2)
         })
@@ -526,6 +551,7 @@ describe("OpenAiCompatible structured output", () => {
         Effect.gen(function*() {
           const error = yield* Effect.flip(ask("hi"))
           assert.strictEqual(error.reason._tag, "InvalidOutputError")
+          assert.lengthOf(yield* CacheWrites, 0)
         })
       )
     }))
@@ -597,6 +623,7 @@ describe("OpenAiCompatible response cache", () => {
           const carriedError = yield* Effect.flip(ask("hi"))
           assert.strictEqual(carriedError.reason._tag, "InternalProviderError")
           assert.match(carriedError.message, /upstream overloaded/)
+          assert.lengthOf(yield* CacheWrites, 0)
           assert.strictEqual((yield* ask("hi")).text, "finally")
           assert.strictEqual((yield* ask("hi")).text, "finally")
           assert.strictEqual(server.chatRequests().length, 3)
@@ -696,12 +723,12 @@ describe("OpenAiCompatible configuration", () => {
   it.live("parses Retry-After forms", () =>
     Effect.sync(() => {
       const headers = (init: Record<string, string>) => new Headers(init)
-      assert.strictEqual(OpenAiCompatible.retryAfterMillis(headers({ "retry-after-ms": "50" }), 0), 50)
-      assert.strictEqual(OpenAiCompatible.retryAfterMillis(headers({ "retry-after": "2" }), 0), 2000)
+      assert.strictEqual(RetryPolicy.retryAfterMillis(headers({ "retry-after-ms": "50" }), 0), 50)
+      assert.strictEqual(RetryPolicy.retryAfterMillis(headers({ "retry-after": "2" }), 0), 2000)
       assert.strictEqual(
-        OpenAiCompatible.retryAfterMillis(headers({ "retry-after": "Thu, 01 Jan 1970 00:00:05 GMT" }), 1000),
+        RetryPolicy.retryAfterMillis(headers({ "retry-after": "Thu, 01 Jan 1970 00:00:05 GMT" }), 1000),
         4000
       )
-      assert.isUndefined(OpenAiCompatible.retryAfterMillis(headers({}), 0))
+      assert.isUndefined(RetryPolicy.retryAfterMillis(headers({}), 0))
     }))
 })

@@ -1,0 +1,175 @@
+/**
+ * How one logical request becomes HTTP attempts: each attempt admitted by `RateControl` and
+ * aborted at its timeout; 429, 5xx, 408/409, connection failures and timeouts retried with
+ * exponential back-off and jitter, never sooner than the server's `Retry-After` /
+ * `retry-after-ms`; attempts bounded by a count and by a total deadline that starts with the first
+ * attempt. Errors from the `openai` SDK are mapped to `effect/ai`'s `AiError` reasons here.
+ *
+ * Owns: error classification, Retry-After parsing, the retry loop. Not here: what a request is.
+ */
+import { Cause, Clock, Duration, Effect, Exit, Option, Random } from "effect"
+import { AiError } from "effect/ai"
+import OpenAI from "openai"
+import type * as RateControl from "./RateControl.ts"
+
+export interface RetrySettings {
+  readonly timeoutMs: number
+  readonly maxRetries: number
+  readonly deadlineMs: number
+  readonly retryBaseDelayMs: number
+  readonly retryMaxDelayMs: number
+}
+
+const MODULE = "OpenAiCompatible"
+
+export interface AttemptFailure {
+  readonly error: AiError.AiError
+  readonly retryable: boolean
+  readonly rateLimited: boolean
+  readonly retryAfterMs: number | undefined
+}
+
+const headerRecord = (headers: Headers | undefined): Record<string, string> => {
+  const record: Record<string, string> = {}
+  headers?.forEach((value, key) => {
+    record[key] = key === "authorization" || key === "api-key" ? "<redacted>" : value
+  })
+  return record
+}
+
+/** `retry-after-ms` (milliseconds), else `Retry-After` (seconds or an HTTP date). */
+export const retryAfterMillis = (headers: Headers | undefined, nowMs: number): number | undefined => {
+  const millis = headers?.get("retry-after-ms")
+  if (millis !== undefined && millis !== null && millis.trim() !== "") {
+    const value = Number(millis)
+    if (Number.isFinite(value) && value >= 0) return value
+  }
+  const after = headers?.get("retry-after")
+  if (after === undefined || after === null || after.trim() === "") return undefined
+  const seconds = Number(after)
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
+  const at = Date.parse(after)
+  return Number.isFinite(at) ? Math.max(0, at - nowMs) : undefined
+}
+
+export const classifyFailure = (cause: unknown, method: string, url: string, nowMs: number): AttemptFailure => {
+  const fail = (reason: AiError.AiErrorReason, retryable: boolean, retryAfterMs?: number): AttemptFailure => ({
+    error: AiError.make({ module: MODULE, method, reason }),
+    retryable,
+    rateLimited: reason._tag === "RateLimitError",
+    retryAfterMs
+  })
+  if (cause instanceof OpenAI.APIConnectionError) {
+    return fail(new AiError.NetworkError({ reason: "TransportError", method: "POST", url, description: cause.message, cause }), true)
+  }
+  if (cause instanceof OpenAI.APIError && typeof cause.status === "number") {
+    const status = cause.status
+    const body = cause.error === undefined ? undefined : JSON.stringify(cause.error)
+    const http = { response: { status, headers: headerRecord(cause.headers) }, ...(body === undefined ? {} : { body }) }
+    const description = cause.message
+    if (status === 429) {
+      if (cause.code === "insufficient_quota") {
+        return fail(new AiError.QuotaExhaustedError({ http }), false)
+      }
+      const retryAfterMs = retryAfterMillis(cause.headers, nowMs)
+      return fail(
+        new AiError.RateLimitError({
+          http,
+          ...(retryAfterMs === undefined ? {} : { retryAfter: Duration.millis(retryAfterMs) })
+        }),
+        true,
+        retryAfterMs
+      )
+    }
+    const reason = AiError.reasonFromHttpStatus({ status, http, description })
+    return fail(reason, status >= 500 || status === 408 || status === 409)
+  }
+  const description = cause instanceof Error ? cause.message : String(cause)
+  return fail(new AiError.UnknownError({ description }), false)
+}
+
+export const timedOut = (method: string, url: string, timeoutMs: number): AttemptFailure => ({
+  error: AiError.make({
+    module: MODULE,
+    method,
+    reason: new AiError.NetworkError({
+      reason: "TransportError",
+      method: "POST",
+      url,
+      description: `No response within ${timeoutMs} ms; the request was aborted`
+    })
+  }),
+  retryable: true,
+  rateLimited: false,
+  retryAfterMs: undefined
+})
+
+export const isAttemptFailure = (u: unknown): u is AttemptFailure =>
+  typeof u === "object" && u !== null && "error" in u && "retryable" in u && AiError.isAiError(u.error)
+
+/** A request that ended without an answer: the last attempt's error and how many attempts were made. */
+export interface RetriesExhausted {
+  readonly error: AiError.AiError
+  readonly attempts: number
+}
+
+export interface Attempted<A> {
+  readonly value: A
+  readonly attempts: number
+}
+
+/** Runs `send` until it answers, fails for good, runs out of attempts or passes the deadline. */
+export const withRetries = <A>(
+  rate: RateControl.RateControl,
+  settings: RetrySettings,
+  request: { readonly method: string; readonly url: string },
+  send: (signal: AbortSignal) => PromiseLike<A>
+): Effect.Effect<Attempted<A>, RetriesExhausted> =>
+  Effect.gen(function*() {
+    const { method, url } = request
+    let attempts = 0
+    let deadlineAt: number | undefined
+    while (true) {
+      attempts += 1
+      const exit = yield* rate.admit((admission) =>
+        Effect.gen(function*() {
+          const now = yield* Clock.currentTimeMillis
+          deadlineAt ??= now + settings.deadlineMs
+          const timeoutMs = Math.max(1, Math.min(settings.timeoutMs, deadlineAt - now))
+          const result = yield* Effect.tryPromise({ try: (signal) => send(signal), catch: (cause): unknown => cause }).pipe(
+            Effect.timeoutOrElse({
+              duration: Duration.millis(timeoutMs),
+              orElse: () => Effect.fail(timedOut(method, url, timeoutMs))
+            }),
+            Effect.catch((cause: unknown) =>
+              isAttemptFailure(cause)
+                ? Effect.fail(cause)
+                : Effect.flatMap(Clock.currentTimeMillis, (at) => Effect.fail(classifyFailure(cause, method, url, at)))
+            ),
+            Effect.exit
+          )
+          if (Exit.isSuccess(result)) yield* rate.onSuccess
+          else {
+            const failure = Cause.findErrorOption(result.cause)
+            if (Option.isSome(failure) && failure.value.rateLimited) yield* rate.onRateLimited(admission)
+          }
+          return result
+        })
+      )
+      if (Exit.isSuccess(exit)) return { value: exit.value, attempts }
+      const found = Cause.findErrorOption(exit.cause)
+      if (Option.isNone(found)) return yield* Effect.failCause(exit.cause as Cause.Cause<never>)
+      const failure = found.value
+      if (!failure.retryable || attempts > settings.maxRetries) return yield* Effect.fail({ error: failure.error, attempts })
+      const backoffMs = failure.retryAfterMs !== undefined
+        // Never sooner than asked; a little later so a crowd of callers does not return at once.
+        ? Math.ceil(failure.retryAfterMs * (1 + 0.1 * (yield* Random.next))) + 1
+        : Math.min(settings.retryMaxDelayMs, settings.retryBaseDelayMs * 2 ** (attempts - 1)) *
+          (0.5 + 0.5 * (yield* Random.next))
+      const now = yield* Clock.currentTimeMillis
+      if (deadlineAt !== undefined && now + backoffMs > deadlineAt) {
+        return yield* Effect.fail({ error: failure.error, attempts })
+      }
+      yield* Effect.sleep(Duration.millis(backoffMs))
+    }
+  })
