@@ -15,6 +15,7 @@ export type Reply =
     readonly content?: string | null
     readonly finishReason?: string
     readonly usage?: { readonly prompt_tokens: number; readonly completion_tokens: number }
+    readonly toolCalls?: ReadonlyArray<{ readonly id: string; readonly name: string; readonly arguments: string }>
     readonly delayMs?: number
   }
   | {
@@ -55,7 +56,18 @@ const completion = (request: ReceivedRequest, reply: Extract<Reply, { kind: "ok"
   model: request.body?.model ?? "unknown",
   choices: [{
     index: 0,
-    message: { role: "assistant", content: reply.content === undefined ? "hello" : reply.content, refusal: null },
+    message: {
+      role: "assistant",
+      content: reply.content === undefined ? (reply.toolCalls === undefined ? "hello" : null) : reply.content,
+      refusal: null,
+      ...(reply.toolCalls === undefined ? {} : {
+        tool_calls: reply.toolCalls.map((call) => ({
+          id: call.id,
+          type: "function",
+          function: { name: call.name, arguments: call.arguments }
+        }))
+      })
+    },
     finish_reason: reply.finishReason ?? "stop",
     logprobs: null
   }],

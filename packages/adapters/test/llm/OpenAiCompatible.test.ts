@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { CallContext, costOf, GenerationParameters, PriceTable, SPECTRAL_METADATA_KEY } from "@spectral/engine"
 import { Clock, ConfigProvider, Context, Effect, Fiber, Layer, Redacted, Schema, Stream } from "effect"
-import { type AiError, EmbeddingModel, LanguageModel } from "effect/ai"
+import { type AiError, EmbeddingModel, LanguageModel, Prompt, Tool, Toolkit } from "effect/ai"
 import { OpenAiCompatible, ResponseCache, RetryPolicy, UsageLedger } from "../../src/llm/index.ts"
 import * as FakeOpenAiServer from "./FakeOpenAiServer.ts"
 
@@ -168,6 +168,53 @@ describe("OpenAiCompatible chat", () => {
           const text = parts.flatMap((part) => part.type === "text-delta" ? [part.delta] : []).join("")
           assert.strictEqual(text, "streamed")
           assert.isTrue(parts.some((part) => part.type === "finish"))
+        })
+      )
+    }))
+})
+
+describe("OpenAiCompatible tools", () => {
+  const LookupRule = Tool.make("lookup_rule", {
+    description: "Look up a tax rule by code",
+    parameters: Schema.Struct({ code: Schema.String }),
+    success: Schema.String
+  })
+  const Rules = Toolkit.make(LookupRule)
+  const RulesHandlers = Rules.toLayer({ lookup_rule: ({ code }) => Effect.succeed(`rule ${code}: filing status`) })
+
+  it.live("sends tools, decodes tool calls, and sends tool results back", () =>
+    Effect.gen(function*() {
+      const server = yield* FakeOpenAiServer.start
+      server.script("chat", {
+        kind: "ok",
+        finishReason: "tool_calls",
+        toolCalls: [{ id: "call_1", name: "lookup_rule", arguments: `{"code":"501"}` }]
+      })
+      yield* withProvider(
+        server,
+        {},
+        Effect.gen(function*() {
+          const response = yield* LanguageModel.generateText({ prompt: "Which rule?", toolkit: Rules }).pipe(
+            asCall(),
+            Effect.provide(RulesHandlers)
+          )
+          assert.strictEqual(response.finishReason, "tool-calls")
+          assert.deepStrictEqual(response.toolCalls.map((call) => [call.name, call.params]), [["lookup_rule", { code: "501" }]])
+          assert.deepStrictEqual(response.toolResults.map((result) => result.result), ["rule 501: filing status"])
+          const [first] = server.chatRequests()
+          assert.strictEqual(first.body.tools[0].function.name, "lookup_rule")
+          assert.strictEqual(first.body.tools[0].function.description, "Look up a tax rule by code")
+          assert.deepStrictEqual(first.body.tools[0].function.parameters.required, ["code"])
+          assert.strictEqual(first.body.tool_choice, "auto")
+
+          yield* LanguageModel.generateText({
+            prompt: Prompt.concat(Prompt.make("Which rule?"), Prompt.fromResponseParts(response.content))
+          }).pipe(asCall())
+          const second = server.chatRequests()[1].body.messages
+          assert.deepStrictEqual(second.slice(1).map((message: { role: string }) => message.role), ["assistant", "tool"])
+          assert.strictEqual(second[1].tool_calls[0].function.arguments, `{"code":"501"}`)
+          assert.strictEqual(second[2].tool_call_id, "call_1")
+          assert.strictEqual(second[2].content, "rule 501: filing status")
         })
       )
     }))
@@ -706,6 +753,15 @@ describe("OpenAiCompatible configuration", () => {
         assert.strictEqual(client.options.embeddingModel, "text-embedding-3-small")
         assert.isUndefined(client.options.requestsPerMinute)
       }).pipe(Effect.provide(OpenAiCompatible.layerConfig.pipe(Layer.provide(env))))
+    }))
+
+  it.live("a malformed setting fails the layer with a ConfigError", () =>
+    Effect.gen(function*() {
+      const env = ConfigProvider.layer(ConfigProvider.fromEnv({ env: { SPECTRAL_LLM_CONCURRENCY: "many" } }))
+      const error = yield* Effect.flip(
+        Effect.provide(ask("hi"), OpenAiCompatible.layerConfig.pipe(Layer.provide(env)))
+      )
+      assert.strictEqual(error._tag, "ConfigError")
     }))
 
   it.live("defaults", () =>
