@@ -153,6 +153,14 @@ export class OpenAiCompatibleClient extends Context.Service<OpenAiCompatibleClie
 
 const MODULE = "OpenAiCompatible"
 
+const parseJson = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Unknown))
+
+/** A stored response body, when it is still a JSON object. */
+const decodeJson = (json: string): object | undefined => {
+  const parsed = Option.getOrUndefined(parseJson(json))
+  return typeof parsed === "object" && parsed !== null ? parsed : undefined
+}
+
 // -----------------------------------------------------------------------------
 // Cache key
 // -----------------------------------------------------------------------------
@@ -282,17 +290,6 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     })
   }
 
-  const decodeCached = (json: string): OpenAI.ChatCompletion | undefined => {
-    const parsed: unknown = (() => {
-      try {
-        return JSON.parse(json)
-      } catch {
-        return undefined
-      }
-    })()
-    return typeof parsed === "object" && parsed !== null ? parsed as OpenAI.ChatCompletion : undefined
-  }
-
   const generateText = (providerOptions: LanguageModel.ProviderOptions) =>
     Effect.gen(function*() {
       const parameters = yield* GenerationParameters
@@ -345,7 +342,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
         Effect.catch((error) => Effect.as(Effect.logWarning("Response cache read failed", error), Option.none()))
       )
       if (Option.isSome(stored)) {
-        const completion = decodeCached(stored.value)
+        const completion = decodeJson(stored.value) as OpenAI.ChatCompletion | undefined
         const usable = completion === undefined
           ? undefined
           : yield* Effect.option(interpret(completion, target, 0))
@@ -444,34 +441,96 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       Stream.fromIterableEffect(Effect.map(generateText(providerOptions), toStreamParts))
   })
 
+  /** Vectors in input order, or undefined when the answer does not fit the request. */
+  const vectorsOf = (response: OpenAI.CreateEmbeddingResponse, count: number): Array<Array<number>> | undefined => {
+    if (!Array.isArray(response.data) || response.data.length !== count) return undefined
+    const vectors = [...response.data].sort((a, b) => a.index - b.index).map((item) => item.embedding)
+    const usable = vectors.every((vector) =>
+      Array.isArray(vector) && vector.length > 0 && vector.every((x) => typeof x === "number" && Number.isFinite(x))
+    )
+    return usable ? vectors : undefined
+  }
+
   const embeddingModel = yield* EmbeddingModel.make({
     embedMany: ({ inputs }) =>
       Effect.gen(function*() {
         const prices = yield* PriceTable
+        const call = yield* CallContext
         const startedAt = yield* Clock.currentTimeMillis
         const latency = Effect.map(Clock.currentTimeMillis, (now) => now - startedAt)
         const model = resolved.embeddingModel
-        const sent = yield* sendRecorded(
-          { operation: "embedding", model, method: "embedMany", url: embeddingsUrl, startedAt },
-          (signal) => client.embeddings.create({ model, input: [...inputs], encoding_format: "float" }, { signal })
+        const body = { model, input: [...inputs], encoding_format: "float" as const }
+        const key = requestKey({
+          operation: "embedding",
+          baseUrl: resolved.baseUrl,
+          body,
+          epoch: 0,
+          workspaceId: call.workspaceId
+        })
+        const entry = (fields: {
+          readonly cached: boolean
+          readonly outcome: ModelCallOutcome
+          readonly inputTokens: number
+          readonly costUsd: number
+          readonly savedUsd: number
+          readonly attempts: number
+          readonly errorTag?: string
+        }) =>
+          Effect.flatMap(latency, (latencyMs) =>
+            record({ operation: "embedding", model, outputTokens: 0, latencyMs, ...fields }))
+
+        const stored = yield* cache.get(key).pipe(
+          Effect.catch((error) => Effect.as(Effect.logWarning("Response cache read failed", error), Option.none()))
         )
-        const { value: response, attempts } = sent
+        if (Option.isSome(stored)) {
+          const response = decodeJson(stored.value) as OpenAI.CreateEmbeddingResponse | undefined
+          const vectors = response === undefined ? undefined : vectorsOf(response, inputs.length)
+          if (response !== undefined && vectors !== undefined) {
+            const inputTokens = response.usage?.prompt_tokens ?? 0
+            yield* entry({
+              cached: true,
+              outcome: "success",
+              inputTokens,
+              costUsd: 0,
+              savedUsd: costOf(prices, model, inputTokens, 0),
+              attempts: 0
+            })
+            return { results: vectors, usage: { inputTokens } }
+          }
+        }
+
+        const { value: response, attempts } = yield* sendRecorded(
+          { operation: "embedding", model, method: "embedMany", url: embeddingsUrl, startedAt },
+          (signal) => client.embeddings.create(body, { signal })
+        )
         const inputTokens = response.usage?.prompt_tokens ?? 0
         const costUsd = costOf(prices, model, inputTokens, 0)
-        yield* record({
-          operation: "embedding",
-          model,
-          cached: false,
-          outcome: "success",
-          inputTokens,
-          outputTokens: 0,
-          costUsd,
-          savedUsd: 0,
-          attempts,
-          latencyMs: yield* latency
-        })
-        const data = Array.isArray(response.data) ? [...response.data].sort((a, b) => a.index - b.index) : []
-        return { results: data.map((item) => item.embedding), usage: { inputTokens } }
+        const vectors = vectorsOf(response, inputs.length)
+        if (vectors === undefined) {
+          yield* entry({
+            cached: false,
+            outcome: "parse_failure",
+            errorTag: "InvalidOutputError",
+            inputTokens,
+            costUsd,
+            savedUsd: 0,
+            attempts
+          })
+          return yield* AiError.make({
+            module: MODULE,
+            method: "embedMany",
+            reason: new AiError.InvalidOutputError({
+              description: `Expected ${inputs.length} finite embedding vectors, got: ${
+                JSON.stringify(response).slice(0, 2000)
+              }`
+            })
+          })
+        }
+        yield* entry({ cached: false, outcome: "success", inputTokens, costUsd, savedUsd: 0, attempts })
+        yield* cache.put(key, JSON.stringify(response)).pipe(
+          Effect.catch((error) => Effect.logWarning("Response cache write failed", error))
+        )
+        return { results: vectors, usage: { inputTokens } }
       })
   })
 

@@ -727,6 +727,34 @@ describe("OpenAiCompatible embeddings", () => {
     }))
 })
 
+describe("OpenAiCompatible embeddings cache", () => {
+  it.live("identical inputs are served from the cache; a short answer fails and is not cached", () =>
+    Effect.gen(function*() {
+      const server = yield* FakeOpenAiServer.start
+      server.script("embeddings", { kind: "json", body: { object: "list", data: [], usage: { prompt_tokens: 3 } } })
+      yield* withProvider(
+        server,
+        {},
+        Effect.gen(function*() {
+          const model = yield* EmbeddingModel.EmbeddingModel
+          const embeddingRequests = () => server.requests.filter((r) => r.path === "/v1/embeddings").length
+          const short = yield* Effect.flip(model.embedMany(["a", "bbb"]).pipe(asCall()))
+          assert.strictEqual(short.reason._tag, "InvalidOutputError")
+          assert.lengthOf(yield* CacheWrites, 0)
+          const first = yield* model.embedMany(["a", "bbb"]).pipe(asCall())
+          const second = yield* model.embedMany(["a", "bbb"]).pipe(asCall())
+          assert.deepStrictEqual(second.embeddings.map((e) => e.vector), first.embeddings.map((e) => e.vector))
+          assert.strictEqual(embeddingRequests(), 2)
+          yield* model.embedMany(["a", "bbb"]).pipe(asCall({}, "ws-b"))
+          assert.strictEqual(embeddingRequests(), 3)
+          const t = yield* totals
+          assert.strictEqual(t.cacheHits, 1)
+          assert.strictEqual(t.failures, 1)
+        })
+      )
+    }))
+})
+
 describe("OpenAiCompatible configuration", () => {
   it.live("layerConfig reads the environment variables", () =>
     Effect.gen(function*() {
