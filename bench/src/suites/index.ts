@@ -1,4 +1,6 @@
 /** Every benchmark suite. Add a suite by adding its module here. */
 import type { Suite } from "../Suite.ts"
 
-export const suites: ReadonlyArray<Suite> = []
+import { bootstrapSuite } from "./bootstrap.ts"
+import { clusterSuite } from "./cluster.ts"
+export const suites: ReadonlyArray<Suite> = [bootstrapSuite, clusterSuite]

@@ -158,7 +158,11 @@ const makeWorkspace = (matrix: PointMatrix, k: number): Workspace => ({
   previous: new Float64Array(k * matrix.columns)
 })
 
-/** Weighted k-means++ (with `trials` candidates per centre, keeping the one that lowers the potential most). */
+/**
+ * Weighted k-means++ (with `trials` candidates per centre, keeping the one that lowers the
+ * potential most). Exact, with triangle-inequality pruning: a row whose nearest centre c lies at
+ * distance m cannot get closer to a candidate x when ‖x − c‖ ≥ 2m, so it is skipped.
+ */
 export const seedKMeansPlusPlus = (
   matrix: PointMatrix,
   k: number,
@@ -169,6 +173,8 @@ export const seedKMeansPlusPlus = (
 ): Float64Array => {
   const { data, rows: n, columns: d } = matrix
   const centroids = new Float64Array(k * d)
+  const nearest = new Int32Array(n)
+  const centreGap = new Float64Array(k)
   const weightOf = weights === undefined ? (_: number) => 1 : (i: number) => weights[i]
   let totalWeight = 0
   for (let i = 0; i < n; i++) totalWeight += weightOf(i)
@@ -197,16 +203,26 @@ export const seedKMeansPlusPlus = (
     for (let i = n - 1; i >= 0; i--) if (minDistance[i] > 0) return i
     return n - 1
   }
+  // Squared distances from row `candidate` to the chosen centres 0 … chosen-1.
+  const gapsTo = (candidate: number, chosen: number) => {
+    for (let c = 0; c < chosen; c++) centreGap[c] = squaredDistanceAt(data, candidate * d, centroids, c * d, d)
+  }
   for (let c = 1; c < k; c++) {
     let chosen = sample()
     if (trials > 1) {
       let bestPotential = Infinity
       for (let t = 0; t < trials; t++) {
         const candidate = t === 0 ? chosen : sample()
+        gapsTo(candidate, c)
         let candidatePotential = 0
         for (let i = 0; i < n; i++) {
+          const current = minDistance[i]
+          if (centreGap[nearest[i]] >= 4 * current) {
+            candidatePotential += weightOf(i) * current
+            continue
+          }
           const distance = squaredDistanceAt(data, i * d, data, candidate * d, d)
-          candidatePotential += weightOf(i) * (distance < minDistance[i] ? distance : minDistance[i])
+          candidatePotential += weightOf(i) * (distance < current ? distance : current)
         }
         if (candidatePotential < bestPotential) {
           bestPotential = candidatePotential
@@ -214,11 +230,17 @@ export const seedKMeansPlusPlus = (
         }
       }
     }
+    gapsTo(chosen, c)
     centroids.set(data.subarray(chosen * d, chosen * d + d), c * d)
     potential = 0
     for (let i = 0; i < n; i++) {
-      const distance = squaredDistanceAt(data, i * d, centroids, c * d, d)
-      if (distance < minDistance[i]) minDistance[i] = distance
+      if (centreGap[nearest[i]] < 4 * minDistance[i]) {
+        const distance = squaredDistanceAt(data, i * d, centroids, c * d, d)
+        if (distance < minDistance[i]) {
+          minDistance[i] = distance
+          nearest[i] = c
+        }
+      }
       potential += weightOf(i) * minDistance[i]
     }
   }
