@@ -1,3 +1,4 @@
 export {}
 export * from "./storage/index.ts"
 export * from "./llm/index.ts"
+export * from "./simulated/index.ts"

@@ -1,0 +1,77 @@
+/**
+ * The main job: scan the example tax-prep team against `us-federal-individual-tax` on the embedded
+ * default storage (or `SPECTRAL_DATABASE_URL`) with the simulated model (or `SPECTRAL_LLM=openai`),
+ * print a short report, and write the ChangeSet (JSON) and the AgentPerformanceCard (Markdown,
+ * HTML, JSON) to the output folder. Run it twice: the second scan's baseline is the first's.
+ */
+import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import { Config, Console, Effect, FileSystem, Layer, Path } from "effect"
+import { OpenAiCompatible, SimulatedLanguageModel, Storage } from "@spectral/adapters"
+import { EventBus, renderHtml, renderJson, renderMarkdown, ScanEngine, ScanRepo, WorkspaceRepo, ScanOrchestrator } from "@spectral/engine"
+import { WorldsEvalSetProvider } from "@spectral/worlds"
+import { decodeWorkspace, taxPrepWorkspace } from "./TaxPrepTeam.ts"
+
+const Settings = Config.all({
+  llm: Config.Literals(["simulated", "openai"], "SPECTRAL_LLM").pipe(Config.withDefault("simulated" as const)),
+  model: Config.String("SPECTRAL_MODEL").pipe(Config.withDefault("")),
+  outputDir: Config.String("SPECTRAL_OUTPUT_DIR").pipe(Config.withDefault("out/tax-prep")),
+  seed: Config.Int("SPECTRAL_SEED").pipe(Config.withDefault(1)),
+  concurrency: Config.Int("SPECTRAL_SCAN_CONCURRENCY").pipe(Config.withDefault(16))
+})
+
+const program = Effect.gen(function*() {
+  const settings = yield* Settings
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const model = settings.model !== "" ? settings.model : settings.llm === "simulated" ? "simulated-small" : "gpt-4.1-mini"
+  const workspace = yield* decodeWorkspace(taxPrepWorkspace(model))
+  const workspaces = yield* WorkspaceRepo
+  yield* workspaces.upsert(workspace)
+  const orchestrator = yield* ScanOrchestrator
+  const outcome = yield* orchestrator.run({ workspaceId: workspace.id, seed: settings.seed, concurrency: settings.concurrency })
+  const history = yield* (yield* ScanRepo).list(workspace.id)
+
+  const dir = settings.outputDir
+  yield* fs.makeDirectory(dir, { recursive: true })
+  const written: Array<string> = []
+  const write = (name: string, text: string) =>
+    Effect.gen(function*() {
+      const file = path.join(dir, name)
+      yield* fs.writeFileString(file, text)
+      written.push(file)
+    })
+  if (outcome.changeSet !== null) yield* write("changeset.json", JSON.stringify(outcome.changeSet, null, 2) + "\n")
+  yield* write("agent-performance-card.md", renderMarkdown(outcome.card))
+  yield* write("agent-performance-card.html", renderHtml(outcome.card))
+  yield* write("agent-performance-card.json", renderJson(outcome.card))
+
+  const { verdict, diagnosis, changeSet, spend } = outcome
+  const biggest = diagnosis.clusters[0]
+  const lines = [
+    `Scan ${outcome.scan.id} finished (${outcome.scan.state}). Verdict: ${verdict.checksPassed} / ${verdict.checksTotal} checks passing — ${verdict.outcome.toUpperCase()}.`,
+    biggest === undefined
+      ? "No failure clusters."
+      : `The biggest cluster is "${biggest.label}" — ${biggest.memberTraceIds.length} of your ${diagnosis.failingCount} failures.`,
+    verdict.delta === null ? "" : `Blended score change: ${(verdict.delta.estimate * 100).toFixed(1)} pts [${(verdict.delta.low * 100).toFixed(1)}, ${(verdict.delta.high * 100).toFixed(1)}].`,
+    changeSet === null ? "No change set (observe_only)." : `Change set v${changeSet.version} is ${changeSet.status}${changeSet.baselineId === null ? "" : ` (baseline ${changeSet.baselineId})`}: ${changeSet.explainability.summary}`,
+    `Spent ${spend.total.calls} model calls, ${spend.total.tokens.toLocaleString("en-US")} tokens, $${spend.total.usd.toFixed(4)} (${settings.llm === "simulated" ? "simulated model" : model}).`,
+    `Scan history: ${history.map((s) => `${s.id} [${s.state}${s.verdict ? `, ${s.verdict}` : ""}${s.baselineChangeSetId ? `, baseline ${s.baselineChangeSetId}` : ""}]`).join("; ")}`,
+    `Wrote ${written.join(", ")}`
+  ].filter((line) => line !== "")
+  yield* Console.log(lines.join("\n"))
+})
+
+const languageModel = Layer.unwrap(
+  Effect.map(Settings, (settings) =>
+    settings.llm === "openai"
+      ? OpenAiCompatible.layerConfig
+      : SimulatedLanguageModel.layer({ seed: settings.seed }))
+)
+
+const ports = Layer.mergeAll(Storage.layerConfig, WorldsEvalSetProvider.layer, EventBus.layerMemory, languageModel)
+
+program.pipe(
+  Effect.provide(ScanEngine.layer().pipe(Layer.provideMerge(ports))),
+  Effect.provide(NodeServices.layer),
+  NodeRuntime.runMain
+)

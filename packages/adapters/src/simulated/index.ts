@@ -1,0 +1,3 @@
+export * from "./SimulatedLanguageModel.ts"
+export * from "./TaxReading.ts"
+export * from "./TaxSkills.ts"
