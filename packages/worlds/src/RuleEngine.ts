@@ -88,6 +88,7 @@ export const evaluate = (model: PublishedWorldModel, facts: Facts): Decision => 
     if ("add" in expr) return expr.add.reduce<number>((sum, e) => sum + number(e), 0)
     if ("max" in expr) return Math.max(...expr.max.map(number))
     if ("min" in expr) return Math.min(...expr.min.map(number))
+    if ("mul" in expr) return expr.mul.reduce<number>((product, e) => product * number(e), 1)
     return expr.countTrue.filter((name) => facts[name] === true).length * expr.times
   }
 

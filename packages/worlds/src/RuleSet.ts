@@ -23,6 +23,7 @@ export type NumberExpr =
   | { readonly add: ReadonlyArray<NumberExpr> }
   | { readonly max: ReadonlyArray<NumberExpr> }
   | { readonly min: ReadonlyArray<NumberExpr> }
+  | { readonly mul: ReadonlyArray<NumberExpr> }
   | { readonly countTrue: ReadonlyArray<string>; readonly times: number }
 
 export const NumberExpr: Schema.Codec<NumberExpr> = Schema.Union([
@@ -32,6 +33,7 @@ export const NumberExpr: Schema.Codec<NumberExpr> = Schema.Union([
   Schema.Struct({ add: Schema.Array(Schema.suspend(() => NumberExpr)).check(Schema.isMinLength(1)) }),
   Schema.Struct({ max: Schema.Array(Schema.suspend(() => NumberExpr)).check(Schema.isMinLength(1)) }),
   Schema.Struct({ min: Schema.Array(Schema.suspend(() => NumberExpr)).check(Schema.isMinLength(1)) }),
+  Schema.Struct({ mul: Schema.Array(Schema.suspend(() => NumberExpr)).check(Schema.isMinLength(1)) }),
   Schema.Struct({ countTrue: Schema.Array(Schema.NonEmptyString).check(Schema.isMinLength(1)), times: Schema.Finite })
 ])
 

@@ -82,6 +82,7 @@ const exprFacts = (expr: NumberExpr, into: Array<string>): void => {
   else if ("add" in expr) expr.add.forEach((e) => exprFacts(e, into))
   else if ("max" in expr) expr.max.forEach((e) => exprFacts(e, into))
   else if ("min" in expr) expr.min.forEach((e) => exprFacts(e, into))
+  else if ("mul" in expr) expr.mul.forEach((e) => exprFacts(e, into))
 }
 
 /** Cross-rule checks the schema cannot express: unique ids, declared facts and outputs, references, cycles. */

@@ -9,6 +9,8 @@ import type { ScenarioGenerator } from "./EvalSetGeneration.ts"
 import { type PublishedWorldModel, publish, type WorldModelInvalid } from "./WorldModel.ts"
 import { taxScenarioGenerator } from "./tax/TaxScenarioGenerator.ts"
 import { TAX_WORLD_ID, taxWorld_0_1_0, taxWorld_0_2_0 } from "./tax/TaxWorld.ts"
+import { flsaScenarioGenerator } from "./flsa/FlsaScenarioGenerator.ts"
+import { flsaWorld_0_1_0 } from "./flsa/FlsaWorld.ts"
 
 export class WorldNotFound extends Schema.TaggedError<WorldNotFound>()("WorldNotFound", {
   worldModelId: Schema.String,
@@ -47,8 +49,8 @@ const compareVersions = (a: string, b: string): number => {
 
 /** The worlds this package ships: the tax world (0.1.0 current, 0.2.0 published beside it) and FLSA overtime. */
 export const defaultWorldRegistryOptions: WorldRegistryOptions = {
-  models: [taxWorld_0_1_0, taxWorld_0_2_0],
-  generators: [taxScenarioGenerator],
+  models: [taxWorld_0_1_0, taxWorld_0_2_0, flsaWorld_0_1_0],
+  generators: [taxScenarioGenerator, flsaScenarioGenerator],
   current: { [TAX_WORLD_ID]: "0.1.0" }
 }
 
