@@ -7,6 +7,7 @@ import { Schema } from "effect"
 import { Workspace } from "@spectral/engine/contracts"
 
 const FACT_FIELDS = [
+  "taxYear",
   "maritalStatus",
   "spouseDiedYear",
   "remarried",

@@ -6,6 +6,7 @@
  */
 
 export interface ReadFacts {
+  taxYear: number
   maritalStatus: "single" | "married" | "divorced" | "legally_separated" | "widowed"
   spouseDiedYear?: number
   remarried: boolean
@@ -43,7 +44,9 @@ export const readScenario = (raw: string): Reading => {
   const text = raw.toLowerCase()
   const sentences = raw.split(/(?<=[.!?])\s+/).map((s) => s.toLowerCase())
   const ambiguous: Array<keyof ReadFacts> = []
+  const year = text.match(/\b(20\d\d) (?:taxes|federal return|return)\b/)
   const facts: ReadFacts = {
+    taxYear: year !== null ? Number(year[1]) : TAX_YEAR,
     maritalStatus: "single",
     remarried: false,
     wantsJointReturn: false,
@@ -61,7 +64,7 @@ export const readScenario = (raw: string): Reading => {
     spouseHadNoGrossIncome: false
   }
   // Marital status on December 31.
-  if (/remarried/.test(text)) {
+  if (/\bi remarried\b/.test(text)) {
     facts.maritalStatus = "married"
     facts.remarried = true
     const died = text.match(/died in (\d{4})/)

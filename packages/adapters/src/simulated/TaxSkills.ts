@@ -97,6 +97,7 @@ export const intake = (stimulus: string, p: PromptFeatures, rng: Random): { fact
 }
 
 const toFacts = (raw: Record<string, unknown>): ReadFacts => ({
+  taxYear: typeof raw["taxYear"] === "number" ? raw["taxYear"] : TAX_YEAR,
   maritalStatus: (raw["maritalStatus"] as ReadFacts["maritalStatus"]) ?? "single",
   ...(typeof raw["spouseDiedYear"] === "number" ? { spouseDiedYear: raw["spouseDiedYear"] } : {}),
   remarried: raw["remarried"] === true,
