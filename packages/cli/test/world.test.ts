@@ -67,3 +67,16 @@ describe("spectral world decide", () => {
       assert.isTrue(Exit.isFailure(exit))
     }).pipe(Effect.provide(NodeServices.layer)))
 })
+
+describe("spectral world card", () => {
+  it.effect("renders the card with the exact footer", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const directory = yield* fs.makeTempDirectoryScoped()
+      const out = `${directory}/card.md`
+      yield* Command.runWith(worldCommand, { version: "test" })(["card", "--world", "us-federal-individual-tax@0.2.0", "--output", out])
+      const text = yield* fs.readFileString(out)
+      assert.include(text, "Version: 0.2.0")
+      assert.isTrue(text.trimEnd().endsWith("Alpha preview — not for regulated use"))
+    }).pipe(Effect.provide(NodeServices.layer)))
+})

@@ -4,8 +4,10 @@
  * eval set it generated — its coverage by segment (samples, holdout layer, rules exercised).
  * Rendered to Markdown, HTML and JSON, always with the exact alpha footer.
  */
-import { Schema } from "effect"
+import { Clock, Effect, Schema } from "effect"
 import { ALPHA_FOOTER, type EvalSet, EvaluationAuthorityRef } from "@spectral/engine/contracts"
+import { buildEvalSet } from "./EvalSetGeneration.ts"
+import { WorldRegistry } from "./WorldRegistry.ts"
 import { evaluate } from "./RuleEngine.ts"
 import type { Facts } from "./RuleSet.ts"
 import type { PublishedWorldModel } from "./WorldModel.ts"
@@ -217,3 +219,21 @@ export const renderWorldModelCardJson = (card: WorldModelCard): string => JSON.s
 
 export const renderWorldModelCard = (card: WorldModelCard, format: "markdown" | "html" | "json"): string =>
   format === "markdown" ? renderWorldModelCardMarkdown(card) : format === "html" ? renderWorldModelCardHtml(card) : renderWorldModelCardJson(card)
+
+/**
+ * The card of a registered world version (the current one when `version` is null), with coverage
+ * measured on an eval set generated for the purpose; the time stamp comes from `Clock`.
+ */
+export const worldModelCardFor = Effect.fn("WorldModelCard.worldModelCardFor")(function*(
+  worldModelId: string,
+  version: string | null,
+  coverage: { readonly seed: number; readonly size: number } = { seed: 1, size: 120 }
+) {
+  const registry = yield* WorldRegistry
+  const model = version === null ? yield* registry.current(worldModelId) : yield* registry.version(worldModelId, version)
+  const generatedAt = new Date(yield* Clock.currentTimeMillis).toISOString()
+  const generator = yield* Effect.option(registry.generator(worldModelId))
+  if (generator._tag === "None") return makeWorldModelCard(model, { generatedAt })
+  const evalSet = buildEvalSet(model, generator.value, { seed: coverage.seed, size: coverage.size, generatedAt })
+  return makeWorldModelCard(model, { generatedAt, evalSet })
+})

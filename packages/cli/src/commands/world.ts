@@ -2,11 +2,12 @@
  * `spectral world decide --world ID[@VERSION] --input FILE [--output FILE]`: apply a published
  * world model to structured cases and print each expected outcome with the rules that fired.
  * FILE is `{"cases":[{"id":"…","facts":{…}}]}`; a case whose facts are invalid yields
- * `{"id":"…","error":"…"}`. The rules live in `@spectral/worlds`; this module only wires files.
+ * `{"id":"…","error":"…"}`. `spectral world card --world ID[@VERSION] [--format markdown|html|json]`
+ * renders the WorldModelCard. The rules live in `@spectral/worlds`; this module only wires files.
  */
-import { Console, Effect } from "effect"
+import { Console, Effect, FileSystem, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { decideCases, WorldRegistry } from "@spectral/worlds"
+import { decideCases, parseWorldRef, renderWorldModelCard, worldModelCardFor, WorldRegistry } from "@spectral/worlds"
 import { readJsonFile, writeJsonOutput } from "../CliIo.ts"
 
 const decide = Command.make(
@@ -28,7 +29,26 @@ const decide = Command.make(
   ])
 )
 
+const card = Command.make(
+  "card",
+  {
+    world: Flag.String("world").pipe(Flag.withDescription("World model as id@version (version optional: the current one)")),
+    format: Flag.Literals("format", ["markdown", "html", "json"]).pipe(Flag.withDefault("markdown")),
+    output: Flag.String("output").pipe(Flag.withDescription("Write the card here instead of stdout"), Flag.optional)
+  },
+  Effect.fn("world.card")(function*({ world, format, output }) {
+    const { worldModelId, version } = parseWorldRef(world)
+    const rendered = renderWorldModelCard(yield* worldModelCardFor(worldModelId, version).pipe(Effect.provide(WorldRegistry.layer)), format)
+    if (Option.isSome(output)) {
+      const fs = yield* FileSystem.FileSystem
+      yield* fs.writeFileString(output.value, rendered)
+    } else {
+      yield* Console.log(rendered.trimEnd())
+    }
+  })
+).pipe(Command.withDescription("Render the WorldModelCard (rules by tier, version, authority ref, coverage by segment)"))
+
 export const worldCommand = Command.make("world").pipe(
-  Command.withDescription("World models: apply rules to worked cases"),
-  Command.withSubcommands([decide])
+  Command.withDescription("World models: apply rules to worked cases, render their cards"),
+  Command.withSubcommands([decide, card])
 )

@@ -28,7 +28,7 @@
  * Home costs (paidOverHalfHomeCost)
  *   true:  "I paid most of the rent." | "I cover more than half of the household costs — rent, utilities, groceries." |
  *          "I pay the mortgage and almost all the bills." | (high) "I cover about 60% of what it costs to run the house."
- *   false: "My roommate and I split the rent evenly." | "My parents pay most of the costs of our home." |
+ *   false: "My roommate and I split the rent evenly." | "My sister pays most of the costs of the home we share." |
  *          "My brother covers most of the rent for the place we share." | (high) "We split the household bills roughly 50/50."
  *   parent's home: "I pay more than half the cost of {her|his} apartment." / "{She|He} covers {her|his} own rent."
  * Qualifying person (qualifyingPersonRelationship / qualifyingPersonMonths / qualifyingPersonIsDependent)
@@ -109,7 +109,7 @@ const ageClause = (rng: SeededRandom, old: boolean, high: boolean): string => {
 const homeCostClause = (rng: SeededRandom, paid: boolean, high: boolean): string =>
   paid
     ? (high ? "I cover about 60% of what it costs to run the house." : rng.pick(["I paid most of the rent.", "I cover more than half of the household costs — rent, utilities, groceries.", "I pay the mortgage and almost all the bills."]))
-    : (high ? "We split the household bills roughly 50/50." : rng.pick(["My roommate and I split the rent evenly.", "My parents pay most of the costs of our home.", "My brother covers most of the rent for the place we share."]))
+    : (high ? "We split the household bills roughly 50/50." : rng.pick(["My roommate and I split the rent evenly.", "My sister pays most of the costs of the home we share.", "My brother covers most of the rent for the place we share."]))
 
 const childNoun = (rng: SeededRandom, relationship: "child" | "stepchild" | "foster_child"): Person => {
   const boy = rng.chance(0.5)
