@@ -126,7 +126,7 @@ export const measureArm = Effect.fnUntraced(function*(request: MeasureRequest): 
       }
       const world = yield* worldScorer.score(sample, result.status === "ok" ? finalOutput : undefined, result.outputs, request.agents, request.finalAgentIds)
       const rubric = result.status === "ok" && finalOutput !== undefined
-        ? yield* rubricScorer.score(request.workspaceId, request.framework, sample.input, finalOutput, epoch)
+        ? yield* rubricScorer.score(request.workspaceId, request.framework, sample.input, finalOutput, epoch, request.phase)
         : undefined
       const rubricScore = rubric?._tag === "Scored" ? rubric.score : undefined
       const blended = rubricScore === undefined ? world.score : w * world.score + (1 - w) * rubricScore

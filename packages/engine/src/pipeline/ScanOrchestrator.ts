@@ -38,7 +38,11 @@ export class ScanFailed extends Schema.TaggedError<ScanFailed>()("ScanFailed", {
   scanId: Schema.String,
   phase: Schema.String,
   reason: Schema.String
-}) {}
+}) {
+  override get message(): string {
+    return `scan ${this.scanId} failed in ${this.phase}: ${this.reason}`
+  }
+}
 
 export interface ScanRequest {
   readonly workspaceId: string

@@ -10,6 +10,7 @@ import type { EvaluationFramework } from "../contracts/index.ts"
 import type { BudgetExhausted } from "../agents/BudgetLedger.ts"
 import { BudgetLedger } from "../agents/BudgetLedger.ts"
 import { callModel, extractJsonObject } from "../agents/ModelCaller.ts"
+import type { ModelPhase } from "../ports/ModelCall.ts"
 
 export interface RubricScore {
   readonly _tag: "Scored"
@@ -52,7 +53,8 @@ export class RubricScorer extends Context.Service<RubricScorer, {
     framework: EvaluationFramework,
     stimulus: string,
     answer: Readonly<Record<string, unknown>>,
-    epoch: number
+    epoch: number,
+    phase?: ModelPhase
   ) => Effect.Effect<RubricScore | RubricUnscored, BudgetExhausted>
 }>()("@spectral/engine/scoring/RubricScorer") {
   static readonly layerNoDeps = (settings: JudgeSettings) =>
@@ -65,12 +67,13 @@ export class RubricScorer extends Context.Service<RubricScorer, {
           framework: EvaluationFramework,
           stimulus: string,
           answer: Readonly<Record<string, unknown>>,
-          epoch: number
+          epoch: number,
+          phase: ModelPhase = "evaluate"
         ) {
           const prompt = judgePrompt(framework, stimulus, answer)
           const result = yield* callModel(prompt.system, prompt.user, { ...settings, epoch }, {
             workspaceId,
-            phase: "evaluate",
+            phase,
             purpose: "judge"
           }).pipe(
             Effect.map((a) => ({ ok: true as const, a })),
