@@ -10,6 +10,8 @@ import * as Migrator from "effect/sql/Migrator"
 import type { SqlError } from "effect/sql/SqlError"
 import { migrations } from "./migrations/index.ts"
 
+export { appendOnlyTables, workspaceTables } from "./migrations/0001_workspace_tables.ts"
+
 /** The schema every table lives in. */
 export const schemaName = "spectral"
 /** The role the engine connects as: not the owner, not a superuser, no BYPASSRLS. */

@@ -142,6 +142,11 @@ export const makeSqlStorage = Effect.fnUntraced(function*(options: SqlStorageOpt
     sql.withTransaction(Effect.andThen(enterWorkspace(workspaceId), body)).pipe(
       Effect.mapError((error) =>
         isSqlError(error) ? toStorageError(entity, id, error) : error as Exclude<E, SqlError>
+      ),
+      // effect/sql turns a failed ROLLBACK or COMMIT cleanup into a defect; when the connection is
+      // gone (the usual reason) that is still just an unavailable database, so keep it typed.
+      Effect.catchDefect((defect) =>
+        isSqlError(defect) ? Effect.fail(toStorageError(entity, id, defect)) : Effect.die(defect)
       )
     )
 

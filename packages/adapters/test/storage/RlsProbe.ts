@@ -1,0 +1,222 @@
+/**
+ * The row-level-security probe, written once and run on each SQL backend: every workspace-scoped
+ * table × select / insert / update / delete × own workspace / other workspace / no workspace set,
+ * through raw SQL as the engine's role (`spectral_app`), plus a catalog check of the role and of
+ * the tables' RLS flags. Other workspace → 0 rows or SQLSTATE 42501; no workspace → 0 rows (writes
+ * refused). Dropping any one policy makes that table's probe fail (the own-workspace cells).
+ */
+import { expect, layer } from "@effect/vitest"
+import type { PgClient } from "@effect/sql-pg"
+import { Context, Effect, type Layer } from "effect"
+import type { SqlError } from "effect/sql/SqlError"
+import { appendOnlyTables, appRole, sqlState, workspaceTables } from "../../src/storage/index.ts"
+import { freshWorkspaceId } from "./fixtures.ts"
+
+/** Transactions as the app role, with the workspace set for the transaction (or not set at all). */
+export class AppSession extends Context.Service<AppSession, {
+  readonly run: <A>(
+    workspaceId: string | undefined,
+    f: (sql: PgClient.PgClient) => Effect.Effect<A, SqlError>
+  ) => Effect.Effect<A, SqlError>
+}>()("@spectral/adapters/test/storage/AppSession") {
+  /** `client` connects as the app role itself (the server). */
+  static readonly connected = (client: PgClient.PgClient) =>
+    AppSession.of({
+      run: (workspaceId, f) =>
+        client.withTransaction(
+          Effect.andThen(
+            workspaceId === undefined ? Effect.void : Effect.asVoid(client`SELECT set_config('spectral.workspace_id', ${workspaceId}, true)`),
+            f(client)
+          )
+        )
+    })
+  /** `client` is privileged and switches to the app role per transaction (embedded PGlite). */
+  static readonly assumed = (client: PgClient.PgClient) =>
+    AppSession.of({
+      run: (workspaceId, f) =>
+        client.withTransaction(
+          Effect.andThen(
+            workspaceId === undefined
+              ? client`SELECT set_config('role', ${appRole}, true)`
+              : client`SELECT set_config('role', ${appRole}, true), set_config('spectral.workspace_id', ${workspaceId}, true)`,
+            f(client)
+          )
+        )
+    })
+}
+
+type Column = readonly [name: string, type: string, value: unknown]
+
+interface TableSpec {
+  readonly table: (typeof workspaceTables)[number]
+  /** The column that picks a probe row out (for `workspaces`, the workspace id itself). */
+  readonly key: string
+  /** The JSONB column an update changes. */
+  readonly json: string
+  /** Columns of a new row besides workspace_id and the key. */
+  readonly columns: (key: string) => ReadonlyArray<Column>
+}
+
+const doc: Column = ["doc", "jsonb", "{}"]
+const scanRow = (key: string): ReadonlyArray<Column> => [["scan_id", "text", `scan-${key}`], doc]
+
+const specs: ReadonlyArray<TableSpec> = [
+  { table: "workspaces", key: "workspace_id", json: "doc", columns: () => [doc] },
+  {
+    table: "scans",
+    key: "id",
+    json: "doc",
+    columns: () => [["state", "text", "scheduled"], ["created_at", "text", "2025-01-01T00:00:00.000Z"], doc]
+  },
+  { table: "scan_phase_outputs", key: "scan_id", json: "output", columns: () => [["phase", "text", "observe"], ["output", "jsonb", "{}"]] },
+  { table: "verdicts", key: "scan_id", json: "doc", columns: (key) => [["id", "text", `verdict-${key}`], doc] },
+  { table: "rubric_divergences", key: "scan_id", json: "doc", columns: (key) => [["id", "text", `divergence-${key}`], doc] },
+  { table: "scan_traces", key: "id", json: "doc", columns: scanRow },
+  { table: "eval_results", key: "id", json: "doc", columns: scanRow },
+  { table: "failure_clusters", key: "id", json: "doc", columns: scanRow },
+  {
+    table: "change_sets",
+    key: "id",
+    json: "doc",
+    columns: (key) => [
+      ["version", "integer", key.length],
+      ["status", "text", "proposed"],
+      ["scan_id", "text", "scan-1"],
+      ["created_at", "text", "2025-01-01T00:00:00.000Z"],
+      doc
+    ]
+  },
+  { table: "change_set_audit", key: "id", json: "doc", columns: () => [["change_set_id", "text", "cs-1"], doc] },
+  { table: "samples", key: "id", json: "doc", columns: () => [["state", "text", "active"], doc] },
+  { table: "sample_sets", key: "id", json: "doc", columns: (key) => [["version", "integer", key.length], doc] },
+  { table: "traces", key: "trace_id", json: "doc", columns: (key) => [["span_id", "text", "span-1"], ["id", "text", `${key}/span-1`], doc] }
+]
+
+type Outcome = { readonly rows: number } | { readonly sqlstate: string | undefined }
+
+const outcome = <R>(effect: Effect.Effect<ReadonlyArray<unknown>, SqlError, R>): Effect.Effect<Outcome, never, R> =>
+  Effect.match(effect, {
+    onSuccess: (rows) => ({ rows: rows.length }),
+    onFailure: (error) => ({ sqlstate: sqlState(error) })
+  })
+
+const refused: Outcome = { sqlstate: "42501" }
+const rows = (n: number): Outcome => ({ rows: n })
+
+const probeTable = (spec: TableSpec) =>
+  Effect.gen(function*() {
+    const session = yield* AppSession
+    const a = freshWorkspaceId("rls-a")
+    const b = freshWorkspaceId("rls-b")
+    const keyIsWorkspace = spec.key === "workspace_id"
+    const keyA = keyIsWorkspace ? a : `${spec.table}-a-${a}`
+    const keyB = keyIsWorkspace ? b : `${spec.table}-b-${b}`
+    const table = `spectral.${spec.table}`
+
+    const insert = (workspaceId: string, key: string) => (sql: PgClient.PgClient) => {
+      const columns: ReadonlyArray<Column> = [
+        ["workspace_id", "text", workspaceId],
+        ...(keyIsWorkspace ? [] : [[spec.key, "text", key] as const]),
+        ...spec.columns(key)
+      ]
+      const placeholders = columns.map(([, type], i) => `$${i + 1}::${type}`).join(", ")
+      return sql.unsafe(
+        `INSERT INTO ${table} (${columns.map(([name]) => name).join(", ")}) VALUES (${placeholders}) RETURNING 1`,
+        columns.map(([, , value]) => value)
+      )
+    }
+    const selectKey = (key: string) => (sql: PgClient.PgClient) =>
+      sql.unsafe(`SELECT ${spec.json}->'probed' AS probed FROM ${table} WHERE ${spec.key} = $1`, [key])
+    const selectAll = (sql: PgClient.PgClient) => sql.unsafe(`SELECT 1 FROM ${table}`)
+    const update = (key: string) => (sql: PgClient.PgClient) =>
+      sql.unsafe(`UPDATE ${table} SET ${spec.json} = ${spec.json} || '{"probed": true}'::jsonb WHERE ${spec.key} = $1 RETURNING 1`, [key])
+    const moveTo = (workspaceId: string, key: string) => (sql: PgClient.PgClient) =>
+      sql.unsafe(`UPDATE ${table} SET workspace_id = $1 WHERE ${spec.key} = $2 RETURNING 1`, [workspaceId, key])
+    const remove = (key: string) => (sql: PgClient.PgClient) =>
+      sql.unsafe(`DELETE FROM ${table} WHERE ${spec.key} = $1 RETURNING 1`, [key])
+
+    const as = (workspaceId: string | undefined, f: (sql: PgClient.PgClient) => Effect.Effect<ReadonlyArray<unknown>, SqlError>) =>
+      outcome(session.run(workspaceId, f))
+
+    const matrix = {
+      insertOwn: yield* as(a, insert(a, keyA)),
+      insertOwnB: yield* as(b, insert(b, keyB)),
+      insertOther: yield* as(a, insert(b, keyIsWorkspace ? freshWorkspaceId("rls-c") : `${keyB}-2`)),
+      insertUnset: yield* as(undefined, insert(a, keyIsWorkspace ? freshWorkspaceId("rls-d") : `${keyA}-2`)),
+      selectOwn: yield* as(a, selectKey(keyA)),
+      selectOther: yield* as(a, selectKey(keyB)),
+      selectEverythingOwn: yield* as(a, selectAll),
+      selectUnset: yield* as(undefined, selectAll),
+      updateOther: yield* as(a, update(keyB)),
+      updateUnset: yield* as(undefined, update(keyA)),
+      moveToOther: yield* as(a, moveTo(b, keyA)),
+      updateOwn: yield* as(a, update(keyA)),
+      deleteOther: yield* as(a, remove(keyB)),
+      deleteUnset: yield* as(undefined, remove(keyA)),
+      otherStillThere: yield* as(b, selectKey(keyB)),
+      deleteOwn: yield* as(a, remove(keyA))
+    }
+    const otherUntouched = yield* session.run(b, selectKey(keyB))
+    const appendOnly = appendOnlyTables.includes(spec.table)
+    expect(matrix).toEqual({
+      insertOwn: rows(1),
+      insertOwnB: rows(1),
+      insertOther: refused,
+      insertUnset: refused,
+      selectOwn: rows(1),
+      selectOther: rows(0),
+      selectEverythingOwn: rows(1),
+      selectUnset: rows(0),
+      // The audit is append-only: the app role has no UPDATE or DELETE at all.
+      updateOther: appendOnly ? refused : rows(0),
+      updateUnset: appendOnly ? refused : rows(0),
+      moveToOther: refused,
+      updateOwn: appendOnly ? refused : rows(1),
+      deleteOther: appendOnly ? refused : rows(0),
+      deleteUnset: appendOnly ? refused : rows(0),
+      otherStillThere: rows(1),
+      deleteOwn: appendOnly ? refused : rows(1)
+    })
+    expect(otherUntouched).toEqual([{ probed: null }])
+  })
+
+export const rlsProbe = <E>(backend: string, session: Layer.Layer<AppSession, E>) =>
+  layer(session, { timeout: "120 seconds", excludeTestServices: true })(`row-level security: ${backend}`, (it) => {
+    it.effect("every workspace-scoped table has a probe", () =>
+      Effect.sync(() => expect(specs.map((spec) => spec.table).sort()).toEqual([...workspaceTables].sort())))
+
+    for (const spec of specs) {
+      it.effect(`${spec.table}: select/insert/update/delete × own/other/no workspace`, () => probeTable(spec))
+    }
+
+    it.effect("catalog: the engine's role is not superuser, has no BYPASSRLS, owns nothing; every table forces RLS", () =>
+      Effect.gen(function*() {
+        const session = yield* AppSession
+        const facts = yield* session.run(undefined, (sql) =>
+          Effect.all({
+            role: sql<{ role: string; superuser: boolean; bypass: boolean }>`
+              SELECT current_user AS role, r.rolsuper AS superuser, r.rolbypassrls AS bypass
+              FROM pg_catalog.pg_roles r WHERE r.rolname = current_user`.withoutTransform,
+            tables: sql<{ table: string; rls: boolean; forced: boolean; ownedByApp: boolean; policies: number }>`
+              SELECT c.relname AS "table", c.relrowsecurity AS rls, c.relforcerowsecurity AS forced,
+                pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE') AS "ownedByApp",
+                (SELECT count(*)::int FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid) AS policies
+              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = 'spectral' AND c.relkind = 'r'
+                AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                            WHERE a.attrelid = c.oid AND a.attname = 'workspace_id' AND NOT a.attisdropped)
+              ORDER BY c.relname`.withoutTransform,
+            ownsAnything: sql<{ owns: boolean }>`
+              SELECT EXISTS (
+                SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'spectral' AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
+              ) AS owns`.withoutTransform
+          }))
+        expect(facts.role).toEqual([{ role: appRole, superuser: false, bypass: false }])
+        expect(facts.ownsAnything).toEqual([{ owns: false }])
+        expect(facts.tables.map((t) => t.table)).toEqual([...workspaceTables].sort())
+        for (const table of facts.tables) {
+          expect(table, table.table).toEqual({ table: table.table, rls: true, forced: true, ownedByApp: false, policies: 1 })
+        }
+      }))
+  })

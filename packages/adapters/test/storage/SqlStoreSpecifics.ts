@@ -1,0 +1,62 @@
+/**
+ * What only a SQL backend can be asked: a row damaged behind the repositories' back (a corrupt
+ * JSONB document, an unknown phase name) is a typed `Corrupt` StorageError naming the row, never a
+ * crash or a silently wrong value. Run on each SQL backend with the repositories and an app session
+ * on the same database.
+ */
+import { expect, layer } from "@effect/vitest"
+import { ChangeSetRepo, ScanRepo, type StorageError, TraceRepo } from "@spectral/engine"
+import { Effect, type Layer } from "effect"
+import type { Repositories } from "../../src/storage/index.ts"
+import * as F from "./fixtures.ts"
+import { AppSession } from "./RlsProbe.ts"
+
+const reasonOf = <A, R>(effect: Effect.Effect<A, StorageError, R>) => Effect.map(Effect.flip(effect), (error) => error.reason)
+
+export const sqlStoreSpecifics = <E>(backend: string, store: Layer.Layer<Repositories | AppSession, E>) =>
+  layer(store, { timeout: "120 seconds", excludeTestServices: true })(`SQL store: ${backend}`, (it) => {
+    it.effect("a corrupt scan document is a Corrupt StorageError on get and on list", () =>
+      Effect.gen(function*() {
+        const scans = yield* ScanRepo
+        const session = yield* AppSession
+        const ws = F.freshWorkspaceId()
+        yield* scans.insert(F.scan(ws, "scan-ok", 1))
+        yield* scans.insert(F.scan(ws, "scan-bad", 2))
+        yield* session.run(ws, (sql) =>
+          sql`UPDATE spectral.scans SET doc = jsonb_set(doc, '{state}', '"exploded"') WHERE id = 'scan-bad'`)
+        expect(yield* reasonOf(scans.get(ws, "scan-bad"))).toMatchObject({ _tag: "Corrupt", entity: "scan", id: "scan-bad" })
+        expect(yield* reasonOf(scans.list(ws))).toMatchObject({ _tag: "Corrupt", id: "scan-bad" })
+        expect((yield* scans.get(ws, "scan-ok")).id).toBe("scan-ok")
+      }))
+
+    it.effect("a document that is not even an object, and an unknown phase name, are Corrupt too", () =>
+      Effect.gen(function*() {
+        const changeSets = yield* ChangeSetRepo
+        const scans = yield* ScanRepo
+        const traces = yield* TraceRepo
+        const session = yield* AppSession
+        const ws = F.freshWorkspaceId()
+        yield* changeSets.insert(F.changeSet(ws, "cs-1", 1))
+        yield* traces.append(ws, [F.trace(ws, "trace-1", "span-1")])
+        yield* scans.savePhaseOutput(ws, "scan-1", "observe", { ok: true })
+        yield* session.run(ws, (sql) =>
+          Effect.all([
+            sql`UPDATE spectral.change_sets SET doc = '"just a string"'::jsonb WHERE id = 'cs-1'`,
+            sql`UPDATE spectral.traces SET doc = doc - 'spanId' WHERE trace_id = 'trace-1'`,
+            sql`UPDATE spectral.scan_phase_outputs SET phase = 'teleport' WHERE scan_id = 'scan-1'`
+          ]))
+        expect(yield* reasonOf(changeSets.get(ws, "cs-1"))).toMatchObject({ _tag: "Corrupt", entity: "change set", id: "cs-1" })
+        expect(yield* reasonOf(changeSets.list(ws))).toMatchObject({ _tag: "Corrupt" })
+        expect(yield* reasonOf(traces.list(ws))).toMatchObject({ _tag: "Corrupt", entity: "trace" })
+        expect(yield* reasonOf(scans.phaseOutputs(ws, "scan-1"))).toMatchObject({ _tag: "Corrupt", entity: "phase output" })
+      }))
+
+    it.effect("an invalid value is refused on write, so what is stored always reads back", () =>
+      Effect.gen(function*() {
+        const scans = yield* ScanRepo
+        const ws = F.freshWorkspaceId()
+        const invalid = { ...F.scan(ws, "scan-nan", 1), blendedScore: Number.NaN }
+        expect(yield* reasonOf(scans.insert(invalid))).toMatchObject({ _tag: "Corrupt", id: "scan-nan" })
+        expect(yield* scans.list(ws)).toEqual([])
+      }))
+  })
