@@ -1,5 +1,7 @@
 /** Every `spectral` subcommand, in the order `--help` lists them. Add a command by adding its module here. */
 import { bootstrap } from "./bootstrap.ts"
 import { cluster } from "./cluster.ts"
+import { db } from "./db.ts"
 import { worldCommand } from "./world.ts"
-export const commands = [bootstrap, cluster, worldCommand] as const
+import { scan } from "./scan.ts"
+export const commands = [scan, bootstrap, cluster, worldCommand, db] as const
