@@ -20,7 +20,8 @@ const describe = (error: SqlError): string => {
   const cause = error.reason.cause
   const detail = cause instanceof Error && cause.message !== "" ? cause.message : undefined
   const own = error.reason.message ?? error.message
-  return detail === undefined || own.includes(detail) ? own : `${own}: ${detail}`
+  if (detail === undefined || own.includes(detail)) return own
+  return detail.includes(own) ? detail : `${own}: ${detail}`
 }
 
 export const toStorageError = (entity: string, id: string, error: SqlError): StorageError => {

@@ -33,7 +33,8 @@ const setupError = (reason: StorageSetupError["reason"]) => (error: { readonly m
 
 const describeSqlError = (error: SqlError): string => {
   const cause = error.reason.cause
-  return cause instanceof Error && !error.message.includes(cause.message) ? `${error.message}: ${cause.message}` : error.message
+  if (!(cause instanceof Error) || error.message.includes(cause.message)) return error.message
+  return cause.message.includes(error.message) ? cause.message : `${error.message}: ${cause.message}`
 }
 
 export interface PgOptions {
@@ -207,9 +208,22 @@ export const migrateConfigured = (config: StorageConfig): Effect.Effect<Readonly
       })
     ).pipe(Effect.provide(Reactivity.layer))
 
+/** Apply pending migrations to the store the environment selects (what `spectral db migrate` runs). */
+export const migrateFromConfig: Effect.Effect<
+  { readonly store: string; readonly applied: ReadonlyArray<AppliedMigration>; readonly latest: number },
+  StorageSetupError | Config.ConfigError
+> = Effect.gen(function*() {
+  const config = yield* StorageConfig
+  const applied = yield* migrateConfigured(config)
+  return { store: describeStore(config), applied, latest: latestMigrationId }
+})
+
 export const Storage = {
   layerPg,
   layerPglite,
+  /** Apply pending migrations through the given store configuration. */
+  migrate: migrateConfigured,
+  migrateFromConfig,
   /** `SPECTRAL_DATABASE_URL` set: the server; otherwise embedded PGlite under `SPECTRAL_DATA_DIR`. */
   layerConfig: Layer.unwrap(
     Effect.map(StorageConfig, (config) =>

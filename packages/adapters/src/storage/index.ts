@@ -1,6 +1,14 @@
-/** The SQL store: repositories on effect/sql + @effect/sql-pg, over a PostgreSQL server or embedded PGlite. */
-export * from "./Migrations.ts"
-export * from "./PgliteClient.ts"
-export * from "./SqlFailure.ts"
-export * from "./SqlStorage.ts"
-export * from "./Storage.ts"
+/**
+ * The SQL store: every repository port on effect/sql + @effect/sql-pg, over a PostgreSQL server or
+ * embedded PGlite, with migrations as code and row-level security per workspace. See README.md here.
+ */
+export * as Migrations from "./Migrations.ts"
+export { PgliteClient, type PgliteOptions, PgliteUnavailable } from "./PgliteClient.ts"
+export { makeSqlStorage, type Repositories, SqlStorage, type SqlStorageOptions } from "./SqlStorage.ts"
+export {
+  type PgliteStoreOptions,
+  type PgOptions,
+  Storage,
+  StorageConfig,
+  StorageSetupError
+} from "./Storage.ts"

@@ -13,7 +13,7 @@ import { spawnSync } from "node:child_process"
 import { cpSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { appRole, migrate, migrateConfigured, PgliteClient, SqlStorage, Storage } from "../../src/storage/index.ts"
+import { Migrations, PgliteClient, SqlStorage, Storage } from "../../src/storage/index.ts"
 import * as F from "./fixtures.ts"
 import { repositoryContract } from "./RepositoryContract.ts"
 import { AppSession, rlsProbe } from "./RlsProbe.ts"
@@ -32,11 +32,11 @@ repositoryContract("embedded PGlite", Storage.layerPglite({ dataDir: freshDir() 
 
 /** Repositories and an app-role session on one embedded database (the layer the store itself uses). */
 const sqlFixture = (dataDir: string) => {
-  const migrated = Layer.effectDiscard(migrate).pipe(Layer.provideMerge(PgliteClient.layer({ dataDir })))
+  const migrated = Layer.effectDiscard(Migrations.migrate).pipe(Layer.provideMerge(PgliteClient.layer({ dataDir })))
   const session = Layer.effect(AppSession, Effect.gen(function*() {
     return AppSession.assumed(yield* PgClient.PgClient)
   }))
-  return Layer.mergeAll(SqlStorage.layerNoDeps({ assumeRole: appRole }), session).pipe(Layer.provide(migrated))
+  return Layer.mergeAll(SqlStorage.layerNoDeps({ assumeRole: Migrations.appRole }), session).pipe(Layer.provide(migrated))
 }
 
 rlsProbe("embedded PGlite (SET LOCAL ROLE spectral_app)", sqlFixture(freshDir()))
@@ -58,8 +58,8 @@ it.live("embedded PGlite keeps its data across reopenings, and migrating again a
     )
     expect(kept).toEqual(F.scan(ws, "scan-kept", 3))
     const config = { databaseUrl: Option.none(), ownerUrl: Option.none(), dataDir, maxConnections: 1 }
-    expect(yield* migrateConfigured(config)).toEqual([])
-    expect(yield* migrateConfigured({ ...config, dataDir: freshDir() })).toEqual([{ id: 1, name: "workspace_tables" }])
+    expect(yield* Storage.migrate(config)).toEqual([])
+    expect(yield* Storage.migrate({ ...config, dataDir: freshDir() })).toEqual([{ id: 1, name: "workspace_tables" }])
   }), 60_000)
 
 it("a process that opened the embedded store exits on its own once its scope closes", () => {

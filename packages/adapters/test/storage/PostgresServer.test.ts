@@ -13,7 +13,8 @@ import { Deferred, Effect, Fiber, Layer, Option, Redacted } from "effect"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import { SqlClient } from "effect/sql"
 import { inject } from "vitest"
-import { currentMigrationId, latestMigrationId, migrateConfigured, migratePg, Storage } from "../../src/storage/index.ts"
+import { Migrations, Storage } from "../../src/storage/index.ts"
+import { migratePg } from "../../src/storage/Storage.ts"
 import * as F from "./fixtures.ts"
 import { type PgServerInfo, serverRequired } from "./PgServer.ts"
 import { repositoryContract } from "./RepositoryContract.ts"
@@ -104,13 +105,13 @@ if (server === null) {
             dataDir: ".unused",
             maxConnections: 2
           }
-          expect(yield* migrateConfigured(config)).toEqual([{ id: 1, name: "workspace_tables" }])
-          expect(yield* migrateConfigured(config)).toEqual([])
+          expect(yield* Storage.migrate(config)).toEqual([{ id: 1, name: "workspace_tables" }])
+          expect(yield* Storage.migrate(config)).toEqual([])
           const version = yield* Effect.scoped(Effect.gen(function*() {
             const app = yield* PgClient.make({ url: Redacted.make(appUrl), maxConnections: 1 })
-            return yield* Effect.provideService(currentMigrationId, SqlClient.SqlClient, app)
+            return yield* Effect.provideService(Migrations.currentMigrationId, SqlClient.SqlClient, app)
           })).pipe(Effect.provide(Reactivity.layer))
-          expect(version).toBe(latestMigrationId)
+          expect(version).toBe(Migrations.latestMigrationId)
           yield* Layer.build(Storage.layerPg({ url: appUrl }))
         }).pipe(Effect.scoped),
       60_000
