@@ -2,7 +2,6 @@
 import { bootstrap } from "./bootstrap.ts"
 import { cluster } from "./cluster.ts"
 import { db } from "./db.ts"
-import { db } from "./db.ts"
 import { worldCommand } from "./world.ts"
 import { scan } from "./scan.ts"
 export const commands = [scan, bootstrap, cluster, worldCommand, db] as const
