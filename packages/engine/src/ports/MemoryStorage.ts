@@ -8,6 +8,13 @@ import {
   type ChangeSetAuditEntry,
   ChangeSetRepo,
   FailureClusterRepo,
+  type IngestKey,
+  IngestKeyRepo,
+  type LegalHold,
+  type RetentionEvent,
+  type RetentionPolicy,
+  type RetentionRecord,
+  RetentionRepo,
   SampleRepo,
   ScanRepo,
   ScanTraceRepo,
@@ -31,6 +38,18 @@ class Partitioned<V> {
 
 const copy = <A>(value: A): A => structuredClone(value)
 
+/** Maps and sets as plain objects and arrays, so a dump serialises to JSON in full. */
+const plain = (value: unknown): unknown =>
+  value instanceof Map
+    ? Object.fromEntries([...value].map(([k, v]) => [String(k), plain(v)]))
+    : value instanceof Set
+    ? [...value].map(plain)
+    : Array.isArray(value)
+    ? value.map(plain)
+    : value !== null && typeof value === "object"
+    ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]))
+    : value
+
 export const makeMemoryStorage = Effect.sync(() => {
   const workspaces = new Partitioned<unknown>()
   const scans = new Partitioned<Scan>()
@@ -45,6 +64,16 @@ export const makeMemoryStorage = Effect.sync(() => {
   const samples = new Partitioned<Sample>()
   const sampleSets = new Partitioned<SampleSet>()
   const rawTraces = new Partitioned<Trace>()
+  const retentionRecords = new Partitioned<RetentionRecord>()
+  const retentionEvents = new Partitioned<Array<RetentionEvent>>()
+  const retentionEventIds = new Map<string, Set<string>>()
+  const retentionPolicies = new Partitioned<RetentionPolicy>()
+  const legalHolds = new Partitioned<LegalHold>()
+  const ingestKeys = new Map<string, IngestKey>()
+  const stores: Record<string, Partitioned<unknown>> = {
+    workspaces, scans, phases, verdicts, divergences, traces, results, clusters, changeSets, audits, samples, sampleSets,
+    rawTraces, retentionRecords, retentionEvents, retentionPolicies, legalHolds
+  } as never
 
   const get = <V>(store: Partitioned<V>, entity: string, workspaceId: string, id: string) =>
     Effect.suspend(() => {
@@ -172,6 +201,66 @@ export const makeMemoryStorage = Effect.sync(() => {
           return added
         }),
       list: (workspaceId) => Effect.sync(() => [...rawTraces.table(workspaceId).values()].map(copy))
+    }),
+    retention: RetentionRepo.of({
+      track: (workspaceId, rows) =>
+        Effect.sync(() => {
+          const table = retentionRecords.table(workspaceId)
+          for (const row of rows) if (!table.has(row.traceId)) table.set(row.traceId, copy(row))
+        }),
+      saveRecords: (workspaceId, rows) =>
+        Effect.sync(() => {
+          const table = retentionRecords.table(workspaceId)
+          for (const row of rows) table.set(row.traceId, copy(row))
+        }),
+      records: (workspaceId) => Effect.sync(() => [...retentionRecords.table(workspaceId).values()].map(copy)),
+      appendEvents: (workspaceId, rows) =>
+        Effect.sync(() => {
+          const table = retentionEvents.table(workspaceId)
+          const list = table.get("all") ?? []
+          let ids = retentionEventIds.get(workspaceId)
+          if (ids === undefined) retentionEventIds.set(workspaceId, ids = new Set())
+          for (const row of rows) {
+            if (ids.has(row.id)) continue
+            ids.add(row.id)
+            list.push(copy(row))
+          }
+          table.set("all", list)
+        }),
+      events: (workspaceId) => Effect.sync(() => (retentionEvents.table(workspaceId).get("all") ?? []).map(copy)),
+      setPolicy: (policy) => Effect.sync(() => void retentionPolicies.table(policy.workspaceId).set(policy.entity, copy(policy))),
+      policies: (workspaceId) => Effect.sync(() => [...retentionPolicies.table(workspaceId).values()].map(copy)),
+      saveHold: (hold) => Effect.sync(() => void legalHolds.table(hold.workspaceId).set(hold.id, copy(hold))),
+      holds: (workspaceId) => Effect.sync(() => [...legalHolds.table(workspaceId).values()].map(copy)),
+      purgeTraces: (workspaceId, traceIds) =>
+        Effect.sync(() => {
+          const purge = new Set(traceIds)
+          const table = rawTraces.table(workspaceId)
+          let removed = 0
+          for (const [key, row] of table) {
+            if (purge.has(row.traceId)) {
+              table.delete(key)
+              removed++
+            }
+          }
+          return removed
+        })
+    }),
+    ingestKey: IngestKeyRepo.of({
+      save: (key) => Effect.sync(() => void ingestKeys.set(key.keyHash, copy(key))),
+      findByHash: (keyHash) =>
+        Effect.suspend(() => {
+          const key = ingestKeys.get(keyHash)
+          return key === undefined ? Effect.fail(StorageError.notFound("ingest key", "(hash)")) : Effect.succeed(copy(key))
+        })
+    }),
+    /** Everything stored, every store and workspace (for tests that must search all of storage). */
+    contents: (): unknown => ({
+      ingestKeys: [...ingestKeys.values()].map(copy),
+      retentionEventIds: plain(retentionEventIds),
+      stores: Object.fromEntries(
+        Object.entries(stores).map(([name, store]) => [name, plain((store as unknown as { byWorkspace: unknown }).byWorkspace)])
+      )
     })
   }
 })
@@ -186,7 +275,9 @@ export const MemoryStorage = {
         Context.add(FailureClusterRepo, s.cluster),
         Context.add(ChangeSetRepo, s.changeSet),
         Context.add(SampleRepo, s.sample),
-        Context.add(TraceRepo, s.trace)
+        Context.add(TraceRepo, s.trace),
+        Context.add(RetentionRepo, s.retention),
+        Context.add(IngestKeyRepo, s.ingestKey)
       ))
   )
 }

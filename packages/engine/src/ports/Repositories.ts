@@ -89,3 +89,79 @@ export class TraceRepo extends Context.Service<TraceRepo, {
   readonly append: (workspaceId: string, traces: ReadonlyArray<Trace>) => Effect.Effect<number, StorageError>
   readonly list: (workspaceId: string) => Effect.Effect<ReadonlyArray<Trace>, StorageError>
 }>()("@spectral/engine/ports/TraceRepo") {}
+
+/** Retention states of one raw trace (all spans of one OTLP trace id). */
+export type RetentionState = "ACTIVE" | "REFERENCED" | "ORPHANED" | "TOMBSTONED"
+
+/** What retention knows about one raw trace; it never holds trace content. */
+export interface RetentionRecord {
+  readonly workspaceId: string
+  readonly traceId: string
+  readonly state: RetentionState
+  readonly ingestedAt: string
+  /** When sample derivation finished; the retention clock starts here (absent: not started). */
+  readonly derivationCompletedAt?: string
+  readonly tombstonedAt?: string
+}
+
+/** One audited retention transition (or hold change); `subject` is a trace id, sample id or hold id. */
+export interface RetentionEvent {
+  readonly id: string
+  readonly workspaceId: string
+  readonly subjectKind: "trace" | "sample" | "legal_hold"
+  readonly subject: string
+  readonly from: string | null
+  readonly to: string
+  readonly reason: string
+  readonly actor: string
+  readonly at: string
+}
+
+export interface LegalHold {
+  readonly id: string
+  readonly workspaceId: string
+  /** Trace ids under hold; `"*"` holds every trace of the workspace. */
+  readonly traceIds: ReadonlyArray<string>
+  readonly reason: string
+  readonly placedAt: string
+  readonly releasedAt?: string
+}
+
+/** Days an entity of `entity` kind is kept; absent kinds use the defaults (trace 90, others 365). */
+export interface RetentionPolicy {
+  readonly workspaceId: string
+  readonly entity: string
+  readonly days: number
+}
+
+export class RetentionRepo extends Context.Service<RetentionRepo, {
+  /** Insert records for trace ids not yet known (idempotent); known ones are left as they are. */
+  readonly track: (workspaceId: string, records: ReadonlyArray<RetentionRecord>) => Effect.Effect<void, StorageError>
+  readonly saveRecords: (workspaceId: string, records: ReadonlyArray<RetentionRecord>) => Effect.Effect<void, StorageError>
+  readonly records: (workspaceId: string) => Effect.Effect<ReadonlyArray<RetentionRecord>, StorageError>
+  /** Idempotent on event id: an event already stored is not stored again. */
+  readonly appendEvents: (workspaceId: string, events: ReadonlyArray<RetentionEvent>) => Effect.Effect<void, StorageError>
+  /** Oldest first. */
+  readonly events: (workspaceId: string) => Effect.Effect<ReadonlyArray<RetentionEvent>, StorageError>
+  readonly setPolicy: (policy: RetentionPolicy) => Effect.Effect<void, StorageError>
+  readonly policies: (workspaceId: string) => Effect.Effect<ReadonlyArray<RetentionPolicy>, StorageError>
+  readonly saveHold: (hold: LegalHold) => Effect.Effect<void, StorageError>
+  readonly holds: (workspaceId: string) => Effect.Effect<ReadonlyArray<LegalHold>, StorageError>
+  /** Remove every stored span of these trace ids (content and attributes); returns spans removed. */
+  readonly purgeTraces: (workspaceId: string, traceIds: ReadonlyArray<string>) => Effect.Effect<number, StorageError>
+}>()("@spectral/engine/ports/RetentionRepo") {}
+
+/** An OTLP ingest key, stored only as its SHA-256 hash; the workspace comes from the key. */
+export interface IngestKey {
+  readonly workspaceId: string
+  readonly keyHash: string
+  readonly label: string
+  readonly createdAt: string
+  readonly revokedAt?: string
+}
+
+export class IngestKeyRepo extends Context.Service<IngestKeyRepo, {
+  readonly save: (key: IngestKey) => Effect.Effect<void, StorageError>
+  /** The key with this hash, across workspaces (the lookup that tells the workspace), or NotFound. */
+  readonly findByHash: (keyHash: string) => Effect.Effect<IngestKey, StorageError>
+}>()("@spectral/engine/ports/IngestKeyRepo") {}
