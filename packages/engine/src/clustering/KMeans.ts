@@ -31,7 +31,7 @@ export interface KMeansOptions {
   /**
    * When n exceeds this, the restarts compete on a seeded uniform sample of this many rows
    * and only the winner's centroids are refined on all rows (Bradley & Fayyad 1998, "Refining
-   * initial points for k-means clustering"). `Infinity` runs every restart on all rows. Default 4,096.
+   * initial points for k-means clustering"). `Infinity` runs every restart on all rows. Default max(1,024, 128·k).
    */
   readonly restartSampleSize?: number
   /**
@@ -105,7 +105,7 @@ export const kmeans = (matrix: PointMatrix, options: KMeansOptions): Result.Resu
 export const kmeansUnchecked = (matrix: PointMatrix, options: KMeansOptions): KMeansResult => {
   const seed = options.seed ?? 1
   const restarts = options.restarts ?? 10
-  const sampleSize = options.restartSampleSize ?? 4096
+  const sampleSize = options.restartSampleSize ?? Math.max(1024, 128 * options.k)
   const refine = options.refine !== false && options.k > 1
   const onSample = restarts > 1 && matrix.rows > sampleSize && sampleSize >= options.k
   const sampleIndices = onSample ? sampleRows(matrix.rows, sampleSize, deriveSeed(seed, 0x5eed)) : undefined
