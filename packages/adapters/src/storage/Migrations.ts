@@ -41,7 +41,18 @@ const runMigrator = Migrator.make({})
 export const migrate: Effect.Effect<ReadonlyArray<AppliedMigration>, MigrationFailed, SqlClient.SqlClient> = Effect.gen(
   function*() {
     const sql = yield* SqlClient.SqlClient
-    yield* sql.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schemaName}`)
+    const schemaExists = Effect.map(
+      sql<{ readonly found: boolean }>`SELECT EXISTS (
+        SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ${schemaName}) AS found`.withoutTransform,
+      (rows) => rows[0]?.found === true
+    )
+    // Checked first: CREATE SCHEMA needs CREATE on the database even when the schema exists. Two
+    // processes migrating a new database at once may race here; the loser finds the schema made.
+    if (!(yield* schemaExists)) {
+      yield* sql.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schemaName}`).pipe(
+        Effect.catch((error) => Effect.flatMap(schemaExists, (found) => found ? Effect.void : Effect.fail(error)))
+      )
+    }
     const applied = yield* runMigrator({ loader: migrationLoader, table: migrationsTable })
     return applied.map(([id, name]) => ({ id, name }))
   }

@@ -85,7 +85,7 @@ if (server === null) {
       }).pipe(Effect.scoped))
 
     it.live.skipIf(info.source !== "throwaway")(
-      "a fresh database: the engine refuses it until migrated, `db migrate` applies once, then it opens",
+      "a fresh database: the engine refuses it until migrated, `db migrate` applies once (even racing), then it opens",
       () =>
         Effect.gen(function*() {
           const database = `spectral_fresh_${Date.now().toString(36)}`
@@ -105,7 +105,9 @@ if (server === null) {
             dataDir: ".unused",
             maxConnections: 2
           }
-          expect(yield* Storage.migrate(config)).toEqual([{ id: 1, name: "workspace_tables" }])
+          // Two processes migrating a new database at once: one applies, the other finds it done.
+          const racing = yield* Effect.all([Storage.migrate(config), Storage.migrate(config)], { concurrency: 2 })
+          expect(racing.flat()).toEqual([{ id: 1, name: "workspace_tables" }])
           expect(yield* Storage.migrate(config)).toEqual([])
           const version = yield* Effect.scoped(Effect.gen(function*() {
             const app = yield* PgClient.make({ url: Redacted.make(appUrl), maxConnections: 1 })
