@@ -3,4 +3,5 @@ import type { Suite } from "../Suite.ts"
 
 import { bootstrapSuite } from "./bootstrap.ts"
 import { clusterSuite } from "./cluster.ts"
-export const suites: ReadonlyArray<Suite> = [bootstrapSuite, clusterSuite]
+import { scanSuite } from "./scan.ts"
+export const suites: ReadonlyArray<Suite> = [bootstrapSuite, clusterSuite, scanSuite]
