@@ -3,5 +3,6 @@ import type { Suite } from "../Suite.ts"
 
 import { bootstrapSuite } from "./bootstrap.ts"
 import { clusterSuite } from "./cluster.ts"
+import { verdictSuite } from "./verdict.ts"
 import { scanSuite } from "./scan.ts"
-export const suites: ReadonlyArray<Suite> = [bootstrapSuite, clusterSuite, scanSuite]
+export const suites: ReadonlyArray<Suite> = [bootstrapSuite, clusterSuite, verdictSuite, scanSuite]

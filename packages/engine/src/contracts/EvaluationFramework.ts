@@ -74,7 +74,18 @@ export const VerdictThresholds = Schema.Struct({
   maxChangedShare: UnitInterval,
   /** Convergence gate: largest |rubric − world model| on conformance samples before caution. */
   maxConvergenceDelta: UnitInterval
-})
+}).check(Schema.makeFilter((t) => {
+  // Cross-field domain: a band that is empty, or a minimum above the "too good to be true"
+  // ceiling, would make go impossible without saying why.
+  const issues: Array<Schema.FilterIssue> = []
+  if (t.minChangedShare > t.maxChangedShare) {
+    issues.push({ path: ["minChangedShare"], issue: `minChangedShare (${t.minChangedShare}) must not exceed maxChangedShare (${t.maxChangedShare})` })
+  }
+  if (t.minDelta > t.sanityMaxDelta) {
+    issues.push({ path: ["minDelta"], issue: `minDelta (${t.minDelta}) must not exceed sanityMaxDelta (${t.sanityMaxDelta})` })
+  }
+  return issues
+}))
 export type VerdictThresholds = typeof VerdictThresholds.Type
 
 export const EvaluationFramework = Schema.Struct({

@@ -3,7 +3,8 @@
  * over the framework's optimization vectors, and the convergence gate (conformance anchors).
  */
 import { check, comparable, type Gate, pct, weightedMean } from "./Gate.ts"
-import type { GateArm as ArmMeasurement, VerdictInput } from "./VerdictInput.ts"
+import type { OptimizationVector } from "../contracts/index.ts"
+import type { GateArm as ArmMeasurement } from "./VerdictInput.ts"
 
 export const outputSimilarityGate: Gate = {
   name: "builtin/output_similarity",
@@ -26,48 +27,73 @@ export const outputSimilarityGate: Gate = {
 
 type Axis = { readonly name: string; readonly direction: "maximize" | "minimize"; readonly read: (m: ArmMeasurement) => number | undefined }
 
-const axisFor = (kind: string, name: string, direction: "maximize" | "minimize"): Axis | undefined => {
-  switch (kind) {
-    case "quality":
-      return { name, direction, read: (m) => m.score }
+const meanOf = (values: ReadonlyArray<number | undefined>): number | undefined => {
+  const present = values.filter((v): v is number => v !== undefined)
+  return present.length === 0 ? undefined : present.reduce((a, b) => a + b, 0) / present.length
+}
+
+/**
+ * Where each kind of vector is read on one arm of one stimulus. Quality is the blended score (or
+ * the mean of the listed agents' scores when the vector names agents); safety and compliance read
+ * a dimension of that name, else the world-model score (the compliance authority); custom vectors
+ * read the dimension named like the vector. Cost and latency are per stimulus, for the whole team.
+ */
+export const axisFor = (vector: OptimizationVector): Axis => {
+  const { name, direction } = vector
+  switch (vector.kind) {
+    case "quality": {
+      const agents = vector.agents
+      return agents === undefined || agents.length === 0
+        ? { name, direction, read: (m) => m.score }
+        : { name, direction, read: (m) => meanOf(agents.map((a) => m.agents?.[a])) }
+    }
     case "cost":
       return { name, direction, read: (m) => m.costUsd }
     case "latency":
       return { name, direction, read: (m) => m.latencyMs }
     case "safety":
     case "compliance":
-      return { name, direction, read: (m) => m.worldModel }
-    default:
+      return { name, direction, read: (m) => m.dimensions?.[name] ?? m.worldModel }
+    case "custom":
       return { name, direction, read: (m) => m.dimensions?.[name] }
   }
 }
 
-/** Pareto acceptance: the candidate must not be dominated by the baseline on the configured vectors. */
+export const DEFAULT_VECTORS: ReadonlyArray<OptimizationVector> = [
+  { name: "quality", kind: "quality", direction: "maximize", weight: 1 },
+  { name: "cost", kind: "cost", direction: "minimize", weight: 1 },
+  { name: "latency", kind: "latency", direction: "minimize", weight: 1 }
+]
+
+/**
+ * Pareto acceptance: the candidate must not be dominated by the baseline on the framework's
+ * optimization vectors (quality, cost, latency when none are configured). A vector with weight 0
+ * is not an objective and is skipped. Scores (quality, safety, compliance, custom) are compared
+ * with an absolute tolerance of 0.5 pts, cost and latency with a relative one of 2 %.
+ * Dominated → fail; dominates → pass; a trade-off or no difference → neutral.
+ */
 export const paretoGate: Gate = {
   name: "builtin/pareto",
-  description: "The candidate is not dominated by the baseline on the framework's optimization vectors (quality, cost, latency, safety, custom).",
+  description: "The candidate is not dominated by the baseline on the framework's optimization vectors (quality, cost, latency, safety, compliance, custom).",
   run: (input) => {
-    const vectors = input.vectors.length > 0
-      ? input.vectors
-      : [{ name: "quality", kind: "quality", direction: "maximize", weight: 1 }, { name: "cost", kind: "cost", direction: "minimize", weight: 1 }, { name: "latency", kind: "latency", direction: "minimize", weight: 1 }] as const
     if (input.noCandidate) return [check("pareto", "front", "neutral", "no candidate change")]
+    const vectors = (input.vectors.length > 0 ? input.vectors : DEFAULT_VECTORS).filter((v) => v.weight > 0)
     const rows = comparable(input)
     const compared: Array<{ name: string; better: boolean; worse: boolean; delta: number }> = []
     for (const v of vectors) {
-      const axis = axisFor(v.kind, v.name, v.direction)
-      if (axis === undefined) continue
+      const axis = axisFor(v)
       const both = rows.filter((s) => axis.read(s.baseline) !== undefined && axis.read(s.candidate) !== undefined)
       if (both.length === 0) continue
       const b = weightedMean(both.map((s) => axis.read(s.baseline)!), both.map((s) => s.weight))
       const c = weightedMean(both.map((s) => axis.read(s.candidate)!), both.map((s) => s.weight))
       const delta = c - b
-      const scale = Math.max(Math.abs(b), 1e-9)
-      const tolerance = v.kind === "quality" ? 0.005 : 0.02 * scale
+      const relative = v.kind === "cost" || v.kind === "latency"
+      const tolerance = relative ? 0.02 * Math.max(Math.abs(b), 1e-12) : 0.005
       const better = axis.direction === "maximize" ? delta > tolerance : delta < -tolerance
       const worse = axis.direction === "maximize" ? delta < -tolerance : delta > tolerance
       compared.push({ name: v.name, better, worse, delta })
     }
-    if (compared.length < 2) return [check("pareto", "front", "neutral", "fewer than two vectors measured")]
+    if (compared.length < 2) return [check("pareto", "front", "neutral", `fewer than two vectors measured (${compared.map((c) => c.name).join(", ") || "none"})`)]
     const summary = compared.map((c) => `${c.name} ${c.better ? "better" : c.worse ? "worse" : "same"}`).join(", ")
     if (compared.some((c) => c.worse) && !compared.some((c) => c.better)) {
       return [check("pareto", "front", "fail", `dominated by the baseline: ${summary}`)]

@@ -83,3 +83,6 @@ export class VerdictEngine extends Context.Service<VerdictEngine, {
     Layer.provideMerge(registerGates(builtinGates).pipe(Layer.provideMerge(GateRegistry.layerEmpty)))
   )
 }
+
+/** The A/A and power studies of this verdict (bench `verdict`, gate tests). */
+export * from "./VerdictStudy.ts"

@@ -43,7 +43,9 @@ export const pairStimuli = (evalSet: EvalSet, baseline: ArmMeasurement, candidat
     holdout: s.holdoutLayer !== "working",
     source: s.provenance === "conformance_sample" ? "conformance" as const : "synthetic" as const,
     weight: s.stimulusWeight,
-    group: s.segment,
+    // No `group`: a segment is a stratum of independently generated stimuli, not a cluster of
+    // correlated ones, and a cluster bootstrap over a handful of segments gives far too narrow
+    // an interval. Stimuli are resampled one by one.
     baseline: toGateArm(b.get(s.id)),
     candidate: toGateArm(c.get(s.id))
   }))

@@ -1,0 +1,267 @@
+/**
+ * Statistical validation of the verdict: a seeded simulator of paired baseline/candidate scores
+ * (binary pass/fail or continuous, with per-stimulus difficulty), a paired t-test written here
+ * as the reference, and the A/A (false-go) and power studies that run the real gates and fold on
+ * the simulated data. Used by `npm run bench -- verdict` and by the gate tests. No effects: plain
+ * functions over numbers, seeded, reproducible.
+ *
+ * What "go" means statistically: go needs the lower end of the two-sided (1 − α) paired bootstrap
+ * interval above zero (plus every other gate). That is a one-sided test at α/2, i.e. the
+ * improving half of a two-sided paired test at α. So the A/A false-go rate is ≈ α/2 (the target
+ * "≤ α" holds with margin, on purpose: a false go ships a change to a customer), and the reference
+ * for power is the two-sided paired t-test at the same α, counted as a go when it rejects with a
+ * positive mean difference. The study framework sets `minDelta` to 0: a business minimum on the
+ * point estimate is a different question from significance, and a t-test knows nothing of it.
+ */
+import type { VerdictThresholds } from "../contracts/index.ts"
+import { SeededStream } from "../stats/SeededStream.ts"
+import { normalQuantile } from "../stats/NormalDistribution.ts"
+import type { Decision } from "./VerdictEngine.ts"
+import type { PairedStimulus, VerdictInput } from "./VerdictInput.ts"
+
+// ---------------------------------------------------------------------------------------------
+// Student's t distribution (regularized incomplete beta, Numerical Recipes' continued fraction)
+
+const logGamma = (x: number): number => {
+  const c = [76.18009172947146, -86.50532032941677, 24.01409824083091, -1.231739572450155, 0.1208650973866179e-2, -0.5395239384953e-5]
+  let y = x
+  const tmp = x + 5.5 - (x + 0.5) * Math.log(x + 5.5)
+  let ser = 1.000000000190015
+  for (const ci of c) ser += ci / ++y
+  return -tmp + Math.log((2.5066282746310005 * ser) / x)
+}
+
+const betaContinuedFraction = (a: number, b: number, x: number): number => {
+  const tiny = 1e-300
+  let c = 1
+  let d = 1 - ((a + b) * x) / (a + 1)
+  if (Math.abs(d) < tiny) d = tiny
+  d = 1 / d
+  let h = d
+  for (let m = 1; m <= 300; m++) {
+    const m2 = 2 * m
+    let aa = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2))
+    d = 1 + aa * d
+    if (Math.abs(d) < tiny) d = tiny
+    c = 1 + aa / c
+    if (Math.abs(c) < tiny) c = tiny
+    d = 1 / d
+    h *= d * c
+    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1))
+    d = 1 + aa * d
+    if (Math.abs(d) < tiny) d = tiny
+    c = 1 + aa / c
+    if (Math.abs(c) < tiny) c = tiny
+    d = 1 / d
+    const delta = d * c
+    h *= delta
+    if (Math.abs(delta - 1) < 1e-15) break
+  }
+  return h
+}
+
+/** The regularized incomplete beta function I_x(a, b). */
+export const regularizedBeta = (x: number, a: number, b: number): number => {
+  if (x <= 0) return 0
+  if (x >= 1) return 1
+  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x))
+  return x < (a + 1) / (a + b + 2)
+    ? (front * betaContinuedFraction(a, b, x)) / a
+    : 1 - (front * betaContinuedFraction(b, a, 1 - x)) / b
+}
+
+/** P(T ≤ t) for Student's t with `df` degrees of freedom. */
+export const studentTCdf = (t: number, df: number): number => {
+  const tail = 0.5 * regularizedBeta(df / (df + t * t), df / 2, 0.5)
+  return t >= 0 ? 1 - tail : tail
+}
+
+/** The p-quantile of Student's t with `df` degrees of freedom (bisection on the CDF). */
+export const studentTQuantile = (p: number, df: number): number => {
+  let low = -1
+  let high = 1
+  while (studentTCdf(low, df) > p) low *= 2
+  while (studentTCdf(high, df) < p) high *= 2
+  for (let i = 0; i < 200 && high - low > 1e-12; i++) {
+    const mid = (low + high) / 2
+    if (studentTCdf(mid, df) < p) low = mid
+    else high = mid
+  }
+  return (low + high) / 2
+}
+
+export interface PairedTTest {
+  readonly n: number
+  readonly meanDifference: number
+  readonly t: number
+  /** Two-sided p-value. */
+  readonly p: number
+}
+
+/** The paired t-test of candidate − baseline (two-sided). Zero variance: t = 0 and p = 1 unless the mean differs. */
+export const pairedTTest = (baseline: ReadonlyArray<number>, candidate: ReadonlyArray<number>): PairedTTest => {
+  const n = baseline.length
+  let mean = 0
+  for (let i = 0; i < n; i++) mean += candidate[i]! - baseline[i]!
+  mean /= n
+  let ss = 0
+  for (let i = 0; i < n; i++) {
+    const d = candidate[i]! - baseline[i]! - mean
+    ss += d * d
+  }
+  const sd = n > 1 ? Math.sqrt(ss / (n - 1)) : 0
+  if (sd === 0) return { n, meanDifference: mean, t: mean === 0 ? 0 : Math.sign(mean) * Infinity, p: mean === 0 || n < 2 ? 1 : 0 }
+  const t = mean / (sd / Math.sqrt(n))
+  return { n, meanDifference: mean, t, p: 2 * studentTCdf(-Math.abs(t), n - 1) }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The simulator
+
+export type ScoreKind = "binary" | "continuous"
+
+export interface SimulationCell {
+  readonly kind: ScoreKind
+  readonly n: number
+  /** True mean improvement of the candidate, on the 0..1 scale (0.02 = +2 points). */
+  readonly effect: number
+}
+
+const normal = (rng: SeededStream): number => normalQuantile(rng.nextDouble())
+const clamp01 = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x)
+
+/** Mean of the baseline pass probability under the binary simulator (Beta(7, 3): mean 0.7). */
+const BINARY_MEAN = 0.7
+
+const betaDraw = (rng: SeededStream, a: number, b: number): number => {
+  // Integer shape parameters: the a-th order statistic of a + b − 1 uniforms.
+  const u = Array.from({ length: a + b - 1 }, () => rng.nextDouble()).sort((p, q) => p - q)
+  return u[a - 1]!
+}
+
+/**
+ * One simulated paired comparison. Each stimulus has a difficulty: binary, a pass probability
+ * p ~ Beta(7, 3) for the baseline and p + effect·(1 − p)/0.3 for the candidate (the improvement
+ * lands where there is room; its expectation is exactly `effect`), each arm drawn independently;
+ * continuous, a stimulus level μ + d with d ~ N(0, 0.15), each arm adding its own run noise
+ * N(0, 0.08), the candidate shifted by `effect`, clamped to [0, 1].
+ */
+export const simulatePair = (cell: SimulationCell, rng: SeededStream): { readonly baseline: Float64Array; readonly candidate: Float64Array } => {
+  const baseline = new Float64Array(cell.n)
+  const candidate = new Float64Array(cell.n)
+  for (let i = 0; i < cell.n; i++) {
+    if (cell.kind === "binary") {
+      const p = betaDraw(rng, 7, 3)
+      const q = p + (cell.effect * (1 - p)) / (1 - BINARY_MEAN)
+      baseline[i] = rng.nextDouble() < p ? 1 : 0
+      candidate[i] = rng.nextDouble() < q ? 1 : 0
+    } else {
+      const level = 0.6 + 0.15 * normal(rng)
+      baseline[i] = clamp01(level + 0.08 * normal(rng))
+      candidate[i] = clamp01(level + cell.effect + 0.08 * normal(rng))
+    }
+  }
+  return { baseline, candidate }
+}
+
+/** The thresholds the studies run the gates with: the framework defaults, α as given, `minDelta` 0 (see the module doc). */
+export const studyThresholds = (alpha: number): VerdictThresholds => ({
+  alpha,
+  minDelta: 0,
+  maxHoldoutGap: 0.05,
+  maxAgentRegression: 0.02,
+  maxDimensionRegression: 0.03,
+  sanityMaxDelta: 0.5,
+  maxInfraFailureRate: 0.05,
+  maxParseFailureRate: 0.1,
+  minSamples: 30,
+  minChangedShare: 0.02,
+  maxChangedShare: 0.95,
+  maxConvergenceDelta: 0.15
+})
+
+export const studyInput = (baseline: ArrayLike<number>, candidate: ArrayLike<number>, thresholds: VerdictThresholds, resamples: number, seed: number): VerdictInput => {
+  const stimuli: Array<PairedStimulus> = []
+  for (let i = 0; i < baseline.length; i++) {
+    stimuli.push({
+      id: `s${i}`,
+      holdout: false,
+      source: "synthetic",
+      weight: 1,
+      baseline: { score: baseline[i]!, runs: [baseline[i]!] },
+      candidate: { score: candidate[i]!, runs: [candidate[i]!] }
+    })
+  }
+  return { stimuli, thresholds, vectors: [], resamples, seed, noCandidate: false, budgetExhausted: false }
+}
+
+export interface CellResult extends SimulationCell {
+  readonly comparisons: number
+  /** Share of comparisons the verdict called go. */
+  readonly goRate: number
+  /** Share the two-sided paired t-test at α rejected with a positive mean difference. */
+  readonly tTestRate: number
+  /** Share where the two disagreed. */
+  readonly disagreement: number
+}
+
+export interface StudyOptions {
+  readonly alpha: number
+  readonly comparisons: number
+  /** Bootstrap resamples per verdict. */
+  readonly resamples: number
+  readonly seed: number
+  /** The verdict under test: the gates and fold over an input. */
+  readonly decide: (input: VerdictInput) => Pick<Decision, "outcome">
+}
+
+/** Run `comparisons` simulated comparisons of one cell through the verdict and the t-test. */
+export const runCell = (cell: SimulationCell, options: StudyOptions): CellResult => {
+  const thresholds = studyThresholds(options.alpha)
+  const rng = SeededStream.make(options.seed, Math.round(cell.n * 1000 + cell.effect * 1e4) + (cell.kind === "binary" ? 7 : 13))
+  let go = 0
+  let tGo = 0
+  let disagree = 0
+  for (let r = 0; r < options.comparisons; r++) {
+    const { baseline, candidate } = simulatePair(cell, rng)
+    const decision = options.decide(studyInput(baseline, candidate, thresholds, options.resamples, options.seed * 7919 + r))
+    const t = pairedTTest(Array.from(baseline), Array.from(candidate))
+    const isGo = decision.outcome === "go"
+    const tIsGo = t.p < options.alpha && t.meanDifference > 0
+    if (isGo) go++
+    if (tIsGo) tGo++
+    if (isGo !== tIsGo) disagree++
+  }
+  return { ...cell, comparisons: options.comparisons, goRate: go / options.comparisons, tTestRate: tGo / options.comparisons, disagreement: disagree / options.comparisons }
+}
+
+export const STUDY_SIZES = [50, 200, 1000] as const
+export const STUDY_EFFECTS = [0.02, 0.05, 0.1] as const
+export const STUDY_KINDS: ReadonlyArray<ScoreKind> = ["binary", "continuous"]
+
+/** A/A: the candidate identical in distribution to the baseline, every kind and size. */
+export const aaStudy = (options: StudyOptions, sizes: ReadonlyArray<number> = STUDY_SIZES): ReadonlyArray<CellResult> =>
+  STUDY_KINDS.flatMap((kind) => sizes.map((n) => runCell({ kind, n, effect: 0 }, options)))
+
+/** Power: every kind, effect and size. */
+export const powerStudy = (
+  options: StudyOptions,
+  sizes: ReadonlyArray<number> = STUDY_SIZES,
+  effects: ReadonlyArray<number> = STUDY_EFFECTS
+): ReadonlyArray<CellResult> =>
+  STUDY_KINDS.flatMap((kind) => effects.flatMap((effect) => sizes.map((n) => runCell({ kind, n, effect }, options))))
+
+/** Exact one-sided upper (1 − confidence) Clopper–Pearson bound on a rate from `k` of `n` (bisection). */
+export const clopperPearsonUpper = (k: number, n: number, confidence = 0.95): number => {
+  if (k >= n) return 1
+  // P(X ≤ k | p) = 1 − I_p(k + 1, n − k); find p where it equals 1 − confidence.
+  let low = k / n
+  let high = 1
+  for (let i = 0; i < 100; i++) {
+    const mid = (low + high) / 2
+    const cdf = 1 - regularizedBeta(mid, k + 1, n - k)
+    if (cdf > 1 - confidence) low = mid
+    else high = mid
+  }
+  return (low + high) / 2
+}
