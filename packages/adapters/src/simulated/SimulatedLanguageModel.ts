@@ -3,13 +3,17 @@
  * deterministic for (seed, prompt, parameters, epoch) and depend on the prompt and hyperparameters
  * the way a real model's do — guidance and examples fix blind spots, chain of thought helps, high
  * temperature misreads and fabricates, too few max tokens truncates. It knows the tax-prep skills
- * of the example team (intake, filing-status advice, judging); any other prompt gets a generic
+ * of the example team (intake, filing-status advice, judging), the overtime skills of the bench's
+ * second team (worker-fact extraction, FLSA overtime, judging) and a prompt engineer's skill
+ * (rewriting an instruction from the judge's explanations); any other prompt gets a generic
  * answer with the requested fields. For offline runs, tests and the engine's own benchmarks of
  * mechanics — never the only evidence of the engine's quality.
  */
 import { Effect, Layer, Schema, Stream } from "effect"
 import { AiError, LanguageModel, type Prompt, type Response } from "effect/ai"
-import { GenerationParameters, JUDGE_MARKER, SPECTRAL_METADATA_KEY } from "@spectral/engine"
+import { GenerationParameters, JUDGE_MARKER, META_PROMPT_MARKER, SPECTRAL_METADATA_KEY } from "@spectral/engine"
+import { calculateOvertime, extractWorker, judgeOvertime } from "./FlsaSkills.ts"
+import { rewriteInstruction } from "./MetaPromptSkill.ts"
 import { advise, intake, judge, type PromptFeatures, type Random } from "./TaxSkills.ts"
 
 export interface SimulatedOptions {
@@ -74,8 +78,10 @@ export const simulatedAnswer = (system: string, user: string, params: { temperat
     const dims = [...system.matchAll(/^- ([\w.-]+): /gm)].map((m) => m[1]!)
     const answerAt = user.indexOf("\n\nAnswer:\n")
     const answer = answerAt < 0 ? {} : parseJson(user.slice(answerAt + "\n\nAnswer:\n".length)).pipe((o) => (o._tag === "Some" ? o.value as Record<string, unknown> : {}))
-    return JSON.stringify(judge(stimulusOf(user), answer, dims, rng))
+    const stimulus = stimulusOf(user)
+    return JSON.stringify(/\bovertime\b/i.test(stimulus) ? judgeOvertime(stimulus, answer, dims, rng) : judge(stimulus, answer, dims, rng))
   }
+  if (system.startsWith(META_PROMPT_MARKER)) return rewriteInstruction(user, params.temperature, rng)
   const fieldsMatch = system.match(/exactly these fields: ([^\n]+)\./)
   const fields = fieldsMatch === null ? [] : fieldsMatch[1]!.split(",").map((f) => f.trim())
   const features: PromptFeatures = {
@@ -92,11 +98,19 @@ export const simulatedAnswer = (system: string, user: string, params: { temperat
     body = advise(upstream, stimulusOf(user), features, rng)
   } else if (fields.includes("maritalStatus")) {
     body = intake(stimulusOf(user), features, rng).facts
+  } else if (fields.includes("exemptionStatus")) {
+    const upstream = jsonAfter(user, /\(from [^)]+\):/)
+    body = calculateOvertime(upstream, stimulusOf(user), features, rng)
+  } else if (fields.includes("primaryDuty")) {
+    body = extractWorker(stimulusOf(user), features, rng)
   } else {
     body = Object.fromEntries(fields.map((f) => [f, ""]))
   }
   const json = JSON.stringify(Object.fromEntries(Object.entries(body).filter(([k]) => fields.length === 0 || fields.includes(k))))
-  const reasoning = features.chainOfThought === "full"
+  const overtime = fields.includes("exemptionStatus") || fields.includes("primaryDuty")
+  const reasoning = features.chainOfThought === "full" && overtime
+    ? "Reasoning: I checked coverage, the pay basis and salary level, the primary duty against each exemption, then the hours over 40.\n"
+    : features.chainOfThought === "full"
     ? "Reasoning: I checked marital status on December 31, who lived in the home and for how long, who paid the costs, and each status test in turn.\n"
     : features.chainOfThought === "brief"
     ? "Reasoning: checked the deciding facts.\n"

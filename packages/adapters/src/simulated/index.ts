@@ -1,3 +1,5 @@
 export * from "./SimulatedLanguageModel.ts"
 export * from "./TaxReading.ts"
 export * from "./TaxSkills.ts"
+export * from "./FlsaSkills.ts"
+export * from "./MetaPromptSkill.ts"

@@ -1,7 +1,14 @@
 /**
- * One ledger for a whole scan: every model call (agent runs, judge calls, optimization calls) is
- * charged here in calls, tokens and dollars and attributed to its phase. When the budget is spent
- * the ledger refuses further calls with `BudgetExhausted`, and the verdict says so.
+ * One ledger for a whole scan: every model call (agent runs, judge calls, counterfactual re-runs,
+ * optimization calls) is charged here in calls, tokens and dollars, attributed to its phase and to
+ * its purpose (`agent:intake`, `judge`, `strategy:builtin/instruction_rewrite`, …).
+ *
+ * The budget is hard: a call first *reserves* its worst case (one call, its prompt's tokens
+ * estimated on the high side plus its `maxTokens`, and the dollars of that), and the ledger refuses
+ * the reservation with `BudgetExhausted` when the spent total plus every reservation still in
+ * flight plus this one would pass any limit. When the call returns, its reservation is settled at
+ * the real usage. Concurrent calls therefore can never overshoot together, and the verdict says
+ * when the budget ran out.
  */
 import { Context, Effect, Layer, Ref, Schema } from "effect"
 import type { ModelPhase } from "../ports/ModelCall.ts"
@@ -19,11 +26,25 @@ export interface Spend {
   readonly cachedCalls: number
 }
 
+/** The worst case of one call, held against the budget while the call is in flight. */
+export interface Reservation {
+  readonly id: number
+  readonly phase: ModelPhase
+  readonly tokens: number
+  readonly usd: number
+}
+
 export interface LedgerSnapshot {
   readonly budget: Budget
   readonly total: Spend
   readonly byPhase: Readonly<Record<string, Spend>>
+  /** Spend by purpose of the call (`agent:<id>`, `judge`, `counterfactual:<id>`, `strategy:<name>`). */
+  readonly byPurpose: Readonly<Record<string, Spend>>
+  /** Reservations of calls in flight (calls, tokens, dollars). */
+  readonly inFlight: { readonly calls: number; readonly tokens: number; readonly usd: number }
   readonly exhausted: boolean
+  /** Where the budget first refused a call, when it did. */
+  readonly exhaustedAt?: { readonly phase: string; readonly limit: "calls" | "tokens" | "usd" }
 }
 
 export class BudgetExhausted extends Schema.TaggedError<BudgetExhausted>()("BudgetExhausted", {
@@ -31,50 +52,116 @@ export class BudgetExhausted extends Schema.TaggedError<BudgetExhausted>()("Budg
   message: Schema.String
 }) {}
 
-const zero: Spend = { calls: 0, tokens: 0, usd: 0, cachedCalls: 0 }
-const add = (a: Spend, b: Spend): Spend => ({
+export const zeroSpend: Spend = { calls: 0, tokens: 0, usd: 0, cachedCalls: 0 }
+
+export const addSpend = (a: Spend, b: Spend): Spend => ({
   calls: a.calls + b.calls,
   tokens: a.tokens + b.tokens,
   usd: a.usd + b.usd,
   cachedCalls: a.cachedCalls + b.cachedCalls
 })
 
+export const subtractSpend = (a: Spend, b: Spend): Spend => ({
+  calls: a.calls - b.calls,
+  tokens: a.tokens - b.tokens,
+  usd: a.usd - b.usd,
+  cachedCalls: a.cachedCalls - b.cachedCalls
+})
+
+const unlimited: Budget = { maxCalls: Number.MAX_SAFE_INTEGER, maxTokens: Number.MAX_SAFE_INTEGER, maxUsd: Number.MAX_VALUE }
+
+interface State extends LedgerSnapshot {
+  readonly nextId: number
+  readonly open: ReadonlyMap<number, Reservation>
+}
+
+const fresh = (budget: Budget): State => ({
+  budget,
+  total: zeroSpend,
+  byPhase: {},
+  byPurpose: {},
+  inFlight: { calls: 0, tokens: 0, usd: 0 },
+  exhausted: false,
+  nextId: 1,
+  open: new Map()
+})
+
+/** Which limit (if any) one more reservation of this size would pass. */
+export const limitPassed = (
+  budget: Budget,
+  total: Spend,
+  inFlight: LedgerSnapshot["inFlight"],
+  estimate: { readonly tokens: number; readonly usd: number }
+): "calls" | "tokens" | "usd" | undefined =>
+  total.calls + inFlight.calls + 1 > budget.maxCalls
+    ? "calls"
+    : total.tokens + inFlight.tokens + estimate.tokens > budget.maxTokens
+    ? "tokens"
+    : total.usd + inFlight.usd + estimate.usd > budget.maxUsd
+    ? "usd"
+    : undefined
+
 export class BudgetLedger extends Context.Service<BudgetLedger, {
-  /** Fails when the budget cannot take one more call. */
-  readonly reserve: (phase: ModelPhase) => Effect.Effect<void, BudgetExhausted>
-  readonly charge: (phase: ModelPhase, spend: Spend) => Effect.Effect<void>
+  /**
+   * Hold one call's worst case against the budget; fails when the spent total plus everything in
+   * flight plus this estimate would pass a limit (the ledger is then marked exhausted).
+   */
+  readonly reserve: (phase: ModelPhase, estimate: { readonly tokens: number; readonly usd: number }) => Effect.Effect<Reservation, BudgetExhausted>
+  /** Release a reservation and charge what the call really used. */
+  readonly settle: (reservation: Reservation, purpose: string, spend: Spend) => Effect.Effect<void>
+  /** Charge spend made outside a reservation (for example by a host's own agent calls). */
+  readonly charge: (phase: ModelPhase, spend: Spend, purpose?: string) => Effect.Effect<void>
   readonly reset: (budget: Budget) => Effect.Effect<void>
   readonly snapshot: Effect.Effect<LedgerSnapshot>
 }>()("@spectral/engine/agents/BudgetLedger") {
   static readonly layer = Layer.effect(
     BudgetLedger,
     Effect.gen(function*() {
-      const state = yield* Ref.make<LedgerSnapshot>({
-        budget: { maxCalls: Number.MAX_SAFE_INTEGER, maxTokens: Number.MAX_SAFE_INTEGER, maxUsd: Number.MAX_VALUE },
-        total: zero,
-        byPhase: {},
-        exhausted: false
+      const state = yield* Ref.make<State>(fresh(unlimited))
+      const book = (s: State, phase: string, purpose: string, spend: Spend): State => ({
+        ...s,
+        total: addSpend(s.total, spend),
+        byPhase: { ...s.byPhase, [phase]: addSpend(s.byPhase[phase] ?? zeroSpend, spend) },
+        byPurpose: { ...s.byPurpose, [purpose]: addSpend(s.byPurpose[purpose] ?? zeroSpend, spend) }
       })
-      return BudgetLedger.of({
-        reserve: (phase) =>
-          Ref.modify(state, (s) => {
-            const over = s.total.calls + 1 > s.budget.maxCalls || s.total.tokens >= s.budget.maxTokens || s.total.usd >= s.budget.maxUsd
-            return over ? [true, { ...s, exhausted: true }] as const : [false, s] as const
-          }).pipe(
-            Effect.flatMap((over) =>
-              over
-                ? Effect.fail(new BudgetExhausted({ phase, message: `scan budget exhausted during ${phase}` }))
-                : Effect.void
-            )
-          ),
-        charge: (phase, spend) =>
-          Ref.update(state, (s) => ({
+      const reserve = (phase: ModelPhase, estimate: { readonly tokens: number; readonly usd: number }) =>
+        Ref.modify(state, (s): readonly [Reservation | "calls" | "tokens" | "usd", State] => {
+          const passed = limitPassed(s.budget, s.total, s.inFlight, estimate)
+          if (passed !== undefined) {
+            return [passed, { ...s, exhausted: true, ...(s.exhaustedAt === undefined ? { exhaustedAt: { phase, limit: passed } } : {}) }]
+          }
+          const reservation: Reservation = { id: s.nextId, phase, tokens: Math.max(0, estimate.tokens), usd: Math.max(0, estimate.usd) }
+          const open = new Map(s.open)
+          open.set(reservation.id, reservation)
+          return [reservation, {
             ...s,
-            total: add(s.total, spend),
-            byPhase: { ...s.byPhase, [phase]: add(s.byPhase[phase] ?? zero, spend) }
-          })),
-        reset: (budget) => Ref.set(state, { budget, total: zero, byPhase: {}, exhausted: false }),
-        snapshot: Ref.get(state)
+            nextId: s.nextId + 1,
+            open,
+            inFlight: { calls: s.inFlight.calls + 1, tokens: s.inFlight.tokens + reservation.tokens, usd: s.inFlight.usd + reservation.usd }
+          }]
+        }).pipe(
+          Effect.flatMap((r) =>
+            typeof r === "string"
+              ? Effect.fail(new BudgetExhausted({ phase, message: `scan budget exhausted during ${phase} (the ${r} limit would be passed)` }))
+              : Effect.succeed(r)
+          )
+        )
+      return BudgetLedger.of({
+        reserve,
+        settle: (reservation, purpose, spend) =>
+          Ref.update(state, (s) => {
+            if (!s.open.has(reservation.id)) return book(s, reservation.phase, purpose, spend)
+            const open = new Map(s.open)
+            open.delete(reservation.id)
+            return book({
+              ...s,
+              open,
+              inFlight: { calls: s.inFlight.calls - 1, tokens: s.inFlight.tokens - reservation.tokens, usd: s.inFlight.usd - reservation.usd }
+            }, reservation.phase, purpose, spend)
+          }),
+        charge: (phase, spend, purpose = "unattributed") => Ref.update(state, (s) => book(s, phase, purpose, spend)),
+        reset: (budget) => Ref.set(state, fresh(budget)),
+        snapshot: Effect.map(Ref.get(state), ({ nextId: _n, open: _o, ...snapshot }) => snapshot)
       })
     })
   )

@@ -1,9 +1,11 @@
 /**
- * One metered model call: reserve budget, call `LanguageModel.generateText` with the generation
- * parameters and caller identity in context, charge the ledger with the usage (cache hits apart).
- * Every phase that talks to a model goes through here, so nothing is spent off the books.
+ * One metered model call: reserve the call's worst case on the budget (prompt tokens estimated on
+ * the high side, plus `maxTokens`, and their price), call `LanguageModel.generateText` with the
+ * generation parameters and caller identity in context, then settle the reservation at the real
+ * usage (cache hits cost nothing; a failed call counts as a call). Every phase that talks to a
+ * model goes through here, so nothing is spent off the books and the budget is never passed.
  */
-import { Clock, Effect, Option, Predicate, Schema } from "effect"
+import { Clock, Effect, Exit, Option, Predicate, Schema } from "effect"
 import { type AiError, LanguageModel } from "effect/ai"
 import { CallContext, costOf, GenerationParameters, PriceTable, SPECTRAL_METADATA_KEY } from "../ports/ModelCall.ts"
 import { BudgetExhausted, BudgetLedger } from "./BudgetLedger.ts"
@@ -35,7 +37,12 @@ export const callModel = Effect.fnUntraced(function*(
   context: CallContext
 ): Effect.fn.Return<ModelAnswer, ModelCallFailed | BudgetExhausted, LanguageModel.LanguageModel | BudgetLedger> {
   const ledger = yield* BudgetLedger
-  yield* ledger.reserve(context.phase)
+  const prices = yield* PriceTable
+  const estimatedInput = estimateTokens(system) + estimateTokens(user)
+  const reservation = yield* ledger.reserve(context.phase, {
+    tokens: estimatedInput + parameters.maxTokens,
+    usd: costOf(prices, parameters.model, estimatedInput, parameters.maxTokens)
+  })
   const started = yield* Clock.currentTimeMillis
   const response = yield* LanguageModel.generateText({
     prompt: [
@@ -47,10 +54,12 @@ export const callModel = Effect.fnUntraced(function*(
     Effect.provideService(CallContext, context),
     Effect.mapError((error) =>
       new ModelCallFailed({ kind: isParseFailure(error) ? "parse" : "infra", message: error.message })
+    ),
+    Effect.onExit((exit) =>
+      Exit.isSuccess(exit) ? Effect.void : ledger.settle(reservation, context.purpose, { calls: 1, tokens: 0, usd: 0, cachedCalls: 0 })
     )
   )
   const latencyMs = (yield* Clock.currentTimeMillis) - started
-  const prices = yield* PriceTable
   const inputTokens = response.usage.inputTokens.total ?? 0
   const outputTokens = response.usage.outputTokens.total ?? 0
   const finish = response.content.find((part) => part.type === "finish")
@@ -59,7 +68,7 @@ export const callModel = Effect.fnUntraced(function*(
     | undefined
   const cached = meta?.cached === true
   const costUsd = cached ? 0 : meta?.costUsd ?? costOf(prices, parameters.model, inputTokens, outputTokens)
-  yield* ledger.charge(context.phase, {
+  yield* ledger.settle(reservation, context.purpose, {
     calls: cached ? 0 : 1,
     tokens: cached ? 0 : inputTokens + outputTokens,
     usd: costUsd,
@@ -75,6 +84,12 @@ export const callModel = Effect.fnUntraced(function*(
     finishReason: response.finishReason
   }
 })
+
+/**
+ * A high-side token estimate for budget reservations: one token per three characters (tokenizers
+ * of current models average about four).
+ */
+export const estimateTokens = (text: string): number => Math.ceil(text.length / 3)
 
 const parseJson = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Unknown))
 

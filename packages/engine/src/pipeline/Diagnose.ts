@@ -1,11 +1,14 @@
 /**
  * Diagnose: quarantines infrastructure and parse failures first, then clusters the quality
- * failures into FailureClusters with severity variants linked, assigns per-agent blame, and
- * publishes `platform.failure_cluster.detected` per cluster. The clusterer's input type carries
- * only rubric explanations and scores (`RubricFailure`): world-model outputs cannot reach it.
+ * failures into FailureClusters with severity variants linked, assigns per-agent blame by
+ * counterfactual re-runs across the agent graph (`counterfactualBlame`), and publishes
+ * `platform.failure_cluster.detected` per cluster. The clusterer's input type carries only rubric
+ * explanations and scores (`RubricFailure`): world-model outputs cannot reach it.
  */
 import { Context, Effect, Layer, Result, Schema } from "effect"
-import type { Diagnosis, EvalSet, FailureCluster, WorkspaceAgent } from "../contracts/index.ts"
+import type { Diagnosis, EvalSet, EvalSetSample, FailureCluster, WorkspaceAgent } from "../contracts/index.ts"
+import { AgentRunner } from "../agents/AgentRunner.ts"
+import { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
 import {
   clusterFailures,
   type FailureClustering,
@@ -40,8 +43,10 @@ export class FailureClusterer extends Context.Service<FailureClusterer, {
 }
 
 /**
- * Which agent a failing run is blamed on: the most upstream agent whose output misses its
- * intermediate ground truth; otherwise the agents that make the final answer.
+ * Which agent a failing run is blamed on, without re-running anything (the fallback when a
+ * counterfactual is impossible or the budget is spent): the agent whose answer did not parse; else
+ * the most upstream agent whose output misses its intermediate ground truth; otherwise the agents
+ * that make the final answer.
  */
 export const blameOf = (run: RunMeasurement, agents: ReadonlyArray<WorkspaceAgent>, finalAgentIds: ReadonlyArray<string>): string => {
   if (run.parseFailedAgent !== undefined) return run.parseFailedAgent
@@ -53,11 +58,98 @@ export const blameOf = (run: RunMeasurement, agents: ReadonlyArray<WorkspaceAgen
   return finalAgentIds[0] ?? agents[agents.length - 1]?.id ?? "unknown"
 }
 
+/** Per-agent share of the blame for one failing run (shares sum to 1). */
+export type RunBlame = Readonly<Record<string, number>>
+
+const finalShares = (finalAgentIds: ReadonlyArray<string>, total: number): Record<string, number> =>
+  Object.fromEntries(finalAgentIds.map((id) => [id, total / Math.max(1, finalAgentIds.length)]))
+
+/** The output an upstream agent should have given: its intermediate ground truth, or its output in a passing run of the same stimulus. */
+const replacementFor = (
+  agent: WorkspaceAgent,
+  sample: EvalSetSample,
+  run: RunMeasurement,
+  passingRuns: ReadonlyArray<RunMeasurement>
+): { readonly output: Record<string, unknown>; readonly source: "ground_truth" | "passing_run" } | undefined => {
+  const truth = agent.groundTruthKey === undefined ? undefined : sample.intermediate[agent.groundTruthKey]
+  if (truth !== undefined && Object.keys(truth).length > 0) return { output: { ...(run.agentOutputs[agent.id] ?? {}), ...truth }, source: "ground_truth" }
+  const passing = passingRuns.find((r) => r.agentOutputs[agent.id] !== undefined)
+  return passing === undefined ? undefined : { output: passing.agentOutputs[agent.id]!, source: "passing_run" }
+}
+
+const sameValues = (replacement: Record<string, unknown>, actual: Record<string, unknown> | undefined) =>
+  actual !== undefined && Object.entries(replacement).every(([k, v]) => JSON.stringify(actual[k]) === JSON.stringify(v))
+
+/**
+ * Credit assignment across the agent graph by counterfactual re-run. For each failing run of a
+ * multi-agent team, each upstream agent in topological order whose output differs from what it
+ * should have been (its intermediate ground truth when the eval set provides one, else its output
+ * in a passing run of the same stimulus) is replaced by that output, and the downstream agents are
+ * re-run (the world-model authority scores the re-run; no judge call). If the team then passes, the
+ * upstream agent is to blame; if it improves without passing, blame is split by the share of the gap
+ * closed; if nothing changes, the downstream (final) agents are to blame. Runs whose answer did not
+ * parse are blamed on the agent that failed. When the budget is spent, `blameOf` decides.
+ */
+export const counterfactualBlame = (
+  context: ScanContext,
+  evalSet: EvalSet,
+  runs: ReadonlyArray<RunMeasurement>
+): Effect.Effect<ReadonlyMap<string, RunBlame>, never, AgentRunner | WorldModelScorer> =>
+  Effect.gen(function*() {
+    const runner = yield* AgentRunner
+    const scorer = yield* WorldModelScorer
+    const threshold = context.workspace.framework.passThreshold
+    const samples = new Map(evalSet.samples.map((s) => [s.id, s]))
+    const upstream = context.agents.filter((a) => !context.finalAgentIds.includes(a.id))
+    const failing = runs.filter((r) => r.status === "ok" && (r.blended ?? 0) < threshold)
+    const members = context.agents.map((agent) => ({ agent, version: context.baseline.find((v) => v.agentId === agent.id)! }))
+    const blame = new Map<string, RunBlame>()
+    for (const r of runs) if (r.parseFailedAgent !== undefined) blame.set(r.traceId, { [r.parseFailedAgent]: 1 })
+    const decided = yield* Effect.forEach(failing, (run) =>
+      Effect.gen(function*() {
+        const sample = samples.get(run.stimulusId)
+        if (sample === undefined || upstream.length === 0) return [run.traceId, finalShares(context.finalAgentIds, 1)] as const
+        const passingRuns = runs.filter((r) => r.stimulusId === run.stimulusId && r.status === "ok" && (r.blended ?? 0) >= threshold)
+        const actual = run.worldModel ?? 0
+        for (const [index, agent] of upstream.entries()) {
+          const replacement = replacementFor(agent, sample, run, passingRuns)
+          if (replacement === undefined || sameValues(replacement.output, run.agentOutputs[agent.id])) continue
+          const rerun = yield* runner.runTeam({
+            workspaceId: context.workspace.id,
+            team: members,
+            stimulus: sample.input,
+            epoch: run.epoch,
+            phase: "other",
+            // Agents before this one keep their actual outputs; it and everything after it re-run.
+            overrides: { ...Object.fromEntries(upstream.slice(0, index).filter((u) => run.agentOutputs[u.id] !== undefined).map((u) => [u.id, run.agentOutputs[u.id]!])), [agent.id]: replacement.output }
+          })
+          if (rerun.status !== "ok") continue
+          const finalOutput = context.finalAgentIds.length === 1
+            ? rerun.outputs[context.finalAgentIds[0]!]
+            : Object.assign({}, ...context.finalAgentIds.map((id) => rerun.outputs[id] ?? {}))
+          const counterfactual = (yield* scorer.score(sample, finalOutput, rerun.outputs, context.agents, context.finalAgentIds)).score
+          if (counterfactual <= actual) continue
+          const share = counterfactual >= threshold ? 1 : Math.min(1, (counterfactual - actual) / Math.max(1e-9, 1 - actual))
+          return [run.traceId, { ...finalShares(context.finalAgentIds, 1 - share), [agent.id]: share }] as const
+        }
+        return [run.traceId, finalShares(context.finalAgentIds, 1)] as const
+      }).pipe(
+        Effect.catchTag("BudgetExhausted", () => Effect.succeed([run.traceId, { [blameOf(run, context.agents, context.finalAgentIds)]: 1 }] as const))
+      ), { concurrency: context.concurrency })
+    for (const [traceId, shares] of decided) blame.set(traceId, Object.fromEntries(Object.entries(shares).filter(([, v]) => v > 0)))
+    return blame as ReadonlyMap<string, RunBlame>
+  })
+
+const mainAgent = (shares: RunBlame | undefined): string | undefined =>
+  shares === undefined ? undefined : Object.entries(shares).sort((a, b) => b[1] - a[1])[0]?.[0]
+
 export const diagnose = (
   context: ScanContext,
   evalSet: EvalSet,
   runs: ReadonlyArray<RunMeasurement>,
-  clustering: (input: FailureClusteringInput) => Effect.Effect<FailureClustering, DiagnoseFailed>
+  clustering: (input: FailureClusteringInput) => Effect.Effect<FailureClustering, DiagnoseFailed>,
+  /** Per-run blame from `counterfactualBlame`; `blameOf` decides for runs without one. */
+  runBlame?: ReadonlyMap<string, RunBlame>
 ) =>
   Effect.gen(function*() {
     const threshold = context.workspace.framework.passThreshold
@@ -67,7 +159,8 @@ export const diagnose = (
     const failing = quality.filter((r) => (r.blended ?? 0) < threshold && r.explanation !== undefined && r.rubric !== undefined)
     const passing = quality.filter((r) => (r.blended ?? 0) >= threshold && r.rubric !== undefined)
     const passingMeanScore = passing.length === 0 ? 1 : passing.reduce((s, r) => s + r.rubric!, 0) / passing.length
-    const blame = new Map(failing.map((r) => [r.traceId, blameOf(r, context.agents, context.finalAgentIds)]))
+    const shares = new Map(failing.map((r) => [r.traceId, runBlame?.get(r.traceId) ?? { [blameOf(r, context.agents, context.finalAgentIds)]: 1 }]))
+    const blame = new Map(failing.map((r) => [r.traceId, mainAgent(shares.get(r.traceId)) ?? blameOf(r, context.agents, context.finalAgentIds)]))
     // Only rubric explanations and scores cross into the clusterer.
     const failures: Array<RubricFailure> = failing.map((r) => ({
       traceId: r.traceId,
@@ -83,8 +176,9 @@ export const diagnose = (
       clusters = result.clusters.map((c, index) => {
         const agentBlame: Record<string, number> = {}
         for (const id of c.memberIds) {
-          const agent = blame.get(id) ?? "unknown"
-          agentBlame[agent] = (agentBlame[agent] ?? 0) + 1 / c.memberIds.length
+          for (const [agent, share] of Object.entries(shares.get(id) ?? { unknown: 1 })) {
+            agentBlame[agent] = (agentBlame[agent] ?? 0) + share / c.memberIds.length
+          }
         }
         const segments: Record<string, number> = {}
         for (const id of c.memberIds) {
@@ -125,8 +219,10 @@ export class Diagnose extends Context.Service<Diagnose, {
       const clusterer = yield* FailureClusterer
       const repo = yield* FailureClusterRepo
       const bus = yield* EventBus
+      const services = yield* Effect.context<AgentRunner | WorldModelScorer>()
       const run = Effect.fn("Diagnose.run")(function*(context: ScanContext, observe: ObserveOutput) {
-        const diagnosis = yield* diagnose(context, observe.evalSet, observe.baseline.runs, (input) => clusterer.cluster(input, context.scan.seed))
+        const runBlame = yield* counterfactualBlame(context, observe.evalSet, observe.baseline.runs).pipe(Effect.provide(services))
+        const diagnosis = yield* diagnose(context, observe.evalSet, observe.baseline.runs, (input) => clusterer.cluster(input, context.scan.seed), runBlame)
         yield* repo.insert(context.workspace.id, diagnosis.clusters)
         for (const cluster of diagnosis.clusters) {
           yield* bus.publish({

@@ -1,13 +1,22 @@
 /**
- * The strategy API (public; plugins use it): a strategy receives the diagnosis (clusters, per-agent
- * blame, rubric explanations — never world-model internals), the current configuration, examples of
- * passing runs and a budget, and returns candidate configurations with a rationale each. Strategies
- * take settings in their layer and data in their arguments, and return new values.
+ * The strategy API (public; plugins use it). A strategy receives the diagnosis (failure clusters
+ * with per-agent blame and the rubric's explanations — never world-model internals: no rules, no
+ * expected answers), the current configuration and change set, examples of passing and failing
+ * runs from the working set, and a budget; it returns candidate configurations with a rationale
+ * each. Strategies take settings in their constructor and data in `propose`, and return new values.
+ *
+ * Two capabilities come with the input so that search-based strategies (DSPy-style, GEPA-style)
+ * need nothing else: `complete` (one metered language-model call, for meta-prompts) and
+ * `evaluate` (measure a configuration on the working set — never the holdout — and get per-stimulus
+ * scores and rubric explanations back). Both charge the scan's one budget ledger.
+ *
+ * The registry also holds extra objective scorers: a `custom` optimization vector of the framework
+ * whose name matches a registered scorer is measured by it in the tournament.
  */
 import { Context, Effect, Layer, Ref } from "effect"
 import type { LanguageModel } from "effect/ai"
 import type { AgentVersion, FailureCluster, HyperparameterBounds, WorkspaceAgent } from "../contracts/index.ts"
-import type { BudgetLedger } from "../agents/BudgetLedger.ts"
+import type { BudgetExhausted, BudgetLedger } from "../agents/BudgetLedger.ts"
 
 export interface PassingExample {
   readonly agentId: string
@@ -17,16 +26,87 @@ export interface PassingExample {
   readonly output: string
 }
 
+/** A failing run as the rubric saw it: the stimulus, the answer and the judge's explanation. */
+export interface FailingExample {
+  readonly clusterId: string
+  /** The agent the run is blamed on (credit assignment). */
+  readonly agentId: string
+  readonly stimulusId: string
+  readonly segment: string
+  readonly input: string
+  /** The blamed agent's output (JSON). */
+  readonly output: string
+  readonly explanation: string
+}
+
+/** What a strategy may spend while proposing (model calls of its own plus evaluated stimulus runs). */
+export interface StrategyBudget {
+  readonly maxCandidates: number
+  /** Model calls for meta-prompts (`complete`). */
+  readonly maxModelCalls: number
+  /** Team runs on working-set stimuli through `evaluate` (each also costs a judge call). */
+  readonly maxEvaluations: number
+}
+
+export interface WorkingStimulus {
+  readonly id: string
+  readonly segment: string
+  readonly input: string
+}
+
+export interface StimulusScore {
+  readonly stimulusId: string
+  readonly segment: string
+  /** Blended score (mean over epochs), 0–1. */
+  readonly score: number
+  readonly passed: boolean
+  readonly explanation?: string
+  /** The team's final answer (JSON), when it gave one. */
+  readonly output?: string
+}
+
+export interface WorkingSetEvaluation {
+  /** Mean blended score over the evaluated stimuli. */
+  readonly score: number
+  readonly passRate: number
+  readonly stimuli: ReadonlyArray<StimulusScore>
+}
+
+export interface CompletionOptions {
+  readonly temperature?: number
+  readonly maxTokens?: number
+  /** Attribution in the ledger; default `strategy:<name>`. */
+  readonly purpose?: string
+  /** Repeat index for sampling several answers to one prompt. */
+  readonly sample?: number
+}
+
 export interface StrategyInput {
   readonly workspaceId: string
+  /** The name of the strategy being asked (for attribution). */
+  readonly strategyName: string
   readonly agents: ReadonlyArray<WorkspaceAgent>
   readonly current: ReadonlyArray<AgentVersion>
+  /** The change set whose configuration is `current`, when there is one. */
+  readonly currentChangeSet: { readonly id: string; readonly version: number } | null
   readonly clusters: ReadonlyArray<FailureCluster>
   /** Rate of parse failures and of truncated answers per agent in the baseline. */
   readonly agentFailureRates: Readonly<Record<string, { readonly parse: number; readonly truncated: number }>>
+  /** Per-agent share of all quality failures (credit assignment), 0–1. */
+  readonly agentBlame: Readonly<Record<string, number>>
   readonly passingExamples: ReadonlyArray<PassingExample>
+  readonly failingExamples: ReadonlyArray<FailingExample>
+  readonly workingStimuli: ReadonlyArray<WorkingStimulus>
   readonly bounds: HyperparameterBounds
   readonly seed: number
+  readonly budget: StrategyBudget
+  /** One metered model call with the blamed agent's provider and model (meta-prompts). */
+  readonly complete: (system: string, user: string, options?: CompletionOptions) => Effect.Effect<string, BudgetExhausted>
+  /**
+   * Measure a team configuration on working-set stimuli (all, or the given ids; never holdout).
+   * Counts against `budget.maxEvaluations`; fails with BudgetExhausted past it or past the scan's budget.
+   */
+  readonly evaluate: (team: ReadonlyArray<AgentVersion>, stimulusIds?: ReadonlyArray<string>) => Effect.Effect<WorkingSetEvaluation, BudgetExhausted>
 }
 
 export interface Candidate {
@@ -36,26 +116,42 @@ export interface Candidate {
   readonly agents: ReadonlyArray<AgentVersion>
   /** The agents this candidate changes. */
   readonly changed: ReadonlyArray<string>
+  /** Working-set evidence the strategy already gathered (search strategies), for the decision log. */
+  readonly evidence?: string
 }
 
 export interface Strategy {
   /** `builtin/name` or `plugin/name`. */
   readonly name: string
   readonly description: string
-  readonly propose: (input: StrategyInput) => Effect.Effect<ReadonlyArray<Candidate>, never, LanguageModel.LanguageModel | BudgetLedger>
+  readonly propose: (input: StrategyInput) => Effect.Effect<ReadonlyArray<Candidate>, BudgetExhausted, LanguageModel.LanguageModel | BudgetLedger>
+}
+
+/** An extra objective scorer: measures a `custom` optimization vector of the same name. Pure. */
+export interface ObjectiveScorer {
+  /** `plugin/name`; a framework vector `{ kind: "custom", name }` with this name uses it. */
+  readonly name: string
+  readonly description: string
+  /** 0–1 for one stimulus: the stimulus text and the team's final answer (undefined when none). */
+  readonly score: (stimulus: string, finalOutput: Readonly<Record<string, unknown>> | undefined) => number
 }
 
 export class StrategyRegistry extends Context.Service<StrategyRegistry, {
   readonly register: (strategy: Strategy) => Effect.Effect<void>
   readonly strategies: Effect.Effect<ReadonlyArray<Strategy>>
+  readonly registerScorer: (scorer: ObjectiveScorer) => Effect.Effect<void>
+  readonly scorers: Effect.Effect<ReadonlyArray<ObjectiveScorer>>
 }>()("@spectral/engine/strategies/StrategyRegistry") {
   static readonly layerEmpty = Layer.effect(
     StrategyRegistry,
     Effect.gen(function*() {
       const list = yield* Ref.make<ReadonlyArray<Strategy>>([])
+      const scorers = yield* Ref.make<ReadonlyArray<ObjectiveScorer>>([])
       return StrategyRegistry.of({
         register: (strategy) => Ref.update(list, (all) => [...all.filter((s) => s.name !== strategy.name), strategy]),
-        strategies: Ref.get(list)
+        strategies: Ref.get(list),
+        registerScorer: (scorer) => Ref.update(scorers, (all) => [...all.filter((s) => s.name !== scorer.name), scorer]),
+        scorers: Ref.get(scorers)
       })
     })
   )
@@ -69,12 +165,27 @@ export const registerStrategies = (strategies: ReadonlyArray<Strategy>) =>
     })
   )
 
+export const registerScorers = (scorers: ReadonlyArray<ObjectiveScorer>) =>
+  Layer.effectDiscard(
+    Effect.gen(function*() {
+      const registry = yield* StrategyRegistry
+      for (const scorer of scorers) yield* registry.registerScorer(scorer)
+    })
+  )
+
 /** Replace one agent's configuration in a team configuration. */
 export const withAgent = (
   current: ReadonlyArray<AgentVersion>,
   agentId: string,
   change: (agent: AgentVersion) => AgentVersion
 ): ReadonlyArray<AgentVersion> => current.map((a) => (a.agentId === agentId ? change(a) : a))
+
+/** The agents whose configuration differs between two team configurations. */
+export const changedAgents = (baseline: ReadonlyArray<AgentVersion>, proposed: ReadonlyArray<AgentVersion>): ReadonlyArray<string> =>
+  proposed.filter((p) => {
+    const b = baseline.find((a) => a.agentId === p.agentId)
+    return b === undefined || JSON.stringify(b.template) !== JSON.stringify(p.template) || JSON.stringify(b.hyperparameters) !== JSON.stringify(p.hyperparameters)
+  }).map((p) => p.agentId)
 
 /** The agent most blamed across the given clusters (weighted by cluster size). */
 export const mostBlamedAgent = (clusters: ReadonlyArray<FailureCluster>, fallback: string): string => {
@@ -97,3 +208,17 @@ export const mostBlamedAgent = (clusters: ReadonlyArray<FailureCluster>, fallbac
 
 /** The agent a cluster is mostly blamed on. */
 export const blamedAgent = (cluster: FailureCluster, fallback: string): string => mostBlamedAgent([cluster], fallback)
+
+/** The final (sink) agent of a configuration: the fallback when no blame is recorded. */
+export const finalAgentOf = (input: Pick<StrategyInput, "current">): string => input.current[input.current.length - 1]?.agentId ?? ""
+
+/** Clusters grouped by the agent they are mostly blamed on. */
+export const clustersByBlamedAgent = (input: Pick<StrategyInput, "clusters" | "current">, onlyActionable = true): ReadonlyMap<string, ReadonlyArray<FailureCluster>> => {
+  const out = new Map<string, Array<FailureCluster>>()
+  for (const c of input.clusters) {
+    if (onlyActionable && !c.actionable) continue
+    const agent = blamedAgent(c, finalAgentOf(input))
+    out.set(agent, [...(out.get(agent) ?? []), c])
+  }
+  return out
+}
