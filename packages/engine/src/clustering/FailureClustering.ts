@@ -263,13 +263,33 @@ const reportsOf = (input: FailureClusteringInput, clustering: TextClustering, re
       dimensionMeans,
       actionable,
       actionableReason,
-      representativeExplanations: representativesOf(clustering, cluster, representativeCount).map((pattern) => {
-        const i = rows.find((row) => clustering.prepared.patternOf[row] === pattern)!
-        return { traceId: failures[i].traceId, explanation: failures[i].explanation }
-      })
+      representativeExplanations: representativeExplanationsOf(clustering, cluster, rows, variants, representativeCount, failures)
     })
   }
   return reports.sort((a, b) => b.memberIds.length - a.memberIds.length || a.label.localeCompare(b.label) || a.id.localeCompare(b.id))
+}
+
+/** Representative patterns first; when the cluster has fewer patterns than wanted, other severity variants (largest first). */
+const representativeExplanationsOf = (
+  clustering: TextClustering,
+  cluster: number,
+  rows: ReadonlyArray<number>,
+  variants: ReadonlyArray<FailureVariant>,
+  count: number,
+  failures: ReadonlyArray<RubricFailure>
+): Array<{ readonly traceId: string; readonly explanation: string }> => {
+  const picked = representativesOf(clustering, cluster, count).map((pattern) => rows.find((row) => clustering.prepared.patternOf[row] === pattern)!)
+  const shown = new Set(picked.map((i) => failures[i].explanation))
+  const byId = new Map(rows.map((i) => [failures[i].traceId, i]))
+  const bySize = [...variants].sort((a, b) => b.memberIds.length - a.memberIds.length)
+  for (const variant of bySize) {
+    if (picked.length >= count) break
+    const i = byId.get(variant.memberIds[0])!
+    if (shown.has(failures[i].explanation)) continue
+    shown.add(failures[i].explanation)
+    picked.push(i)
+  }
+  return picked.map((i) => ({ traceId: failures[i].traceId, explanation: failures[i].explanation }))
 }
 
 /**
