@@ -2,3 +2,4 @@ export {}
 export * from "./storage/index.ts"
 export * from "./llm/index.ts"
 export * from "./simulated/index.ts"
+export * from "./otlp/index.ts"

@@ -4,4 +4,5 @@ import { cluster } from "./cluster.ts"
 import { db } from "./db.ts"
 import { worldCommand } from "./world.ts"
 import { scan } from "./scan.ts"
-export const commands = [scan, bootstrap, cluster, worldCommand, db] as const
+import { ingest } from "./ingest.ts"
+export const commands = [scan, bootstrap, cluster, worldCommand, db, ingest] as const

@@ -1,0 +1,427 @@
+/**
+ * A protobuf wire decoder for `ExportTraceServiceRequest` (opentelemetry/proto trace v1) and the
+ * encoder for its response. No protobuf library is installed, and the messages are small: varints,
+ * length-delimited fields, fixed32/fixed64. Unknown fields are skipped by wire type, as protobuf
+ * requires; a truncated or impossible wire structure fails the whole request.
+ */
+import { bytesToHex, type OtlpEvent, type OtlpResourceSpans, type OtlpScopeSpans, type OtlpSpan, type OtlpTraceRequest } from "./OtlpModel.ts"
+
+class WireError {
+  readonly message: string
+  constructor(message: string) {
+    this.message = message
+  }
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: false })
+
+class Reader {
+  pos: number
+  readonly end: number
+  readonly buf: Uint8Array
+  readonly view: DataView
+  constructor(buf: Uint8Array, pos: number, end: number) {
+    this.buf = buf
+    this.pos = pos
+    this.end = end
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+  }
+  varint(): number {
+    // Fast path for values below 2^28; larger ones go through bigint-free float math (exact to 2^53).
+    let result = 0
+    let shift = 0
+    let multiplier = 1
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new WireError("truncated varint")
+      const byte = this.buf[this.pos++]!
+      if (shift < 28) result |= (byte & 0x7f) << shift
+      else result += (byte & 0x7f) * multiplier
+      multiplier *= 128
+      shift += 7
+      if ((byte & 0x80) === 0) return shift <= 28 ? result >>> 0 : result
+    }
+    throw new WireError("varint too long")
+  }
+  varintBig(): bigint {
+    let result = 0n
+    let shift = 0n
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new WireError("truncated varint")
+      const byte = this.buf[this.pos++]!
+      result |= BigInt(byte & 0x7f) << shift
+      shift += 7n
+      if ((byte & 0x80) === 0) return BigInt.asIntN(64, result)
+    }
+    throw new WireError("varint too long")
+  }
+  fixed64(): bigint {
+    if (this.pos + 8 > this.end) throw new WireError("truncated fixed64")
+    const value = this.view.getBigUint64(this.pos, true)
+    this.pos += 8
+    return value
+  }
+  double(): number {
+    if (this.pos + 8 > this.end) throw new WireError("truncated double")
+    const value = this.view.getFloat64(this.pos, true)
+    this.pos += 8
+    return value
+  }
+  /** A length-delimited field: returns [start, end) and moves past it. */
+  bytes(): [number, number] {
+    const length = this.varint()
+    const start = this.pos
+    const end = start + length
+    if (end > this.end) throw new WireError("length-delimited field runs past its message")
+    this.pos = end
+    return [start, end]
+  }
+  string(): string {
+    const [start, end] = this.bytes()
+    return utf8.decode(this.buf.subarray(start, end))
+  }
+  sub(): Reader {
+    const [start, end] = this.bytes()
+    return new Reader(this.buf, start, end)
+  }
+  skip(wireType: number): void {
+    switch (wireType) {
+      case 0:
+        this.varint()
+        return
+      case 1:
+        if (this.pos + 8 > this.end) throw new WireError("truncated fixed64")
+        this.pos += 8
+        return
+      case 2:
+        this.bytes()
+        return
+      case 5:
+        if (this.pos + 4 > this.end) throw new WireError("truncated fixed32")
+        this.pos += 4
+        return
+      default:
+        throw new WireError(`unsupported wire type ${wireType}`)
+    }
+  }
+  more(): boolean {
+    return this.pos < this.end
+  }
+}
+
+const int64Value = (value: bigint): number | string =>
+  value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString()
+
+const anyValue = (r: Reader): unknown => {
+  let value: unknown = null
+  while (r.more()) {
+    const tag = r.varint()
+    const field = tag >>> 3
+    const wire = tag & 7
+    if (field === 1 && wire === 2) value = r.string()
+    else if (field === 2 && wire === 0) value = r.varint() !== 0
+    else if (field === 3 && wire === 0) value = int64Value(r.varintBig())
+    else if (field === 4 && wire === 1) value = r.double()
+    else if (field === 5 && wire === 2) value = arrayValue(r.sub())
+    else if (field === 6 && wire === 2) value = keyValues(r.sub(), {})
+    else if (field === 7 && wire === 2) {
+      const [start, end] = r.bytes()
+      value = Buffer.from(r.buf.subarray(start, end)).toString("base64")
+    } else r.skip(wire)
+  }
+  return value
+}
+
+const arrayValue = (r: Reader): Array<unknown> => {
+  const values: Array<unknown> = []
+  while (r.more()) {
+    const tag = r.varint()
+    if (tag >>> 3 === 1 && (tag & 7) === 2) values.push(anyValue(r.sub()))
+    else r.skip(tag & 7)
+  }
+  return values
+}
+
+/** Reads repeated KeyValue entries (a KeyValueList body) into `into`. */
+const keyValues = (r: Reader, into: Record<string, unknown>): Record<string, unknown> => {
+  while (r.more()) {
+    const tag = r.varint()
+    if (tag >>> 3 === 1 && (tag & 7) === 2) keyValue(r.sub(), into)
+    else r.skip(tag & 7)
+  }
+  return into
+}
+
+const keyValue = (r: Reader, into: Record<string, unknown>): void => {
+  let key = ""
+  let value: unknown = null
+  while (r.more()) {
+    const tag = r.varint()
+    const field = tag >>> 3
+    const wire = tag & 7
+    if (field === 1 && wire === 2) key = r.string()
+    else if (field === 2 && wire === 2) value = anyValue(r.sub())
+    else r.skip(wire)
+  }
+  into[key] = value
+}
+
+const idHex = (r: Reader): string => {
+  const [start, end] = r.bytes()
+  return bytesToHex(r.buf.subarray(start, end))
+}
+
+const event = (r: Reader): OtlpEvent => {
+  let name = ""
+  let time = 0n
+  const attributes: Record<string, unknown> = {}
+  while (r.more()) {
+    const tag = r.varint()
+    const field = tag >>> 3
+    const wire = tag & 7
+    if (field === 1 && wire === 1) time = r.fixed64()
+    else if (field === 2 && wire === 2) name = r.string()
+    else if (field === 3 && wire === 2) keyValue(r.sub(), attributes)
+    else r.skip(wire)
+  }
+  return { name, timeUnixNano: time, attributes }
+}
+
+const span = (r: Reader): OtlpSpan => {
+  let traceId = ""
+  let spanId = ""
+  let parentSpanId = ""
+  let name = ""
+  let kind = 0
+  let start: bigint | undefined
+  let end: bigint | undefined
+  const attributes: Record<string, unknown> = {}
+  const events: Array<OtlpEvent> = []
+  let statusCode = 0
+  let statusMessage = ""
+  while (r.more()) {
+    const tag = r.varint()
+    const field = tag >>> 3
+    const wire = tag & 7
+    switch (field) {
+      case 1:
+        if (wire === 2) traceId = idHex(r)
+        else r.skip(wire)
+        break
+      case 2:
+        if (wire === 2) spanId = idHex(r)
+        else r.skip(wire)
+        break
+      case 4:
+        if (wire === 2) parentSpanId = idHex(r)
+        else r.skip(wire)
+        break
+      case 5:
+        if (wire === 2) name = r.string()
+        else r.skip(wire)
+        break
+      case 6:
+        if (wire === 0) kind = r.varint()
+        else r.skip(wire)
+        break
+      case 7:
+        if (wire === 1) start = r.fixed64()
+        else r.skip(wire)
+        break
+      case 8:
+        if (wire === 1) end = r.fixed64()
+        else r.skip(wire)
+        break
+      case 9:
+        if (wire === 2) keyValue(r.sub(), attributes)
+        else r.skip(wire)
+        break
+      case 11:
+        if (wire === 2) events.push(event(r.sub()))
+        else r.skip(wire)
+        break
+      case 15:
+        if (wire === 2) {
+          const s = r.sub()
+          while (s.more()) {
+            const t = s.varint()
+            if (t >>> 3 === 2 && (t & 7) === 2) statusMessage = s.string()
+            else if (t >>> 3 === 3 && (t & 7) === 0) statusCode = s.varint()
+            else s.skip(t & 7)
+          }
+        } else r.skip(wire)
+        break
+      default:
+        r.skip(wire)
+    }
+  }
+  return { traceId, spanId, parentSpanId, name, kind, startTimeUnixNano: start, endTimeUnixNano: end, attributes, events, statusCode, statusMessage }
+}
+
+const scopeSpans = (r: Reader): OtlpScopeSpans => {
+  let scopeName = ""
+  const spans: Array<OtlpSpan> = []
+  while (r.more()) {
+    const tag = r.varint()
+    const field = tag >>> 3
+    const wire = tag & 7
+    if (field === 1 && wire === 2) {
+      const s = r.sub()
+      while (s.more()) {
+        const t = s.varint()
+        if (t >>> 3 === 1 && (t & 7) === 2) scopeName = s.string()
+        else s.skip(t & 7)
+      }
+    } else if (field === 2 && wire === 2) spans.push(span(r.sub()))
+    else r.skip(wire)
+  }
+  return { scopeName, spans }
+}
+
+const resourceSpans = (r: Reader): OtlpResourceSpans => {
+  const resource: Record<string, unknown> = {}
+  const scopes: Array<OtlpScopeSpans> = []
+  while (r.more()) {
+    const tag = r.varint()
+    const field = tag >>> 3
+    const wire = tag & 7
+    if (field === 1 && wire === 2) {
+      const s = r.sub()
+      while (s.more()) {
+        const t = s.varint()
+        if (t >>> 3 === 1 && (t & 7) === 2) keyValue(s.sub(), resource)
+        else s.skip(t & 7)
+      }
+    } else if (field === 2 && wire === 2) scopes.push(scopeSpans(r.sub()))
+    else r.skip(wire)
+  }
+  return { resource, scopeSpans: scopes }
+}
+
+/** Decode a protobuf `ExportTraceServiceRequest`; a malformed wire structure is `{ error }`. */
+export const decodeProtobufRequest = (body: Uint8Array): { readonly request: OtlpTraceRequest } | { readonly error: string } => {
+  const r = new Reader(body, 0, body.length)
+  const out: Array<OtlpResourceSpans> = []
+  // Protobuf throws on malformed input deep in recursion; the one boundary where it is caught.
+  try {
+    while (r.more()) {
+      const tag = r.varint()
+      if (tag >>> 3 === 1 && (tag & 7) === 2) out.push(resourceSpans(r.sub()))
+      else r.skip(tag & 7)
+    }
+  } catch (error) {
+    if (error instanceof WireError) return { error: `malformed protobuf: ${error.message}` }
+    return { error: `malformed protobuf: ${String(error)}` }
+  }
+  return { request: { resourceSpans: out } }
+}
+
+// ---------------------------------------------------------------- encoding (responses, tests, bench)
+
+class Writer {
+  private chunks: Array<number> = []
+  varint(value: number | bigint): this {
+    let v = BigInt.asUintN(64, BigInt(value))
+    while (v > 0x7fn) {
+      this.chunks.push(Number(v & 0x7fn) | 0x80)
+      v >>= 7n
+    }
+    this.chunks.push(Number(v))
+    return this
+  }
+  tag(field: number, wire: number): this {
+    return this.varint((field << 3) | wire)
+  }
+  bytesField(field: number, bytes: Uint8Array): this {
+    this.tag(field, 2).varint(bytes.length)
+    for (const b of bytes) this.chunks.push(b)
+    return this
+  }
+  stringField(field: number, value: string): this {
+    return this.bytesField(field, new TextEncoder().encode(value))
+  }
+  fixed64Field(field: number, value: bigint): this {
+    this.tag(field, 1)
+    const buf = new Uint8Array(8)
+    new DataView(buf.buffer).setBigUint64(0, BigInt.asUintN(64, value), true)
+    for (const b of buf) this.chunks.push(b)
+    return this
+  }
+  finish(): Uint8Array {
+    return Uint8Array.from(this.chunks)
+  }
+}
+
+/** `ExportTraceServiceResponse { partial_success { rejected_spans, error_message } }`. */
+export const encodeProtobufResponse = (rejectedSpans: number, errorMessage: string): Uint8Array => {
+  if (rejectedSpans === 0 && errorMessage === "") return new Uint8Array(0)
+  const partial = new Writer()
+  if (rejectedSpans > 0) partial.tag(1, 0).varint(rejectedSpans)
+  if (errorMessage !== "") partial.stringField(2, errorMessage)
+  return new Writer().bytesField(1, partial.finish()).finish()
+}
+
+/** `google.rpc.Status { code, message }`, the body of a failed OTLP/HTTP protobuf request. */
+export const encodeProtobufStatus = (code: number, message: string): Uint8Array =>
+  new Writer().tag(1, 0).varint(code).stringField(2, message).finish()
+
+const hexToBytes = (hex: string): Uint8Array => Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16))
+
+const encodeAnyValue = (value: unknown): Uint8Array => {
+  const w = new Writer()
+  if (typeof value === "string") w.stringField(1, value)
+  else if (typeof value === "boolean") w.tag(2, 0).varint(value ? 1 : 0)
+  else if (typeof value === "number" && Number.isInteger(value)) w.tag(3, 0).varint(value)
+  else if (typeof value === "number") {
+    w.tag(4, 1)
+    const buf = new Uint8Array(8)
+    new DataView(buf.buffer).setFloat64(0, value, true)
+    for (const b of buf) (w as unknown as { chunks: Array<number> }).chunks.push(b)
+  } else if (Array.isArray(value)) {
+    const arr = new Writer()
+    for (const v of value) arr.bytesField(1, encodeAnyValue(v))
+    w.bytesField(5, arr.finish())
+  }
+  return w.finish()
+}
+
+const encodeKeyValue = (key: string, value: unknown): Uint8Array =>
+  new Writer().stringField(1, key).bytesField(2, encodeAnyValue(value)).finish()
+
+/** Encode a request (used by the benchmark and tests to produce protobuf bodies without the SDK). */
+export const encodeProtobufRequest = (request: OtlpTraceRequest): Uint8Array => {
+  const top = new Writer()
+  for (const rs of request.resourceSpans) {
+    const rw = new Writer()
+    const res = new Writer()
+    for (const [k, v] of Object.entries(rs.resource)) res.bytesField(1, encodeKeyValue(k, v))
+    rw.bytesField(1, res.finish())
+    for (const ss of rs.scopeSpans) {
+      const sw = new Writer()
+      sw.bytesField(1, new Writer().stringField(1, ss.scopeName).finish())
+      for (const s of ss.spans) {
+        const w = new Writer()
+        w.bytesField(1, hexToBytes(s.traceId)).bytesField(2, hexToBytes(s.spanId))
+        if (s.parentSpanId !== "") w.bytesField(4, hexToBytes(s.parentSpanId))
+        w.stringField(5, s.name).tag(6, 0).varint(s.kind)
+        if (s.startTimeUnixNano !== undefined) w.fixed64Field(7, s.startTimeUnixNano)
+        if (s.endTimeUnixNano !== undefined) w.fixed64Field(8, s.endTimeUnixNano)
+        for (const [k, v] of Object.entries(s.attributes)) w.bytesField(9, encodeKeyValue(k, v))
+        for (const e of s.events) {
+          const ew = new Writer().fixed64Field(1, e.timeUnixNano).stringField(2, e.name)
+          for (const [k, v] of Object.entries(e.attributes)) ew.bytesField(3, encodeKeyValue(k, v))
+          w.bytesField(11, ew.finish())
+        }
+        if (s.statusCode !== 0 || s.statusMessage !== "") {
+          const st = new Writer()
+          if (s.statusMessage !== "") st.stringField(2, s.statusMessage)
+          st.tag(3, 0).varint(s.statusCode)
+          w.bytesField(15, st.finish())
+        }
+        sw.bytesField(2, w.finish())
+      }
+      rw.bytesField(2, sw.finish())
+    }
+    top.bytesField(1, rw.finish())
+  }
+  return top.finish()
+}

@@ -1,0 +1,10 @@
+/** OTLP ingest: the `/v1/traces` receiver, both decoders, GenAI mapping, ingest keys, the library call. */
+export * from "./OtlpModel.ts"
+export * from "./OtlpJson.ts"
+export * from "./OtlpProtobuf.ts"
+export * from "./GenAiMapping.ts"
+export * from "./OtlpIngest.ts"
+export * from "./IngestKeys.ts"
+export * from "./OtlpReceiver.ts"
+export * from "./LangfuseExport.ts"
+export * from "./IngestSummary.ts"
