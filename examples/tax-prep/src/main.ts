@@ -8,7 +8,7 @@ import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Config, Console, Effect, FileSystem, Layer, Path } from "effect"
 import { OpenAiCompatible, SimulatedLanguageModel, Storage } from "@spectral/adapters"
 import { EventBus, renderHtml, renderJson, renderMarkdown, ScanEngine, ScanRepo, WorkspaceRepo, ScanOrchestrator } from "@spectral/engine"
-import { WorldsEvalSetProvider } from "@spectral/worlds"
+import { WorldEvolution, WorldsEvalSetProvider } from "@spectral/worlds"
 import { decodeWorkspace, taxPrepWorkspace } from "./TaxPrepTeam.ts"
 
 const Settings = Config.all({
@@ -19,6 +19,12 @@ const Settings = Config.all({
   concurrency: Config.Int("SPECTRAL_SCAN_CONCURRENCY").pipe(Config.withDefault(16))
 })
 
+const summarizeDecisions = (kinds: ReadonlyArray<string>) => {
+  const counts = new Map<string, number>()
+  for (const kind of kinds) counts.set(kind, (counts.get(kind) ?? 0) + 1)
+  return counts.size === 0 ? "no signals" : [...counts].map(([kind, n]) => `${n} ${kind}`).join(", ")
+}
+
 const program = Effect.gen(function*() {
   const settings = yield* Settings
   const fs = yield* FileSystem.FileSystem
@@ -27,6 +33,9 @@ const program = Effect.gen(function*() {
   const workspace = yield* decodeWorkspace(taxPrepWorkspace(model))
   const workspaces = yield* WorkspaceRepo
   yield* workspaces.upsert(workspace)
+  // The world's evolution loop listens to the events scans publish (the only path back into a world).
+  const evolution = yield* WorldEvolution
+  yield* (yield* EventBus).subscribe("world-evolution", (event) => evolution.consume(event))
   const orchestrator = yield* ScanOrchestrator
   const outcome = yield* orchestrator.run({ workspaceId: workspace.id, seed: settings.seed, concurrency: settings.concurrency })
   const history = yield* (yield* ScanRepo).list(workspace.id)
@@ -55,6 +64,7 @@ const program = Effect.gen(function*() {
     verdict.delta === null ? "" : `Blended score change: ${(verdict.delta.estimate * 100).toFixed(1)} pts [${(verdict.delta.low * 100).toFixed(1)}, ${(verdict.delta.high * 100).toFixed(1)}].`,
     changeSet === null ? "No change set (observe_only)." : `Change set v${changeSet.version} is ${changeSet.status}${changeSet.baselineId === null ? "" : ` (baseline ${changeSet.baselineId})`}: ${changeSet.explainability.summary}`,
     `Spent ${spend.total.calls} model calls, ${spend.total.tokens.toLocaleString("en-US")} tokens, $${spend.total.usd.toFixed(4)} (${settings.llm === "simulated" ? "simulated model" : model}).`,
+    `World evolution loop: ${summarizeDecisions((yield* evolution.decisions).map((d) => d.decision))}; ${(yield* evolution.candidates).length} rule candidate(s) pending (nothing is published without an explicit call).`,
     `Scan history: ${history.map((s) => `${s.id} [${s.state}${s.verdict ? `, ${s.verdict}` : ""}${s.baselineChangeSetId ? `, baseline ${s.baselineChangeSetId}` : ""}]`).join("; ")}`,
     `Wrote ${written.join(", ")}`
   ].filter((line) => line !== "")
@@ -68,7 +78,7 @@ const languageModel = Layer.unwrap(
       : SimulatedLanguageModel.layer({ seed: settings.seed }))
 )
 
-const ports = Layer.mergeAll(Storage.layerConfig, WorldsEvalSetProvider.layer, EventBus.layerMemory, languageModel)
+const ports = Layer.mergeAll(Storage.layerConfig, WorldsEvalSetProvider.layer, WorldEvolution.layer, EventBus.layerMemory, languageModel)
 
 program.pipe(
   Effect.provide(ScanEngine.layer().pipe(Layer.provideMerge(ports))),
