@@ -64,6 +64,8 @@ export const scanSuite: Suite = {
       const figures: Record<string, number> = {}
       const dir = mkdtempSync(join(tmpdir(), "spectral-bench-"))
       const runs: Array<Run> = []
+      // Warm-up (JIT, module initialisation) so the figures are the steady state.
+      yield* runScan("warm-up", MemoryStorage.layer, 24, 0, 32)
       runs.push(yield* runScan("memory", MemoryStorage.layer, size, 0, 32))
       runs.push(yield* runScan("pglite", Storage.layerPglite({ dataDir: join(dir, "db") }), size, 0, 32))
       rmSync(dir, { recursive: true, force: true })
