@@ -26,7 +26,7 @@ import {
   kmeans,
   kmeansAuto,
   type PointMatrix
-} from "../../../packages/engine/src/clustering/index.ts"
+} from "@spectral/engine/clustering"
 import type { Suite } from "../Suite.ts"
 
 const here = fileURLToPath(import.meta.url)

@@ -5,7 +5,7 @@
  */
 import { Clock, Effect, Result, Schema, SchemaIssue } from "effect"
 import { Command, Flag } from "effect/cli"
-import { clusterMatrix, clusterTexts, fromRows } from "../../../engine/src/clustering/index.ts"
+import { clusterMatrix, clusterTexts, fromRows } from "@spectral/engine/clustering"
 import { readJsonFile, writeJsonOutput } from "../CliIo.ts"
 
 /** A coordinate: a JSON number, or "NaN" / "Infinity" / "-Infinity" as some tools write them (rejected by the engine, by position). */
