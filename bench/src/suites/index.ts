@@ -3,6 +3,7 @@ import type { Suite } from "../Suite.ts"
 
 import { bootstrapSuite } from "./bootstrap.ts"
 import { clusterSuite } from "./cluster.ts"
+import { optimizeSuite } from "./optimize.ts"
 import { verdictSuite } from "./verdict.ts"
 import { scanSuite } from "./scan.ts"
-export const suites: ReadonlyArray<Suite> = [bootstrapSuite, clusterSuite, verdictSuite, scanSuite]
+export const suites: ReadonlyArray<Suite> = [bootstrapSuite, clusterSuite, verdictSuite, scanSuite, optimizeSuite]

@@ -1,6 +1,7 @@
 /**
  * A SIMULATED language model (not a real one): an `effect/ai` LanguageModel whose answers are
- * deterministic for (seed, prompt, parameters, epoch) and depend on the prompt and hyperparameters
+ * deterministic for (seed, prompt, parameters, epoch) — with common random numbers across prompt
+ * wordings for one stimulus — and depend on the prompt and hyperparameters
  * the way a real model's do — guidance and examples fix blind spots, chain of thought helps, high
  * temperature misreads and fabricates, too few max tokens truncates. It knows the tax-prep skills
  * of the example team (intake, filing-status advice, judging), the overtime skills of the bench's
@@ -72,7 +73,15 @@ const stimulusOf = (user: string): string => {
 
 /** The answer text the simulated model gives to one prompt. */
 export const simulatedAnswer = (system: string, user: string, params: { temperature: number; epoch: number; seed?: number | undefined }, modelSeed: number): string => {
-  const rng = generator(hash(`${system}\u0000${user}\u0000${params.temperature}\u0000${params.epoch}\u0000${params.seed ?? 0}`, modelSeed))
+  // Common random numbers: the model's dice for an agent's answer depend on the stimulus, the
+  // agent's output fields, the repeat and the seeds — not on the prompt's wording — so a prompt
+  // change acts through what the prompt says (guidance, examples, reasoning, temperature), and two
+  // configurations are compared on the same draws, like a real model run with a fixed seed.
+  const fieldsKey = system.match(/exactly these fields: ([^\n]+)\./)?.[1] ?? ""
+  const key = system.startsWith(JUDGE_MARKER) || system.startsWith(META_PROMPT_MARKER)
+    ? `${system}\u0000${user}\u0000${params.temperature}`
+    : `${stimulusOf(user)}\u0000${fieldsKey}`
+  const rng = generator(hash(`${key}\u0000${params.epoch}\u0000${params.seed ?? 0}`, modelSeed))
   const lowerSystem = system.toLowerCase()
   if (system.startsWith(JUDGE_MARKER)) {
     const dims = [...system.matchAll(/^- ([\w.-]+): /gm)].map((m) => m[1]!)

@@ -5,8 +5,9 @@
  *
  * - successive halving: `maxRounds` rungs on growing seeded shares of the working set (with two
  *   rounds: half, then all of it); after each rung the better half (by the framework's objective)
- *   goes on, and a candidate that does not beat the baseline is out; after the first rung the two
- *   best survivors of different strategies are also merged into one more candidate;
+ *   goes on, and a candidate worse than the baseline is out; after the first rung the two best
+ *   survivors of different strategies, and the best candidates of every strategy that helped, are merged
+ *   into more candidates;
  * - multi-objective acceptance: the finalists are measured on every optimization vector of the
  *   framework (quality, possibly per agent; cost; latency; safety / compliance / custom through a
  *   rubric dimension or a registered objective scorer of that name); only candidates on the Pareto
@@ -531,20 +532,28 @@ export class Optimize extends Context.Service<Optimize, {
           for (const [rank, e] of next.slice(keep).entries()) {
             decisionLog.push({ strategy: e.candidate.strategy, candidateId: e.candidate.id, outcome: "lost", reason: `eliminated in round ${round + 1} (rank ${keep + rank + 1} of ${next.length}, objective ${(e.objective * 100).toFixed(1)}, delta ${(e.delta * 100).toFixed(1)} pts on ${ids.size} working stimuli)`, workingDelta: e.delta })
           }
-          const survivors = next.slice(0, keep).filter((e) => e.delta > 0)
-          for (const e of next.slice(0, keep).filter((e) => e.delta <= 0)) {
-            decisionLog.push({ strategy: e.candidate.strategy, candidateId: e.candidate.id, outcome: "lost", reason: `no improvement in round ${round + 1} (delta ${(e.delta * 100).toFixed(1)} pts on ${ids.size} working stimuli)`, workingDelta: e.delta })
+          // A tie with the baseline on a small rung may still help on the rest: only a loss is out.
+          const survivors = next.slice(0, keep).filter((e) => e.delta >= 0)
+          for (const e of next.slice(0, keep).filter((e) => e.delta < 0)) {
+            decisionLog.push({ strategy: e.candidate.strategy, candidateId: e.candidate.id, outcome: "lost", reason: `worse than the baseline in round ${round + 1} (delta ${(e.delta * 100).toFixed(1)} pts on ${ids.size} working stimuli)`, workingDelta: e.delta })
           }
           if (round === 0 && !budgetExhausted) {
-            const first = survivors[0]
-            const second = survivors.find((e) => e !== first && e.candidate.strategy !== first?.candidate.strategy)
-            if (first !== undefined && second !== undefined) {
-              const merged = mergeCandidates(first.candidate, second.candidate, context.baseline)
+            // Merges: the two best survivors of different strategies, and all of the survivors'
+            // strategies' best candidates folded together (best first).
+            const distinct = survivors.filter((e, i) => survivors.findIndex((o) => o.candidate.strategy === e.candidate.strategy) === i)
+            // Every strategy that helped in this rung (even if halving dropped it), best first:
+            // complementary fixes (a rule learnt from one cluster, reasoning, a cooler sampler) add up.
+            const helped = next.filter((e) => e.delta > 0).filter((e, i, all) => all.findIndex((o) => o.candidate.strategy === e.candidate.strategy) === i)
+            const merges = [
+              ...(distinct.length >= 2 ? [distinct.slice(0, 2)] : []),
+              ...(helped.length >= 3 ? [helped] : [])
+            ]
+            for (const group of merges) {
+              const merged = group.slice(1).reduce((acc, e) => mergeCandidates(acc, e.candidate, context.baseline), group[0]!.candidate)
               const key = hashHex(JSON.stringify(merged.agents))
-              if (!seen.has(key)) {
-                seen.add(key)
-                survivors.push({ candidate: merged, measurement: { arm: merged.id, runs: [] }, delta: 0, objective: 0, vectors: [] })
-              }
+              if (seen.has(key)) continue
+              seen.add(key)
+              survivors.push({ candidate: merged, measurement: { arm: merged.id, runs: [] }, delta: 0, objective: 0, vectors: [] })
             }
           }
           alive = survivors

@@ -138,7 +138,10 @@ export interface ObjectiveScorer {
 
 export class StrategyRegistry extends Context.Service<StrategyRegistry, {
   readonly register: (strategy: Strategy) => Effect.Effect<void>
+  /** The registered strategies (only the selected ones, after `select`). */
   readonly strategies: Effect.Effect<ReadonlyArray<Strategy>>
+  /** Use only the named strategies (for example to measure one strategy alone); `undefined`: all. */
+  readonly select: (names: ReadonlyArray<string> | undefined) => Effect.Effect<void>
   readonly registerScorer: (scorer: ObjectiveScorer) => Effect.Effect<void>
   readonly scorers: Effect.Effect<ReadonlyArray<ObjectiveScorer>>
 }>()("@spectral/engine/strategies/StrategyRegistry") {
@@ -147,9 +150,11 @@ export class StrategyRegistry extends Context.Service<StrategyRegistry, {
     Effect.gen(function*() {
       const list = yield* Ref.make<ReadonlyArray<Strategy>>([])
       const scorers = yield* Ref.make<ReadonlyArray<ObjectiveScorer>>([])
+      const selected = yield* Ref.make<ReadonlyArray<string> | undefined>(undefined)
       return StrategyRegistry.of({
         register: (strategy) => Ref.update(list, (all) => [...all.filter((s) => s.name !== strategy.name), strategy]),
-        strategies: Ref.get(list),
+        strategies: Effect.map(Effect.all([Ref.get(list), Ref.get(selected)]), ([all, names]) => names === undefined ? all : all.filter((s) => names.includes(s.name))),
+        select: (names) => Ref.set(selected, names),
         registerScorer: (scorer) => Ref.update(scorers, (all) => [...all.filter((s) => s.name !== scorer.name), scorer]),
         scorers: Ref.get(scorers)
       })
@@ -170,6 +175,15 @@ export const registerScorers = (scorers: ReadonlyArray<ObjectiveScorer>) =>
     Effect.gen(function*() {
       const registry = yield* StrategyRegistry
       for (const scorer of scorers) yield* registry.registerScorer(scorer)
+    })
+  )
+
+/** A Layer that restricts the registry to the named strategies (order of registration does not matter). */
+export const selectStrategies = (names: ReadonlyArray<string>) =>
+  Layer.effectDiscard(
+    Effect.gen(function*() {
+      const registry = yield* StrategyRegistry
+      yield* registry.select(names)
     })
   )
 
@@ -212,11 +226,16 @@ export const blamedAgent = (cluster: FailureCluster, fallback: string): string =
 /** The final (sink) agent of a configuration: the fallback when no blame is recorded. */
 export const finalAgentOf = (input: Pick<StrategyInput, "current">): string => input.current[input.current.length - 1]?.agentId ?? ""
 
-/** Clusters grouped by the agent they are mostly blamed on. */
+/**
+ * Clusters grouped by the agent they are mostly blamed on, actionable ones first. With
+ * `onlyActionable`, a cluster counts when it is actionable or recurs (three members or more): the
+ * actionability flag is a clustering heuristic, and the tournament decides what helps.
+ */
 export const clustersByBlamedAgent = (input: Pick<StrategyInput, "clusters" | "current">, onlyActionable = true): ReadonlyMap<string, ReadonlyArray<FailureCluster>> => {
   const out = new Map<string, Array<FailureCluster>>()
-  for (const c of input.clusters) {
-    if (onlyActionable && !c.actionable) continue
+  const ordered = [...input.clusters].sort((a, b) => Number(b.actionable) - Number(a.actionable))
+  for (const c of ordered) {
+    if (onlyActionable && !c.actionable && c.memberTraceIds.length < 3) continue
     const agent = blamedAgent(c, finalAgentOf(input))
     out.set(agent, [...(out.get(agent) ?? []), c])
   }
