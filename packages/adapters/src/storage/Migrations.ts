@@ -11,15 +11,22 @@ import type { SqlError } from "effect/sql/SqlError"
 import { migrations } from "./migrations/index.ts"
 
 import * as WorkspaceTables0001 from "./migrations/0001_workspace_tables.ts"
+import * as RetentionAndIngestKeys0002 from "./migrations/0002_retention_and_ingest_keys.ts"
 
 /**
  * Every workspace-scoped table, across all migrations (each migration keeps its own frozen list).
  * A migration that adds such a table appends it here; the RLS probe fails for any table that has a
  * `workspace_id` column and is missing from this list or from the probe's table specs.
  */
-export const workspaceTables: ReadonlyArray<string> = [...WorkspaceTables0001.workspaceTables]
+export const workspaceTables: ReadonlyArray<string> = [
+  ...WorkspaceTables0001.workspaceTables,
+  ...RetentionAndIngestKeys0002.workspaceTables
+]
 /** Tables the app role may only read and insert into. */
-export const appendOnlyTables: ReadonlyArray<string> = [...WorkspaceTables0001.appendOnlyTables]
+export const appendOnlyTables: ReadonlyArray<string> = [
+  ...WorkspaceTables0001.appendOnlyTables,
+  ...RetentionAndIngestKeys0002.appendOnlyTables
+]
 
 /** The schema every table lives in. */
 export const schemaName = "spectral"

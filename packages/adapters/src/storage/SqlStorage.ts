@@ -11,6 +11,8 @@ import {
   type ChangeSetAuditEntry,
   ChangeSetRepo,
   FailureClusterRepo,
+  IngestKeyRepo,
+  RetentionRepo,
   SampleRepo,
   ScanRepo,
   ScanTraceRepo,
@@ -47,6 +49,8 @@ export type Repositories =
   | ChangeSetRepo
   | SampleRepo
   | TraceRepo
+  | RetentionRepo
+  | IngestKeyRepo
 
 export interface SqlStorageOptions {
   /**
@@ -68,6 +72,46 @@ const AuditEntry = Schema.Struct({
   to: Schema.NullOr(ChangeSetStatus),
   detail: Schema.String,
   at: Schema.String
+})
+
+const RetentionRecordDoc = Schema.Struct({
+  workspaceId: Schema.String,
+  traceId: Schema.String,
+  state: Schema.Literals(["ACTIVE", "REFERENCED", "ORPHANED", "TOMBSTONED"]),
+  ingestedAt: Schema.String,
+  derivationCompletedAt: Schema.optionalKey(Schema.String),
+  tombstonedAt: Schema.optionalKey(Schema.String)
+})
+
+const RetentionEventDoc = Schema.Struct({
+  id: Schema.String,
+  workspaceId: Schema.String,
+  subjectKind: Schema.Literals(["trace", "sample", "legal_hold"]),
+  subject: Schema.String,
+  from: Schema.NullOr(Schema.String),
+  to: Schema.String,
+  reason: Schema.String,
+  actor: Schema.String,
+  at: Schema.String
+})
+
+const RetentionPolicyDoc = Schema.Struct({ workspaceId: Schema.String, entity: Schema.String, days: Schema.Finite })
+
+const LegalHoldDoc = Schema.Struct({
+  id: Schema.String,
+  workspaceId: Schema.String,
+  traceIds: Schema.Array(Schema.String),
+  reason: Schema.String,
+  placedAt: Schema.String,
+  releasedAt: Schema.optionalKey(Schema.String)
+})
+
+const IngestKeyDoc = Schema.Struct({
+  workspaceId: Schema.String,
+  keyHash: Schema.String,
+  label: Schema.String,
+  createdAt: Schema.String,
+  revokedAt: Schema.optionalKey(Schema.String)
 })
 
 /** Wrapper for a phase output, so any JSON value (and `undefined`) round-trips. */
@@ -107,15 +151,16 @@ const chunks = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<Readonl
 }
 
 /** A row must name the workspace it is written under (row-level security would refuse it anyway). */
-const checkWorkspace = (
+const checkWorkspace = <A extends { readonly workspaceId: string }>(
   entity: string,
   workspaceId: string,
-  rows: ReadonlyArray<{ readonly id: string; readonly workspaceId: string }>
+  rows: ReadonlyArray<A>,
+  idOf: (row: A) => string = (row) => (row as unknown as { readonly id: string }).id
 ): Effect.Effect<void, StorageError> => {
   const stray = rows.find((row) => row.workspaceId !== workspaceId)
   return stray === undefined
     ? Effect.void
-    : Effect.fail(StorageError.conflict(entity, stray.id, `belongs to workspace "${stray.workspaceId}", not "${workspaceId}"`))
+    : Effect.fail(StorageError.conflict(entity, idOf(stray), `belongs to workspace "${stray.workspaceId}", not "${workspaceId}"`))
 }
 
 /** Last write wins for a repeated id, at the position of its first occurrence (like a Map). */
@@ -551,21 +596,179 @@ export const makeSqlStorage = Effect.fnUntraced(function*(options: SqlStorageOpt
     })
   })
 
-  return { workspace, scan, scanTrace, cluster, changeSet, sample, trace }
+  // ---- retention: records per raw trace, the audited transition log, policies, legal holds
+
+  const encodeRecord = encodeDoc(RetentionRecordDoc, "retention record")
+  const decodeRecords = decodeRows(RetentionRecordDoc, "retention record")
+  const encodeEvent = encodeDoc(RetentionEventDoc, "retention event")
+  const decodeEvents = decodeRows(RetentionEventDoc, "retention event")
+  const encodePolicy = encodeDoc(RetentionPolicyDoc, "retention policy")
+  const decodePolicies = decodeRows(RetentionPolicyDoc, "retention policy")
+  const encodeHold = encodeDoc(LegalHoldDoc, "legal hold")
+  const decodeHolds = decodeRows(LegalHoldDoc, "legal hold")
+
+  /** Write retention records; `replace` decides whether a known trace id is overwritten. */
+  const writeRecords = (workspaceId: string, rows: ReadonlyArray<typeof RetentionRecordDoc.Type>, replace: boolean) =>
+    Effect.gen(function*() {
+      if (rows.length === 0) return
+      yield* checkWorkspace("retention record", workspaceId, rows, (row) => row.traceId)
+      const latest = [...new Map(rows.map((row) => [row.traceId, row] as const)).values()]
+      const docs = yield* Effect.forEach(replace ? latest : rows, (row) => encodeRecord(row, row.traceId))
+      yield* inWorkspace(
+        workspaceId,
+        "retention record",
+        rows[0]!.traceId,
+        Effect.forEach(
+          chunks(docs, batchSize),
+          (batch) =>
+            replace
+              ? sql`INSERT INTO spectral.retention_records (workspace_id, trace_id, state, doc)
+                  SELECT ${workspaceId}, d->>'traceId', d->>'state', d
+                  FROM jsonb_array_elements(${json(batch)}) WITH ORDINALITY AS input(d, n) ORDER BY n
+                  ON CONFLICT (workspace_id, trace_id) DO UPDATE SET state = EXCLUDED.state, doc = EXCLUDED.doc`
+              : sql`INSERT INTO spectral.retention_records (workspace_id, trace_id, state, doc)
+                  SELECT ${workspaceId}, d->>'traceId', d->>'state', d
+                  FROM jsonb_array_elements(${json(batch)}) WITH ORDINALITY AS input(d, n) ORDER BY n
+                  ON CONFLICT (workspace_id, trace_id) DO NOTHING`,
+          { discard: true }
+        )
+      )
+    })
+
+  const listIn = <A>(
+    table: string,
+    key: string,
+    entity: string,
+    decode: (rows: ReadonlyArray<DocRow>) => Effect.Effect<A, StorageError>
+  ) =>
+  (workspaceId: string) =>
+    Effect.flatMap(
+      inWorkspace(
+        workspaceId,
+        entity,
+        "*",
+        sql<DocRow>`SELECT ${sql(key)} AS id, doc FROM ${sql(`spectral.${table}`)}
+                    WHERE workspace_id = ${workspaceId} ORDER BY seq`
+      ),
+      decode
+    )
+
+  const retention = RetentionRepo.of({
+    track: Effect.fn("SqlRetentionRepo.track")((workspaceId, rows) => writeRecords(workspaceId, rows, false)),
+    saveRecords: Effect.fn("SqlRetentionRepo.saveRecords")((workspaceId, rows) => writeRecords(workspaceId, rows, true)),
+    records: Effect.fn("SqlRetentionRepo.records")(listIn("retention_records", "trace_id", "retention record", decodeRecords)),
+    appendEvents: Effect.fn("SqlRetentionRepo.appendEvents")(function*(workspaceId, rows) {
+      if (rows.length === 0) return
+      yield* checkWorkspace("retention event", workspaceId, rows)
+      const docs = yield* Effect.forEach(rows, (row) => encodeEvent(row, row.id))
+      yield* inWorkspace(
+        workspaceId,
+        "retention event",
+        rows[0]!.id,
+        Effect.forEach(
+          chunks(docs, batchSize),
+          (batch) =>
+            sql`INSERT INTO spectral.retention_events (workspace_id, id, doc)
+                SELECT ${workspaceId}, d->>'id', d
+                FROM jsonb_array_elements(${json(batch)}) WITH ORDINALITY AS input(d, n) ORDER BY n
+                ON CONFLICT (workspace_id, id) DO NOTHING`,
+          { discard: true }
+        )
+      )
+    }),
+    events: Effect.fn("SqlRetentionRepo.events")(listIn("retention_events", "id", "retention event", decodeEvents)),
+    setPolicy: Effect.fn("SqlRetentionRepo.setPolicy")(function*(policy) {
+      const doc = yield* encodePolicy(policy, policy.entity)
+      yield* inWorkspace(
+        policy.workspaceId,
+        "retention policy",
+        policy.entity,
+        sql`INSERT INTO spectral.retention_policies (workspace_id, entity, doc)
+            VALUES (${policy.workspaceId}, ${policy.entity}, ${json(doc)})
+            ON CONFLICT (workspace_id, entity) DO UPDATE SET doc = EXCLUDED.doc`
+      )
+    }),
+    policies: Effect.fn("SqlRetentionRepo.policies")(listIn("retention_policies", "entity", "retention policy", decodePolicies)),
+    saveHold: Effect.fn("SqlRetentionRepo.saveHold")(function*(hold) {
+      const doc = yield* encodeHold(hold, hold.id)
+      yield* inWorkspace(
+        hold.workspaceId,
+        "legal hold",
+        hold.id,
+        sql`INSERT INTO spectral.legal_holds (workspace_id, id, doc)
+            VALUES (${hold.workspaceId}, ${hold.id}, ${json(doc)})
+            ON CONFLICT (workspace_id, id) DO UPDATE SET doc = EXCLUDED.doc`
+      )
+    }),
+    holds: Effect.fn("SqlRetentionRepo.holds")(listIn("legal_holds", "id", "legal hold", decodeHolds)),
+    purgeTraces: Effect.fn("SqlRetentionRepo.purgeTraces")(function*(workspaceId, traceIds) {
+      if (traceIds.length === 0) return 0
+      const removed = yield* inWorkspace(
+        workspaceId,
+        "trace",
+        traceIds[0]!,
+        sql`DELETE FROM spectral.traces
+            WHERE workspace_id = ${workspaceId}
+              AND trace_id IN (SELECT jsonb_array_elements_text(${json(traceIds)}))
+            RETURNING 1`
+      )
+      return removed.length
+    })
+  })
+
+  // ---- ingest keys (hash only); the lookup by hash is the one read that does not know its workspace
+
+  const encodeKey = encodeDoc(IngestKeyDoc, "ingest key")
+  const decodeKey = decodeRow(IngestKeyDoc, "ingest key")
+
+  const ingestKey = IngestKeyRepo.of({
+    save: Effect.fn("SqlIngestKeyRepo.save")(function*(key) {
+      const doc = yield* encodeKey(key, key.label)
+      yield* inWorkspace(
+        key.workspaceId,
+        "ingest key",
+        key.label,
+        sql`INSERT INTO spectral.ingest_keys (key_hash, workspace_id, doc)
+            VALUES (${key.keyHash}, ${key.workspaceId}, ${json(doc)})
+            ON CONFLICT (key_hash) DO UPDATE SET doc = EXCLUDED.doc`
+      )
+    }),
+    findByHash: Effect.fn("SqlIngestKeyRepo.findByHash")(function*(keyHash) {
+      const rows = yield* sql.withTransaction(
+        Effect.andThen(
+          assumeRole === undefined
+            ? sql`SELECT set_config('spectral.ingest_key_hash', ${keyHash}, true)`
+            : sql`SELECT set_config('spectral.ingest_key_hash', ${keyHash}, true), set_config('role', ${assumeRole}, true)`,
+          sql<DocRow>`SELECT 'hash' AS id, doc FROM spectral.ingest_keys WHERE key_hash = ${keyHash}`
+        )
+      ).pipe(
+        Effect.mapError((error) => toStorageError("ingest key", "(hash)", error)),
+        Effect.catchDefect((defect) =>
+          isSqlError(defect) ? Effect.fail(toStorageError("ingest key", "(hash)", defect)) : Effect.die(defect)
+        )
+      )
+      return yield* single(rows, decodeKey, "ingest key", "(hash)")
+    })
+  })
+
+  return { workspace, scan, scanTrace, cluster, changeSet, sample, trace, retention, ingestKey }
 })
+
+/** The repositories as a context (what every storage layer provides). */
+export const repositoriesContext = (s: Effect.Success<ReturnType<typeof makeSqlStorage>>) =>
+  Context.make(WorkspaceRepo, s.workspace).pipe(
+    Context.add(ScanRepo, s.scan),
+    Context.add(ScanTraceRepo, s.scanTrace),
+    Context.add(FailureClusterRepo, s.cluster),
+    Context.add(ChangeSetRepo, s.changeSet),
+    Context.add(SampleRepo, s.sample),
+    Context.add(TraceRepo, s.trace),
+    Context.add(RetentionRepo, s.retention),
+    Context.add(IngestKeyRepo, s.ingestKey)
+  )
 
 /** Every repository port on the PgClient in context (migrations must have run). */
 export const SqlStorage = {
   layerNoDeps: (options: SqlStorageOptions = {}): Layer.Layer<Repositories, never, PgClient.PgClient> =>
-    Layer.effectContext(
-      Effect.map(makeSqlStorage(options), (s) =>
-        Context.make(WorkspaceRepo, s.workspace).pipe(
-          Context.add(ScanRepo, s.scan),
-          Context.add(ScanTraceRepo, s.scanTrace),
-          Context.add(FailureClusterRepo, s.cluster),
-          Context.add(ChangeSetRepo, s.changeSet),
-          Context.add(SampleRepo, s.sample),
-          Context.add(TraceRepo, s.trace)
-        ))
-    )
+    Layer.effectContext(Effect.map(makeSqlStorage(options), repositoriesContext))
 }

@@ -11,16 +11,7 @@ import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { appRole, type AppliedMigration, currentMigrationId, latestMigrationId, migrate, schemaName } from "./Migrations.ts"
 import { makePgliteClient } from "./PgliteClient.ts"
-import { makeSqlStorage, type Repositories, type SqlStorageOptions } from "./SqlStorage.ts"
-import {
-  ChangeSetRepo,
-  FailureClusterRepo,
-  SampleRepo,
-  ScanRepo,
-  ScanTraceRepo,
-  TraceRepo,
-  WorkspaceRepo
-} from "@spectral/engine"
+import { makeSqlStorage, type Repositories, repositoriesContext, type SqlStorageOptions } from "./SqlStorage.ts"
 
 /** Why a store could not be opened. */
 export class StorageSetupError extends Schema.TaggedError<StorageSetupError>()("StorageSetupError", {
@@ -57,16 +48,6 @@ const onClient = (client: PgClient.PgClient) =>
 
 const redacted = (value: string | Redacted.Redacted<string>): Redacted.Redacted<string> =>
   typeof value === "string" ? Redacted.make(value) : value
-
-const repositoriesContext = (s: Effect.Success<ReturnType<typeof makeSqlStorage>>) =>
-  Context.make(WorkspaceRepo, s.workspace).pipe(
-    Context.add(ScanRepo, s.scan),
-    Context.add(ScanTraceRepo, s.scanTrace),
-    Context.add(FailureClusterRepo, s.cluster),
-    Context.add(ChangeSetRepo, s.changeSet),
-    Context.add(SampleRepo, s.sample),
-    Context.add(TraceRepo, s.trace)
-  )
 
 const connectPg = (url: Redacted.Redacted<string>, maxConnections: number) =>
   PgClient.make({ url, maxConnections, applicationName: "spectral" }).pipe(

@@ -59,7 +59,7 @@ it.live("embedded PGlite keeps its data across reopenings, and migrating again a
     expect(kept).toEqual(F.scan(ws, "scan-kept", 3))
     const config = { databaseUrl: Option.none(), ownerUrl: Option.none(), dataDir, maxConnections: 1 }
     expect(yield* Storage.migrate(config)).toEqual([])
-    expect(yield* Storage.migrate({ ...config, dataDir: freshDir() })).toEqual([{ id: 1, name: "workspace_tables" }])
+    expect(yield* Storage.migrate({ ...config, dataDir: freshDir() })).toEqual([{ id: 1, name: "workspace_tables" }, { id: 2, name: "retention_and_ingest_keys" }])
   }), 60_000)
 
 it("a process that opened the embedded store exits on its own once its scope closes", () => {

@@ -8,6 +8,8 @@ import { expect, layer } from "@effect/vitest"
 import {
   ChangeSetRepo,
   FailureClusterRepo,
+  IngestKeyRepo,
+  RetentionRepo,
   SampleRepo,
   ScanRepo,
   ScanTraceRepo,
@@ -287,6 +289,79 @@ export const repositoryContract = <E>(
         expect(yield* repo.append(ws, [])).toBe(0)
         expect(yield* repo.list(ws)).toEqual([s1, s2, s3])
         expect(yield* repo.list(F.freshWorkspaceId())).toEqual([])
+      }))
+
+    it.effect("retention records: track keeps a known trace as it is, saveRecords replaces; in first-seen order", () =>
+      Effect.gen(function*() {
+        const repo = yield* RetentionRepo
+        const ws = F.freshWorkspaceId()
+        yield* repo.track(ws, [F.retentionRecord(ws, "trace-1"), F.retentionRecord(ws, "trace-2")])
+        yield* repo.track(ws, [F.retentionRecord(ws, "trace-1", "ORPHANED"), F.retentionRecord(ws, "trace-3")])
+        expect((yield* repo.records(ws)).map((r) => [r.traceId, r.state])).toEqual([
+          ["trace-1", "ACTIVE"],
+          ["trace-2", "ACTIVE"],
+          ["trace-3", "ACTIVE"]
+        ])
+        yield* repo.saveRecords(ws, [F.retentionRecord(ws, "trace-2", "TOMBSTONED"), F.retentionRecord(ws, "trace-4", "REFERENCED")])
+        expect(yield* repo.records(ws)).toEqual([
+          F.retentionRecord(ws, "trace-1"),
+          F.retentionRecord(ws, "trace-2", "TOMBSTONED"),
+          F.retentionRecord(ws, "trace-3"),
+          F.retentionRecord(ws, "trace-4", "REFERENCED")
+        ])
+        expect(yield* repo.records(F.freshWorkspaceId())).toEqual([])
+      }))
+
+    it.effect("retention events: idempotent on id, oldest first; policies and holds replace by key", () =>
+      Effect.gen(function*() {
+        const repo = yield* RetentionRepo
+        const ws = F.freshWorkspaceId()
+        const e1 = F.retentionEvent(ws, "e-1", "trace-1")
+        const e2 = F.retentionEvent(ws, "e-2", "trace-2")
+        yield* repo.appendEvents(ws, [e1, e2])
+        yield* repo.appendEvents(ws, [{ ...e2, reason: "again" }, F.retentionEvent(ws, "e-3", "trace-3")])
+        expect((yield* repo.events(ws)).map((e) => e.id)).toEqual(["e-1", "e-2", "e-3"])
+        expect((yield* repo.events(ws))[1]).toEqual(e2)
+        yield* repo.setPolicy({ workspaceId: ws, entity: "trace", days: 90 })
+        yield* repo.setPolicy({ workspaceId: ws, entity: "sample", days: 365 })
+        yield* repo.setPolicy({ workspaceId: ws, entity: "trace", days: 30 })
+        expect(yield* repo.policies(ws)).toEqual([
+          { workspaceId: ws, entity: "trace", days: 30 },
+          { workspaceId: ws, entity: "sample", days: 365 }
+        ])
+        yield* repo.saveHold(F.legalHold(ws, "hold-1"))
+        yield* repo.saveHold(F.legalHold(ws, "hold-2"))
+        yield* repo.saveHold(F.legalHold(ws, "hold-1", true))
+        expect(yield* repo.holds(ws)).toEqual([F.legalHold(ws, "hold-1", true), F.legalHold(ws, "hold-2")])
+        const other = F.freshWorkspaceId()
+        expect(yield* repo.events(other)).toEqual([])
+        expect(yield* repo.policies(other)).toEqual([])
+        expect(yield* repo.holds(other)).toEqual([])
+      }))
+
+    it.effect("retention: purging removes every span of the named traces in that workspace only", () =>
+      Effect.gen(function*() {
+        const repo = yield* RetentionRepo
+        const traces = yield* TraceRepo
+        const ws = F.freshWorkspaceId()
+        const other = F.freshWorkspaceId()
+        yield* traces.append(ws, [F.trace(ws, "t-1", "s-1"), F.trace(ws, "t-1", "s-2"), F.trace(ws, "t-2", "s-1")])
+        yield* traces.append(other, [F.trace(other, "t-1", "s-1")])
+        expect(yield* repo.purgeTraces(ws, ["t-1", "t-unknown"])).toBe(2)
+        expect(yield* repo.purgeTraces(ws, [])).toBe(0)
+        expect((yield* traces.list(ws)).map((t) => t.id)).toEqual(["t-2/s-1"])
+        expect((yield* traces.list(other)).map((t) => t.id)).toEqual(["t-1/s-1"])
+      }))
+
+    it.effect("ingest keys: found by hash alone (which tells the workspace); an unknown hash is NotFound", () =>
+      Effect.gen(function*() {
+        const repo = yield* IngestKeyRepo
+        const ws = F.freshWorkspaceId()
+        const hash = `sha256-${ws}`
+        yield* repo.save(F.ingestKey(ws, hash))
+        yield* repo.save({ ...F.ingestKey(ws, hash), revokedAt: "2025-02-01T00:00:00.000Z" })
+        expect(yield* repo.findByHash(hash)).toEqual({ ...F.ingestKey(ws, hash), revokedAt: "2025-02-01T00:00:00.000Z" })
+        expect((yield* reasonOf(repo.findByHash(`${hash}-unknown`)))._tag).toBe("NotFound")
       }))
 
     if (options.refusesForeignRows === true) {

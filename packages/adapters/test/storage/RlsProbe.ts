@@ -90,7 +90,12 @@ const specs: ReadonlyArray<TableSpec> = [
   { table: "change_set_audit", key: "id", json: "doc", columns: () => [["change_set_id", "text", "cs-1"], doc] },
   { table: "samples", key: "id", json: "doc", columns: () => [["state", "text", "active"], doc] },
   { table: "sample_sets", key: "id", json: "doc", columns: (key) => [["version", "integer", key.length], doc] },
-  { table: "traces", key: "trace_id", json: "doc", columns: (key) => [["span_id", "text", "span-1"], ["id", "text", `${key}/span-1`], doc] }
+  { table: "traces", key: "trace_id", json: "doc", columns: (key) => [["span_id", "text", "span-1"], ["id", "text", `${key}/span-1`], doc] },
+  { table: "retention_records", key: "trace_id", json: "doc", columns: () => [["state", "text", "ACTIVE"], doc] },
+  { table: "retention_events", key: "id", json: "doc", columns: () => [doc] },
+  { table: "retention_policies", key: "entity", json: "doc", columns: () => [doc] },
+  { table: "legal_holds", key: "id", json: "doc", columns: () => [doc] },
+  { table: "ingest_keys", key: "key_hash", json: "doc", columns: () => [doc] }
 ]
 
 type Outcome = { readonly rows: number } | { readonly sqlstate: string | undefined }
@@ -190,6 +195,25 @@ export const rlsProbe = <E>(backend: string, session: Layer.Layer<AppSession, E>
       it.effect(`${spec.table}: select/insert/update/delete × own/other/no workspace`, () => probeTable(spec))
     }
 
+    it.effect("ingest_keys: naming a hash reveals that one key (read only), whatever the workspace", () =>
+      Effect.gen(function*() {
+        const session = yield* AppSession
+        const a = freshWorkspaceId("rls-a")
+        const b = freshWorkspaceId("rls-b")
+        const hashA = `hash-${a}`
+        yield* session.run(a, (sql) => sql`INSERT INTO spectral.ingest_keys (key_hash, workspace_id, doc) VALUES (${hashA}, ${a}, '{}')`)
+        yield* session.run(b, (sql) => sql`INSERT INTO spectral.ingest_keys (key_hash, workspace_id, doc) VALUES (${`hash-${b}`}, ${b}, '{}')`)
+        const lookup = <A>(hash: string, workspaceId: string | undefined, f: (sql: PgClient.PgClient) => Effect.Effect<A, SqlError>) =>
+          session.run(workspaceId, (sql) => Effect.andThen(sql`SELECT set_config('spectral.ingest_key_hash', ${hash}, true)`, f(sql)))
+        const everything = (sql: PgClient.PgClient) => sql<{ workspace_id: string }>`SELECT workspace_id FROM spectral.ingest_keys`
+        expect(yield* lookup(hashA, undefined, everything)).toEqual([{ workspace_id: a }])
+        expect(yield* lookup(hashA, b, (sql) => sql`SELECT 1 FROM spectral.ingest_keys WHERE workspace_id = ${a}`)).toHaveLength(1)
+        expect(yield* lookup("hash-unknown", undefined, everything)).toEqual([])
+        expect(yield* lookup(hashA, b, (sql) => sql`UPDATE spectral.ingest_keys SET doc = '{"x":1}' WHERE key_hash = ${hashA} RETURNING 1`)).toEqual([])
+        expect(yield* lookup(hashA, b, (sql) => sql`DELETE FROM spectral.ingest_keys WHERE key_hash = ${hashA} RETURNING 1`)).toEqual([])
+        expect(yield* lookup(hashA, undefined, (sql) => sql`SELECT doc FROM spectral.ingest_keys`)).toEqual([{ doc: {} }])
+      }))
+
     it.effect("catalog: the engine's role is not superuser, has no BYPASSRLS, owns nothing; every table forces RLS", () =>
       Effect.gen(function*() {
         const session = yield* AppSession
@@ -217,7 +241,9 @@ export const rlsProbe = <E>(backend: string, session: Layer.Layer<AppSession, E>
         expect(facts.ownsAnything).toEqual([{ owns: false }])
         expect(facts.tables.map((t) => t.table)).toEqual([...workspaceTables].sort())
         for (const table of facts.tables) {
-          expect(table, table.table).toEqual({ table: table.table, rls: true, forced: true, ownedByApp: false, policies: 1 })
+          // ingest_keys has a second, SELECT-only policy: the lookup by hash.
+          const policies = table.table === "ingest_keys" ? 2 : 1
+          expect(table, table.table).toEqual({ table: table.table, rls: true, forced: true, ownedByApp: false, policies })
         }
       }))
   })

@@ -1,5 +1,5 @@
 /** Valid rows for every repository, built for a given workspace and id (shared by every storage suite). */
-import type { ChangeSetAuditEntry } from "@spectral/engine"
+import type { ChangeSetAuditEntry, IngestKey, LegalHold, RetentionEvent, RetentionRecord } from "@spectral/engine"
 import type {
   ChangeSet,
   ChangeSetStatus,
@@ -247,4 +247,44 @@ export const divergence = (workspaceId: string, scanId: string): RubricDivergenc
   disagreementRate: { _tag: "Absent", reason: "no conformance samples" },
   stimuliCount: 40,
   authority: { worldModelId: "us-federal-individual-tax", worldModelVersion: "0.1.0", ruleSetHash: "abc123" }
+})
+
+export const retentionRecord = (
+  workspaceId: string,
+  traceId: string,
+  state: RetentionRecord["state"] = "ACTIVE"
+): RetentionRecord => ({
+  workspaceId,
+  traceId,
+  state,
+  ingestedAt: instant(1),
+  ...(state === "TOMBSTONED" ? { tombstonedAt: instant(9) } : {})
+})
+
+export const retentionEvent = (workspaceId: string, id: string, subject: string): RetentionEvent => ({
+  id,
+  workspaceId,
+  subjectKind: "trace",
+  subject,
+  from: "ACTIVE",
+  to: "ORPHANED",
+  reason: "no sample references it",
+  actor: "retention",
+  at: instant(5)
+})
+
+export const legalHold = (workspaceId: string, id: string, released = false): LegalHold => ({
+  id,
+  workspaceId,
+  traceIds: ["*"],
+  reason: "litigation",
+  placedAt: instant(3),
+  ...(released ? { releasedAt: instant(8) } : {})
+})
+
+export const ingestKey = (workspaceId: string, keyHash: string, label = "collector"): IngestKey => ({
+  workspaceId,
+  keyHash,
+  label,
+  createdAt: instant(1)
 })

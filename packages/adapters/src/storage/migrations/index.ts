@@ -3,7 +3,9 @@
  * adding a module and a line here; never edit one that has shipped.
  */
 import workspaceTables from "./0001_workspace_tables.ts"
+import retentionAndIngestKeys from "./0002_retention_and_ingest_keys.ts"
 
 export const migrations = {
-  "0001_workspace_tables": workspaceTables
+  "0001_workspace_tables": workspaceTables,
+  "0002_retention_and_ingest_keys": retentionAndIngestKeys
 } as const
