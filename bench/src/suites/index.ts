@@ -6,4 +6,5 @@ import { clusterSuite } from "./cluster.ts"
 import { optimizeSuite } from "./optimize.ts"
 import { verdictSuite } from "./verdict.ts"
 import { scanSuite } from "./scan.ts"
-export const suites: ReadonlyArray<Suite> = [bootstrapSuite, clusterSuite, verdictSuite, scanSuite, optimizeSuite]
+import { ingestSuite } from "./ingest.ts"
+export const suites: ReadonlyArray<Suite> = [bootstrapSuite, clusterSuite, verdictSuite, scanSuite, optimizeSuite, ingestSuite]
