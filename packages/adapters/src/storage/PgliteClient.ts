@@ -12,7 +12,7 @@ import { PgClient } from "@effect/sql-pg"
 import { Effect, type Layer, Schema, type Scope } from "effect"
 import type { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
-import { mkdirSync } from "node:fs"
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs"
 import { resolve } from "node:path"
 
 export interface PgliteOptions {
@@ -35,6 +35,45 @@ interface Served {
 const unavailable = (dataDir: string) => (cause: unknown) =>
   new PgliteUnavailable({ dataDir, message: cause instanceof Error ? cause.message : String(cause) })
 
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
+/**
+ * PGlite has no lock of its own: two instances on one folder corrupt it. Hold `spectral.lock` (our
+ * pid) while open; a lock left by a process that no longer runs is taken over.
+ */
+const lockDataDir = (dataDir: string) => {
+  const lockFile = resolve(dataDir, "spectral.lock")
+  const take = Effect.try({
+    try: () => {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+          const fd = openSync(lockFile, "wx")
+          writeSync(fd, String(process.pid))
+          closeSync(fd)
+          return
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error
+          const holder = Number(readFileSync(lockFile, "utf8").trim())
+          if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
+            throw new Error(`${dataDir} is in use by process ${holder}${holder === process.pid ? " (this one)" : ""}`)
+          }
+          rmSync(lockFile, { force: true })
+        }
+      }
+      throw new Error(`could not lock ${dataDir}`)
+    },
+    catch: unavailable(dataDir)
+  })
+  return Effect.acquireRelease(take, () => Effect.sync(() => rmSync(lockFile, { force: true })))
+}
+
 const portOf = (server: PGLiteSocketServer): number => Number(server.getServerConn().split(":").at(-1))
 
 /** PGlite on `dataDir`, listening on 127.0.0.1 at a port the OS picks; stopped with the scope. */
@@ -42,7 +81,6 @@ export const servePglite = (options: PgliteOptions): Effect.Effect<Served, Pglit
   const dataDir = resolve(options.dataDir)
   const fail = unavailable(dataDir)
   const open = Effect.gen(function*() {
-    yield* Effect.try({ try: () => mkdirSync(dataDir, { recursive: true }), catch: fail })
     const db = yield* Effect.tryPromise({ try: () => PGlite.create({ dataDir }), catch: fail })
     const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 4 })
     yield* Effect.tryPromise({ try: () => server.start(), catch: fail }).pipe(
@@ -50,11 +88,15 @@ export const servePglite = (options: PgliteOptions): Effect.Effect<Served, Pglit
     )
     return { db, server, host: "127.0.0.1", port: portOf(server) }
   })
-  return Effect.acquireRelease(open, ({ db, server }) =>
-    Effect.promise(() => server.stop()).pipe(
-      Effect.andThen(Effect.promise(() => db.close())),
-      Effect.ignore
-    ))
+  return Effect.gen(function*() {
+    yield* Effect.try({ try: () => mkdirSync(dataDir, { recursive: true }), catch: fail })
+    yield* lockDataDir(dataDir)
+    return yield* Effect.acquireRelease(open, ({ db, server }) =>
+      Effect.promise(() => server.stop()).pipe(
+        Effect.andThen(Effect.promise(() => db.close())),
+        Effect.ignore
+      ))
+  })
 }
 
 /** A PgClient on embedded PGlite, connected as its superuser (migrations run through it). */

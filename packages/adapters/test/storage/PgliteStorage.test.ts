@@ -10,7 +10,7 @@ import { PgClient } from "@effect/sql-pg"
 import { ScanRepo } from "@spectral/engine"
 import { Effect, Layer, Option } from "effect"
 import { spawnSync } from "node:child_process"
-import { cpSync, mkdtempSync } from "node:fs"
+import { cpSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Migrations, PgliteClient, SqlStorage, Storage } from "../../src/storage/index.ts"
@@ -61,6 +61,20 @@ it.live("embedded PGlite keeps its data across reopenings, and migrating again a
     expect(yield* Storage.migrate(config)).toEqual([])
     expect(yield* Storage.migrate({ ...config, dataDir: freshDir() })).toEqual([{ id: 1, name: "workspace_tables" }, { id: 2, name: "retention_and_ingest_keys" }])
   }), 60_000)
+
+it.live("a folder already open (here or in another live process) is refused, not corrupted", () =>
+  Effect.gen(function*() {
+    const dataDir = freshDir()
+    yield* Layer.build(Storage.layerPglite({ dataDir }))
+    const second = yield* Effect.flip(Layer.build(Storage.layerPglite({ dataDir })))
+    expect(second).toMatchObject({ _tag: "StorageSetupError", reason: "Connect" })
+    expect(second.message).toContain("in use by process")
+    // A lock left behind by a process that died is taken over.
+    const staleDir = freshDir()
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid
+    writeFileSync(join(staleDir, "spectral.lock"), String(dead))
+    yield* Layer.build(Storage.layerPglite({ dataDir: staleDir }))
+  }).pipe(Effect.scoped), 60_000)
 
 it("a process that opened the embedded store exits on its own once its scope closes", () => {
   const dataDir = freshDir()
