@@ -2,13 +2,15 @@
  * Observe: the one synchronous call into the world (EvalSetProvider), then the team runs on every
  * stimulus in topological order, one ScanTrace per stimulus and epoch with its provenance, scored
  * by both authorities (Evaluate's scorers) so Calibrate and Diagnose can read scores. Partitions
- * working vs holdout from the EvalSet's two-layer holdout.
+ * working vs holdout from the EvalSet's two-layer holdout. In `blended` and `conformance_only` scans
+ * the curated conformance samples join the stimuli (working layer only: they anchor convergence).
  */
 import { Context, Effect, Layer, Schema } from "effect"
 import { type EvalSet, EvalSet as EvalSetSchema, EvalSetProvider, type EvalSetUnavailable } from "../contracts/index.ts"
 import type { BudgetExhausted } from "../agents/BudgetLedger.ts"
 import { AgentRunner } from "../agents/AgentRunner.ts"
-import { ScanTraceRepo } from "../ports/Repositories.ts"
+import { SampleRepo, ScanTraceRepo, TraceRepo } from "../ports/Repositories.ts"
+import { conformanceStimuli } from "./ConformanceSamples.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import { RubricScorer } from "../scoring/RubricScorer.ts"
 import { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
@@ -32,20 +34,51 @@ export class Observe extends Context.Service<Observe, {
     Effect.gen(function*() {
       const provider = yield* EvalSetProvider
       const traceRepo = yield* ScanTraceRepo
+      const samples = yield* SampleRepo
+      const rawTraces = yield* TraceRepo
       const services = yield* Effect.context<AgentRunner | WorldModelScorer | RubricScorer>()
       const run = Effect.fn("Observe.run")(function*(context: ScanContext) {
         const { workspace, scan } = context
-        const raw = yield* provider.evalSet({
+        const mode = scan.readiness?.mode ?? "synthetic_only"
+        const request = {
           workspaceId: workspace.id,
           worldModelId: workspace.worldModelId,
           framework: workspace.framework,
           seed: scan.seed,
           size: workspace.framework.evalSetSize
-        })
+        }
         // The world is another context: its EvalSet is decoded like any input from outside.
-        const evalSet = yield* Schema.decodeUnknownEffect(EvalSetSchema)(raw).pipe(
-          Effect.mapError((error) => new EvalSetRejected({ message: `the world's eval set is invalid: ${error.message}` }))
-        )
+        const fromWorld = mode === "conformance_only"
+          ? undefined
+          : yield* Schema.decodeUnknownEffect(EvalSetSchema)(yield* provider.evalSet(request)).pipe(
+            Effect.mapError((error) => new EvalSetRejected({ message: `the world's eval set is invalid: ${error.message}` }))
+          )
+        const conformance = mode === "synthetic_only"
+          ? []
+          : conformanceStimuli(
+            yield* samples.samples(workspace.id),
+            yield* rawTraces.list(workspace.id),
+            fromWorld?.samples[0]?.dimensions ?? []
+          )
+        if (fromWorld === undefined && conformance.length === 0) {
+          return yield* new EvalSetRejected({ message: "conformance_only scan, but no curated sample with ground truth has a live trace to re-run" })
+        }
+        const evalSet: EvalSet = fromWorld === undefined
+          ? {
+            id: `conformance/${workspace.id}/seed-${scan.seed}`,
+            samples: [...conformance],
+            holdout: { heldOutSegments: [], randomShare: 0 },
+            hyperparameterBounds: { temperature: { min: 0, max: 2 }, maxTokens: { min: 1, max: 1_000_000 } },
+            attribution: {
+              worldModelId: workspace.worldModelId,
+              worldModelVersion: "unattributed",
+              // Explicitly not a world's rule set: no eval set was available from the world.
+              authority: { worldModelId: workspace.worldModelId, worldModelVersion: "unattributed", ruleSetHash: "none:conformance_only" },
+              generatedAt: scan.createdAt,
+              seed: scan.seed
+            }
+          }
+          : { ...fromWorld, samples: [...fromWorld.samples, ...conformance] }
         const measured = yield* measureArm({
           workspaceId: workspace.id,
           scanId: scan.id,
