@@ -1,0 +1,161 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, Layer } from "effect"
+import { BudgetLedger } from "../../src/agents/BudgetLedger.ts"
+import type { Workspace } from "../../src/contracts/index.ts"
+import { summarizeByStimulus } from "../../src/pipeline/Measurement.ts"
+import type { ObserveOutput } from "../../src/pipeline/Observe.ts"
+import type { OptimizeOutput } from "../../src/pipeline/Optimize.ts"
+import { ScanEngine } from "../../src/pipeline/ScanEngine.ts"
+import { ScanOrchestrator } from "../../src/pipeline/ScanOrchestrator.ts"
+import { EventBus } from "../../src/ports/EventBus.ts"
+import { MemoryStorage } from "../../src/ports/MemoryStorage.ts"
+import { ScanRepo, WorkspaceRepo } from "../../src/ports/Repositories.ts"
+import { Plugin } from "../../src/strategies/Plugin.ts"
+import { selectStrategies, type Strategy, withAgent } from "../../src/strategies/Strategy.ts"
+import { type ToyOptions, toyModel, toyProvider, toyWorkspace } from "./ToyTeam.ts"
+
+const engine = (options: ToyOptions, extensions: Parameters<typeof ScanEngine.layer>[1] = []) =>
+  ScanEngine.layer(undefined, extensions).pipe(
+    Layer.provideMerge(Layer.mergeAll(MemoryStorage.layer, EventBus.layerMemory, toyProvider(options.size ?? 40), toyModel(options.broken)))
+  )
+
+const scan = (workspace: Workspace) =>
+  Effect.gen(function*() {
+    yield* (yield* WorkspaceRepo).upsert(workspace)
+    const outcome = yield* (yield* ScanOrchestrator).run({ workspaceId: workspace.id, seed: 3, concurrency: 4 })
+    const outputs = yield* (yield* ScanRepo).phaseOutputs(workspace.id, outcome.scan.id)
+    return { outcome, observe: outputs.get("observe") as ObserveOutput, optimize: outputs.get("optimize") as OptimizeOutput }
+  })
+
+describe("credit assignment across the agent graph", () => {
+  it.effect("blames the upstream agent when only it is broken, and only it changes", () =>
+    Effect.gen(function*() {
+      const options: ToyOptions = { broken: "reader" }
+      const { outcome } = yield* scan(toyWorkspace(options)).pipe(Effect.provide(engine(options)))
+      assert.isAbove(outcome.diagnosis.clusters.length, 0)
+      for (const cluster of outcome.diagnosis.clusters) {
+        assert.closeTo(cluster.agentBlame["reader"]!, 1, 1e-9, `cluster ${cluster.label} blamed ${JSON.stringify(cluster.agentBlame)}`)
+        assert.isUndefined(cluster.agentBlame["calculator"])
+      }
+      const changeSet = outcome.changeSet!
+      assert.strictEqual(outcome.verdict.outcome, "go")
+      assert.strictEqual(changeSet.agents.find((a) => a.agentId === "calculator")!.version, 1, "the calculator is not to blame and keeps its version")
+      assert.strictEqual(changeSet.agents.find((a) => a.agentId === "reader")!.version, 2)
+      assert.isAtMost(changeSet.agents.find((a) => a.agentId === "reader")!.hyperparameters.temperature, 0.3)
+    }))
+
+  it.effect("blames the downstream agent when the upstream output is right", () =>
+    Effect.gen(function*() {
+      const options: ToyOptions = { broken: "calculator" }
+      const { outcome } = yield* scan(toyWorkspace(options)).pipe(Effect.provide(engine(options)))
+      assert.isAbove(outcome.diagnosis.clusters.length, 0)
+      for (const cluster of outcome.diagnosis.clusters) assert.closeTo(cluster.agentBlame["calculator"]!, 1, 1e-9)
+      const changeSet = outcome.changeSet!
+      assert.strictEqual(changeSet.agents.find((a) => a.agentId === "reader")!.version, 1)
+      assert.strictEqual(changeSet.agents.find((a) => a.agentId === "calculator")!.version, 2)
+    }))
+})
+
+describe("budget ledger", () => {
+  it.effect("a small budget is never exceeded, and the verdict says the budget ran out", () =>
+    Effect.gen(function*() {
+      // Observe (40 stimuli × 2 agents + 1 judge) and the counterfactuals fit; the tournament does not.
+      const budget = { maxCallsPerScan: 200, maxTokensPerScan: 60_000, maxUsdPerScan: 1 }
+      const options: ToyOptions = { broken: "reader", budget }
+      const { outcome, optimize } = yield* scan(toyWorkspace(options)).pipe(Effect.provide(engine(options)))
+      assert.isAtMost(outcome.spend.total.calls, budget.maxCallsPerScan)
+      assert.isAtMost(outcome.spend.total.tokens, budget.maxTokensPerScan)
+      assert.isAtMost(outcome.spend.total.usd, budget.maxUsdPerScan)
+      assert.isTrue(optimize.budgetExhausted)
+      assert.match(outcome.verdict.explanation, /budget/i)
+      assert.isAbove(outcome.spend.byPhase["observe"]?.calls ?? 0, 0)
+      assert.strictEqual(outcome.spend.inFlight.calls, 0)
+    }))
+
+  it.effect("a budget too small for the baseline fails the scan without passing the budget", () =>
+    Effect.gen(function*() {
+      const budget = { maxCallsPerScan: 25, maxTokensPerScan: 1_000_000, maxUsdPerScan: 1 }
+      const options: ToyOptions = { broken: "reader", budget }
+      const exit = yield* scan(toyWorkspace(options)).pipe(Effect.exit, Effect.provide(engine(options)))
+      assert.isTrue(Exit.isFailure(exit))
+    }))
+
+  it.effect("concurrent reservations cannot overshoot together", () =>
+    Effect.gen(function*() {
+      const ledger = yield* BudgetLedger
+      yield* ledger.reset({ maxCalls: 10, maxTokens: 1000, maxUsd: 1 })
+      const held = yield* Effect.forEach(Array.from({ length: 20 }), () => Effect.exit(ledger.reserve("optimize", { tokens: 150, usd: 0 })), { concurrency: "unbounded" })
+      assert.strictEqual(held.filter(Exit.isSuccess).length, 6)
+      const snapshot = yield* ledger.snapshot
+      assert.isTrue(snapshot.exhausted)
+      assert.strictEqual(snapshot.exhaustedAt?.limit, "tokens")
+    }).pipe(Effect.provide(BudgetLedger.layer)))
+})
+
+describe("strategies and plugins", () => {
+  it.effect("a plugin strategy runs end to end through Plugin.make and evaluates only working stimuli", () =>
+    Effect.gen(function*() {
+      const seen: Array<string> = []
+      const probe: Strategy = {
+        name: "probe",
+        description: "lowers the reader's temperature after checking it on the working set",
+        propose: (input) =>
+          Effect.gen(function*() {
+            const team = withAgent(input.current, "reader", (a) => ({ ...a, hyperparameters: { ...a.hyperparameters, temperature: 0.1 } }))
+            const evaluation = yield* input.evaluate(team)
+            seen.push(...evaluation.stimuli.map((s) => s.stimulusId))
+            return [{ id: "probe-cool-reader", strategy: "probe", rationale: `working score ${evaluation.score}`, agents: team, changed: ["reader"] }]
+          })
+      }
+      const options: ToyOptions = { broken: "reader" }
+      const { outcome, observe, optimize } = yield* scan(toyWorkspace(options)).pipe(
+        Effect.provide(engine(options, [Plugin.make({ name: "test", strategies: [probe] }), selectStrategies(["test/probe"])]))
+      )
+      const working = new Set(observe.evalSet.samples.filter((s) => s.holdoutLayer === "working").map((s) => s.id))
+      assert.isAbove(seen.length, 0)
+      assert.isTrue(seen.every((id) => working.has(id)), "evaluate never touches the holdout")
+      assert.strictEqual(optimize.winner?.candidate.strategy, "test/probe")
+      assert.strictEqual(outcome.verdict.outcome, "go", outcome.verdict.explanation)
+    }))
+
+  it.effect("every built-in strategy proposes within a scan, and the tournament logs each candidate", () =>
+    Effect.gen(function*() {
+      const options: ToyOptions = { broken: "calculator" }
+      const { optimize } = yield* scan(toyWorkspace(options)).pipe(Effect.provide(engine(options)))
+      const strategies = new Set(optimize.decisionLog.map((d) => d.strategy))
+      for (const name of ["builtin/hyperparameter_shift", "builtin/few_shot", "builtin/rule_guidance", "builtin/instruction_rewrite", "builtin/chain_of_thought", "builtin/context_selection"]) {
+        assert.isTrue(strategies.has(name), `${name} is in the decision log`)
+      }
+      assert.strictEqual(optimize.decisionLog.filter((d) => d.outcome === "won").length, 1)
+      assert.isTrue((optimize.finalists ?? []).some((f) => f.onParetoFront))
+    }))
+})
+
+describe("re-measure per cluster and repeats", () => {
+  it.effect("cluster outcomes report failure rates before and after with a paired interval", () =>
+    Effect.gen(function*() {
+      const options: ToyOptions = { broken: "reader" }
+      const { outcome } = yield* scan(toyWorkspace(options)).pipe(Effect.provide(engine(options)))
+      const outcomes = outcome.changeSet!.explainability.clusterOutcomes
+      assert.isAbove(outcomes.length, 0)
+      for (const o of outcomes) {
+        assert.strictEqual(o.failureRateBefore, 1)
+        assert.isBelow(o.failureRateAfter, o.failureRateBefore)
+        assert.isNotNull(o.change)
+        assert.isBelow(o.change!.high, 0)
+      }
+    }))
+
+  it.effect("with epochs, scores are per stimulus (mean of runs) and the interval resamples stimuli", () =>
+    Effect.gen(function*() {
+      const options: ToyOptions = { broken: "reader", epochs: 3, size: 24 }
+      const { outcome, observe } = yield* scan(toyWorkspace(options)).pipe(Effect.provide(engine(options)))
+      assert.strictEqual(observe.baseline.runs.length, 24 * 3)
+      const summaries = summarizeByStimulus(observe.baseline)
+      assert.strictEqual(summaries.size, 24)
+      for (const s of summaries.values()) assert.strictEqual(s.runs.length, 3)
+      const sampleSize = outcome.verdict.checks.find((c) => c.check === "sample_size")
+      assert.strictEqual(sampleSize?.value, 24, "the verdict counts stimuli, not runs")
+      for (const agent of outcome.card.agents) assert.strictEqual(agent.consistency._tag, "Present")
+    }))
+})
