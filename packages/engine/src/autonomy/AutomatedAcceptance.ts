@@ -10,10 +10,17 @@
  *   require_validated_changeset all pass;
  * - auto_test: auto-accept only changes the classifier calls non-breaking (and a `go`);
  * - guarded_auto: auto-accept within the bounded guardrails, then watch later scans and roll back to
- *   the previous accepted change set when the accepted configuration's score drops (anomaly).
+ *   the previous accepted change set when the accepted configuration's score drops more than
+ *   max(maxHoldoutGap, 2 pts) below what it was accepted at (anomaly),
+ *   recording why; the change set of the scan that saw the anomaly was measured against a
+ *   configuration that is no longer in place, so it needs approval.
+ *
+ * min_world_model_score reads the candidate's world-model score (the ground-truth authority alone,
+ * not the blended score); absent, the guard does not pass.
  */
 import { Context, Effect, Layer } from "effect"
 import type { ChangeSet, ScanCompleted } from "../contracts/index.ts"
+import type { OptimizeOutput } from "../pipeline/Optimize.ts"
 import { ChangeSets, type IllegalTransition } from "../changesets/ChangeSetLifecycle.ts"
 import { ChangeSetRepo, ScanRepo, WorkspaceRepo } from "../ports/Repositories.ts"
 import type { StorageError } from "../ports/StorageError.ts"
@@ -50,7 +57,11 @@ export class AutomatedAcceptance extends Context.Service<AutomatedAcceptance, {
         if (scan.baselineChangeSetId !== accepted.id || scan.blendedScore === undefined) return undefined
         const acceptedScan = yield* scans.get(event.workspaceId, accepted.scanId)
         const acceptedVerdict = yield* scans.verdict(event.workspaceId, accepted.scanId)
-        const expected = (acceptedScan.blendedScore ?? 0) + (acceptedVerdict.delta?.estimate ?? 0)
+        // What the accepted configuration is expected to score: the score it replaced plus the part
+        // of the improvement the verdict was sure of (the interval's lower end, not the estimate:
+        // the winner of a tournament is selected for a lucky estimate, and a later scan on a new
+        // eval set regresses towards the truth without anything being wrong).
+        const expected = (acceptedScan.blendedScore ?? 0) + Math.max(0, acceptedVerdict.delta?.low ?? 0)
         const workspace = yield* workspaces.get(event.workspaceId)
         const tolerance = Math.max(workspace.framework.verdict.maxHoldoutGap, 0.02)
         if (scan.blendedScore >= expected - tolerance) return undefined
@@ -61,6 +72,13 @@ export class AutomatedAcceptance extends Context.Service<AutomatedAcceptance, {
           yield* changeSets.transition(event.workspaceId, previous.id, "accepted", SYSTEM, `restored by rollback of v${accepted.version}: ${why}`)
         }
         return why
+      })
+
+      /** The winning candidate's mean world-model score, from the scan's stored optimize output. */
+      const candidateWorldModelScore = Effect.fnUntraced(function*(workspaceId: string, scanId: string) {
+        const optimized = (yield* scans.phaseOutputs(workspaceId, scanId)).get("optimize") as OptimizeOutput | undefined
+        const values = (optimized?.winner?.measurement.runs ?? []).map((r) => r.worldModel).filter((v): v is number => typeof v === "number")
+        return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0) / values.length
       })
 
       const onScanCompleted = Effect.fn("AutomatedAcceptance.onScanCompleted")(function*(event: ScanCompleted) {
@@ -81,14 +99,15 @@ export class AutomatedAcceptance extends Context.Service<AutomatedAcceptance, {
         const reasons: Array<string> = []
         if (autonomy.killSwitch) reasons.push("kill switch is on: every change set needs approval")
         if (event.outcome !== "go") reasons.push(`verdict is ${event.outcome}: never auto-accepted`)
-        const scan = yield* scans.get(event.workspaceId, event.scanId)
+        if (rolledBack !== undefined) reasons.push("measured against a configuration that was just rolled back: needs approval")
         const verdict = yield* scans.verdict(event.workspaceId, event.scanId)
+        const worldScore = yield* candidateWorldModelScore(event.workspaceId, event.scanId)
         const bounded = () => {
           const delta = verdict.delta?.estimate ?? 0
-          const worldScore = (scan.blendedScore ?? 0) + delta
           const out: Array<string> = []
           if (delta < autonomy.minBlendedDelta) out.push(`blended delta ${(delta * 100).toFixed(1)} pts < min_blended_delta ${(autonomy.minBlendedDelta * 100).toFixed(1)}`)
-          if (worldScore < autonomy.minWorldModelScore) out.push(`score ${(worldScore * 100).toFixed(1)} < min_world_model_score ${(autonomy.minWorldModelScore * 100).toFixed(1)}`)
+          if (worldScore === undefined) out.push("min_world_model_score: the candidate has no world-model score")
+          else if (worldScore < autonomy.minWorldModelScore) out.push(`world-model score ${(worldScore * 100).toFixed(1)} < min_world_model_score ${(autonomy.minWorldModelScore * 100).toFixed(1)}`)
           const affected = rulesAffected(withAuthority)
           if (affected > autonomy.maxRulesAffected) out.push(`${affected} failure clusters affected > max_rules_affected ${autonomy.maxRulesAffected}`)
           if (autonomy.requireValidatedChangeSet && !verdict.checks.some((c) => c.gate === "safety" && c.status === "pass")) {
@@ -96,6 +115,7 @@ export class AutomatedAcceptance extends Context.Service<AutomatedAcceptance, {
           }
           return out
         }
+        const accepting: Array<string> = []
         switch (autonomy.mode) {
           case "observe_only":
           case "manual":
@@ -109,16 +129,20 @@ export class AutomatedAcceptance extends Context.Service<AutomatedAcceptance, {
             reasons.push(...bounded())
             break
           case "auto_test": {
-            const baseline = stamped.baselineId === null ? undefined : yield* repo.get(event.workspaceId, stamped.baselineId).pipe(Effect.option)
-            const base = baseline !== undefined && baseline._tag === "Some" ? baseline.value.agents : withAuthority.agents
+            // Against the configuration the change set was measured on: its baseline change set,
+            // or the workspace's declared agents for the first one.
+            const baseline = stamped.baselineId === null ? undefined : yield* repo.get(event.workspaceId, stamped.baselineId)
+            const base = baseline?.agents ?? workspace.agents.map((a) => ({ agentId: a.id, version: 1, template: a.template, hyperparameters: a.hyperparameters }))
             const c = classifyChange(base, withAuthority.agents)
             if (c.breaking) reasons.push(`breaking change: ${c.reasons.join("; ")}`)
+            else accepting.push(`non-breaking: ${c.nonBreaking.join("; ") || "no agent changed"}`)
             break
           }
         }
         if (reasons.length === 0) {
-          yield* changeSets.accept(event.workspaceId, event.changeSetId, SYSTEM, `auto-accepted by ${autonomy.mode}: every guard passed`)
-          return { action: "auto_accepted", reasons: [`${autonomy.mode}: every guard passed`, ...(rolledBack === undefined ? [] : [rolledBack])] } satisfies AcceptanceDecision
+          const why = [`${autonomy.mode}: every guard passed`, ...accepting]
+          yield* changeSets.accept(event.workspaceId, event.changeSetId, SYSTEM, `auto-accepted by ${why.join("; ")}`)
+          return { action: "auto_accepted", reasons: why } satisfies AcceptanceDecision
         }
         yield* changeSets.note(event.workspaceId, event.changeSetId, "approval.required", SYSTEM, reasons.join("; "))
         return { action: "approval_required", reasons: [...reasons, ...(rolledBack === undefined ? [] : [rolledBack])] } satisfies AcceptanceDecision

@@ -2,14 +2,16 @@
  * The change-set lifecycle as a guarded state machine, and the human approval workflow. Status
  * moves only along the table below; an illegal transition is a typed error and changes nothing.
  * Every action (transitions, approve, reject with reason, snooze until a date, assign to a person)
- * appends to the audit trail, which is never rewritten.
+ * appends to the audit trail, which is never rewritten. Snooze and assign apply to a change set
+ * awaiting a decision (`proposed`); anything else is an `InvalidApproval` and records nothing.
+ * `approvalState` folds the trail into who it is assigned to and until when it is snoozed.
  *
  *   proposed → accepted | rejected
  *   accepted → superseded (a newer change set was accepted) | rejected (rolled back)
  *   superseded → accepted (restored by a rollback)
  *   validated, rejected: final
  */
-import { Context, Effect, Layer, Schema } from "effect"
+import { Clock, Context, Effect, Layer, Schema } from "effect"
 import type { ChangeSet, ChangeSetStatus } from "../contracts/index.ts"
 import { ChangeSetRepo } from "../ports/Repositories.ts"
 import type { StorageError } from "../ports/StorageError.ts"
@@ -31,6 +33,25 @@ export class IllegalTransition extends Schema.TaggedError<IllegalTransition>()("
   message: Schema.String
 }) {}
 
+/** A human approval action that does not apply (wrong status, empty reason, a date that is not one). */
+export class InvalidApproval extends Schema.TaggedError<InvalidApproval>()("InvalidApproval", {
+  changeSetId: Schema.String,
+  action: Schema.String,
+  message: Schema.String
+}) {}
+
+/** Where a change set stands in the human workflow, read from its audit trail. */
+export interface ApprovalState {
+  readonly status: ChangeSetStatus
+  readonly assignee: string | null
+  /** ISO instant; null when not snoozed. */
+  readonly snoozedUntil: string | null
+  /** True while snoozed at `now`. */
+  readonly snoozed: boolean
+  /** True when a person must decide: proposed and not snoozed. */
+  readonly awaitingDecision: boolean
+}
+
 export class ChangeSets extends Context.Service<ChangeSets, {
   readonly transition: (
     workspaceId: string,
@@ -43,10 +64,14 @@ export class ChangeSets extends Context.Service<ChangeSets, {
   /** Accept, superseding the currently accepted change set of the workspace (if any). */
   readonly accept: (workspaceId: string, changeSetId: string, actor: string, detail: string) => Effect.Effect<ChangeSet, IllegalTransition | StorageError>
   readonly approve: (workspaceId: string, changeSetId: string, actor: string) => Effect.Effect<ChangeSet, IllegalTransition | StorageError>
-  readonly reject: (workspaceId: string, changeSetId: string, actor: string, reason: string) => Effect.Effect<ChangeSet, IllegalTransition | StorageError>
-  readonly snooze: (workspaceId: string, changeSetId: string, actor: string, until: string) => Effect.Effect<void, StorageError>
-  readonly assign: (workspaceId: string, changeSetId: string, actor: string, assignee: string) => Effect.Effect<void, StorageError>
+  /** Reject with a reason (required, recorded in the audit trail). */
+  readonly reject: (workspaceId: string, changeSetId: string, actor: string, reason: string) => Effect.Effect<ChangeSet, IllegalTransition | InvalidApproval | StorageError>
+  /** Snooze a proposed change set until an ISO date or instant in the future. */
+  readonly snooze: (workspaceId: string, changeSetId: string, actor: string, until: string) => Effect.Effect<void, InvalidApproval | StorageError>
+  /** Assign a proposed change set to a person. */
+  readonly assign: (workspaceId: string, changeSetId: string, actor: string, assignee: string) => Effect.Effect<void, InvalidApproval | StorageError>
   readonly note: (workspaceId: string, changeSetId: string, action: string, actor: string, detail: string) => Effect.Effect<void, StorageError>
+  readonly approvalState: (workspaceId: string, changeSetId: string) => Effect.Effect<ApprovalState, StorageError>
 }>()("@spectral/engine/changesets/ChangeSets") {
   static readonly layer = Layer.effect(
     ChangeSets,
@@ -100,17 +125,56 @@ export class ChangeSets extends Context.Service<ChangeSets, {
         }
         return yield* transition(workspaceId, changeSetId, "accepted", actor, detail)
       })
+      const pending = Effect.fnUntraced(function*(workspaceId: string, changeSetId: string, action: string) {
+        const current = yield* repo.get(workspaceId, changeSetId)
+        if (current.status !== "proposed") {
+          return yield* new InvalidApproval({ changeSetId, action, message: `change set ${changeSetId} is ${current.status}: only a proposed change set awaits a decision` })
+        }
+        return current
+      })
+      const snooze = Effect.fn("ChangeSets.snooze")(function*(workspaceId: string, changeSetId: string, actor: string, until: string) {
+        const millis = /^\d{4}-\d{2}-\d{2}/.test(until) ? Date.parse(until) : Number.NaN
+        if (!Number.isFinite(millis)) {
+          return yield* new InvalidApproval({ changeSetId, action: "snooze", message: `snooze needs an ISO date, got "${until}"` })
+        }
+        const now = yield* Clock.currentTimeMillis
+        if (millis <= now) {
+          return yield* new InvalidApproval({ changeSetId, action: "snooze", message: `snooze date ${until} is not in the future` })
+        }
+        const current = yield* pending(workspaceId, changeSetId, "snooze")
+        yield* audit(current, "snooze", actor, null, null, `snoozed until ${new Date(millis).toISOString()}`)
+      })
+      const assign = Effect.fn("ChangeSets.assign")(function*(workspaceId: string, changeSetId: string, actor: string, assignee: string) {
+        if (assignee.trim() === "") return yield* new InvalidApproval({ changeSetId, action: "assign", message: "assign needs a person" })
+        const current = yield* pending(workspaceId, changeSetId, "assign")
+        yield* audit(current, "assign", actor, null, null, `assigned to ${assignee}`)
+      })
+      const reject = Effect.fn("ChangeSets.reject")(function*(workspaceId: string, changeSetId: string, actor: string, reason: string) {
+        if (reason.trim() === "") return yield* new InvalidApproval({ changeSetId, action: "reject", message: "a rejection needs a reason" })
+        return yield* transition(workspaceId, changeSetId, "rejected", actor, `rejected: ${reason}`)
+      })
+      const approvalState = Effect.fn("ChangeSets.approvalState")(function*(workspaceId: string, changeSetId: string) {
+        const current = yield* repo.get(workspaceId, changeSetId)
+        let assignee: string | null = null
+        let snoozedUntil: string | null = null
+        for (const entry of yield* repo.audit(workspaceId, changeSetId)) {
+          if (entry.action === "assign") assignee = entry.detail.replace(/^assigned to /, "")
+          if (entry.action === "snooze") snoozedUntil = entry.detail.replace(/^snoozed until /, "")
+        }
+        const now = yield* Clock.currentTimeMillis
+        const snoozed = current.status === "proposed" && snoozedUntil !== null && Date.parse(snoozedUntil) > now
+        return { status: current.status, assignee, snoozedUntil, snoozed, awaitingDecision: current.status === "proposed" && !snoozed } satisfies ApprovalState
+      })
       return ChangeSets.of({
         transition,
         accept,
         approve: (workspaceId, changeSetId, actor) => accept(workspaceId, changeSetId, actor, `approved by ${actor}`),
-        reject: (workspaceId, changeSetId, actor, reason) => transition(workspaceId, changeSetId, "rejected", actor, `rejected: ${reason}`),
-        snooze: (workspaceId, changeSetId, actor, until) =>
-          Effect.flatMap(repo.get(workspaceId, changeSetId), (cs) => audit(cs, "snooze", actor, null, null, `snoozed until ${until}`)),
-        assign: (workspaceId, changeSetId, actor, assignee) =>
-          Effect.flatMap(repo.get(workspaceId, changeSetId), (cs) => audit(cs, "assign", actor, null, null, `assigned to ${assignee}`)),
+        reject,
+        snooze,
+        assign,
         note: (workspaceId, changeSetId, action, actor, detail) =>
-          Effect.flatMap(repo.get(workspaceId, changeSetId), (cs) => audit(cs, action, actor, null, null, detail))
+          Effect.flatMap(repo.get(workspaceId, changeSetId), (cs) => audit(cs, action, actor, null, null, detail)),
+        approvalState
       })
     })
   )

@@ -91,7 +91,9 @@ export const buildChangeSet = (
     id: `${context.workspace.id}:cs:${version}`,
     workspaceId: context.workspace.id,
     version,
-    baselineId: context.previousChangeSet?.id ?? null,
+    // The change set this one was measured against (the accepted one the scan started from), not
+    // merely the latest: a rejected or validated change set in between is not a baseline.
+    baselineId: context.baselineChangeSet?.id ?? null,
     framework: { id: context.workspace.framework.id, version: context.workspace.framework.version },
     sampleSet: { id: observe.evalSet.id, version: 1 },
     agents,
