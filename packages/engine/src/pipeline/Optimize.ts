@@ -220,8 +220,11 @@ export const vectorValue = (
  * vectors improve by their difference (0–1 scale); cost by its dollar difference per stimulus in
  * units of the business cost of one failure (`economics.costPerFailureUsd`: paying that much more
  * per stimulus is worth one more passing stimulus); latency by its relative change, one doubling
- * counting as 5 points.
+ * counting as 5 points — unless both arms answer in under `minLatencyMs` on average, where the
+ * host's timing noise is all there is to measure (a simulated or cached model).
  */
+export const minLatencyMs = 50
+
 export const objectiveOf = (vectors: ReadonlyArray<VectorValue>, costPerFailureUsd: number): number =>
   vectors.reduce((sum, v) => {
     const sign = v.direction === "maximize" ? 1 : -1
@@ -229,7 +232,7 @@ export const objectiveOf = (vectors: ReadonlyArray<VectorValue>, costPerFailureU
     const improvement = v.kind === "cost"
       ? sign * (v.candidate - v.baseline) / Math.max(costPerFailureUsd, 1e-9)
       : v.kind === "latency"
-      ? sign * 0.05 * Math.log2(Math.max(1e-9, v.candidate) / Math.max(1e-9, v.baseline))
+      ? Math.max(v.candidate, v.baseline) < minLatencyMs ? 0 : sign * 0.05 * Math.log2(Math.max(1e-9, v.candidate) / Math.max(1e-9, v.baseline))
       : sign * (v.candidate - v.baseline)
     return sum + weight * (Number.isFinite(improvement) ? improvement : 0)
   }, 0)
