@@ -16,6 +16,7 @@ import {
   type RubricFailure
 } from "../clustering/FailureClustering.ts"
 import { EventBus, type EventRejected } from "../ports/EventBus.ts"
+import { emitEventWith } from "../ports/PhaseEvents.ts"
 import { FailureClusterRepo } from "../ports/Repositories.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import type { RunMeasurement } from "./Measurement.ts"
@@ -218,14 +219,14 @@ export class Diagnose extends Context.Service<Diagnose, {
     Effect.gen(function*() {
       const clusterer = yield* FailureClusterer
       const repo = yield* FailureClusterRepo
-      const bus = yield* EventBus
+      const emit = emitEventWith(yield* EventBus)
       const services = yield* Effect.context<AgentRunner | WorldModelScorer>()
       const run = Effect.fn("Diagnose.run")(function*(context: ScanContext, observe: ObserveOutput) {
         const runBlame = yield* counterfactualBlame(context, observe.evalSet, observe.baseline.runs).pipe(Effect.provide(services))
         const diagnosis = yield* diagnose(context, observe.evalSet, observe.baseline.runs, (input) => clusterer.cluster(input, context.scan.seed), runBlame)
         yield* repo.insert(context.workspace.id, diagnosis.clusters)
         for (const cluster of diagnosis.clusters) {
-          yield* bus.publish({
+          yield* emit({
             id: `${cluster.id}:detected`,
             type: "platform.failure_cluster.detected",
             version: 1,

@@ -14,6 +14,7 @@ import {
   type TrackScores
 } from "../contracts/index.ts"
 import { EventBus, type EventRejected } from "../ports/EventBus.ts"
+import { emitEventWith } from "../ports/PhaseEvents.ts"
 import { ScanRepo } from "../ports/Repositories.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import { type ArmMeasurement, type StimulusSummary, summarizeByStimulus } from "./Measurement.ts"
@@ -97,13 +98,13 @@ export class Evaluate extends Context.Service<Evaluate, {
   static readonly layer = Layer.effect(
     Evaluate,
     Effect.gen(function*() {
-      const bus = yield* EventBus
+      const emit = emitEventWith(yield* EventBus)
       const scans = yield* ScanRepo
       const run = Effect.fn("Evaluate.run")(function*(context: ScanContext, observe: ObserveOutput) {
         const composite = compose(observe.evalSet, observe.baseline)
         const divergence = divergenceOf(context, observe.evalSet, observe.baseline, `${context.scan.id}:divergence`)
         yield* scans.saveDivergence(divergence)
-        yield* bus.publish({
+        yield* emit({
           id: `${context.scan.id}:rubric.divergence`,
           type: "rubric.divergence",
           version: 1,

@@ -5,7 +5,7 @@
  * its last finished phase (finished phases make no new model calls). A failure records `failed`
  * with the phase and reason and loses nothing already stored.
  */
-import { Cause, Context, Effect, Layer, Schema } from "effect"
+import { Cause, Context, Effect, Layer, Ref, Schema } from "effect"
 import type {
   AgentPerformanceCard,
   AgentVersion,
@@ -14,12 +14,15 @@ import type {
   Diagnosis,
   PhaseName,
   Scan,
+  SpectralEvent,
   VerdictResult,
   Workspace
 } from "../contracts/index.ts"
 import { topologicalOrder, sinkAgents } from "../agents/AgentGraph.ts"
 import { BudgetLedger, type LedgerSnapshot } from "../agents/BudgetLedger.ts"
 import { EventBus } from "../ports/EventBus.ts"
+import { emitEventWith, PhaseEventCollector } from "../ports/PhaseEvents.ts"
+import { UnitOfWork } from "../ports/UnitOfWork.ts"
 import { ChangeSetRepo, ScanRepo, WorkspaceRepo } from "../ports/Repositories.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import { Calibrate } from "./Calibrate.ts"
@@ -78,6 +81,7 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
       const changeSetRepo = yield* ChangeSetRepo
       const ledger = yield* BudgetLedger
       const bus = yield* EventBus
+      const unitOfWork = yield* UnitOfWork
       const preflight = yield* Preflight
       const observe = yield* Observe
       const calibrate = yield* Calibrate
@@ -128,9 +132,15 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
           Effect.gen(function*() {
             current = name
             if (saved.has(name)) return saved.get(name) as A
-            const output = yield* effect
-            yield* scans.savePhaseOutput(workspace.id, scan.id, name, output)
-            yield* setScan({ completedPhases: [...scan.completedPhases.filter((p) => p !== name), name] })
+            const collected = yield* Ref.make<ReadonlyArray<SpectralEvent>>([])
+            const output = yield* Effect.provideService(effect, PhaseEventCollector, collected)
+            // The phase boundary: its output, the scan row and its events commit together.
+            const events = yield* Ref.get(collected)
+            yield* unitOfWork.transactional(workspace.id, Effect.gen(function*() {
+              yield* scans.savePhaseOutput(workspace.id, scan.id, name, output)
+              yield* setScan({ completedPhases: [...scan.completedPhases.filter((p) => p !== name), name] })
+              for (const event of events) yield* bus.publish(event)
+            }))
             return output
           })
         const body = Effect.gen(function*() {
@@ -154,10 +164,12 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
             const proposed = buildChangeSet(ctx, observed, diagnosis, optimized, checked, decided.verdict, now)
             const changeSet = workspace.autonomy.mode === "observe_only" ? null : proposed
             if (changeSet !== null) {
-              yield* changeSetRepo.insert(changeSet)
+              // Idempotent: a completion interrupted after this insert finds its row on resume.
+              const existing = yield* changeSetRepo.get(workspace.id, changeSet.id).pipe(Effect.option)
+              if (existing._tag === "None") yield* changeSetRepo.insert(changeSet)
               yield* setScan({ changeSetId: changeSet.id })
             }
-            yield* bus.publish({
+            yield* emitEventWith(bus)({
               id: `${scan.id}:scan.completed`,
               type: "scan.completed",
               version: 1,
@@ -171,11 +183,12 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
                 authority: observed.evalSet.attribution.authority
               }
             })
-            const stamped = changeSet === null ? proposed : yield* changeSetRepo.get(workspace.id, changeSet.id)
-            const card = buildCard(ctx, observed, decided.composite, diagnosis, optimized, decided.verdict, stamped, now)
+            const card = buildCard(ctx, observed, decided.composite, diagnosis, optimized, decided.verdict, changeSet ?? proposed, now)
             return { changeSetId: changeSet?.id ?? null, card } satisfies CompleteOutput
           }))
           yield* setScan({ state: "completed" })
+          // Handlers of scan.completed (the autonomy handler) have run once the bus is drained.
+          yield* bus.drain(workspace.id)
           const finalChangeSet = completed.changeSetId === null ? null : yield* changeSetRepo.get(workspace.id, completed.changeSetId)
           return {
             scan,

@@ -10,6 +10,7 @@ import { check } from "../gates/Gate.ts"
 import { VerdictEngine } from "../gates/VerdictEngine.ts"
 import type { GateArm, PairedStimulus, VerdictInput } from "../gates/VerdictInput.ts"
 import { EventBus, type EventRejected } from "../ports/EventBus.ts"
+import { emitEventWith } from "../ports/PhaseEvents.ts"
 import { ScanRepo } from "../ports/Repositories.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import { type ArmMeasurement, type StimulusSummary, summarizeByStimulus } from "./Measurement.ts"
@@ -71,7 +72,7 @@ export class Verdict extends Context.Service<Verdict, {
     Effect.gen(function*() {
       const engine = yield* VerdictEngine
       const scans = yield* ScanRepo
-      const bus = yield* EventBus
+      const emit = emitEventWith(yield* EventBus)
       const run = Effect.fn("Verdict.run")(function*(
         context: ScanContext,
         observe: ObserveOutput,
@@ -121,7 +122,7 @@ export class Verdict extends Context.Service<Verdict, {
             : { _tag: "Present", value: decision.delta.estimate }
         }
         const occurredAt = yield* nowIso
-        yield* bus.publish({
+        yield* emit({
           id: `${context.scan.id}:verdict.issued`,
           type: "verdict.issued",
           version: 1,
@@ -137,7 +138,7 @@ export class Verdict extends Context.Service<Verdict, {
             changeSetId: null
           }
         })
-        yield* bus.publish({
+        yield* emit({
           id: `${context.scan.id}:scan.convergence.delta`,
           type: "scan.convergence.delta",
           version: 1,

@@ -24,6 +24,11 @@ export class EventBus extends Context.Service<EventBus, {
   /** Validates the event (envelope and payload workspace must agree) and delivers it. */
   readonly publish: (event: SpectralEvent) => Effect.Effect<void, EventRejected>
   readonly subscribe: (name: string, handler: EventHandler) => Effect.Effect<void>
+  /**
+   * Deliver everything published so far for the workspace and wait for the handlers (a durable bus
+   * dispatches its outbox; the memory bus delivers on publish, so this does nothing).
+   */
+  readonly drain: (workspaceId: string) => Effect.Effect<void>
   /** Every event published so far, oldest first. */
   readonly published: Effect.Effect<ReadonlyArray<SpectralEvent>>
   readonly failures: Effect.Effect<ReadonlyArray<HandlerFailure>>
@@ -51,6 +56,7 @@ export class EventBus extends Context.Service<EventBus, {
       return EventBus.of({
         publish,
         subscribe: (name, handler) => Ref.update(handlers, (list) => [...list, [name, handler] as const]),
+        drain: () => Effect.void,
         published: Ref.get(log),
         failures: Ref.get(failures)
       })
