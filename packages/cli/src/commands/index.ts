@@ -5,4 +5,5 @@ import { db } from "./db.ts"
 import { worldCommand } from "./world.ts"
 import { scan } from "./scan.ts"
 import { ingest } from "./ingest.ts"
-export const commands = [scan, bootstrap, cluster, worldCommand, db, ingest] as const
+import { verdict } from "./verdict.ts"
+export const commands = [scan, bootstrap, cluster, worldCommand, db, ingest, verdict] as const

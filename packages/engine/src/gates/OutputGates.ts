@@ -6,6 +6,8 @@ import { check, comparable, type Gate, pct, weightedMean } from "./Gate.ts"
 import type { OptimizationVector } from "../contracts/index.ts"
 import type { GateArm as ArmMeasurement } from "./VerdictInput.ts"
 
+const share = (x: number) => `${(x * 100).toFixed(1)}%`
+
 export const outputSimilarityGate: Gate = {
   name: "builtin/output_similarity",
   description: "Flags a change that changes nothing or changes everything.",
@@ -16,12 +18,12 @@ export const outputSimilarityGate: Gate = {
     const changed = rows.filter((s) => s.baseline.output !== s.candidate.output).length / rows.length
     const t = input.thresholds
     if (changed < t.minChangedShare) {
-      return [check("output_similarity", "changed_share", "caution", `only ${pct(changed)} of outputs changed: the change does almost nothing`, changed, t.minChangedShare)]
+      return [check("output_similarity", "changed_share", "caution", `only ${share(changed)} of outputs changed: the change does almost nothing`, changed, t.minChangedShare)]
     }
     if (changed > t.maxChangedShare) {
-      return [check("output_similarity", "changed_share", "caution", `${pct(changed)} of outputs changed: the change rewrites almost everything`, changed, t.maxChangedShare)]
+      return [check("output_similarity", "changed_share", "caution", `${share(changed)} of outputs changed: the change rewrites almost everything`, changed, t.maxChangedShare)]
     }
-    return [check("output_similarity", "changed_share", "pass", `${pct(changed)} of outputs changed`, changed)]
+    return [check("output_similarity", "changed_share", "pass", `${share(changed)} of outputs changed`, changed)]
   }
 }
 

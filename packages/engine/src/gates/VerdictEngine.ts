@@ -86,3 +86,5 @@ export class VerdictEngine extends Context.Service<VerdictEngine, {
 
 /** The A/A and power studies of this verdict (bench `verdict`, gate tests). */
 export * from "./VerdictStudy.ts"
+/** The verdict on a file of two runs (`spectral verdict`). */
+export * from "./VerdictFile.ts"

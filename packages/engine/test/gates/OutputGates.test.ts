@@ -9,7 +9,7 @@ describe("output similarity", () => {
   it("passes a change that changes some outputs", () => {
     const c = outputSimilarityGate.run(input(outputs(100, 30)))[0]!
     assert.strictEqual(c.status, "pass")
-    assert.include(c.reason, "30.0 pts")
+    assert.include(c.reason, "30.0% of outputs changed")
   })
   it("flags a change that changes nothing and one that changes everything", () => {
     const none = outputSimilarityGate.run(input(outputs(100, 1)))[0]!

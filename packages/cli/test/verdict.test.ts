@@ -1,0 +1,99 @@
+import { NodeServices } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, FileSystem, Runtime } from "effect"
+import { Command } from "effect/cli"
+import { verdict } from "../src/commands/verdict.ts"
+
+/** n stimuli; the candidate adds `effect` with a ±1 pt wobble; optional extras per arm. */
+const stimuli = (n: number, effect: number, extra: (i: number) => { baseline?: object; candidate?: object } = () => ({})) =>
+  Array.from({ length: n }, (_, i) => {
+    const base = 0.5 + 0.3 * ((i * 0.618) % 1)
+    const e = extra(i)
+    return {
+      id: `s${i}`,
+      baseline: { score: base, ...e.baseline },
+      candidate: { score: Math.min(1, base + effect + (i % 2 === 0 ? 0.01 : -0.01)), ...e.candidate }
+    }
+  })
+
+const framework = { alpha: 0.05, minDelta: 0.02, maxHoldoutGap: 0.05, maxAgentRegression: 0.02, maxDimensionRegression: 0.03 }
+
+const run = (document: unknown) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const directory = yield* fs.makeTempDirectoryScoped()
+    const inputFile = `${directory}/runs.json`
+    const outputFile = `${directory}/out.json`
+    yield* fs.writeFileString(inputFile, JSON.stringify(document))
+    const exit = yield* Effect.exit(Command.runWith(verdict, { version: "test" })(["--input", inputFile, "--output", outputFile]))
+    const code = exit._tag === "Success" ? 0 : Runtime.getErrorExitCode(exit.cause.reasons[0]!._tag === "Fail" ? (exit.cause.reasons[0] as { error: unknown }).error : undefined)
+    return { output: JSON.parse(yield* fs.readFileString(outputFile)), code }
+  }).pipe(Effect.provide(NodeServices.layer))
+
+describe("spectral verdict", () => {
+  it.effect("go: the documented output shape, every gate reported, exit 0", () =>
+    Effect.gen(function*() {
+      const outputs = (i: number) => ({ baseline: { output: `a${i}`, costUsd: 0.002, latencyMs: 850 }, candidate: { output: i % 3 === 0 ? `b${i}` : `a${i}`, costUsd: 0.002, latencyMs: 850 } })
+      const { output, code } = yield* run({ cases: [{ id: "release-42", framework, stimuli: stimuli(60, 0.05, outputs) }] })
+      assert.strictEqual(code, 0)
+      const [result] = output.results
+      assert.deepStrictEqual(Object.keys(result).sort(), ["checksPassed", "checksTotal", "delta", "gates", "id", "verdict"])
+      assert.strictEqual(result.id, "release-42")
+      assert.strictEqual(result.verdict, "go")
+      assert.strictEqual(result.checksPassed, result.checksTotal)
+      assert.deepStrictEqual(Object.keys(result.delta).sort(), ["estimate", "high", "low"])
+      assert.closeTo(result.delta.estimate, 0.05, 0.002)
+      assert.isAbove(result.delta.low, 0)
+      for (const g of result.gates) assert.deepStrictEqual(Object.keys(g).sort(), ["gate", "reason", "status"])
+      assert.includeMembers(result.gates.map((g: { gate: string }) => g.gate), ["delta_threshold", "agent_regression", "dimension_regression", "holdout_generalization_gap", "bootstrap_ci", "output_similarity", "pareto", "sanity_downgrade", "convergence"])
+    }))
+
+  it.effect("only id, score and the stimulus id are required: gates without their inputs report neutral", () =>
+    Effect.gen(function*() {
+      const { output, code } = yield* run({ cases: [{ id: "bare", stimuli: stimuli(40, 0.05) }] })
+      const [result] = output.results
+      assert.strictEqual(result.verdict, "go")
+      assert.strictEqual(code, 0)
+      const status = Object.fromEntries(result.gates.map((g: { gate: string; status: string }) => [g.gate, g.status]))
+      for (const gate of ["agent_regression", "dimension_regression", "holdout_generalization_gap", "output_similarity", "pareto", "convergence"]) {
+        assert.strictEqual(status[gate], "neutral", gate)
+      }
+      assert.strictEqual(status.bootstrap_ci, "pass")
+    }))
+
+  it.effect("no_go exits 1: an agent regresses beyond the framework's tolerance", () =>
+    Effect.gen(function*() {
+      const agents = () => ({ baseline: { agents: { intake: 0.9 } }, candidate: { agents: { intake: 0.85 } } })
+      const { output, code } = yield* run({ cases: [{ id: "regress", framework, stimuli: stimuli(40, 0.05, agents) }] })
+      assert.strictEqual(output.results[0].verdict, "no_go")
+      assert.strictEqual(code, 1)
+      assert.deepInclude(output.results[0].gates, { gate: "agent_regression", status: "fail", reason: "intake regresses by 5.0 pts (tolerance 2.0 pts)" })
+    }))
+
+  it.effect("caution exits 3: an interval that includes zero", () =>
+    Effect.gen(function*() {
+      const { output, code } = yield* run({ cases: [{ id: "noise", framework: { minDelta: 0 }, stimuli: stimuli(40, 0.001) }] })
+      assert.strictEqual(output.results[0].verdict, "caution")
+      assert.strictEqual(code, 3)
+    }))
+
+  it.effect("an invalid case gives {id, error} naming the problem; the others still run; several cases exit 0", () =>
+    Effect.gen(function*() {
+      const { output, code } = yield* run({
+        cases: [
+          { id: "negative-alpha", framework: { alpha: -0.1 }, stimuli: stimuli(5, 0.05) },
+          { id: "no-score", stimuli: [{ id: "s0", baseline: {}, candidate: { score: 0.5 } }] },
+          { id: "ok", stimuli: stimuli(40, 0.05) }
+        ]
+      })
+      assert.strictEqual(code, 0)
+      const [alpha, noScore, ok] = output.results
+      assert.deepStrictEqual(Object.keys(alpha).sort(), ["error", "id"])
+      assert.strictEqual(alpha.id, "negative-alpha")
+      assert.include(alpha.error, "alpha")
+      assert.include(noScore.error, "score")
+      assert.strictEqual(ok.verdict, "go")
+      // A single invalid case: exit 2.
+      assert.strictEqual((yield* run({ cases: [{ id: "bad", stimuli: [] }] })).code, 2)
+    }))
+})

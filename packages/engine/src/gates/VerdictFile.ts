@@ -1,0 +1,136 @@
+/**
+ * The verdict on two runs a scan did not make (`spectral verdict --input FILE`): the file's case
+ * shape, its decoding into a `VerdictInput` (framework thresholds defaulted, then checked against
+ * their domain), and the result row. Only the case id, the stimulus ids and each arm's score are
+ * required; a gate whose inputs are absent reports neutral. No I/O here: the CLI reads and writes.
+ */
+import { Result, Schema, SchemaIssue } from "effect"
+import { VerdictThresholds } from "../contracts/index.ts"
+import type { GateCheck, Outcome } from "../contracts/index.ts"
+import type { Gate } from "./Gate.ts"
+import { decide } from "./VerdictEngine.ts"
+import type { GateArm, PairedStimulus, VerdictInput } from "./VerdictInput.ts"
+
+/** Thresholds used when the case's framework leaves them out. */
+export const DEFAULT_THRESHOLDS: VerdictThresholds = {
+  alpha: 0.05,
+  minDelta: 0,
+  maxHoldoutGap: 0.05,
+  maxAgentRegression: 0.02,
+  maxDimensionRegression: 0.03,
+  sanityMaxDelta: 0.5,
+  maxInfraFailureRate: 0.05,
+  maxParseFailureRate: 0.1,
+  minSamples: 30,
+  minChangedShare: 0.02,
+  maxChangedShare: 0.95,
+  maxConvergenceDelta: 0.15
+}
+
+/** Resamples of every file verdict's bootstrap, and its seed (results are reproducible). */
+export const FILE_RESAMPLES = 9999
+export const FILE_SEED = 1
+
+const Score = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
+
+export const VerdictFileArm = Schema.Struct({
+  score: Score,
+  /** Per-epoch scores when the stimulus ran several times (consistency); `score` is still the one compared. */
+  runs: Schema.optionalKey(Schema.Array(Score)),
+  agents: Schema.optionalKey(Schema.Record(Schema.String, Schema.Finite)),
+  dimensions: Schema.optionalKey(Schema.Record(Schema.String, Schema.Finite)),
+  costUsd: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))),
+  latencyMs: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))),
+  output: Schema.optionalKey(Schema.String)
+})
+export type VerdictFileArm = typeof VerdictFileArm.Type
+
+export const VerdictFileStimulus = Schema.Struct({
+  id: Schema.NonEmptyString,
+  holdout: Schema.optionalKey(Schema.Boolean),
+  weight: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThan(0))),
+  group: Schema.optionalKey(Schema.String),
+  baseline: VerdictFileArm,
+  candidate: VerdictFileArm
+})
+
+export const VerdictFileCase = Schema.Struct({
+  id: Schema.String,
+  /** Any subset of the framework's verdict thresholds; the rest take `DEFAULT_THRESHOLDS`. */
+  framework: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown)),
+  stimuli: Schema.Array(VerdictFileStimulus).check(Schema.isMinLength(1))
+})
+export type VerdictFileCase = typeof VerdictFileCase.Type
+
+export interface VerdictFileResult {
+  readonly id: string
+  readonly verdict: Outcome
+  readonly checksPassed: number
+  readonly checksTotal: number
+  readonly delta: { readonly estimate: number; readonly low: number; readonly high: number } | null
+  readonly gates: ReadonlyArray<{ readonly gate: string; readonly status: GateCheck["status"]; readonly reason: string }>
+}
+
+export type VerdictFileOutcome = VerdictFileResult | { readonly id: string; readonly error: string }
+
+const formatIssue = SchemaIssue.makeFormatterDefault()
+
+const toArm = (arm: VerdictFileArm): GateArm => ({
+  score: arm.score,
+  runs: arm.runs ?? [arm.score],
+  ...(arm.agents !== undefined ? { agents: arm.agents } : {}),
+  ...(arm.dimensions !== undefined ? { dimensions: arm.dimensions } : {}),
+  ...(arm.costUsd !== undefined ? { costUsd: arm.costUsd } : {}),
+  ...(arm.latencyMs !== undefined ? { latencyMs: arm.latencyMs } : {}),
+  ...(arm.output !== undefined ? { output: arm.output } : {})
+})
+
+/** Decode one raw case into the gates' input, or say what is wrong with it (naming the field). */
+export const decodeVerdictCase = (raw: unknown): Result.Result<{ readonly id: string; readonly input: VerdictInput }, string> => {
+  const decoded = Schema.decodeUnknownResult(VerdictFileCase)(raw)
+  if (Result.isFailure(decoded)) return Result.fail(`invalid case: ${formatIssue(decoded.failure.issue)}`)
+  const c = decoded.success
+  const thresholds = Schema.decodeUnknownResult(VerdictThresholds)({ ...DEFAULT_THRESHOLDS, ...c.framework })
+  if (Result.isFailure(thresholds)) return Result.fail(`invalid framework: ${formatIssue(thresholds.failure.issue)}`)
+  const seen = new Set<string>()
+  for (const s of c.stimuli) {
+    if (seen.has(s.id)) return Result.fail(`invalid case: stimulus id "${s.id}" appears twice`)
+    seen.add(s.id)
+  }
+  const stimuli: Array<PairedStimulus> = c.stimuli.map((s) => ({
+    id: s.id,
+    holdout: s.holdout ?? false,
+    source: "synthetic",
+    weight: s.weight ?? 1,
+    ...(s.group !== undefined ? { group: s.group } : {}),
+    baseline: toArm(s.baseline),
+    candidate: toArm(s.candidate)
+  }))
+  return Result.succeed({
+    id: c.id,
+    input: { stimuli, thresholds: thresholds.success, vectors: [], resamples: FILE_RESAMPLES, seed: FILE_SEED, noCandidate: false, budgetExhausted: false }
+  })
+}
+
+const idOf = (raw: unknown, index: number) =>
+  typeof raw === "object" && raw !== null && "id" in raw && typeof raw.id === "string" ? raw.id : `#${index}`
+
+/** The verdict for every case of a parsed file; an invalid case yields `{id, error}` and the others still run. */
+export const verdictFile = (cases: ReadonlyArray<unknown>, gates: ReadonlyArray<Gate>): ReadonlyArray<VerdictFileOutcome> =>
+  cases.map((raw, index) => {
+    const decoded = decodeVerdictCase(raw)
+    if (Result.isFailure(decoded)) return { id: idOf(raw, index), error: decoded.failure }
+    const d = decide(decoded.success.input, gates)
+    return {
+      id: decoded.success.id,
+      verdict: d.outcome,
+      checksPassed: d.checksPassed,
+      checksTotal: d.checksTotal,
+      delta: d.delta,
+      gates: d.checks.map((c) => ({ gate: c.gate, status: c.status, reason: c.reason }))
+    }
+  })
+
+/** Exit code for a single case: 0 go, 1 no_go, 3 caution, 2 invalid. */
+export const verdictExitCode = (outcome: VerdictFileOutcome): number =>
+  "error" in outcome ? 2 : outcome.verdict === "go" ? 0 : outcome.verdict === "no_go" ? 1 : 3
