@@ -19,8 +19,8 @@ export class VerdictNotGo extends Schema.TaggedError<VerdictNotGo>()("VerdictNot
   id: Schema.String,
   code: Schema.Number
 }) {
-  readonly [Runtime.errorExitCode]: number = this.code
-  readonly [Runtime.errorReported] = false
+  override readonly [Runtime.errorExitCode]: number = this.code
+  override readonly [Runtime.errorReported] = false
 }
 
 export const runVerdictFile = Effect.fn("verdict.runVerdictFile")(function*(file: unknown) {
