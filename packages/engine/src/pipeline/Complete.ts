@@ -143,7 +143,11 @@ export const buildCard = (
       candidateScore: c === undefined ? absent("no candidate change") : scoreOf(c),
       change: c === undefined ? null : pairedInterval(paired.map((id) => b.get(id)!.agents[agent.id]!), paired.map((id) => c.get(id)!.agents[agent.id]!), 0.95, context.scan.seed),
       passRate: withScores.length === 0 ? absent("no per-agent scores") : present(withScores.filter((runs) => mean(runs) >= threshold).length / withScores.length),
-      consistency: withScores.length === 0 ? absent("no per-agent scores") : present(withScores.filter((runs) => runs.every((v) => v >= threshold)).length / withScores.length)
+      consistency: withScores.length === 0
+        ? absent("no per-agent scores")
+        : context.workspace.framework.epochs < 2
+        ? absent("one run per stimulus")
+        : present(withScores.filter((runs) => runs.every((v) => v >= threshold)).length / withScores.length)
     }
   })
   const outcomes = new Map(changeSet.explainability.clusterOutcomes.map((o) => [o.clusterId, o]))
