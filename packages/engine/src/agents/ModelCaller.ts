@@ -7,7 +7,7 @@
  */
 import { Clock, Effect, Exit, Option, Predicate, Schema } from "effect"
 import { type AiError, LanguageModel } from "effect/ai"
-import { CallContext, costOf, GenerationParameters, PriceTable, SPECTRAL_METADATA_KEY } from "../ports/ModelCall.ts"
+import { CallContext, costOf, GenerationParameters, ModelCallPermits, PriceTable, SPECTRAL_METADATA_KEY } from "../ports/ModelCall.ts"
 import { BudgetExhausted, BudgetLedger } from "./BudgetLedger.ts"
 
 export interface ModelAnswer {
@@ -30,7 +30,7 @@ const isParseFailure = (error: AiError.AiError) => {
   return tag.includes("Output") || tag.includes("Parse") || tag.includes("Structured")
 }
 
-export const callModel = Effect.fnUntraced(function*(
+const callModelNow = Effect.fnUntraced(function*(
   system: string,
   user: string,
   parameters: GenerationParameters,
@@ -84,6 +84,21 @@ export const callModel = Effect.fnUntraced(function*(
     finishReason: response.finishReason
   }
 })
+
+/**
+ * One metered model call, holding one of the scan's call permits (`ModelCallPermits`) while it is
+ * in flight, so the scan's concurrency bounds model calls however many stimuli are in progress.
+ */
+export const callModel = (
+  system: string,
+  user: string,
+  parameters: GenerationParameters,
+  context: CallContext
+): Effect.Effect<ModelAnswer, ModelCallFailed | BudgetExhausted, LanguageModel.LanguageModel | BudgetLedger> =>
+  Effect.flatMap(Effect.service(ModelCallPermits), (permits) =>
+    permits === undefined
+      ? callModelNow(system, user, parameters, context)
+      : permits.withPermits(1)(callModelNow(system, user, parameters, context)))
 
 /**
  * A high-side token estimate for budget reservations: one token per three characters (tokenizers

@@ -167,7 +167,11 @@ export const measureArm = Effect.fnUntraced(function*(request: MeasureRequest): 
         ...(finalOutput !== undefined ? { output: JSON.stringify(finalOutput) } : {})
       }
       return { trace, results, run }
-    }), { concurrency: request.concurrency })
+    }), {
+      // Model calls are bounded by the scan's permits (ModelCallPermits); keeping more stimuli in
+      // progress than permits lets one stimulus's next agent run while another waits on its model.
+      concurrency: request.concurrency * 4
+    })
   return {
     measurement: { arm: request.arm, runs: measured.map((m) => m.run) },
     traces: measured.map((m) => m.trace),

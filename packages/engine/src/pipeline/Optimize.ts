@@ -510,15 +510,26 @@ export class Optimize extends Context.Service<Optimize, {
           const slice = shuffled.slice(measuredUpTo, size)
           const ids = new Set(shuffled.slice(0, size).map((s) => s.id))
           const next: Array<Entry> = []
-          for (const entry of alive) {
-            if (budgetExhausted) {
+          // A candidate added after the earlier rungs (the merge) catches up on them.
+          const todoOf = (entry: Entry) => {
+            const have = new Set(entry.measurement.runs.map((r) => r.stimulusId))
+            return [...shuffled.slice(0, measuredUpTo).filter((s) => !have.has(s.id)), ...slice]
+          }
+          // When the whole rung fits the budget (with the holdout kept back), its candidates are
+          // measured at once: the scan's call permits bound the calls, and no candidate waits for
+          // another. Otherwise one at a time, so the budget stops the rung where it runs out.
+          const rungStimuli = alive.reduce((n, entry) => n + todoOf(entry).length, 0)
+          const rungNeed = cost(rungStimuli)
+          const together = fits(yield* ledger.snapshot, { calls: rungNeed.calls + holdoutReserve.calls, tokens: rungNeed.tokens + holdoutReserve.tokens, usd: rungNeed.usd + holdoutReserve.usd, cachedCalls: 0 })
+          const measuredRung = together
+            ? yield* Effect.forEach(alive, (entry) => measure(entry.candidate, todoOf(entry), false), { concurrency: "unbounded" })
+            : undefined
+          for (const [index, entry] of alive.entries()) {
+            if (measuredRung === undefined && budgetExhausted) {
               decisionLog.push({ strategy: entry.candidate.strategy, candidateId: entry.candidate.id, outcome: "over_budget", reason: `the scan's budget ran out before round ${round + 1}` })
               continue
             }
-            // A candidate added after the earlier rungs (the merge) catches up on them.
-            const have = new Set(entry.measurement.runs.map((r) => r.stimulusId))
-            const todo = [...shuffled.slice(0, measuredUpTo).filter((s) => !have.has(s.id)), ...slice]
-            const m = yield* measure(entry.candidate, todo, true)
+            const m = measuredRung === undefined ? yield* measure(entry.candidate, todoOf(entry), true) : measuredRung[index]
             if (m === undefined) {
               decisionLog.push({ strategy: entry.candidate.strategy, candidateId: entry.candidate.id, outcome: "over_budget", reason: `the scan's budget ran out while it was measured in round ${round + 1}` })
               continue

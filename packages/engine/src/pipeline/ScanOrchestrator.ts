@@ -5,7 +5,7 @@
  * its last finished phase (finished phases make no new model calls). A failure records `failed`
  * with the phase and reason and loses nothing already stored.
  */
-import { Cause, Context, Effect, Layer, Ref, Schema } from "effect"
+import { Cause, Context, Effect, Layer, Ref, Schema, Semaphore } from "effect"
 import type {
   AgentPerformanceCard,
   AgentVersion,
@@ -23,6 +23,7 @@ import { BudgetLedger, type LedgerSnapshot } from "../agents/BudgetLedger.ts"
 import { EventBus } from "../ports/EventBus.ts"
 import { emitEventWith, PhaseEventCollector } from "../ports/PhaseEvents.ts"
 import { UnitOfWork } from "../ports/UnitOfWork.ts"
+import { ModelCallPermits } from "../ports/ModelCall.ts"
 import { ChangeSetRepo, ScanRepo, WorkspaceRepo } from "../ports/Repositories.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import { Calibrate } from "./Calibrate.ts"
@@ -199,7 +200,10 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
             spend: yield* ledger.snapshot
           } satisfies ScanOutcome
         })
+        const permits = yield* Semaphore.make(Math.max(1, concurrency))
         return yield* body.pipe(
+          // At most `concurrency` model calls in flight across the whole scan.
+          Effect.provideService(ModelCallPermits, permits),
           Effect.catchCause((cause) =>
             Effect.gen(function*() {
               const reason = Cause.pretty(cause).split("\n").slice(0, 3).join(" ")

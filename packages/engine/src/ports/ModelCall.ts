@@ -4,7 +4,7 @@
  * port; drivers (the OpenAI-compatible provider, the simulated model) read these references from
  * the calling fiber, so a host's own provider can honour them too.
  */
-import { Context, Schema } from "effect"
+import { Context, Schema, type Semaphore } from "effect"
 
 export const ModelPhase = Schema.Literals(["observe", "evaluate", "optimize", "verdict", "other"])
 export type ModelPhase = typeof ModelPhase.Type
@@ -63,3 +63,11 @@ export const costOf = (prices: ReadonlyMap<string, ModelPrice>, model: string, i
 
 /** Provider metadata key under which drivers report a cache hit (`{ cached: true }`). */
 export const SPECTRAL_METADATA_KEY = "spectral"
+
+/**
+ * The scan's model-call permits: at most this many calls in flight across every phase and
+ * candidate of one scan. Absent outside a scan (no limit from the engine; providers keep theirs).
+ */
+export const ModelCallPermits = Context.Reference<Semaphore.Semaphore | undefined>("@spectral/engine/ports/ModelCallPermits", {
+  defaultValue: () => undefined
+})
