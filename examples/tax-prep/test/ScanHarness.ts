@@ -3,7 +3,7 @@
  * and a simulated model that counts its calls by phase and can be told to crash.
  */
 import { Effect, Layer, Ref, Schema } from "effect"
-import { LanguageModel, type Response } from "effect/ai"
+import { AiError, LanguageModel, type Response } from "effect/ai"
 import { simulatedAnswer } from "@spectral/adapters"
 import { CallContext, EventBus, GenerationParameters, MemoryStorage, ScanEngine } from "@spectral/engine"
 import { Workspace } from "@spectral/engine/contracts"
@@ -12,6 +12,8 @@ import { taxPrepWorkspace } from "../src/TaxPrepTeam.ts"
 
 export interface CallLog {
   readonly calls: Ref.Ref<ReadonlyArray<string>>
+  /** Answer HTTP 429 (as a provider error) to the calls whose index this returns true for. */
+  readonly rateLimited?: (index: number, phase: string) => boolean
   /** Die (a crash, not a model error) on the call with this index, once. */
   readonly crashAt: Ref.Ref<number | undefined>
 }
@@ -36,6 +38,13 @@ export const countingModel = (log: CallLog, seed = 1) =>
             return yield* Effect.die(new Error(`simulated crash on model call ${index}`))
           }
           yield* Ref.update(log.calls, (calls) => [...calls, context.phase])
+          if (log.rateLimited?.(index, context.phase) === true) {
+            return yield* Effect.fail(AiError.make({
+              module: "TestProvider",
+              method: "generateText",
+              reason: new AiError.UnknownError({ description: "HTTP 429 Too Many Requests: rate limit reached" })
+            }))
+          }
           const system = textOf(options.prompt, "system")
           const user = textOf(options.prompt, "user")
           const text = simulatedAnswer(system, user, params, seed)

@@ -4,7 +4,7 @@
  * PromptTemplate and calls the language model with the agent's Hyperparameters; hosts that call
  * their own agents provide another layer.
  */
-import { Context, Effect, Layer } from "effect"
+import { Clock, Context, Effect, Layer } from "effect"
 import type { LanguageModel } from "effect/ai"
 import type { AgentRun, AgentVersion, RunStatus, WorkspaceAgent } from "../contracts/index.ts"
 import type { ModelPhase } from "../ports/ModelCall.ts"
@@ -50,6 +50,7 @@ export class AgentRunner extends Context.Service<AgentRunner, {
         const upstream = agent.dependsOn.map((id) => ({ agentId: id, output: outputs[id] ?? {} }))
         const prompt = renderPrompt(version.template, request.stimulus, upstream)
         const hp = version.hyperparameters
+        const startedAt = new Date(yield* Clock.currentTimeMillis).toISOString()
         const answer = yield* callModel(prompt.system, prompt.user, {
           provider: hp.provider,
           model: hp.model,
@@ -72,6 +73,7 @@ export class AgentRunner extends Context.Service<AgentRunner, {
             status: answer.error.kind === "parse" ? "parse_failure" : "infra_failure",
             error: answer.error.message,
             latencyMs: 0,
+            startedAt,
             inputTokens: 0,
             outputTokens: 0,
             costUsd: 0,
@@ -103,6 +105,7 @@ export class AgentRunner extends Context.Service<AgentRunner, {
             }
             : {}),
           latencyMs: a.latencyMs,
+          startedAt,
           inputTokens: a.inputTokens,
           outputTokens: a.outputTokens,
           costUsd: a.costUsd,

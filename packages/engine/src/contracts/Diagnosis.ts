@@ -39,8 +39,18 @@ export const Quarantine = Schema.Struct({
 })
 export type Quarantine = typeof Quarantine.Type
 
+/** A pattern that only shows across traces and agents (rate limiting, correlated failures, latency cliffs). */
+export const SystemicSignalRecord = Schema.Struct({
+  kind: Schema.String,
+  agents: Schema.Array(Schema.String),
+  description: Schema.String
+})
+export type SystemicSignalRecord = typeof SystemicSignalRecord.Type
+
 export const Diagnosis = Schema.Struct({
   quarantine: Quarantine,
+  /** Reported beside the clusters; absent when the diagnosis did not look for them. */
+  systemicSignals: Schema.optionalKey(Schema.Array(SystemicSignalRecord)),
   clusters: Schema.Array(FailureCluster),
   evaluatedCount: NonNegativeInt,
   failingCount: NonNegativeInt

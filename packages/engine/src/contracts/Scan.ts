@@ -80,6 +80,8 @@ export const AgentRun = Schema.Struct({
   status: RunStatus,
   error: Schema.optionalKey(Schema.String),
   latencyMs: NonNegative,
+  /** When the run started (from `Clock`); systemic signals read time from it. */
+  startedAt: Schema.optionalKey(Instant),
   inputTokens: NonNegativeInt,
   outputTokens: NonNegativeInt,
   costUsd: NonNegative,

@@ -239,10 +239,11 @@ export const observationsFromScanTraces = (traces: ReadonlyArray<ScanTrace>, sta
   for (const trace of traces) {
     for (const run of trace.runs) {
       const status = run.error === undefined ? undefined : /\b(4\d\d|5\d\d)\b/.exec(run.error)?.[1]
+      const started = run.startedAt === undefined ? Number.NaN : Date.parse(run.startedAt)
       out.push({
         agent: run.agentId,
         stimulusId: trace.stimulusId,
-        atMs: clock,
+        atMs: Number.isFinite(started) ? started : clock,
         latencyMs: run.latencyMs,
         failed: run.status !== "ok",
         ...(status === undefined ? {} : { httpStatus: Number(status) }),

@@ -80,6 +80,7 @@ export const buildChangeSet = (
     `Measured ${observe.evalSet.samples.length} stimuli from ${observe.evalSet.attribution.worldModelId}@${observe.evalSet.attribution.worldModelVersion}; ${diagnosis.failingCount} quality failures in ${diagnosis.clusters.length} cluster(s), ${diagnosis.quarantine.infraFailures.length} infrastructure and ${diagnosis.quarantine.parseFailures.length} parse failures quarantined.`,
     ...diagnosis.clusters.slice(0, 5).map((c) => `Cluster "${c.label}": ${c.memberTraceIds.length} failures (${c.frequencyPct.toFixed(1)}%), blamed on ${Object.entries(c.agentBlame).sort((a, b) => b[1] - a[1]).map(([a, s]) => `${a} ${(s * 100).toFixed(0)}%`).join(", ")}.`),
     winner === null ? "No candidate improved the working set." : `Winner ${winner.candidate.id} (${winner.candidate.strategy}): ${winner.candidate.rationale}.`,
+    ...(diagnosis.systemicSignals ?? []).map((signal) => `Systemic signal (${signal.kind}): ${signal.description}`),
     ...safety.violations.map((v) => `Safety violation (${v.invariant}, rule ${v.rule}, agent ${v.agentId}): ${v.message}`),
     `Verdict ${verdict.outcome}: ${verdict.checksPassed} of ${verdict.checksTotal} checks pass.`
   ]

@@ -17,11 +17,12 @@ import {
 } from "../clustering/FailureClustering.ts"
 import { EventBus, type EventRejected } from "../ports/EventBus.ts"
 import { emitEventWith } from "../ports/PhaseEvents.ts"
-import { FailureClusterRepo } from "../ports/Repositories.ts"
+import { FailureClusterRepo, ScanTraceRepo } from "../ports/Repositories.ts"
+import { detectSystemicSignals, observationsFromScanTraces } from "../observation/SystemicSignals.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import type { RunMeasurement } from "./Measurement.ts"
 import type { ObserveOutput } from "./Observe.ts"
-import type { ScanContext } from "./ScanContext.ts"
+import { BASELINE_ARM, type ScanContext } from "./ScanContext.ts"
 import { nowIso } from "./Time.ts"
 
 export class DiagnoseFailed extends Schema.TaggedError<DiagnoseFailed>()("DiagnoseFailed", {
@@ -219,11 +220,20 @@ export class Diagnose extends Context.Service<Diagnose, {
     Effect.gen(function*() {
       const clusterer = yield* FailureClusterer
       const repo = yield* FailureClusterRepo
+      const traceRepo = yield* ScanTraceRepo
       const emit = emitEventWith(yield* EventBus)
       const services = yield* Effect.context<AgentRunner | WorldModelScorer>()
       const run = Effect.fn("Diagnose.run")(function*(context: ScanContext, observe: ObserveOutput) {
         const runBlame = yield* counterfactualBlame(context, observe.evalSet, observe.baseline.runs).pipe(Effect.provide(services))
-        const diagnosis = yield* diagnose(context, observe.evalSet, observe.baseline.runs, (input) => clusterer.cluster(input, context.scan.seed), runBlame)
+        const clustered = yield* diagnose(context, observe.evalSet, observe.baseline.runs, (input) => clusterer.cluster(input, context.scan.seed), runBlame)
+        // Patterns across traces and agents, beside the clusters (rate limiting, correlated failures, latency cliffs).
+        const baselineTraces = (yield* traceRepo.traces(context.workspace.id, context.scan.id)).filter((t) => t.arm === BASELINE_ARM)
+        const systemicSignals = detectSystemicSignals(observationsFromScanTraces(baselineTraces)).map((signal) => ({
+          kind: signal.kind,
+          agents: [...signal.agents],
+          description: signal.description
+        }))
+        const diagnosis: Diagnosis = { ...clustered, systemicSignals }
         yield* repo.insert(context.workspace.id, diagnosis.clusters)
         for (const cluster of diagnosis.clusters) {
           yield* emit({

@@ -1,0 +1,32 @@
+/**
+ * Systemic signals beside the clusters: a provider that rate-limits a burst of calls across both
+ * agents shows as rate-limit bunching in the diagnosis and in the change set's reasoning, while
+ * those runs are quarantined as infrastructure failures, never clustered as quality failures.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Ref } from "effect"
+import { ScanOrchestrator, WorkspaceRepo } from "@spectral/engine"
+import { countingModel, scanLayer, smallWorkspace } from "./ScanHarness.ts"
+
+describe("systemic signals", () => {
+  it.effect("a burst of 429s across agents is reported as rate limiting and quarantined", () =>
+    Effect.gen(function*() {
+      const calls = yield* Ref.make<ReadonlyArray<string>>([])
+      const crashAt = yield* Ref.make<number | undefined>(undefined)
+      // Observe makes 48 × 3 calls; calls 40–70 hit the rate limit (both agents and the judge).
+      const log = { calls, crashAt, rateLimited: (index: number, phase: string) => phase === "observe" && index >= 40 && index < 70 }
+      const outcome = yield* Effect.gen(function*() {
+        const workspace = smallWorkspace()
+        yield* (yield* WorkspaceRepo).upsert(workspace)
+        return yield* (yield* ScanOrchestrator).run({ workspaceId: workspace.id, seed: 2, concurrency: 1 })
+      }).pipe(Effect.provide(scanLayer(countingModel(log))))
+      const signals = outcome.diagnosis.systemicSignals ?? []
+      const bunching = signals.find((s) => s.kind === "rate_limit_bunching")
+      assert.isDefined(bunching, `signals: ${JSON.stringify(signals)}`)
+      assert.include(bunching!.agents, "intake")
+      assert.isAbove(outcome.diagnosis.quarantine.infraFailures.length, 0)
+      const clustered = new Set(outcome.diagnosis.clusters.flatMap((c) => c.memberTraceIds))
+      assert.isTrue(outcome.diagnosis.quarantine.infraFailures.every((id) => !clustered.has(id)), "quarantined runs are not clustered")
+      assert.isTrue(outcome.changeSet!.explainability.reasoning.some((line) => line.startsWith("Systemic signal (rate_limit_bunching)")))
+    }))
+})
