@@ -12,6 +12,7 @@ import { migrations } from "./migrations/index.ts"
 
 import * as WorkspaceTables0001 from "./migrations/0001_workspace_tables.ts"
 import * as RetentionAndIngestKeys0002 from "./migrations/0002_retention_and_ingest_keys.ts"
+import * as EventsAndResponseCache0003 from "./migrations/0003_events_and_response_cache.ts"
 
 /**
  * Every workspace-scoped table, across all migrations (each migration keeps its own frozen list).
@@ -20,12 +21,14 @@ import * as RetentionAndIngestKeys0002 from "./migrations/0002_retention_and_ing
  */
 export const workspaceTables: ReadonlyArray<string> = [
   ...WorkspaceTables0001.workspaceTables,
-  ...RetentionAndIngestKeys0002.workspaceTables
+  ...RetentionAndIngestKeys0002.workspaceTables,
+  ...EventsAndResponseCache0003.workspaceTables
 ]
 /** Tables the app role may only read and insert into. */
 export const appendOnlyTables: ReadonlyArray<string> = [
   ...WorkspaceTables0001.appendOnlyTables,
-  ...RetentionAndIngestKeys0002.appendOnlyTables
+  ...RetentionAndIngestKeys0002.appendOnlyTables,
+  ...EventsAndResponseCache0003.appendOnlyTables
 ]
 
 /** The schema every table lives in. */

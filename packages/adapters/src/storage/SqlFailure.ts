@@ -1,8 +1,8 @@
 /**
  * How a failed SQL statement becomes the storage port's StorageError. A dropped connection, a
  * terminated backend, a timeout, a deadlock or a server that is starting or shutting down are
- * `Unavailable` (retryable); a row-level-security or privilege refusal (SQLSTATE 42501) and a
- * constraint violation are `Conflict`. Owns no queries.
+ * `Unavailable` (retryable); a row-level-security or privilege refusal (SQLSTATE 42501) is
+ * `Refused`; a constraint violation is `Conflict`. Owns no queries.
  */
 import { StorageError } from "@spectral/engine"
 import type { SqlError } from "effect/sql/SqlError"
@@ -29,11 +29,12 @@ export const toStorageError = (entity: string, id: string, error: SqlError): Sto
   const message = describe(error)
   switch (error.reason._tag) {
     case "AuthorizationError":
-      return StorageError.conflict(entity, id, `refused by the database (row-level security or privileges): ${message}`)
+      return StorageError.refused(entity, id, `refused by the database (row-level security or privileges): ${message}`)
     case "UniqueViolation":
     case "ConstraintError":
       return StorageError.conflict(entity, id, message)
     default:
+      if (code === "42501") return StorageError.refused(entity, id, `refused by the database (row-level security or privileges): ${message}`)
       if (code !== undefined && code.startsWith("23")) return StorageError.conflict(entity, id, message)
       return StorageError.unavailable(code === undefined ? message : `${message} (SQLSTATE ${code})`)
   }

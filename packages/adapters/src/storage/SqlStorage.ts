@@ -160,7 +160,7 @@ const checkWorkspace = <A extends { readonly workspaceId: string }>(
   const stray = rows.find((row) => row.workspaceId !== workspaceId)
   return stray === undefined
     ? Effect.void
-    : Effect.fail(StorageError.conflict(entity, idOf(stray), `belongs to workspace "${stray.workspaceId}", not "${workspaceId}"`))
+    : Effect.fail(StorageError.refused(entity, idOf(stray), `belongs to workspace "${stray.workspaceId}", not "${workspaceId}"`))
 }
 
 /** Last write wins for a repeated id, at the position of its first occurrence (like a Map). */

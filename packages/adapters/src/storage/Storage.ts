@@ -2,7 +2,10 @@
  * Choosing and opening the SQL store: a PostgreSQL server given by URL, or embedded PGlite under a
  * local folder (the zero-setup default). Each layer migrates (where it may), checks the tenancy
  * guarantees, and provides every repository port; its scope closes every connection it opened.
- * Configuration is read through effect's `Config` (see `StorageConfig`). Owns no queries.
+ * Configuration is read through effect's `Config` (see `StorageConfig`). The `…WithEvents` layers
+ * also provide the engine's `UnitOfWork` (one transaction per unit, repository calls join it), the
+ * durable `EventBus` (outbox, see events/DurableEventBus.ts) and the SQL `ResponseCache`, all on the
+ * same connection pool. Owns no queries.
  */
 import { PgClient } from "@effect/sql-pg"
 import { Config, Context, Effect, Layer, Option, Redacted, Schema } from "effect"
@@ -12,6 +15,11 @@ import type { SqlError } from "effect/sql/SqlError"
 import { appRole, type AppliedMigration, currentMigrationId, latestMigrationId, migrate, schemaName } from "./Migrations.ts"
 import { makePgliteClient } from "./PgliteClient.ts"
 import { makeSqlStorage, type Repositories, repositoriesContext, type SqlStorageOptions } from "./SqlStorage.ts"
+import { EventBus, UnitOfWork } from "@spectral/engine"
+import { DurableEventBus, type DurableEventBusOptions } from "../events/DurableEventBus.ts"
+import { ResponseCache } from "../llm/ResponseCache.ts"
+import { makeSqlResponseCache } from "./SqlResponseCache.ts"
+import { makeSqlUnitOfWork, makeWorkspaceTransaction } from "./WorkspaceTransaction.ts"
 
 /** Why a store could not be opened. */
 export class StorageSetupError extends Schema.TaggedError<StorageSetupError>()("StorageSetupError", {
@@ -121,39 +129,78 @@ const sqlFailure = (reason: StorageSetupError["reason"]) =>
     error._tag === "SqlError" ? new StorageSetupError({ reason, message: describeSqlError(error) }) : error
   )
 
+/** Connect the engine to a server (migrating first through `ownerUrl`), checked unprivileged and current. */
+const openPg = (options: PgOptions) =>
+  Effect.gen(function*() {
+    if (options.ownerUrl !== undefined) yield* migratePg(options.ownerUrl)
+    const client = yield* connectPg(redacted(options.url), options.maxConnections ?? 10)
+    yield* Effect.all([checkUnprivileged, checkSchemaCurrent]).pipe(
+      onClient(client),
+      sqlFailure("Connect")
+    )
+    return { client, assumeRole: undefined }
+  })
+
+/** Open (and migrate) embedded PGlite; its only session is privileged, so transactions assume the app role. */
+const openPglite = (options: PgliteStoreOptions) =>
+  Effect.gen(function*() {
+    const client = yield* makePgliteClient(options).pipe(
+      Effect.mapError((error) =>
+        new StorageSetupError({
+          reason: "Connect",
+          message: error._tag === "SqlError" ? describeSqlError(error) : error.message
+        })
+      )
+    )
+    yield* migrate.pipe(onClient(client), Effect.mapError(setupError("Migrate")))
+    return { client, assumeRole: appRole as string | undefined }
+  })
+
+interface Opened {
+  readonly client: PgClient.PgClient
+  readonly assumeRole: string | undefined
+}
+
+const repositoriesOn = ({ client, assumeRole }: Opened) => {
+  const sqlOptions: SqlStorageOptions = { assumeRole }
+  return Effect.map(makeSqlStorage(sqlOptions).pipe(onClient(client)), repositoriesContext)
+}
+
+/** Everything the SQL store offers a host: the repositories, UnitOfWork, the durable bus, the response cache. */
+export type SqlStore = Repositories | EventBus | ResponseCache
+
+export interface EventOptions {
+  /** Settings of the durable bus (poll interval, attempts before dead-lettering, …). */
+  readonly events?: Omit<DurableEventBusOptions, "assumeRole"> | undefined
+}
+
+const storeOn = (opened: Opened, options: EventOptions) =>
+  Effect.gen(function*() {
+    const repositories = yield* repositoriesOn(opened)
+    const { client, assumeRole } = opened
+    const bus = yield* DurableEventBus.make({ ...options.events, assumeRole }).pipe(onClient(client))
+    return repositories.pipe(
+      Context.add(UnitOfWork, makeSqlUnitOfWork(makeWorkspaceTransaction(client, { assumeRole }))),
+      Context.add(EventBus, bus),
+      Context.add(ResponseCache, makeSqlResponseCache(client, { assumeRole }))
+    )
+  })
+
 /** The store on a PostgreSQL server. */
 export const layerPg = (options: PgOptions): Layer.Layer<Repositories, StorageSetupError> =>
-  Layer.effectContext(
-    Effect.gen(function*() {
-      if (options.ownerUrl !== undefined) yield* migratePg(options.ownerUrl)
-      const client = yield* connectPg(redacted(options.url), options.maxConnections ?? 10)
-      yield* Effect.all([checkUnprivileged, checkSchemaCurrent]).pipe(
-        onClient(client),
-        sqlFailure("Connect")
-      )
-      const storage = yield* makeSqlStorage({}).pipe(onClient(client))
-      return repositoriesContext(storage)
-    })
-  ).pipe(Layer.provide(Reactivity.layer))
+  Layer.effectContext(Effect.flatMap(openPg(options), repositoriesOn)).pipe(Layer.provide(Reactivity.layer))
 
 /** The store on embedded PGlite under `dataDir`; migrations run at startup. */
 export const layerPglite = (options: PgliteStoreOptions): Layer.Layer<Repositories, StorageSetupError> =>
-  Layer.effectContext(
-    Effect.gen(function*() {
-      const client = yield* makePgliteClient(options).pipe(
-        Effect.mapError((error) =>
-          new StorageSetupError({
-            reason: "Connect",
-            message: error._tag === "SqlError" ? describeSqlError(error) : error.message
-          })
-        )
-      )
-      yield* migrate.pipe(onClient(client), Effect.mapError(setupError("Migrate")))
-      const sqlOptions: SqlStorageOptions = { assumeRole: appRole }
-      const storage = yield* makeSqlStorage(sqlOptions).pipe(onClient(client))
-      return repositoriesContext(storage)
-    })
-  ).pipe(Layer.provide(Reactivity.layer))
+  Layer.effectContext(Effect.flatMap(openPglite(options), repositoriesOn)).pipe(Layer.provide(Reactivity.layer))
+
+/** `layerPg` plus UnitOfWork, the durable EventBus and the SQL ResponseCache on the same pool. */
+export const layerPgWithEvents = (options: PgOptions & EventOptions): Layer.Layer<SqlStore, StorageSetupError> =>
+  Layer.effectContext(Effect.flatMap(openPg(options), (opened) => storeOn(opened, options))).pipe(Layer.provide(Reactivity.layer))
+
+/** `layerPglite` plus UnitOfWork, the durable EventBus and the SQL ResponseCache. */
+export const layerPgliteWithEvents = (options: PgliteStoreOptions & EventOptions): Layer.Layer<SqlStore, StorageSetupError> =>
+  Layer.effectContext(Effect.flatMap(openPglite(options), (opened) => storeOn(opened, options))).pipe(Layer.provide(Reactivity.layer))
 
 /** Storage settings, read from the environment (or any ConfigProvider). */
 export const StorageConfig = Config.all({
@@ -213,5 +260,20 @@ export const Storage = {
           layerPg({ url, ownerUrl: Option.getOrUndefined(config.ownerUrl), maxConnections: config.maxConnections }),
         onNone: () => layerPglite({ dataDir: config.dataDir })
       }))
-  )
+  ),
+  layerPgWithEvents,
+  layerPgliteWithEvents,
+  /**
+   * `layerConfig` plus UnitOfWork, the durable EventBus (outbox) and the SQL ResponseCache: what a
+   * host runs scans on. Use instead of `layerConfig` + `EventBus.layerMemory`.
+   */
+  layerConfigWithEvents: (options: EventOptions = {}): Layer.Layer<SqlStore, StorageSetupError | Config.ConfigError> =>
+    Layer.unwrap(
+      Effect.map(StorageConfig, (config) =>
+        Option.match(config.databaseUrl, {
+          onSome: (url) =>
+            layerPgWithEvents({ ...options, url, ownerUrl: Option.getOrUndefined(config.ownerUrl), maxConnections: config.maxConnections }),
+          onNone: () => layerPgliteWithEvents({ ...options, dataDir: config.dataDir })
+        }))
+    )
 }

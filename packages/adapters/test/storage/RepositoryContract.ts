@@ -2,7 +2,8 @@
  * The repository contract, written once and run against every backend (the engine's MemoryStorage,
  * embedded PGlite, a PostgreSQL server) so they cannot drift: idempotent inserts by id, Conflict on a
  * duplicate scan or change set (id or version), compare-and-set on change-set status, newest-first
- * ordering, and rows invisible across workspaces. Each test uses workspaces no other test touches.
+ * ordering, rows invisible across workspaces, a row of another workspace Refused, a repeated audit
+ * entry id ignored. Each test uses workspaces no other test touches.
  */
 import { expect, layer } from "@effect/vitest"
 import {
@@ -21,21 +22,12 @@ import { Effect, type Layer } from "effect"
 import type { Repositories } from "../../src/storage/index.ts"
 import * as F from "./fixtures.ts"
 
-export interface ContractOptions {
-  /**
-   * The backend refuses a row whose own `workspaceId` disagrees with the workspace it is written
-   * under (the SQL store does; the engine's MemoryStorage files it under the argument instead).
-   */
-  readonly refusesForeignRows?: boolean
-}
-
 const reasonOf = <A, R>(effect: Effect.Effect<A, StorageError, R>) =>
   Effect.map(Effect.flip(effect), (error) => error.reason)
 
 export const repositoryContract = <E>(
   backend: string,
-  storage: Layer.Layer<Repositories, E>,
-  options: ContractOptions = {}
+  storage: Layer.Layer<Repositories, E>
 ) =>
   layer(storage, { timeout: "120 seconds", excludeTestServices: true })(`repository contract: ${backend}`, (it) => {
     it.effect("workspace: upsert replaces, get returns the stored value, a missing one is NotFound", () =>
@@ -364,22 +356,42 @@ export const repositoryContract = <E>(
         expect((yield* reasonOf(repo.findByHash(`${hash}-unknown`)))._tag).toBe("NotFound")
       }))
 
-    if (options.refusesForeignRows === true) {
-      it.effect("a row naming another workspace is refused, and nothing of the batch is stored", () =>
-        Effect.gen(function*() {
-          const a = F.freshWorkspaceId("a")
-          const b = F.freshWorkspaceId("b")
-          const traces = yield* ScanTraceRepo
-          const refused = yield* reasonOf(traces.insertTraces(a, [F.scanTrace(a, "scan-1", "t-1"), F.scanTrace(b, "scan-1", "t-2")]))
-          expect(refused._tag).toBe("Conflict")
-          expect(yield* traces.traces(a, "scan-1")).toEqual([])
-          expect(yield* traces.traces(b, "scan-1")).toEqual([])
-          const raw = yield* TraceRepo
-          expect((yield* reasonOf(raw.append(a, [F.trace(b, "x", "y")])))._tag).toBe("Conflict")
-          const samples = yield* SampleRepo
-          expect((yield* reasonOf(samples.upsertSamples(a, [F.sample(b, "s-1")])))._tag).toBe("Conflict")
-          const clusters = yield* FailureClusterRepo
-          expect((yield* reasonOf(clusters.insert(a, [F.failureCluster(b, "scan-1", "k")])))._tag).toBe("Conflict")
-        }))
-    }
+    it.effect("a row naming another workspace is Refused, and nothing of the batch is stored", () =>
+      Effect.gen(function*() {
+        const a = F.freshWorkspaceId("a")
+        const b = F.freshWorkspaceId("b")
+        const traces = yield* ScanTraceRepo
+        const refused = yield* reasonOf(traces.insertTraces(a, [F.scanTrace(a, "scan-1", "t-1"), F.scanTrace(b, "scan-1", "t-2")]))
+        expect(refused).toMatchObject({ _tag: "Refused", entity: "scan trace", id: "t-2" })
+        expect(yield* traces.traces(a, "scan-1")).toEqual([])
+        expect(yield* traces.traces(b, "scan-1")).toEqual([])
+        expect((yield* reasonOf(traces.insertResults(a, [F.evalResult(b, "scan-1", "r-1")])))._tag).toBe("Refused")
+        expect(yield* traces.results(a, "scan-1")).toEqual([])
+        const raw = yield* TraceRepo
+        expect((yield* reasonOf(raw.append(a, [F.trace(a, "x", "z"), F.trace(b, "x", "y")])))._tag).toBe("Refused")
+        expect(yield* raw.list(a)).toEqual([])
+        const samples = yield* SampleRepo
+        expect((yield* reasonOf(samples.upsertSamples(a, [F.sample(b, "s-1")])))._tag).toBe("Refused")
+        expect(yield* samples.samples(a)).toEqual([])
+        const clusters = yield* FailureClusterRepo
+        expect((yield* reasonOf(clusters.insert(a, [F.failureCluster(b, "scan-1", "k")])))._tag).toBe("Refused")
+        const retention = yield* RetentionRepo
+        expect((yield* reasonOf(retention.track(a, [F.retentionRecord(b, "trace-1")])))._tag).toBe("Refused")
+        expect((yield* reasonOf(retention.saveRecords(a, [F.retentionRecord(b, "trace-1")])))._tag).toBe("Refused")
+        expect((yield* reasonOf(retention.appendEvents(a, [F.retentionEvent(b, "e-1", "trace-1")])))._tag).toBe("Refused")
+        expect(yield* retention.records(a)).toEqual([])
+        expect(yield* retention.events(a)).toEqual([])
+      }))
+
+    it.effect("change sets: a repeated audit entry id is ignored (the first entry stays)", () =>
+      Effect.gen(function*() {
+        const repo = yield* ChangeSetRepo
+        const ws = F.freshWorkspaceId()
+        const first = F.auditEntry(ws, "cs-1", "a-1", "proposed")
+        yield* repo.appendAudit(first)
+        yield* repo.appendAudit({ ...first, action: "accepted" })
+        yield* repo.appendAudit({ ...first, changeSetId: "cs-2", action: "moved" })
+        expect(yield* repo.audit(ws, "cs-1")).toEqual([first])
+        expect(yield* repo.audit(ws, "cs-2")).toEqual([])
+      }))
   })

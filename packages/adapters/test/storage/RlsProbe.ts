@@ -95,7 +95,27 @@ const specs: ReadonlyArray<TableSpec> = [
   { table: "retention_events", key: "id", json: "doc", columns: () => [doc] },
   { table: "retention_policies", key: "entity", json: "doc", columns: () => [doc] },
   { table: "legal_holds", key: "id", json: "doc", columns: () => [doc] },
-  { table: "ingest_keys", key: "key_hash", json: "doc", columns: () => [doc] }
+  { table: "ingest_keys", key: "key_hash", json: "doc", columns: () => [doc] },
+  {
+    table: "event_outbox",
+    key: "id",
+    json: "doc",
+    columns: () => [["type", "text", "scan.completed"], ["version", "integer", 1], doc]
+  },
+  { table: "processed_events", key: "event_id", json: "doc", columns: () => [["subscriber", "text", "probe"], doc] },
+  {
+    table: "dead_letters",
+    key: "id",
+    json: "doc",
+    columns: (key) => [
+      ["event_id", "text", `event-${key}`],
+      ["reason", "text", "unknown_type"],
+      ["type", "text", "probe"],
+      ["error", "text", "probe"],
+      doc
+    ]
+  },
+  { table: "response_cache", key: "key", json: "doc", columns: () => [doc] }
 ]
 
 type Outcome = { readonly rows: number } | { readonly sqlstate: string | undefined }
@@ -214,6 +234,25 @@ export const rlsProbe = <E>(backend: string, session: Layer.Layer<AppSession, E>
         expect(yield* lookup(hashA, undefined, (sql) => sql`SELECT doc FROM spectral.ingest_keys`)).toEqual([{ doc: {} }])
       }))
 
+    it.effect("event_outbox: the dispatcher's discovery function names workspaces with due events, nothing else", () =>
+      Effect.gen(function*() {
+        const session = yield* AppSession
+        const a = freshWorkspaceId("rls-a")
+        const b = freshWorkspaceId("rls-b")
+        yield* session.run(a, (sql) =>
+          sql`INSERT INTO spectral.event_outbox (workspace_id, id, type, version, doc) VALUES (${a}, 'e-1', 'probe', 1, '{}')`)
+        yield* session.run(b, (sql) =>
+          sql`INSERT INTO spectral.event_outbox (workspace_id, id, type, version, doc, delivered_at)
+              VALUES (${b}, 'e-1', 'probe', 1, '{}', now())`)
+        const found = yield* session.run(undefined, (sql) =>
+          sql<{ w: string }>`SELECT w FROM spectral.workspaces_with_pending_events() AS w`)
+        expect(found.map((row) => row.w)).toContain(a)
+        expect(found.map((row) => row.w)).not.toContain(b)
+        // The app role still reads no other workspace's outbox rows.
+        expect(yield* session.run(b, (sql) => sql`SELECT 1 FROM spectral.event_outbox WHERE workspace_id = ${a}`)).toEqual([])
+        expect(yield* session.run(undefined, (sql) => sql`SELECT 1 FROM spectral.event_outbox`)).toEqual([])
+      }))
+
     it.effect("catalog: the engine's role is not superuser, has no BYPASSRLS, owns nothing; every table forces RLS", () =>
       Effect.gen(function*() {
         const session = yield* AppSession
@@ -241,8 +280,9 @@ export const rlsProbe = <E>(backend: string, session: Layer.Layer<AppSession, E>
         expect(facts.ownsAnything).toEqual([{ owns: false }])
         expect(facts.tables.map((t) => t.table)).toEqual([...workspaceTables].sort())
         for (const table of facts.tables) {
-          // ingest_keys has a second, SELECT-only policy: the lookup by hash.
-          const policies = table.table === "ingest_keys" ? 2 : 1
+          // ingest_keys has a second, SELECT-only policy: the lookup by hash; event_outbox one for its
+          // owner (the dispatcher's discovery function), which the app role is not a member of.
+          const policies = table.table === "ingest_keys" || table.table === "event_outbox" ? 2 : 1
           expect(table, table.table).toEqual({ table: table.table, rls: true, forced: true, ownedByApp: false, policies })
         }
       }))

@@ -38,6 +38,26 @@ class Partitioned<V> {
 
 const copy = <A>(value: A): A => structuredClone(value)
 
+/**
+ * A batch must only hold rows of the workspace it is written under; otherwise nothing of it is
+ * stored (as on SQL, where row-level security refuses such a row).
+ */
+const inWorkspace = <A extends { readonly workspaceId: string }>(
+  entity: string,
+  workspaceId: string,
+  rows: ReadonlyArray<A>,
+  write: () => void,
+  idOf: (row: A) => string = (row) => (row as unknown as { readonly id: string }).id
+): Effect.Effect<void, StorageError> =>
+  Effect.suspend(() => {
+    const stray = rows.find((row) => row.workspaceId !== workspaceId)
+    if (stray !== undefined) {
+      return Effect.fail(StorageError.refused(entity, idOf(stray), `belongs to workspace "${stray.workspaceId}", not "${workspaceId}"`))
+    }
+    write()
+    return Effect.void
+  })
+
 /** Maps and sets as plain objects and arrays, so a dump serialises to JSON in full. */
 const plain = (value: unknown): unknown =>
   value instanceof Map
@@ -124,12 +144,12 @@ export const makeMemoryStorage = Effect.sync(() => {
     }),
     scanTrace: ScanTraceRepo.of({
       insertTraces: (workspaceId, rows) =>
-        Effect.sync(() => {
+        inWorkspace("scan trace", workspaceId, rows, () => {
           const table = traces.table(workspaceId)
           for (const row of rows) if (!table.has(row.id)) table.set(row.id, copy(row))
         }),
       insertResults: (workspaceId, rows) =>
-        Effect.sync(() => {
+        inWorkspace("eval result", workspaceId, rows, () => {
           const table = results.table(workspaceId)
           for (const row of rows) if (!table.has(row.id)) table.set(row.id, copy(row))
         }),
@@ -138,7 +158,7 @@ export const makeMemoryStorage = Effect.sync(() => {
     }),
     cluster: FailureClusterRepo.of({
       insert: (workspaceId, rows) =>
-        Effect.sync(() => {
+        inWorkspace("failure cluster", workspaceId, rows, () => {
           const table = clusters.table(workspaceId)
           for (const row of rows) if (!table.has(row.id)) table.set(row.id, copy(row))
         }),
@@ -170,7 +190,9 @@ export const makeMemoryStorage = Effect.sync(() => {
       list: (workspaceId) => Effect.sync(() => [...changeSets.table(workspaceId).values()].map(copy).sort((a, b) => b.version - a.version)),
       appendAudit: (entry) =>
         Effect.sync(() => {
+          // Append-only and idempotent on the entry id (a repeated id is ignored, as on SQL).
           const table = audits.table(entry.workspaceId)
+          if ([...table.values()].some((list) => list.some((stored) => stored.id === entry.id))) return
           const list = table.get(entry.changeSetId) ?? []
           list.push(copy(entry))
           table.set(entry.changeSetId, list)
@@ -179,7 +201,7 @@ export const makeMemoryStorage = Effect.sync(() => {
     }),
     sample: SampleRepo.of({
       upsertSamples: (workspaceId, rows) =>
-        Effect.sync(() => {
+        inWorkspace("sample", workspaceId, rows, () => {
           for (const row of rows) samples.table(workspaceId).set(row.id, copy(row))
         }),
       samples: (workspaceId) => Effect.sync(() => [...samples.table(workspaceId).values()].map(copy)),
@@ -188,7 +210,11 @@ export const makeMemoryStorage = Effect.sync(() => {
     }),
     trace: TraceRepo.of({
       append: (workspaceId, rows) =>
-        Effect.sync(() => {
+        Effect.suspend(() => {
+          const stray = rows.find((row) => row.workspaceId !== workspaceId)
+          if (stray !== undefined) {
+            return Effect.fail(StorageError.refused("trace", stray.id, `belongs to workspace "${stray.workspaceId}", not "${workspaceId}"`))
+          }
           const table = rawTraces.table(workspaceId)
           let added = 0
           for (const row of rows) {
@@ -198,24 +224,24 @@ export const makeMemoryStorage = Effect.sync(() => {
               added++
             }
           }
-          return added
+          return Effect.succeed(added)
         }),
       list: (workspaceId) => Effect.sync(() => [...rawTraces.table(workspaceId).values()].map(copy))
     }),
     retention: RetentionRepo.of({
       track: (workspaceId, rows) =>
-        Effect.sync(() => {
+        inWorkspace("retention record", workspaceId, rows, () => {
           const table = retentionRecords.table(workspaceId)
           for (const row of rows) if (!table.has(row.traceId)) table.set(row.traceId, copy(row))
-        }),
+        }, (row) => row.traceId),
       saveRecords: (workspaceId, rows) =>
-        Effect.sync(() => {
+        inWorkspace("retention record", workspaceId, rows, () => {
           const table = retentionRecords.table(workspaceId)
           for (const row of rows) table.set(row.traceId, copy(row))
-        }),
+        }, (row) => row.traceId),
       records: (workspaceId) => Effect.sync(() => [...retentionRecords.table(workspaceId).values()].map(copy)),
       appendEvents: (workspaceId, rows) =>
-        Effect.sync(() => {
+        inWorkspace("retention event", workspaceId, rows, () => {
           const table = retentionEvents.table(workspaceId)
           const list = table.get("all") ?? []
           let ids = retentionEventIds.get(workspaceId)

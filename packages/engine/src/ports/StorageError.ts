@@ -1,6 +1,8 @@
 /**
  * The one error every repository port fails with, carrying a `reason` union (like effect/sql's
- * SqlError): NotFound, Conflict (a guarded update lost its race or a duplicate) or Unavailable.
+ * SqlError): NotFound, Conflict (a guarded update lost its race or a duplicate), Refused (a row of
+ * another workspace, or a write the database's row-level security or privileges refuse),
+ * Unavailable, or Corrupt.
  */
 import { Schema } from "effect"
 
@@ -8,6 +10,7 @@ export const StorageErrorReason = Schema.Union([
   Schema.TaggedStruct("NotFound", { entity: Schema.String, id: Schema.String }),
   Schema.TaggedStruct("Conflict", { entity: Schema.String, id: Schema.String, message: Schema.String }),
   Schema.TaggedStruct("Unavailable", { message: Schema.String }),
+  Schema.TaggedStruct("Refused", { entity: Schema.String, id: Schema.String, message: Schema.String }),
   Schema.TaggedStruct("Corrupt", { entity: Schema.String, id: Schema.String, message: Schema.String })
 ])
 export type StorageErrorReason = typeof StorageErrorReason.Type
@@ -24,6 +27,8 @@ export class StorageError extends Schema.TaggedError<StorageError>()("StorageErr
         return `${r.entity} ${r.id}: ${r.message}`
       case "Unavailable":
         return `storage unavailable: ${r.message}`
+      case "Refused":
+        return `${r.entity} ${r.id} refused: ${r.message}`
       case "Corrupt":
         return `${r.entity} ${r.id} is corrupt: ${r.message}`
     }
@@ -33,6 +38,9 @@ export class StorageError extends Schema.TaggedError<StorageError>()("StorageErr
   }
   static conflict(entity: string, id: string, message: string) {
     return new StorageError({ reason: { _tag: "Conflict", entity, id, message } })
+  }
+  static refused(entity: string, id: string, message: string) {
+    return new StorageError({ reason: { _tag: "Refused", entity, id, message } })
   }
   static unavailable(message: string) {
     return new StorageError({ reason: { _tag: "Unavailable", message } })

@@ -4,8 +4,10 @@
  */
 import workspaceTables from "./0001_workspace_tables.ts"
 import retentionAndIngestKeys from "./0002_retention_and_ingest_keys.ts"
+import eventsAndResponseCache from "./0003_events_and_response_cache.ts"
 
 export const migrations = {
   "0001_workspace_tables": workspaceTables,
-  "0002_retention_and_ingest_keys": retentionAndIngestKeys
+  "0002_retention_and_ingest_keys": retentionAndIngestKeys,
+  "0003_events_and_response_cache": eventsAndResponseCache
 } as const
