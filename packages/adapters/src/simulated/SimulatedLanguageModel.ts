@@ -129,6 +129,10 @@ export const simulatedAnswer = (system: string, user: string, params: { temperat
 
 const tokens = (text: string) => Math.ceil(text.length / 4)
 
+/** The simulated model's latency: the configured delay when there is one, else 250 ms plus 12 ms per output token. */
+export const simulatedLatencyMs = (outputTokens: number, configured: number | undefined): number =>
+  configured !== undefined && configured > 0 ? configured : 250 + 12 * outputTokens
+
 export const SimulatedLanguageModel = {
   layer: (options: SimulatedOptions): Layer.Layer<LanguageModel.LanguageModel> =>
     Layer.effect(
@@ -152,7 +156,9 @@ export const SimulatedLanguageModel = {
                 type: "finish",
                 reason,
                 usage: { inputTokens: { total: tokens(system + user) }, outputTokens: { total: tokens(text) } },
-                metadata: { [SPECTRAL_METADATA_KEY]: { simulated: true } }
+                // The latency the engine records is the simulated model's own, deterministic figure
+                // (a fixed time to first token plus a time per output token), not host wall time.
+                metadata: { [SPECTRAL_METADATA_KEY]: { simulated: true, latencyMs: simulatedLatencyMs(tokens(text), options.latencyMs) } }
               }
             ]
             return parts

@@ -6,4 +6,5 @@ import { worldCommand } from "./world.ts"
 import { scan } from "./scan.ts"
 import { ingest } from "./ingest.ts"
 import { verdict } from "./verdict.ts"
-export const commands = [scan, bootstrap, cluster, worldCommand, db, ingest, verdict] as const
+import { serve } from "./serve.ts"
+export const commands = [scan, bootstrap, cluster, worldCommand, db, ingest, verdict, serve] as const
