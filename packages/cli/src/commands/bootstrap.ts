@@ -4,10 +4,10 @@
  * the engine's numbers on their own data. An invalid case gets `{"id","error"}` naming the
  * problem; the other cases still run.
  */
-import { Clock, Effect, Result, Schema, SchemaIssue } from "effect"
+import { Clock, Effect, Result, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { bootstrapCIEffect, BootstrapMethod, BootstrapStatistic } from "@spectral/engine/stats"
-import { readJsonFile, writeJsonOutput } from "../CliIo.ts"
+import { readJsonFile, runCases, writeJsonOutput } from "../CliIo.ts"
 
 /** A JSON number, or "NaN" / "Infinity" / "-Infinity" as some tools write them (rejected by the engine, by position). */
 const Value = Schema.Union([Schema.Number, Schema.Literals(["NaN", "Infinity", "-Infinity"])])
@@ -28,7 +28,6 @@ export const BootstrapCase = Schema.Struct({
 })
 export type BootstrapCase = typeof BootstrapCase.Type
 
-const BootstrapFile = Schema.Struct({ cases: Schema.Array(Schema.Unknown) })
 
 export interface BootstrapCaseResult {
   readonly id: string
@@ -47,7 +46,6 @@ export interface BootstrapCaseResult {
 
 export type BootstrapCaseOutcome = BootstrapCaseResult | { readonly id: string; readonly error: string }
 
-const formatIssue = SchemaIssue.makeFormatterDefault()
 
 const toNumbers = (values: ReadonlyArray<number | "NaN" | "Infinity" | "-Infinity">): Array<number> =>
   values.map((value) =>
@@ -92,21 +90,7 @@ const runCase = Effect.fnUntraced(function*(input: BootstrapCase) {
 })
 
 /** Decode and run every case of a parsed input file; a case that does not decode is reported, not fatal. */
-export const runBootstrapFile = Effect.fn("bootstrap.runBootstrapFile")(function*(file: unknown) {
-  const { cases } = yield* Schema.decodeUnknownEffect(BootstrapFile)(file)
-  const results: Array<BootstrapCaseOutcome> = []
-  for (let index = 0; index < cases.length; index++) {
-    const raw = cases[index]
-    const decoded = Schema.decodeUnknownResult(BootstrapCase)(raw)
-    if (Result.isFailure(decoded)) {
-      const id = typeof raw === "object" && raw !== null && "id" in raw && typeof raw.id === "string" ? raw.id : `#${index}`
-      results.push({ id, error: `invalid case: ${formatIssue(decoded.failure.issue)}` })
-      continue
-    }
-    results.push(yield* runCase(decoded.success))
-  }
-  return { results }
-})
+export const runBootstrapFile = runCases(BootstrapCase, runCase)
 
 export const bootstrap = Command.make(
   "bootstrap",

@@ -3,10 +3,10 @@
  * points, or failure-style text clustering with severity variants on its texts. An invalid
  * case gets `{"id","error"}` naming the problem; the other cases still run.
  */
-import { Clock, Effect, Result, Schema, SchemaIssue } from "effect"
+import { Clock, Effect, Result, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { clusterMatrix, clusterTexts, fromRows } from "@spectral/engine/clustering"
-import { readJsonFile, writeJsonOutput } from "../CliIo.ts"
+import { readJsonFile, runCases, writeJsonOutput } from "../CliIo.ts"
 
 /** A coordinate: a JSON number, or "NaN" / "Infinity" / "-Infinity" as some tools write them (rejected by the engine, by position). */
 const Coordinate = Schema.Union([Schema.Number, Schema.Literals(["NaN", "Infinity", "-Infinity"])])
@@ -23,7 +23,6 @@ export const ClusterCase = Schema.Struct({
 })
 export type ClusterCase = typeof ClusterCase.Type
 
-const ClusterFile = Schema.Struct({ cases: Schema.Array(Schema.Unknown) })
 
 export interface ClusterCaseResult {
   readonly id: string
@@ -43,7 +42,6 @@ export interface ClusterCaseResult {
 
 export type ClusterCaseOutcome = ClusterCaseResult | { readonly id: string; readonly error: string }
 
-const formatIssue = SchemaIssue.makeFormatterDefault()
 
 const toNumber = (value: number | "NaN" | "Infinity" | "-Infinity"): number =>
   typeof value === "number" ? value : value === "NaN" ? NaN : value === "Infinity" ? Infinity : -Infinity
@@ -86,21 +84,7 @@ const runCase = Effect.fnUntraced(function*(input: ClusterCase) {
 })
 
 /** Decode and run every case of a parsed input file; a case that does not decode is reported, not fatal. */
-export const runClusterFile = Effect.fn("cluster.runClusterFile")(function*(file: unknown) {
-  const { cases } = yield* Schema.decodeUnknownEffect(ClusterFile)(file)
-  const results: Array<ClusterCaseOutcome> = []
-  for (let index = 0; index < cases.length; index++) {
-    const raw = cases[index]
-    const decoded = Schema.decodeUnknownResult(ClusterCase)(raw)
-    if (Result.isFailure(decoded)) {
-      const id = typeof raw === "object" && raw !== null && "id" in raw && typeof raw.id === "string" ? raw.id : `#${index}`
-      results.push({ id, error: `invalid case: ${formatIssue(decoded.failure.issue)}` })
-      continue
-    }
-    results.push(yield* runCase(decoded.success))
-  }
-  return { results }
-})
+export const runClusterFile = runCases(ClusterCase, runCase)
 
 export const cluster = Command.make(
   "cluster",
