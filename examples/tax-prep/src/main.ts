@@ -6,7 +6,7 @@
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Config, Console, Effect, FileSystem, Layer, Path } from "effect"
-import { OpenAiCompatible, SimulatedLanguageModel, Storage } from "@spectral/adapters"
+import { OpenAiCompatible, SimulatedLanguageModel, Storage, UsageLedger } from "@spectral/adapters"
 import { EventBus, renderHtml, renderJson, renderMarkdown, ScanEngine, ScanRepo, WorkspaceRepo, ScanOrchestrator } from "@spectral/engine"
 import { WorldEvolution, WorldsEvalSetProvider } from "@spectral/worlds"
 import { decodeWorkspace, taxPrepWorkspace } from "./TaxPrepTeam.ts"
@@ -71,14 +71,17 @@ const program = Effect.gen(function*() {
   yield* Console.log(lines.join("\n"))
 })
 
+// The SQL store with its durable event bus (outbox) and the response cache the OpenAI provider uses.
+const store = Storage.layerConfigWithEvents()
+
 const languageModel = Layer.unwrap(
   Effect.map(Settings, (settings) =>
     settings.llm === "openai"
-      ? OpenAiCompatible.layerConfig
+      ? OpenAiCompatible.layerConfigNoDeps.pipe(Layer.provide(UsageLedger.UsageLedger.layerMemory), Layer.provide(store))
       : SimulatedLanguageModel.layer({ seed: settings.seed }))
 )
 
-const ports = Layer.mergeAll(Storage.layerConfig, WorldsEvalSetProvider.layer, WorldEvolution.layer, EventBus.layerMemory, languageModel)
+const ports = Layer.mergeAll(store, WorldsEvalSetProvider.layer, WorldEvolution.layer, languageModel)
 
 program.pipe(
   Effect.provide(ScanEngine.layer().pipe(Layer.provideMerge(ports))),

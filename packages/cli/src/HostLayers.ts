@@ -1,11 +1,11 @@
 /**
  * The default host composition the CLI runs scans with: storage from `SPECTRAL_DATABASE_URL` (or
- * embedded PGlite under `SPECTRAL_DATA_DIR`), the worlds' EvalSetProvider, the in-memory event bus,
- * and the language model chosen by `SPECTRAL_LLM` (`simulated`, the default, or `openai`).
+ * embedded PGlite under `SPECTRAL_DATA_DIR`) with its durable event bus (outbox) and response cache,
+ * the worlds' EvalSetProvider, and the language model chosen by `SPECTRAL_LLM` (`simulated`, the default, or `openai`).
  */
 import { Config, Effect, Layer } from "effect"
-import { OpenAiCompatible, SimulatedLanguageModel, Storage } from "@spectral/adapters"
-import { EventBus, ScanEngine } from "@spectral/engine"
+import { OpenAiCompatible, SimulatedLanguageModel, Storage, UsageLedger } from "@spectral/adapters"
+import { ScanEngine } from "@spectral/engine"
 import { WorldsEvalSetProvider } from "@spectral/worlds"
 
 export const LlmChoice = Config.Literals(["simulated", "openai"], "SPECTRAL_LLM").pipe(Config.withDefault("simulated" as const))
@@ -13,7 +13,16 @@ export const LlmChoice = Config.Literals(["simulated", "openai"], "SPECTRAL_LLM"
 export const languageModelLayer = (seed: number) =>
   Layer.unwrap(Effect.map(LlmChoice, (llm) => (llm === "openai" ? OpenAiCompatible.layerConfig : SimulatedLanguageModel.layer({ seed }))))
 
+const store = Storage.layerConfigWithEvents()
+
+/** The provider on the store's SQL response cache (a re-run of an unchanged scan costs nothing). */
+const hostLanguageModel = (seed: number) =>
+  Layer.unwrap(Effect.map(LlmChoice, (llm) =>
+    llm === "openai"
+      ? OpenAiCompatible.layerConfigNoDeps.pipe(Layer.provide(UsageLedger.UsageLedger.layerMemory), Layer.provide(store))
+      : SimulatedLanguageModel.layer({ seed })))
+
 export const hostLayer = (seed: number) =>
   ScanEngine.layer().pipe(
-    Layer.provideMerge(Layer.mergeAll(Storage.layerConfig, WorldsEvalSetProvider.layer, EventBus.layerMemory, languageModelLayer(seed)))
+    Layer.provideMerge(Layer.mergeAll(store, WorldsEvalSetProvider.layer, hostLanguageModel(seed)))
   )
