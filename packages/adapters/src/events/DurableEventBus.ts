@@ -9,7 +9,8 @@
  * the handler, so the acknowledgement commits with the handler's effects; a redelivered (or
  * concurrently delivered) event finds the row and is skipped. A handler that fails rolls back and
  * leaves its event pending (`attempts` counts, `next_attempt_at` backs off); after `maxAttempts`
- * the pair goes to `dead_letters`. An outbox row that does not decode (unknown type or version, a
+ * the pair goes to `dead_letters`. A run that fails because the database is unavailable counts no
+ * attempt: dispatch stops and the event waits for the next drain or poll. An outbox row that does not decode (unknown type or version, a
  * payload of another shape) goes to `dead_letters` with its payload and is never handed to anyone.
  * An event is marked delivered once every subscriber has acknowledged or dead-lettered it; with no
  * subscriber yet it stays pending.
@@ -58,6 +59,8 @@ interface OutboxRow {
 const decodeEvent = Schema.decodeUnknownExit(SpectralEvent)
 const validate = Schema.decodeUnknownEffect(SpectralEvent)
 const encodeEvent = Schema.encodeEffect(SpectralEvent)
+
+const isUnavailable = (error: unknown): boolean => error instanceof StorageError && error.reason._tag === "Unavailable"
 
 const describeCause = (cause: Cause.Cause<unknown>): string => Cause.pretty(cause).split("\n").slice(0, 3).join(" ")
 
@@ -184,6 +187,11 @@ export const make = Effect.fnUntraced(function*(options: DurableEventBusOptions 
         if ((row.attempts[subscriber]?.count ?? 0) >= maxAttempts) continue
         const outcome = yield* Effect.exit(handleOnce(workspaceId, event, subscriber, handler))
         if (Exit.isSuccess(outcome)) continue
+        // The database went away (not the handler's fault): stop here, count no attempt; the
+        // event stays pending for the next drain or poll.
+        if (outcome.cause.reasons.some((reason) => Cause.isFailReason(reason) && isUnavailable(reason.error))) {
+          return yield* Effect.failCause(outcome.cause)
+        }
         const error = describeCause(outcome.cause)
         yield* Ref.update(failures, (list) => [...list, { subscriber, eventId: event.id, error }])
         const count = yield* recordFailure(workspaceId, row, subscriber, error)
@@ -247,9 +255,6 @@ export const make = Effect.fnUntraced(function*(options: DurableEventBusOptions 
     failures: Ref.get(failures)
   })
 })
-
-/** Kept for callers that want the error type in a signature. */
-export type DurableEventBusError = StorageError
 
 export const DurableEventBus = {
   make,

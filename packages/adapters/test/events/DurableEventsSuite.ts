@@ -237,6 +237,23 @@ export const durableEventsSuite = <E>(
         expect([flaky.n, steady.n, hopeless.n]).toEqual([3, 1, 3])
       }).pipe(Effect.scoped))
 
+    it.effect("a run that fails because the database is unavailable counts no attempt; the event waits", () =>
+      Effect.gen(function*() {
+        const { repos } = yield* services
+        const bus = yield* openBus({ maxAttempts: 1 })
+        const ws = F.freshWorkspaceId("down")
+        const calls = { n: 0 }
+        const apply = applier(repos, calls)
+        yield* bus.subscribe("applier", (event) =>
+          calls.n === 0 ? Effect.andThen(Effect.sync(() => calls.n++), StorageError.unavailable("connection lost")) : apply(event))
+        yield* bus.publish(convergenceEvent(ws, "e-down"))
+        yield* bus.drain(ws)
+        expect(yield* outboxRow(ws, "e-down")).toEqual([{ delivered: false, attempts: {} }])
+        yield* bus.drain(ws)
+        expect(yield* appliedCount(repos, ws, "e-down")).toBe(1)
+        expect(yield* outboxRow(ws, "e-down")).toMatchObject([{ delivered: true }])
+      }).pipe(Effect.scoped))
+
     it.effect("an event whose payload names another workspace is rejected; nothing reaches the outbox", () =>
       Effect.gen(function*() {
         const bus = yield* openBus()
