@@ -15,8 +15,15 @@ export interface KMeansOptions {
   readonly k: number
   /** Seed of the run; restart r uses `deriveSeed(seed, r)`. Default 1. */
   readonly seed?: number
-  /** Independent k-means++ starts; the lowest inertia wins (ties: the earliest). Default 10. */
+  /** Independent k-means++ starts (at most); the lowest inertia wins (ties: the earliest). Default 10. */
   readonly restarts?: number
+  /**
+   * Stop starting new runs once this many starts have reached the best inertia so far (to a
+   * relative 1e-9): the same optimum found again and again is rarely beaten by further starts,
+   * while data with many competing optima (overlapping clusters) still gets every start.
+   * `Infinity` always runs all `restarts`. Default 3.
+   */
+  readonly stopAfterRepeats?: number
   /** Lloyd iterations per start. Default 300. */
   readonly maxIterations?: number
   /**
@@ -35,9 +42,11 @@ export interface KMeansOptions {
    */
   readonly restartSampleSize?: number
   /**
-   * After Lloyd converges, apply Hartigan's single-point moves to each start (moving a
-   * row when that lowers the total inertia, accounting for both centroids moving) until none
-   * helps. Never raises the inertia of the Lloyd fixed point (Telgarsky & Vattani 2010). Default true.
+   * After Lloyd converges, apply Hartigan's single-point moves (moving a row when that lowers
+   * the total inertia, accounting for both centroids moving) until none helps. Never raises the
+   * inertia of the Lloyd fixed point (Telgarsky & Vattani 2010). Applied to each start on all rows,
+   * or only to the final run when the starts compete on a sample. Rows whose Hamerly bounds
+   * show no move can pay are skipped. Default true.
    */
   readonly refine?: boolean
 }
@@ -77,6 +86,10 @@ export const validateKMeansOptions = (
   const bad = positiveInt("restarts", options.restarts) ?? positiveInt("maxIterations", options.maxIterations) ??
     positiveInt("seedingTrials", options.seedingTrials)
   if (bad !== undefined) return bad
+  const repeats = options.stopAfterRepeats
+  if (repeats !== undefined && !(repeats === Infinity || (Number.isInteger(repeats) && repeats >= 1))) {
+    return Result.fail(clusteringError(new InvalidArgument({ argument: "stopAfterRepeats", detail: `must be an integer >= 1 or Infinity, got ${repeats}` })))
+  }
   if (options.seed !== undefined && !Number.isFinite(options.seed)) {
     return Result.fail(clusteringError(new InvalidArgument({ argument: "seed", detail: "must be finite" })))
   }
@@ -114,32 +127,52 @@ export const kmeansUnchecked = (matrix: PointMatrix, options: KMeansOptions): KM
     ? options.weights
     : Float64Array.from(sampleIndices, (i) => options.weights![i])
   const startOptions: KMeansOptions = startWeights === undefined ? options : { ...options, weights: startWeights }
+  const stopAfterRepeats = options.stopAfterRepeats ?? 3
+  const trials = options.seedingTrials ?? 2 + Math.floor(Math.log(options.k))
   let best: Omit<KMeansResult, "restartInertias"> | undefined
+  let repeats = 0
   const restartInertias: Array<number> = []
   const workspace = makeWorkspace(startMatrix, options.k)
-  for (let restart = 0; restart < restarts; restart++) {
+  for (let restart = 0; restart < restarts && repeats < stopAfterRepeats; restart++) {
     const random = makeSeededRandom(deriveSeed(seed, restart))
-    const centroids = seedKMeansPlusPlus(startMatrix, options.k, random, startWeights, options.seedingTrials ?? 2 + Math.floor(Math.log(options.k)), workspace.minDistance)
+    const centroids = seedKMeansPlusPlus(startMatrix, options.k, random, startWeights, trials, workspace.minDistance, workspace.nearest)
     const fixedPoint = lloyd(startMatrix, centroids, startOptions, workspace)
-    const run = refine ? hartiganRefine(startMatrix, fixedPoint, startWeights) : fixedPoint
+    // On a sample, the winner is refined on all rows anyway: Hartigan on each start would only re-rank them.
+    const run = refine && sampleIndices === undefined ? hartiganRefine(startMatrix, fixedPoint, startWeights, workspace) : fixedPoint
     restartInertias.push(run.inertia)
-    if (best === undefined || run.inertia < best.inertia) best = run
+    if (best !== undefined && Math.abs(run.inertia - best.inertia) <= 1e-9 * Math.abs(best.inertia)) repeats++
+    else if (best === undefined || run.inertia < best.inertia) {
+      best = run
+      repeats = 1
+    }
   }
   if (sampleIndices !== undefined) {
-    best = lloyd(matrix, best!.centroids, options, makeWorkspace(matrix, options.k))
-    if (refine) best = hartiganRefine(matrix, best, options.weights)
+    const fullWorkspace = makeWorkspace(matrix, options.k)
+    const fixedPoint = lloyd(matrix, best!.centroids, options, fullWorkspace)
+    best = refine ? hartiganRefine(matrix, fixedPoint, options.weights, fullWorkspace) : fixedPoint
   }
-  return { ...best!, restartInertias }
+  const { centroids, converged, inertia, iterations, k, labels } = best!
+  return { k, labels, centroids, inertia, iterations, converged, restartInertias }
 }
 
 /** Lloyd iterations (Hamerly-accelerated) from the given initial centroids, which are overwritten. */
-export const lloydFrom = (matrix: PointMatrix, centroids: Float64Array, options: KMeansOptions): Omit<KMeansResult, "restartInertias"> =>
-  lloyd(matrix, centroids, options, makeWorkspace(matrix, options.k))
+export const lloydFrom = (matrix: PointMatrix, centroids: Float64Array, options: KMeansOptions): Omit<KMeansResult, "restartInertias"> => {
+  const { boundsValid: _, ...run } = lloyd(matrix, centroids, options, makeWorkspace(matrix, options.k))
+  return run
+}
+
+/** A Lloyd fixed point, and whether the workspace's Hamerly bounds hold for its centroids. */
+interface LloydRun extends Omit<KMeansResult, "restartInertias"> {
+  readonly boundsValid: boolean
+}
 
 interface Workspace {
+  /** Upper bound on each row's distance to its centroid (Hamerly). */
   readonly upper: Float64Array
+  /** Lower bound on each row's distance to any other centroid (Hamerly). */
   readonly lower: Float64Array
   readonly minDistance: Float64Array
+  readonly nearest: Int32Array
   readonly sums: Float64Array
   readonly counts: Float64Array
   readonly moved: Float64Array
@@ -151,6 +184,7 @@ const makeWorkspace = (matrix: PointMatrix, k: number): Workspace => ({
   upper: new Float64Array(matrix.rows),
   lower: new Float64Array(matrix.rows),
   minDistance: new Float64Array(matrix.rows),
+  nearest: new Int32Array(matrix.rows),
   sums: new Float64Array(k * matrix.columns),
   counts: new Float64Array(k),
   moved: new Float64Array(k),
@@ -169,11 +203,12 @@ export const seedKMeansPlusPlus = (
   random: SeededRandom,
   weights: Float64Array | undefined,
   trials: number,
-  minDistance: Float64Array = new Float64Array(matrix.rows)
+  minDistance: Float64Array = new Float64Array(matrix.rows),
+  nearest: Int32Array = new Int32Array(matrix.rows)
 ): Float64Array => {
   const { data, rows: n, columns: d } = matrix
   const centroids = new Float64Array(k * d)
-  const nearest = new Int32Array(n)
+  nearest.fill(0)
   const centreGap = new Float64Array(k)
   const weightOf = weights === undefined ? (_: number) => 1 : (i: number) => weights[i]
   let totalWeight = 0
@@ -270,7 +305,7 @@ const lloyd = (
   centroids: Float64Array,
   options: KMeansOptions,
   workspace: Workspace
-): Omit<KMeansResult, "restartInertias"> => {
+): LloydRun => {
   const { data, rows: n, columns: d } = matrix
   const k = options.k
   const weights = options.weights
@@ -301,6 +336,7 @@ const lloyd = (
   let iterations = 0
   let converged = false
   let stale = false
+  let boundsValid = false
   while (iterations < maxIterations) {
     iterations++
     // Move each centroid to the (weighted) mean of its rows.
@@ -399,11 +435,12 @@ const lloyd = (
     stale = changed > 0
     if (changed === 0 && !emptied) {
       converged = true
+      boundsValid = true
       break
     }
   }
   if (stale) recomputeCentroids(matrix, labels, weights, centroids, k, sums, counts)
-  return { k, labels, centroids, inertia: inertiaOf(matrix, labels, centroids, weights), iterations, converged }
+  return { k, labels, centroids, inertia: inertiaOf(matrix, labels, centroids, weights), iterations, converged, boundsValid }
 }
 
 const recomputeCentroids = (
@@ -453,48 +490,114 @@ export const centroidsOf = (matrix: PointMatrix, labels: ArrayLike<number>, k: n
   return centroids
 }
 
-/** Hartigan's rule: move row i from A to B when w·W_B/(W_B+w)·‖x−c_B‖² < w·W_A/(W_A−w)·‖x−c_A‖². */
+/**
+ * Hartigan's rule: move row i from A to B when w·W_B/(W_B+w)·‖x−c_B‖² < w·W_A/(W_A−w)·‖x−c_A‖².
+ * Rows are skipped with Hamerly bounds (upper u on ‖x−c_A‖, lower l on every other ‖x−c_B‖):
+ * no move can pay when W_min/(W_min+w)·l² ≥ W_A/(W_A−w)·u². Each move shifts two centroids;
+ * the bounds are loosened lazily by the centroids' cumulative drift since the row was last
+ * measured (its own centroid's drift for u, the running sum of the larger shift per move for l).
+ */
 const hartiganRefine = (
   matrix: PointMatrix,
-  run: Omit<KMeansResult, "restartInertias">,
-  weights: Float64Array | undefined
+  run: LloydRun,
+  weights: Float64Array | undefined,
+  workspace: Workspace
 ): Omit<KMeansResult, "restartInertias"> => {
   const { data, rows: n, columns: d } = matrix
   const k = run.k
   const labels = run.labels
   const centroids = run.centroids
+  const { upper, lower } = workspace
+  if (!run.boundsValid) {
+    upper.fill(Infinity)
+    lower.fill(0)
+  }
+  // Cumulative drift of each centroid, and of "the farther-moving centroid of each move", since the start.
+  const drift = new Float64Array(k)
+  let driftOfAny = 0
+  const upperStamp = new Float64Array(n)
+  const lowerStamp = new Float64Array(n)
   const counts = new Float64Array(k)
   for (let i = 0; i < n; i++) counts[labels[i]] += weights === undefined ? 1 : weights[i]
+  let minCount = Infinity
+  for (let c = 0; c < k; c++) if (counts[c] < minCount) minCount = counts[c]
   let moves = 0
   for (let pass = 0; pass < 50; pass++) {
     let movedThisPass = 0
     for (let i = 0; i < n; i++) {
       const from = labels[i]
       const w = weights === undefined ? 1 : weights[i]
-      if (counts[from] - w <= 0) continue
+      const fromCount = counts[from]
+      if (fromCount - w <= 0) continue
+      const removeFactor = fromCount / (fromCount - w)
+      const addFactor = minCount / (minCount + w)
+      const rowUpper = upper[i] + (drift[from] - upperStamp[i])
+      const rowLower = lower[i] - (driftOfAny - lowerStamp[i])
+      if (rowLower > 0 && addFactor * rowLower * rowLower >= removeFactor * rowUpper * rowUpper) continue
       const rowOffset = i * d
-      const removeGain = (w * counts[from] / (counts[from] - w)) * squaredDistanceAt(data, rowOffset, centroids, from * d, d)
+      const fromDistance = squaredDistanceAt(data, rowOffset, centroids, from * d, d)
+      const removeGain = w * removeFactor * fromDistance
       let bestCost = removeGain
       let to = from
+      // The two nearest other centroids, for the bounds after a move.
+      let nearestOther = Infinity
+      let nearestOtherIndex = -1
+      let secondOther = Infinity
       for (let c = 0; c < k; c++) {
         if (c === from) continue
-        const cost = (w * counts[c] / (counts[c] + w)) * squaredDistanceAt(data, rowOffset, centroids, c * d, d)
+        const distance = squaredDistanceAt(data, rowOffset, centroids, c * d, d)
+        if (distance < nearestOther) {
+          secondOther = nearestOther
+          nearestOther = distance
+          nearestOtherIndex = c
+        } else if (distance < secondOther) secondOther = distance
+        const cost = (w * counts[c] / (counts[c] + w)) * distance
         if (cost < bestCost) {
           bestCost = cost
           to = c
         }
       }
-      if (to === from || bestCost >= removeGain * (1 - 1e-12)) continue
+      if (to === from || bestCost >= removeGain * (1 - 1e-12)) {
+        upper[i] = Math.sqrt(fromDistance)
+        upperStamp[i] = drift[from]
+        lower[i] = Math.sqrt(nearestOther)
+        lowerStamp[i] = driftOfAny
+        continue
+      }
       // Move the row and update both centroids incrementally.
-      const fromWeight = counts[from] - w
+      const fromWeight = fromCount - w
       const toWeight = counts[to] + w
+      let fromShift = 0
+      let toShift = 0
       for (let j = 0; j < d; j++) {
         const x = data[rowOffset + j]
-        centroids[from * d + j] = (centroids[from * d + j] * counts[from] - w * x) / fromWeight
-        centroids[to * d + j] = (centroids[to * d + j] * counts[to] + w * x) / toWeight
+        const fromOld = centroids[from * d + j]
+        const toOld = centroids[to * d + j]
+        const fromNew = (fromOld * fromCount - w * x) / fromWeight
+        const toNew = (toOld * counts[to] + w * x) / toWeight
+        centroids[from * d + j] = fromNew
+        centroids[to * d + j] = toNew
+        fromShift += (fromNew - fromOld) * (fromNew - fromOld)
+        toShift += (toNew - toOld) * (toNew - toOld)
       }
+      fromShift = Math.sqrt(fromShift)
+      toShift = Math.sqrt(toShift)
+      // Row i's lower bound was measured before this move, whose larger shift it then absorbs via driftOfAny.
+      lower[i] = Math.sqrt(Math.min(fromDistance, nearestOtherIndex === to ? secondOther : nearestOther))
+      lowerStamp[i] = driftOfAny
+      drift[from] += fromShift
+      drift[to] += toShift
+      driftOfAny += fromShift > toShift ? fromShift : toShift
+      upper[i] = Math.sqrt(squaredDistanceAt(data, rowOffset, centroids, to * d, d))
+      upperStamp[i] = drift[to]
+      const toCount = counts[to]
       counts[from] = fromWeight
       counts[to] = toWeight
+      if (fromWeight < minCount) minCount = fromWeight
+      else if (toCount <= minCount) {
+        minCount = Infinity
+        for (let c = 0; c < k; c++) if (counts[c] < minCount) minCount = counts[c]
+      }
       labels[i] = to
       movedThisPass++
     }

@@ -70,6 +70,18 @@ describe("kmeans", () => {
       assert.isAtMost(ours, baseline)
     }))
 
+  it.effect("stops starting runs once the best optimum has repeated, at the inertia of running them all", () =>
+    Effect.sync(() => {
+      const blobs = gaussianBlobs({ n: 800, k: 5, dimensions: 6, seed: 8, spread: 0.5, minCentreDistance: 4 })
+      const early = Result.getOrThrow(kmeans(blobs, { k: 5, seed: 3 }))
+      const all = Result.getOrThrow(kmeans(blobs, { k: 5, seed: 3, stopAfterRepeats: Infinity }))
+      assert.isBelow(early.restartInertias.length, 10)
+      assert.strictEqual(all.restartInertias.length, 10)
+      assert.isAtMost(early.inertia, all.inertia * (1 + 1e-9))
+      const bad = kmeans(blobs, { k: 5, stopAfterRepeats: 0 })
+      assert.isTrue(Result.isFailure(bad) && bad.failure.reason._tag === "InvalidArgument")
+    }))
+
   it.effect("clusters weighted rows like the expanded data", () =>
     Effect.sync(() => {
       const flat = Float64Array.from([0, 0, 0.1, 0, 10, 10, 10.2, 10])
