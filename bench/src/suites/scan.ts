@@ -1,8 +1,9 @@
 /**
  * `npm run bench -- scan`: whole-scan throughput with the SIMULATED model (these figures measure
  * the engine's own overhead and concurrency, not model quality).
- * - zero latency: traces per second and engine time per stimulus-trace on the in-memory store and
- *   on embedded Postgres (PGlite), plus heap growth per trace;
+ * - zero latency: traces per second and engine time per stimulus-trace on the in-memory store, on
+ *   embedded Postgres (PGlite) and on a throwaway PostgreSQL server (when its binaries exist), plus
+ *   heap growth per trace;
  * - 50 ms simulated latency at concurrency 32: wall time against the ideal bound
  *   calls × latency ÷ concurrency (target within 1.2×).
  * Reference from the brief: promptfoo 0.123.1 (echo provider, one assertion, concurrency 32) spends
@@ -13,6 +14,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Console, Effect, Layer, Schema } from "effect"
 import { SimulatedLanguageModel, Storage } from "@spectral/adapters"
+import { findPostgresBinaries, startThrowawayPostgres } from "@spectral/adapters/testing"
 import { EventBus, MemoryStorage, ScanEngine, ScanOrchestrator, ScanTraceRepo, WorkspaceRepo } from "@spectral/engine"
 import { Workspace } from "@spectral/engine/contracts"
 import { WorldsEvalSetProvider } from "@spectral/worlds"
@@ -69,6 +71,16 @@ export const scanSuite: Suite = {
       runs.push(yield* runScan("memory", MemoryStorage.layer, size, 0, 32))
       runs.push(yield* runScan("pglite", Storage.layerPglite({ dataDir: join(dir, "db") }), size, 0, 32))
       rmSync(dir, { recursive: true, force: true })
+      // A throwaway PostgreSQL server, when its binaries are on the machine.
+      const bin = findPostgresBinaries()
+      if (bin === undefined) {
+        yield* Console.log("(no PostgreSQL binaries under /usr/lib/postgresql: the server column is skipped)")
+      } else {
+        const server = yield* Effect.promise(() => startThrowawayPostgres(bin))
+        yield* Effect.gen(function*() {
+          runs.push(yield* runScan("server", Storage.layerPg({ url: server.info.appUrl, ownerUrl: server.info.ownerUrl }), size, 0, 32))
+        }).pipe(Effect.ensuring(Effect.sync(() => server.stop())))
+      }
       yield* Console.log("zero latency (simulated model), concurrency 32:")
       yield* Console.log(`${pad("store", 8)} ${pad("stimuli", 8)} ${pad("traces", 7)} ${pad("calls", 7)} ${pad("wall ms", 9)} ${pad("traces/s", 9)} ${pad("ms/trace", 9)} KiB/trace`)
       for (const r of runs) {
