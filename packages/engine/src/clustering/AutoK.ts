@@ -1,9 +1,11 @@
 /**
- * Choosing k: run k-means for every k in [kMin, kMax] and keep the k with the highest mean
- * silhouette (Rousseeuw 1987). For n above `sampleSize` the silhouette is computed on a seeded
- * uniform sample of rows against that same sample (a sampled silhouette), whose pairwise
- * distances are computed once and reused for every candidate k; sparse rows (TF-IDF) use a
- * sparse dot-product path. With kMin = 1, k = 1 is chosen when no k ≥ 2 reaches
+ * Choosing k: score every k in [kMin, kMax] by the mean silhouette (Rousseeuw 1987) and run the
+ * full k-means only at the winner. Candidates are cheap: each k runs a few starts (Lloyd to a
+ * loose tolerance, no Hartigan) on one seeded sample of rows shared by every k, seeded by the
+ * first k centres of one k-means++ seeding at kMax per start, and its centroids
+ * label a second seeded sample on which the silhouette is computed; that sample's pairwise
+ * distances are computed once and reused for every candidate k (sparse rows, such as TF-IDF,
+ * use a sparse dot-product path). With kMin = 1, k = 1 is chosen when no k ≥ 2 reaches
  * `minSilhouette` (Kaufman & Rousseeuw: below 0.25 there is no substantial structure).
  *
  * Why silhouette: it is scale-free, needs no reference distribution (unlike the gap
@@ -12,9 +14,9 @@
  */
 import { Result } from "effect"
 import { clusteringError, type ClusteringError, InvalidK } from "./ClusteringError.ts"
-import { kmeansUnchecked, type KMeansOptions, type KMeansResult, validateKMeansOptions } from "./KMeans.ts"
-import { type PointMatrix, sampleRows } from "./PointMatrix.ts"
-import { deriveSeed } from "./SeededRandom.ts"
+import { kmeansFromStarts, kmeansUnchecked, type KMeansOptions, type KMeansResult, seedKMeansPlusPlus, validateKMeansOptions } from "./KMeans.ts"
+import { gatherRows, type PointMatrix, sampleRows, squaredDistanceAt } from "./PointMatrix.ts"
+import { deriveSeed, makeSeededRandom } from "./SeededRandom.ts"
 
 export interface AutoKOptions extends Omit<KMeansOptions, "k"> {
   /** Smallest k tried. Default 2 (1 allows "no structure", see `minSilhouette`). */
@@ -23,6 +25,10 @@ export interface AutoKOptions extends Omit<KMeansOptions, "k"> {
   readonly kMax?: number
   /** Rows used for the silhouette when n is larger. Default 1,000. */
   readonly sampleSize?: number
+  /** Rows the candidate k-means runs use when n is larger. Default max(1,024, 128·kMax). */
+  readonly candidateSampleSize?: number
+  /** k-means++ starts per candidate k (the chosen k then gets `restarts`). Default min(restarts, 3). */
+  readonly candidateRestarts?: number
   /** With kMin = 1: below this best silhouette, k = 1. Default 0.25. */
   readonly minSilhouette?: number
   /**
@@ -59,30 +65,62 @@ export const kmeansAuto = (matrix: PointMatrix, options: AutoKOptions = {}): Res
 
 const kmeansAutoUnchecked = (matrix: PointMatrix, options: AutoKOptions, kMin: number, kMax: number): AutoKResult => {
   const seed = options.seed ?? 1
+  const weights = options.weights
   const sample = sampleRows(matrix.rows, options.sampleSize ?? 1000, deriveSeed(seed, 0x5a11))
   const distances = pairwiseDistances(matrix, sample)
-  const sampleWeights = options.weights === undefined || options.silhouetteOver === "rows" ? undefined : Float64Array.from(sample, (i) => options.weights![i])
+  const sampleWeights = weights === undefined || options.silhouetteOver === "rows" ? undefined : Float64Array.from(sample, (i) => weights[i])
+  const candidateRows = sampleRows(matrix.rows, options.candidateSampleSize ?? Math.max(1024, 128 * kMax), deriveSeed(seed, 0xca4d))
+  const candidates = candidateRows.length === matrix.rows ? matrix : gatherRows(matrix, candidateRows)
+  const candidateWeights = weights === undefined || candidates === matrix ? weights : Float64Array.from(candidateRows, (i) => weights[i])
+  const candidateRestarts = options.candidateRestarts ?? Math.min(options.restarts ?? 10, 3)
+  const candidateOptions: KMeansOptions = {
+    ...options,
+    k: 1,
+    ...(candidateWeights === undefined ? {} : { weights: candidateWeights }),
+    restarts: candidateRestarts,
+    restartSampleSize: Infinity,
+    refine: false,
+    tolerance: options.tolerance ?? 1e-4
+  }
+  // k-means++ is sequential: the first k centres of a seeding at kMax are a seeding at k. Seed once per start.
+  const d = matrix.columns
+  const trials = options.seedingTrials ?? 2 + Math.floor(Math.log(kMax))
+  const seedings = Array.from({ length: candidateRestarts }, (_, restart) =>
+    seedKMeansPlusPlus(candidates, kMax, makeSeededRandom(deriveSeed(seed, restart)), candidateWeights, trials))
+  const sampleLabels = new Int32Array(sample.length)
   const silhouettes: Array<{ k: number; silhouette: number }> = []
-  let best: KMeansResult | undefined
+  let bestK = 1
   let bestScore = -Infinity
-  let single: KMeansResult | undefined
-  for (let k = kMin; k <= kMax; k++) {
-    const result = kmeansUnchecked(matrix, { ...options, k })
-    if (k === 1) {
-      single = result
-      continue
-    }
-    const sampleLabels = Int32Array.from(sample, (i) => result.labels[i])
+  for (let k = Math.max(2, kMin); k <= kMax; k++) {
+    const candidate = kmeansFromStarts(candidates, { ...candidateOptions, k }, (restart) => seedings[restart].slice(0, k * d))
+    nearestCentroids(matrix, sample, candidate.centroids, k, sampleLabels)
     const score = silhouetteFromDistances(distances, sample.length, sampleLabels, k, sampleWeights)
     silhouettes.push({ k, silhouette: score })
     if (score > bestScore + 1e-12) {
       bestScore = score
-      best = result
+      bestK = k
     }
   }
   const minSilhouette = options.minSilhouette ?? 0.25
-  const chosen = best === undefined || (single !== undefined && bestScore < minSilhouette) ? single! : best
-  return { ...chosen, silhouettes }
+  const chosenK = kMin === 1 && bestScore < minSilhouette ? 1 : bestK
+  return { ...kmeansUnchecked(matrix, { ...options, k: chosenK }), silhouettes }
+}
+
+/** The nearest of k centroids for each of the given rows, into `out`. */
+const nearestCentroids = (matrix: PointMatrix, rows: Int32Array, centroids: Float64Array, k: number, out: Int32Array): void => {
+  const { data, columns: d } = matrix
+  for (let a = 0; a < rows.length; a++) {
+    let best = Infinity
+    let bestIndex = 0
+    for (let c = 0; c < k; c++) {
+      const distance = squaredDistanceAt(data, rows[a] * d, centroids, c * d, d)
+      if (distance < best) {
+        best = distance
+        bestIndex = c
+      }
+    }
+    out[a] = bestIndex
+  }
 }
 
 /** Euclidean distances between the given rows, as a dense s × s matrix. */

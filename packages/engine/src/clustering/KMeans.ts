@@ -115,7 +115,19 @@ export const kmeans = (matrix: PointMatrix, options: KMeansOptions): Result.Resu
   Result.map(validateKMeansOptions(matrix, options), () => kmeansUnchecked(matrix, options))
 
 /** k-means with restarts on input already validated (no checks: the hot path for callers that validated once). */
-export const kmeansUnchecked = (matrix: PointMatrix, options: KMeansOptions): KMeansResult => {
+export const kmeansUnchecked = (matrix: PointMatrix, options: KMeansOptions): KMeansResult =>
+  kmeansFromStarts(matrix, options, undefined)
+
+/**
+ * Like `kmeansUnchecked`, with the initial centroids of start r given by `startAt(r)` (a fresh
+ * k × columns array, overwritten) instead of k-means++ seeding: for example the first k centres
+ * of one k-means++ seeding at a larger k, which is itself a k-means++ seeding at k (AutoK).
+ */
+export const kmeansFromStarts = (
+  matrix: PointMatrix,
+  options: KMeansOptions,
+  startAt: ((restart: number) => Float64Array) | undefined
+): KMeansResult => {
   const seed = options.seed ?? 1
   const restarts = options.restarts ?? 10
   const sampleSize = options.restartSampleSize ?? Math.max(1024, 128 * options.k)
@@ -134,8 +146,9 @@ export const kmeansUnchecked = (matrix: PointMatrix, options: KMeansOptions): KM
   const restartInertias: Array<number> = []
   const workspace = makeWorkspace(startMatrix, options.k)
   for (let restart = 0; restart < restarts && repeats < stopAfterRepeats; restart++) {
-    const random = makeSeededRandom(deriveSeed(seed, restart))
-    const centroids = seedKMeansPlusPlus(startMatrix, options.k, random, startWeights, trials, workspace.minDistance, workspace.nearest)
+    const centroids = startAt !== undefined
+      ? startAt(restart)
+      : seedKMeansPlusPlus(startMatrix, options.k, makeSeededRandom(deriveSeed(seed, restart)), startWeights, trials, workspace.minDistance, workspace.nearest)
     const fixedPoint = lloyd(startMatrix, centroids, startOptions, workspace)
     // On a sample, the winner is refined on all rows anyway: Hartigan on each start would only re-rank them.
     const run = refine && sampleIndices === undefined ? hartiganRefine(startMatrix, fixedPoint, startWeights, workspace) : fixedPoint
@@ -175,9 +188,13 @@ interface Workspace {
   readonly nearest: Int32Array
   readonly sums: Float64Array
   readonly counts: Float64Array
+  /** Rows in each cluster (counts are weights, which need not be integers). */
+  readonly members: Int32Array
   readonly moved: Float64Array
   readonly halfGap: Float64Array
   readonly previous: Float64Array
+  /** `dataScale` of the matrix, once computed. */
+  scale?: number
 }
 
 const makeWorkspace = (matrix: PointMatrix, k: number): Workspace => ({
@@ -187,6 +204,7 @@ const makeWorkspace = (matrix: PointMatrix, k: number): Workspace => ({
   nearest: new Int32Array(matrix.rows),
   sums: new Float64Array(k * matrix.columns),
   counts: new Float64Array(k),
+  members: new Int32Array(k),
   moved: new Float64Array(k),
   halfGap: new Float64Array(k),
   previous: new Float64Array(k * matrix.columns)
@@ -282,24 +300,32 @@ export const seedKMeansPlusPlus = (
   return centroids
 }
 
-/** Root mean per-column variance: the scale the tolerance is relative to. */
+/** Root mean per-column variance: the scale the tolerance is relative to (one row-major pass). */
 const dataScale = (matrix: PointMatrix): number => {
   const { data, rows: n, columns: d } = matrix
+  const sums = new Float64Array(d)
+  const squares = new Float64Array(d)
+  for (let i = 0; i < n; i++) {
+    const offset = i * d
+    for (let j = 0; j < d; j++) {
+      const x = data[offset + j]
+      sums[j] += x
+      squares[j] += x * x
+    }
+  }
   let total = 0
   for (let j = 0; j < d; j++) {
-    let mean = 0
-    for (let i = 0; i < n; i++) mean += data[i * d + j]
-    mean /= n
-    let variance = 0
-    for (let i = 0; i < n; i++) {
-      const x = data[i * d + j] - mean
-      variance += x * x
-    }
-    total += variance / n
+    const mean = sums[j] / n
+    total += Math.max(0, squares[j] / n - mean * mean)
   }
   return Math.sqrt(total / d)
 }
 
+/**
+ * Hamerly-bounded Lloyd. The per-cluster sums are kept up to date as rows change cluster, so an
+ * iteration costs the rows whose bounds fail, not a pass over all rows; the centroids are
+ * recomputed exactly from the labels once at the end (and the bounds loosened by that last move).
+ */
 const lloyd = (
   matrix: PointMatrix,
   centroids: Float64Array,
@@ -311,8 +337,8 @@ const lloyd = (
   const weights = options.weights
   const maxIterations = options.maxIterations ?? 300
   const tolerance = options.tolerance ?? 0
-  const threshold = tolerance > 0 ? tolerance * dataScale(matrix) : 0
-  const { upper, lower, sums, counts, moved, halfGap, previous } = workspace
+  const threshold = tolerance > 0 ? tolerance * (workspace.scale ??= dataScale(matrix)) : 0
+  const { upper, lower, sums, counts, members, moved, halfGap, previous } = workspace
   const labels = new Int32Array(n)
 
   // Initial full assignment: closest and second-closest centroid of every row.
@@ -320,8 +346,9 @@ const lloyd = (
     let best = Infinity
     let second = Infinity
     let bestIndex = 0
+    const rowOffset = i * d
     for (let c = 0; c < k; c++) {
-      const distance = squaredDistanceAt(data, i * d, centroids, c * d, d)
+      const distance = squaredDistanceAt(data, rowOffset, centroids, c * d, d)
       if (distance < best) {
         second = best
         best = distance
@@ -332,29 +359,46 @@ const lloyd = (
     upper[i] = Math.sqrt(best)
     lower[i] = Math.sqrt(second)
   }
+  sums.fill(0)
+  counts.fill(0)
+  members.fill(0)
+  for (let i = 0; i < n; i++) {
+    const c = labels[i]
+    const w = weights === undefined ? 1 : weights[i]
+    counts[c] += w
+    members[c]++
+    const rowOffset = i * d
+    const sumOffset = c * d
+    if (w === 1) for (let j = 0; j < d; j++) sums[sumOffset + j] += data[rowOffset + j]
+    else for (let j = 0; j < d; j++) sums[sumOffset + j] += w * data[rowOffset + j]
+  }
+  // Move row i's weight from cluster `from` to cluster `to` in the running sums.
+  const transfer = (i: number, from: number, to: number) => {
+    const w = weights === undefined ? 1 : weights[i]
+    counts[from] -= w
+    counts[to] += w
+    members[from]--
+    members[to]++
+    const rowOffset = i * d
+    const fromOffset = from * d
+    const toOffset = to * d
+    for (let j = 0; j < d; j++) {
+      const x = w * data[rowOffset + j]
+      sums[fromOffset + j] -= x
+      sums[toOffset + j] += x
+    }
+  }
 
   let iterations = 0
   let converged = false
-  let stale = false
   let boundsValid = false
   while (iterations < maxIterations) {
     iterations++
     // Move each centroid to the (weighted) mean of its rows.
     previous.set(centroids)
-    sums.fill(0)
-    counts.fill(0)
-    for (let i = 0; i < n; i++) {
-      const c = labels[i]
-      const w = weights === undefined ? 1 : weights[i]
-      counts[c] += w
-      const rowOffset = i * d
-      const sumOffset = c * d
-      if (w === 1) for (let j = 0; j < d; j++) sums[sumOffset + j] += data[rowOffset + j]
-      else for (let j = 0; j < d; j++) sums[sumOffset + j] += w * data[rowOffset + j]
-    }
     let emptied = false
     for (let c = 0; c < k; c++) {
-      if (counts[c] > 0) {
+      if (members[c] > 0) {
         const inverse = 1 / counts[c]
         for (let j = 0; j < d; j++) centroids[c * d + j] = sums[c * d + j] * inverse
       } else {
@@ -369,11 +413,11 @@ const lloyd = (
           }
         }
         centroids.set(data.subarray(farthest * d, farthest * d + d), c * d)
+        transfer(farthest, labels[farthest], c)
         labels[farthest] = c
         emptied = true
       }
     }
-    stale = false
     let maxMove = 0
     let secondMove = 0
     let maxMoved = -1
@@ -411,12 +455,12 @@ const lloyd = (
       const assigned = labels[i]
       const bound = halfGap[assigned] > lower[i] ? halfGap[assigned] : lower[i]
       if (upper[i] <= bound) continue
-      upper[i] = Math.sqrt(squaredDistanceAt(data, i * d, centroids, assigned * d, d))
+      const rowOffset = i * d
+      upper[i] = Math.sqrt(squaredDistanceAt(data, rowOffset, centroids, assigned * d, d))
       if (upper[i] <= bound) continue
       let best = Infinity
       let second = Infinity
       let bestIndex = 0
-      const rowOffset = i * d
       for (let c = 0; c < k; c++) {
         const distance = squaredDistanceAt(data, rowOffset, centroids, c * d, d)
         if (distance < best) {
@@ -426,20 +470,33 @@ const lloyd = (
         } else if (distance < second) second = distance
       }
       if (bestIndex !== assigned) {
+        transfer(i, assigned, bestIndex)
         labels[i] = bestIndex
         changed++
       }
       upper[i] = Math.sqrt(best)
       lower[i] = Math.sqrt(second)
     }
-    stale = changed > 0
     if (changed === 0 && !emptied) {
       converged = true
       boundsValid = true
       break
     }
   }
-  if (stale) recomputeCentroids(matrix, labels, weights, centroids, k, sums, counts)
+  // Exact means of the final labels (the running sums carry rounding); the bounds absorb that last move.
+  previous.set(centroids)
+  recomputeCentroids(matrix, labels, weights, centroids, k, sums, counts)
+  if (boundsValid) {
+    let maxMove = 0
+    for (let c = 0; c < k; c++) {
+      moved[c] = Math.sqrt(squaredDistanceAt(previous, c * d, centroids, c * d, d))
+      if (moved[c] > maxMove) maxMove = moved[c]
+    }
+    for (let i = 0; i < n; i++) {
+      upper[i] += moved[labels[i]]
+      lower[i] -= maxMove
+    }
+  }
   return { k, labels, centroids, inertia: inertiaOf(matrix, labels, centroids, weights), iterations, converged, boundsValid }
 }
 

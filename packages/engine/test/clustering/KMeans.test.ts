@@ -103,6 +103,17 @@ describe("auto k", () => {
       }
     }))
 
+  it.effect("scores candidates on a sample, then returns the full k-means at the chosen k", () =>
+    Effect.sync(() => {
+      const blobs = gaussianBlobs({ n: 6000, k: 7, dimensions: 16, seed: 31, spread: 1 })
+      const auto = Result.getOrThrow(kmeansAuto(blobs, { seed: 4, restarts: 5, kMax: 12 }))
+      const fixed = Result.getOrThrow(kmeans(blobs, { k: auto.k, seed: 4, restarts: 5 }))
+      assert.strictEqual(auto.k, 7)
+      assert.strictEqual(auto.silhouettes.length, 11)
+      assert.strictEqual(auto.inertia, fixed.inertia)
+      assert.deepStrictEqual(Array.from(auto.labels), Array.from(fixed.labels))
+    }))
+
   it.effect("chooses k = 1 when allowed and no k ≥ 2 shows structure", () =>
     Effect.sync(() => {
       const blob = gaussianBlobs({ n: 400, k: 1, dimensions: 5, seed: 2 })
