@@ -10,6 +10,18 @@ import { Result } from "effect"
 import { clusteringError, type ClusteringError, InvalidArgument, InvalidK } from "./ClusteringError.ts"
 import { gatherRows, type PointMatrix, sampleRows, squaredDistanceAt } from "./PointMatrix.ts"
 import { deriveSeed, makeSeededRandom, type SeededRandom } from "./SeededRandom.ts"
+import { type SparseRows, sparseRowsOf, sparseSquaredDistance, squaredNormsInto } from "./SparseRows.ts"
+
+/** ‖row i − vectors[offset …]‖², through the CSR view when the rows are sparse. */
+const rowDistance = (
+  data: Float64Array,
+  d: number,
+  sparse: SparseRows | undefined,
+  i: number,
+  vectors: Float64Array,
+  offset: number,
+  vectorNorm: number
+): number => sparse === undefined ? squaredDistanceAt(data, i * d, vectors, offset, d) : sparseSquaredDistance(sparse, i, vectors, offset, vectorNorm)
 
 export interface KMeansOptions {
   readonly k: number
@@ -148,7 +160,7 @@ export const kmeansFromStarts = (
   for (let restart = 0; restart < restarts && repeats < stopAfterRepeats; restart++) {
     const centroids = startAt !== undefined
       ? startAt(restart)
-      : seedKMeansPlusPlus(startMatrix, options.k, makeSeededRandom(deriveSeed(seed, restart)), startWeights, trials, workspace.minDistance, workspace.nearest)
+      : seedKMeansPlusPlus(startMatrix, options.k, makeSeededRandom(deriveSeed(seed, restart)), startWeights, trials, workspace.minDistance, workspace.nearest, workspace.sparse)
     const fixedPoint = lloyd(startMatrix, centroids, startOptions, workspace)
     // On a sample, the winner is refined on all rows anyway: Hartigan on each start would only re-rank them.
     const run = refine && sampleIndices === undefined ? hartiganRefine(startMatrix, fixedPoint, startWeights, workspace) : fixedPoint
@@ -193,6 +205,10 @@ interface Workspace {
   readonly moved: Float64Array
   readonly halfGap: Float64Array
   readonly previous: Float64Array
+  /** The rows as CSR when mostly zero (TF-IDF), else undefined. */
+  readonly sparse: SparseRows | undefined
+  /** ‖centroid c‖², kept current where the sparse distance needs it. */
+  readonly centroidNorms: Float64Array
   /** `dataScale` of the matrix, once computed. */
   scale?: number
 }
@@ -207,7 +223,9 @@ const makeWorkspace = (matrix: PointMatrix, k: number): Workspace => ({
   members: new Int32Array(k),
   moved: new Float64Array(k),
   halfGap: new Float64Array(k),
-  previous: new Float64Array(k * matrix.columns)
+  previous: new Float64Array(k * matrix.columns),
+  sparse: sparseRowsOf(matrix),
+  centroidNorms: new Float64Array(k)
 })
 
 /**
@@ -222,7 +240,8 @@ export const seedKMeansPlusPlus = (
   weights: Float64Array | undefined,
   trials: number,
   minDistance: Float64Array = new Float64Array(matrix.rows),
-  nearest: Int32Array = new Int32Array(matrix.rows)
+  nearest: Int32Array = new Int32Array(matrix.rows),
+  sparse: SparseRows | undefined = undefined
 ): Float64Array => {
   const { data, rows: n, columns: d } = matrix
   const centroids = new Float64Array(k * d)
@@ -243,7 +262,7 @@ export const seedKMeansPlusPlus = (
   centroids.set(data.subarray(first * d, first * d + d), 0)
   let potential = 0
   for (let i = 0; i < n; i++) {
-    minDistance[i] = squaredDistanceAt(data, i * d, data, first * d, d)
+    minDistance[i] = rowDistance(data, d, sparse, i, data, first * d, sparse?.norms[first] ?? 0)
     potential += weightOf(i) * minDistance[i]
   }
   const sample = (): number => {
@@ -267,6 +286,7 @@ export const seedKMeansPlusPlus = (
       for (let t = 0; t < trials; t++) {
         const candidate = t === 0 ? chosen : sample()
         gapsTo(candidate, c)
+        const candidateNorm = sparse?.norms[candidate] ?? 0
         let candidatePotential = 0
         for (let i = 0; i < n; i++) {
           const current = minDistance[i]
@@ -274,7 +294,7 @@ export const seedKMeansPlusPlus = (
             candidatePotential += weightOf(i) * current
             continue
           }
-          const distance = squaredDistanceAt(data, i * d, data, candidate * d, d)
+          const distance = rowDistance(data, d, sparse, i, data, candidate * d, candidateNorm)
           candidatePotential += weightOf(i) * (distance < current ? distance : current)
         }
         if (candidatePotential < bestPotential) {
@@ -285,10 +305,11 @@ export const seedKMeansPlusPlus = (
     }
     gapsTo(chosen, c)
     centroids.set(data.subarray(chosen * d, chosen * d + d), c * d)
+    const chosenNorm = sparse?.norms[chosen] ?? 0
     potential = 0
     for (let i = 0; i < n; i++) {
       if (centreGap[nearest[i]] < 4 * minDistance[i]) {
-        const distance = squaredDistanceAt(data, i * d, centroids, c * d, d)
+        const distance = rowDistance(data, d, sparse, i, centroids, c * d, chosenNorm)
         if (distance < minDistance[i]) {
           minDistance[i] = distance
           nearest[i] = c
@@ -338,17 +359,17 @@ const lloyd = (
   const maxIterations = options.maxIterations ?? 300
   const tolerance = options.tolerance ?? 0
   const threshold = tolerance > 0 ? tolerance * (workspace.scale ??= dataScale(matrix)) : 0
-  const { upper, lower, sums, counts, members, moved, halfGap, previous } = workspace
+  const { upper, lower, sums, counts, members, moved, halfGap, previous, sparse, centroidNorms } = workspace
   const labels = new Int32Array(n)
+  if (sparse !== undefined) squaredNormsInto(centroids, k, d, centroidNorms)
 
   // Initial full assignment: closest and second-closest centroid of every row.
   for (let i = 0; i < n; i++) {
     let best = Infinity
     let second = Infinity
     let bestIndex = 0
-    const rowOffset = i * d
     for (let c = 0; c < k; c++) {
-      const distance = squaredDistanceAt(data, rowOffset, centroids, c * d, d)
+      const distance = rowDistance(data, d, sparse, i, centroids, c * d, centroidNorms[c])
       if (distance < best) {
         second = best
         best = distance
@@ -359,19 +380,9 @@ const lloyd = (
     upper[i] = Math.sqrt(best)
     lower[i] = Math.sqrt(second)
   }
-  sums.fill(0)
-  counts.fill(0)
+  sumRows(matrix, sparse, labels, weights, sums, counts)
   members.fill(0)
-  for (let i = 0; i < n; i++) {
-    const c = labels[i]
-    const w = weights === undefined ? 1 : weights[i]
-    counts[c] += w
-    members[c]++
-    const rowOffset = i * d
-    const sumOffset = c * d
-    if (w === 1) for (let j = 0; j < d; j++) sums[sumOffset + j] += data[rowOffset + j]
-    else for (let j = 0; j < d; j++) sums[sumOffset + j] += w * data[rowOffset + j]
-  }
+  for (let i = 0; i < n; i++) members[labels[i]]++
   // Move row i's weight from cluster `from` to cluster `to` in the running sums.
   const transfer = (i: number, from: number, to: number) => {
     const w = weights === undefined ? 1 : weights[i]
@@ -379,9 +390,18 @@ const lloyd = (
     counts[to] += w
     members[from]--
     members[to]++
-    const rowOffset = i * d
     const fromOffset = from * d
     const toOffset = to * d
+    if (sparse !== undefined) {
+      const { indices, values } = sparse
+      for (let p = sparse.starts[i], end = sparse.starts[i + 1]; p < end; p++) {
+        const x = w * values[p]
+        sums[fromOffset + indices[p]] -= x
+        sums[toOffset + indices[p]] += x
+      }
+      return
+    }
+    const rowOffset = i * d
     for (let j = 0; j < d; j++) {
       const x = w * data[rowOffset + j]
       sums[fromOffset + j] -= x
@@ -418,6 +438,7 @@ const lloyd = (
         emptied = true
       }
     }
+    if (sparse !== undefined) squaredNormsInto(centroids, k, d, centroidNorms)
     let maxMove = 0
     let secondMove = 0
     let maxMoved = -1
@@ -455,14 +476,13 @@ const lloyd = (
       const assigned = labels[i]
       const bound = halfGap[assigned] > lower[i] ? halfGap[assigned] : lower[i]
       if (upper[i] <= bound) continue
-      const rowOffset = i * d
-      upper[i] = Math.sqrt(squaredDistanceAt(data, rowOffset, centroids, assigned * d, d))
+      upper[i] = Math.sqrt(rowDistance(data, d, sparse, i, centroids, assigned * d, centroidNorms[assigned]))
       if (upper[i] <= bound) continue
       let best = Infinity
       let second = Infinity
       let bestIndex = 0
       for (let c = 0; c < k; c++) {
-        const distance = squaredDistanceAt(data, rowOffset, centroids, c * d, d)
+        const distance = rowDistance(data, d, sparse, i, centroids, c * d, centroidNorms[c])
         if (distance < best) {
           second = best
           best = distance
@@ -485,7 +505,8 @@ const lloyd = (
   }
   // Exact means of the final labels (the running sums carry rounding); the bounds absorb that last move.
   previous.set(centroids)
-  recomputeCentroids(matrix, labels, weights, centroids, k, sums, counts)
+  recomputeCentroids(matrix, labels, weights, centroids, k, sums, counts, sparse)
+  if (sparse !== undefined) squaredNormsInto(centroids, k, d, centroidNorms)
   if (boundsValid) {
     let maxMove = 0
     for (let c = 0; c < k; c++) {
@@ -497,15 +518,21 @@ const lloyd = (
       lower[i] -= maxMove
     }
   }
-  return { k, labels, centroids, inertia: inertiaOf(matrix, labels, centroids, weights), iterations, converged, boundsValid }
+  return { k, labels, centroids, inertia: sparseAwareInertia(matrix, labels, centroids, weights, sparse, centroidNorms), iterations, converged, boundsValid }
 }
 
-const recomputeCentroids = (
+const squaredNormAt = (vectors: Float64Array, offset: number, d: number): number => {
+  let norm = 0
+  for (let j = 0; j < d; j++) norm += vectors[offset + j] * vectors[offset + j]
+  return norm
+}
+
+/** Weighted per-cluster sums of the rows (dense k × columns) and weights, from the labels. */
+const sumRows = (
   matrix: PointMatrix,
+  sparse: SparseRows | undefined,
   labels: Int32Array,
   weights: Float64Array | undefined,
-  centroids: Float64Array,
-  k: number,
   sums: Float64Array,
   counts: Float64Array
 ): void => {
@@ -516,11 +543,52 @@ const recomputeCentroids = (
     const c = labels[i]
     const w = weights === undefined ? 1 : weights[i]
     counts[c] += w
-    for (let j = 0; j < d; j++) sums[c * d + j] += w * data[i * d + j]
+    const sumOffset = c * d
+    if (sparse !== undefined) {
+      const { indices, values } = sparse
+      for (let p = sparse.starts[i], end = sparse.starts[i + 1]; p < end; p++) sums[sumOffset + indices[p]] += w * values[p]
+      continue
+    }
+    const rowOffset = i * d
+    if (w === 1) for (let j = 0; j < d; j++) sums[sumOffset + j] += data[rowOffset + j]
+    else for (let j = 0; j < d; j++) sums[sumOffset + j] += w * data[rowOffset + j]
   }
+}
+
+const recomputeCentroids = (
+  matrix: PointMatrix,
+  labels: Int32Array,
+  weights: Float64Array | undefined,
+  centroids: Float64Array,
+  k: number,
+  sums: Float64Array,
+  counts: Float64Array,
+  sparse?: SparseRows
+): void => {
+  const d = matrix.columns
+  sumRows(matrix, sparse, labels, weights, sums, counts)
   for (let c = 0; c < k; c++) {
     if (counts[c] > 0) for (let j = 0; j < d; j++) centroids[c * d + j] = sums[c * d + j] / counts[c]
   }
+}
+
+/** `inertiaOf`, through the CSR view when there is one (`centroidNorms` current). */
+const sparseAwareInertia = (
+  matrix: PointMatrix,
+  labels: Int32Array,
+  centroids: Float64Array,
+  weights: Float64Array | undefined,
+  sparse: SparseRows | undefined,
+  centroidNorms: Float64Array
+): number => {
+  if (sparse === undefined) return inertiaOf(matrix, labels, centroids, weights)
+  let total = 0
+  for (let i = 0; i < matrix.rows; i++) {
+    const c = labels[i]
+    const distance = sparseSquaredDistance(sparse, i, centroids, c * matrix.columns, centroidNorms[c])
+    total += weights === undefined ? distance : weights[i] * distance
+  }
+  return total
 }
 
 /** Weighted sum of squared distances of each row to the centroid of its label. */
@@ -564,7 +632,7 @@ const hartiganRefine = (
   const k = run.k
   const labels = run.labels
   const centroids = run.centroids
-  const { upper, lower } = workspace
+  const { upper, lower, sparse, centroidNorms } = workspace
   if (!run.boundsValid) {
     upper.fill(Infinity)
     lower.fill(0)
@@ -592,7 +660,7 @@ const hartiganRefine = (
       const rowLower = lower[i] - (driftOfAny - lowerStamp[i])
       if (rowLower > 0 && addFactor * rowLower * rowLower >= removeFactor * rowUpper * rowUpper) continue
       const rowOffset = i * d
-      const fromDistance = squaredDistanceAt(data, rowOffset, centroids, from * d, d)
+      const fromDistance = rowDistance(data, d, sparse, i, centroids, from * d, centroidNorms[from])
       const removeGain = w * removeFactor * fromDistance
       let bestCost = removeGain
       let to = from
@@ -602,7 +670,7 @@ const hartiganRefine = (
       let secondOther = Infinity
       for (let c = 0; c < k; c++) {
         if (c === from) continue
-        const distance = squaredDistanceAt(data, rowOffset, centroids, c * d, d)
+        const distance = rowDistance(data, d, sparse, i, centroids, c * d, centroidNorms[c])
         if (distance < nearestOther) {
           secondOther = nearestOther
           nearestOther = distance
@@ -639,13 +707,17 @@ const hartiganRefine = (
       }
       fromShift = Math.sqrt(fromShift)
       toShift = Math.sqrt(toShift)
+      if (sparse !== undefined) {
+        centroidNorms[from] = squaredNormAt(centroids, from * d, d)
+        centroidNorms[to] = squaredNormAt(centroids, to * d, d)
+      }
       // Row i's lower bound was measured before this move, whose larger shift it then absorbs via driftOfAny.
       lower[i] = Math.sqrt(Math.min(fromDistance, nearestOtherIndex === to ? secondOther : nearestOther))
       lowerStamp[i] = driftOfAny
       drift[from] += fromShift
       drift[to] += toShift
       driftOfAny += fromShift > toShift ? fromShift : toShift
-      upper[i] = Math.sqrt(squaredDistanceAt(data, rowOffset, centroids, to * d, d))
+      upper[i] = Math.sqrt(rowDistance(data, d, sparse, i, centroids, to * d, centroidNorms[to]))
       upperStamp[i] = drift[to]
       const toCount = counts[to]
       counts[from] = fromWeight
@@ -662,7 +734,7 @@ const hartiganRefine = (
     if (movedThisPass === 0) break
   }
   if (moves === 0) return run
-  const sums = new Float64Array(k * d)
-  recomputeCentroids(matrix, labels, weights, centroids, k, sums, new Float64Array(k))
-  return { ...run, labels, centroids, inertia: inertiaOf(matrix, labels, centroids, weights) }
+  recomputeCentroids(matrix, labels, weights, centroids, k, workspace.sums, workspace.counts, sparse)
+  if (sparse !== undefined) squaredNormsInto(centroids, k, d, centroidNorms)
+  return { ...run, labels, centroids, inertia: sparseAwareInertia(matrix, labels, centroids, weights, sparse, centroidNorms) }
 }

@@ -82,6 +82,28 @@ describe("kmeans", () => {
       assert.isTrue(Result.isFailure(bad) && bad.failure.reason._tag === "InvalidArgument")
     }))
 
+  it.effect("clusters mostly-zero rows (TF-IDF shaped) through the sparse path as the dense path does", () =>
+    Effect.sync(() => {
+      const n = 300
+      const columns = 512
+      const sparse = new Float64Array(n * columns)
+      const truth: Array<number> = []
+      let state = 7
+      const next = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 4294967296
+      for (let i = 0; i < n; i++) {
+        const group = i % 3
+        truth.push(group)
+        for (let t = 0; t < 12; t++) sparse[i * columns + group * 40 + Math.floor(next() * 40)] += 0.2 + next()
+      }
+      // Translating every row by 1 keeps every distance but makes the rows dense.
+      const dense = sparse.map((x) => x + 1)
+      const viaSparse = Result.getOrThrow(kmeans(Result.getOrThrow(fromFlat(sparse, columns)), { k: 3, seed: 5 }))
+      const viaDense = Result.getOrThrow(kmeans(Result.getOrThrow(fromFlat(dense, columns)), { k: 3, seed: 5 }))
+      assert.strictEqual(adjustedRandIndex(truth, viaSparse.labels), 1)
+      assert.deepStrictEqual(Array.from(viaSparse.labels), Array.from(viaDense.labels))
+      assert.closeTo(viaSparse.inertia, viaDense.inertia, 1e-9 * viaDense.inertia)
+    }))
+
   it.effect("clusters weighted rows like the expanded data", () =>
     Effect.sync(() => {
       const flat = Float64Array.from([0, 0, 0.1, 0, 10, 10, 10.2, 10])
