@@ -1,0 +1,169 @@
+/**
+ * What the optimize phase hands each strategy besides the diagnosis and the configuration (see
+ * StrategyInput in strategies/Strategy.ts): passing and failing working-set examples as the rubric
+ * saw them (no ground truth), per-agent failure rates and blame, a working-set-only `evaluate`
+ * memoized per configuration and stimulus, and a metered `complete`. Both capabilities charge the
+ * scan's one budget ledger. Does not ask the strategies, nor judge their candidates (Optimize and
+ * the Tournament do).
+ */
+import { Context, Effect } from "effect"
+import type { LanguageModel } from "effect/ai"
+import type { AgentVersion, Diagnosis, EvalSetSample } from "../contracts/index.ts"
+import type { AgentRunner } from "../agents/AgentRunner.ts"
+import { BudgetExhausted, type BudgetLedger } from "../agents/BudgetLedger.ts"
+import { callModel } from "../agents/ModelCaller.ts"
+import { hashHex } from "../random/Deterministic.ts"
+import type { RubricScorer } from "../scoring/RubricScorer.ts"
+import type { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
+import type { FailingExample, PassingExample, WorkingSetEvaluation } from "../strategies/Strategy.ts"
+import { type MeasuredArm, type RunMeasurement, summarizeByStimulus } from "./Measurement.ts"
+import type { ObserveOutput } from "./Observe.ts"
+import type { ScanContext } from "./ScanContext.ts"
+
+export const passingExamplesOf = (context: ScanContext, evalSet: ObserveOutput["evalSet"], runs: ReadonlyArray<RunMeasurement>): ReadonlyArray<PassingExample> => {
+  const samples = new Map(evalSet.samples.map((s) => [s.id, s]))
+  const threshold = context.workspace.framework.passThreshold
+  return runs
+    .filter((r) => r.status === "ok" && (r.blended ?? 0) >= threshold && samples.get(r.stimulusId)?.holdoutLayer === "working")
+    .flatMap((r) =>
+      context.agents.map((agent) => ({
+        agentId: agent.id,
+        stimulusId: r.stimulusId,
+        segment: samples.get(r.stimulusId)!.segment,
+        input: samples.get(r.stimulusId)!.input,
+        output: JSON.stringify(r.agentOutputs[agent.id] ?? {})
+      }))
+    )
+}
+
+/** Failing working-set runs of each cluster, as the rubric saw them (no ground truth). */
+export const failingExamplesOf = (context: ScanContext, evalSet: ObserveOutput["evalSet"], runs: ReadonlyArray<RunMeasurement>, diagnosis: Diagnosis): ReadonlyArray<FailingExample> => {
+  const samples = new Map(evalSet.samples.map((s) => [s.id, s]))
+  const byTrace = new Map(runs.map((r) => [r.traceId, r]))
+  const fallback = context.finalAgentIds[0] ?? context.agents[context.agents.length - 1]?.id ?? ""
+  return diagnosis.clusters.flatMap((cluster) => {
+    const agentId = Object.entries(cluster.agentBlame).sort((a, b) => b[1] - a[1])[0]?.[0] ?? fallback
+    return cluster.memberTraceIds.flatMap((traceId) => {
+      const run = byTrace.get(traceId)
+      const sample = run === undefined ? undefined : samples.get(run.stimulusId)
+      if (run === undefined || sample === undefined || sample.holdoutLayer !== "working" || run.explanation === undefined) return []
+      return [{
+        clusterId: cluster.id,
+        agentId,
+        stimulusId: run.stimulusId,
+        segment: sample.segment,
+        input: sample.input,
+        output: JSON.stringify(run.agentOutputs[agentId] ?? {}),
+        explanation: run.explanation
+      }]
+    })
+  })
+}
+
+/** Per-agent share of all quality failures, from the clusters' blame. */
+export const teamBlame = (diagnosis: Diagnosis): Readonly<Record<string, number>> => {
+  const totals: Record<string, number> = {}
+  const members = diagnosis.clusters.reduce((s, c) => s + c.memberTraceIds.length, 0)
+  for (const c of diagnosis.clusters) {
+    for (const [agent, share] of Object.entries(c.agentBlame)) totals[agent] = (totals[agent] ?? 0) + share * c.memberTraceIds.length / Math.max(1, members)
+  }
+  return totals
+}
+
+const mean = (values: ReadonlyArray<number>) => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length)
+
+/** Rate of parse failures and of truncated answers per agent in the baseline runs. */
+export const agentFailureRates = (context: ScanContext, baselineRuns: ReadonlyArray<RunMeasurement>): Record<string, { parse: number; truncated: number }> => {
+  const rates: Record<string, { parse: number; truncated: number }> = {}
+  for (const agent of context.agents) {
+    const n = Math.max(1, baselineRuns.length)
+    rates[agent.id] = {
+      parse: baselineRuns.filter((r) => r.parseFailedAgent === agent.id).length / n,
+      truncated: baselineRuns.filter((r) => r.truncatedAgents.includes(agent.id)).length / n
+    }
+  }
+  return rates
+}
+
+/**
+ * The `evaluate` each strategy gets: measures a configuration on working-set stimuli (all, or the
+ * given ids), memoized per configuration and stimulus; the baseline's own runs answer for the
+ * baseline configuration. Fails with BudgetExhausted past the strategy's allowance, or when the
+ * scan's budget must be kept for the tournament and the holdout.
+ */
+export const makeWorkingSetEvaluator = <E>(options: {
+  readonly context: ScanContext
+  readonly working: ReadonlyArray<EvalSetSample>
+  readonly baselineRuns: ReadonlyArray<RunMeasurement>
+  /** Hash of the baseline configuration (the memo key of the baseline's runs). */
+  readonly baselineKey: string
+  readonly measureRaw: (arm: string, team: ReadonlyArray<AgentVersion>, samples: ReadonlyArray<EvalSetSample>) => Effect.Effect<MeasuredArm, E>
+  /** Whether measuring this many stimuli more still leaves what the holdout measurement will cost. */
+  readonly fitsWithHoldoutReserve: (stimuli: number) => Effect.Effect<boolean>
+}) => {
+  const { context, working, baselineRuns, baselineKey, measureRaw, fitsWithHoldoutReserve } = options
+  const framework = context.workspace.framework
+  const workingById = new Map(working.map((s) => [s.id, s]))
+
+  // Working-set evaluations for strategies: memoized per configuration and stimulus; the
+  // baseline's own runs answer for the baseline configuration.
+  const memo = new Map<string, ReadonlyArray<RunMeasurement>>()
+  for (const r of baselineRuns) memo.set(`${baselineKey}:${r.stimulusId}`, [...(memo.get(`${baselineKey}:${r.stimulusId}`) ?? []), r])
+  let probe = 0
+  const evaluateFor = (strategyName: string, allowance: { left: number }) =>
+    (team: ReadonlyArray<AgentVersion>, stimulusIds?: ReadonlyArray<string>) =>
+      Effect.gen(function*() {
+        const key = hashHex(JSON.stringify(team))
+        const wanted = (stimulusIds === undefined ? working : stimulusIds.map((id) => workingById.get(id)).filter((s): s is EvalSetSample => s !== undefined))
+        const missing = wanted.filter((s) => !memo.has(`${key}:${s.id}`))
+        if (missing.length > 0) {
+          if (missing.length > allowance.left) {
+            return yield* new BudgetExhausted({ phase: "optimize", message: `${strategyName}: its evaluation allowance is spent` })
+          }
+          if (!(yield* fitsWithHoldoutReserve(missing.length))) {
+            return yield* new BudgetExhausted({ phase: "optimize", message: `${strategyName}: the scan's budget is kept for the tournament and the holdout` })
+          }
+          allowance.left -= missing.length
+          probe++
+          const measured = yield* measureRaw(`probe:${strategyName}:${probe}`, team, missing)
+          for (const r of measured.measurement.runs) memo.set(`${key}:${r.stimulusId}`, [...(memo.get(`${key}:${r.stimulusId}`) ?? []), r])
+        }
+        const summaries = summarizeByStimulus({ arm: "probe", runs: wanted.flatMap((s) => memo.get(`${key}:${s.id}`) ?? []) })
+        const stimuli = wanted.map((s) => {
+          const summary = summaries.get(s.id)
+          const runs = memo.get(`${key}:${s.id}`) ?? []
+          const score = summary?.blended ?? 0
+          return {
+            stimulusId: s.id,
+            segment: s.segment,
+            score,
+            passed: score >= framework.passThreshold,
+            ...(runs[0]?.explanation !== undefined ? { explanation: runs[0].explanation } : {}),
+            ...(runs[0]?.output !== undefined ? { output: runs[0].output } : {})
+          }
+        })
+        return { score: mean(stimuli.map((s) => s.score)), passRate: mean(stimuli.map((s) => (s.passed ? 1 : 0))), stimuli } satisfies WorkingSetEvaluation
+      })
+  return evaluateFor
+}
+
+/** The `complete` each strategy gets: one metered model call with the baseline's final agent's provider and model. */
+export const makeStrategyComplete = (
+  context: ScanContext,
+  services: Context.Context<AgentRunner | WorldModelScorer | RubricScorer | BudgetLedger | LanguageModel.LanguageModel>
+) => {
+  const modelOf = context.baseline[context.baseline.length - 1]?.hyperparameters
+  const completeFor = (strategyName: string) => (system: string, user: string, options?: { readonly temperature?: number; readonly maxTokens?: number; readonly purpose?: string; readonly sample?: number }) =>
+    callModel(system, user, {
+      provider: modelOf?.provider ?? "default",
+      model: modelOf?.model ?? "default",
+      temperature: options?.temperature ?? 0.7,
+      maxTokens: options?.maxTokens ?? 800,
+      epoch: options?.sample ?? 0
+    }, { workspaceId: context.workspace.id, phase: "optimize", purpose: options?.purpose ?? `strategy:${strategyName}` }).pipe(
+      Effect.map((answer) => answer.text),
+      Effect.catchTag("ModelCallFailed", () => Effect.succeed("")),
+      Effect.provide(services)
+    )
+  return completeFor
+}

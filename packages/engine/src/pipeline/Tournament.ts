@@ -1,0 +1,326 @@
+/**
+ * The optimize phase's tournament on the working set, as functions the Optimize phase calls:
+ *
+ * - successive halving (`runTournament`): `maxRounds` rungs on growing seeded shares of the working
+ *   set (with two rounds: half, then all of it); after each rung the better half (by the framework's
+ *   objective) goes on, and a candidate worse than the baseline is out; after the first rung the two
+ *   best survivors of different strategies, and the best candidates of every strategy that helped,
+ *   are merged (`mergeCandidates`) into more candidates;
+ * - multi-objective acceptance: the finalists are measured on every optimization vector of the
+ *   framework (`vectorValue`: quality, possibly per agent; cost; latency; safety / compliance /
+ *   custom through a rubric dimension or a registered objective scorer of that name); only
+ *   candidates on the Pareto front (`dominates`) that improve quality may win, and the framework's
+ *   weighted objective (`objectiveOf`) picks among them.
+ *
+ * Every candidate eliminated, and why, goes into the decision log it is given. Does not own the
+ * budget, the measurement of a candidate (both are the `measure` it is given) or the holdout
+ * measurement of the winner (Optimize does that).
+ */
+import { Effect } from "effect"
+import type { AgentVersion, DecisionLogEntry, EvalSetSample, OptimizationVector } from "../contracts/index.ts"
+import { hashHex, hashString, seededGenerator } from "../random/Deterministic.ts"
+import type { Candidate, ObjectiveScorer } from "../strategies/Strategy.ts"
+import { type ArmMeasurement, summarizeByStimulus } from "./Measurement.ts"
+import type { ObserveOutput } from "./Observe.ts"
+import type { ScanContext } from "./ScanContext.ts"
+
+export interface VectorValue {
+  readonly vector: string
+  readonly kind: OptimizationVector["kind"]
+  readonly direction: OptimizationVector["direction"]
+  readonly weight: number
+  readonly baseline: number
+  readonly candidate: number
+}
+
+export interface FinalistRecord {
+  readonly candidateId: string
+  readonly strategy: string
+  readonly workingDelta: number
+  readonly objective: number
+  readonly onParetoFront: boolean
+  readonly vectors: ReadonlyArray<VectorValue>
+}
+
+const chainRank = { none: 0, brief: 1, full: 2 } as const
+
+/** Merge two candidates: each agent takes the change of whichever candidate changed it (both: combined). */
+export const mergeCandidates = (a: Candidate, b: Candidate, baseline: ReadonlyArray<AgentVersion>): Candidate => {
+  const agents = baseline.map((base) => {
+    const fromA = a.changed.includes(base.agentId) ? a.agents.find((x) => x.agentId === base.agentId)! : undefined
+    const fromB = b.changed.includes(base.agentId) ? b.agents.find((x) => x.agentId === base.agentId)! : undefined
+    if (fromA === undefined) return fromB ?? base
+    if (fromB === undefined) return fromA
+    const basePromptA = fromA.template.basePrompt
+    const basePromptB = fromB.template.basePrompt
+    return {
+      ...fromA,
+      template: {
+        ...fromA.template,
+        // A rewritten instruction wins over the original; two rewrites: the longer one.
+        basePrompt: basePromptA === base.template.basePrompt ? basePromptB : basePromptB === base.template.basePrompt ? basePromptA : basePromptA.length >= basePromptB.length ? basePromptA : basePromptB,
+        chainOfThought: chainRank[fromA.template.chainOfThought] >= chainRank[fromB.template.chainOfThought] ? fromA.template.chainOfThought : fromB.template.chainOfThought,
+        guidance: [...new Set([...fromA.template.guidance, ...fromB.template.guidance])],
+        fewShotExamples: [...fromA.template.fewShotExamples, ...fromB.template.fewShotExamples.filter((e) => !fromA.template.fewShotExamples.some((x) => x.input === e.input))].slice(-6),
+        contextSelection: fromA.template.contextSelection.maxChars >= fromB.template.contextSelection.maxChars ? fromA.template.contextSelection : fromB.template.contextSelection,
+        upstreamInjection: fromA.template.upstreamInjection.mode === "json" ? fromA.template.upstreamInjection : fromB.template.upstreamInjection
+      },
+      hyperparameters: {
+        ...fromA.hyperparameters,
+        temperature: Math.min(fromA.hyperparameters.temperature, fromB.hyperparameters.temperature),
+        maxTokens: Math.max(fromA.hyperparameters.maxTokens, fromB.hyperparameters.maxTokens)
+      }
+    }
+  })
+  return {
+    id: `merge(${a.id}+${b.id})`,
+    strategy: "builtin/tournament_merge",
+    rationale: `merge of ${a.id} and ${b.id}: ${a.rationale}; ${b.rationale}`,
+    agents,
+    changed: [...new Set([...a.changed, ...b.changed])]
+  }
+}
+
+export const pairedMeanDelta = (baseline: ArmMeasurement, candidate: ArmMeasurement, stimuli: ReadonlySet<string>): number => {
+  const b = summarizeByStimulus(baseline)
+  const c = summarizeByStimulus(candidate)
+  let sum = 0
+  let n = 0
+  for (const id of stimuli) {
+    const x = b.get(id)
+    const y = c.get(id)
+    if (x === undefined || y === undefined || x.status === "infra_failure" || y.status === "infra_failure") continue
+    sum += (y.blended ?? 0) - (x.blended ?? 0)
+    n++
+  }
+  return n === 0 ? 0 : sum / n
+}
+
+const mean = (values: ReadonlyArray<number>) => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length)
+
+/**
+ * One vector's value for an arm on some stimuli. Quality is the mean blended score (or the mean
+ * per-agent score of the vector's agents); cost and latency are per stimulus; safety, compliance
+ * and custom vectors read a rubric dimension or a registered objective scorer of the same name.
+ * Undefined when the vector cannot be measured.
+ */
+export const vectorValue = (
+  vector: OptimizationVector,
+  arm: ArmMeasurement,
+  stimuli: ReadonlySet<string>,
+  scorers: ReadonlyArray<ObjectiveScorer>,
+  inputs: ReadonlyMap<string, string>
+): number | undefined => {
+  const runs = arm.runs.filter((r) => stimuli.has(r.stimulusId) && r.status !== "infra_failure")
+  if (runs.length === 0) return undefined
+  switch (vector.kind) {
+    case "quality":
+      return vector.agents === undefined || vector.agents.length === 0
+        ? mean(runs.map((r) => r.blended ?? 0))
+        : mean(runs.flatMap((r) => vector.agents!.map((a) => r.agents[a] ?? 0)))
+    case "cost":
+      return mean(runs.map((r) => r.costUsd))
+    case "latency":
+      return mean(runs.map((r) => r.latencyMs))
+    default: {
+      const scorer = scorers.find((s) => s.name === vector.name || s.name.endsWith(`/${vector.name}`))
+      if (scorer !== undefined) {
+        return mean(runs.map((r) => scorer.score(inputs.get(r.stimulusId) ?? "", r.output === undefined ? undefined : JSON.parse(r.output) as Record<string, unknown>)))
+      }
+      const withDimension = runs.filter((r) => r.dimensions[vector.name] !== undefined)
+      return withDimension.length === 0 ? undefined : mean(withDimension.map((r) => r.dimensions[vector.name]!))
+    }
+  }
+}
+
+/**
+ * The framework's objective for a candidate against the baseline: Σ weight × improvement. Score-like
+ * vectors improve by their difference (0–1 scale); cost by its dollar difference per stimulus in
+ * units of the business cost of one failure (`economics.costPerFailureUsd`: paying that much more
+ * per stimulus is worth one more passing stimulus); latency by its relative change, one doubling
+ * counting as 5 points — unless both arms answer in under `minLatencyMs` on average, where the
+ * host's timing noise is all there is to measure (a simulated or cached model).
+ */
+export const minLatencyMs = 50
+
+export const objectiveOf = (vectors: ReadonlyArray<VectorValue>, costPerFailureUsd: number): number =>
+  vectors.reduce((sum, v) => {
+    const sign = v.direction === "maximize" ? 1 : -1
+    const weight = v.weight
+    const improvement = v.kind === "cost"
+      ? sign * (v.candidate - v.baseline) / Math.max(costPerFailureUsd, 1e-9)
+      : v.kind === "latency"
+      ? Math.max(v.candidate, v.baseline) < minLatencyMs ? 0 : sign * 0.05 * Math.log2(Math.max(1e-9, v.candidate) / Math.max(1e-9, v.baseline))
+      : sign * (v.candidate - v.baseline)
+    return sum + weight * (Number.isFinite(improvement) ? improvement : 0)
+  }, 0)
+
+/** True when `a` is at least as good as `b` on every vector and better on one. */
+export const dominates = (a: ReadonlyArray<VectorValue>, b: ReadonlyArray<VectorValue>): boolean => {
+  let better = false
+  for (const va of a) {
+    const vb = b.find((v) => v.vector === va.vector)
+    if (vb === undefined) continue
+    const x = va.direction === "maximize" ? va.candidate : -va.candidate
+    const y = vb.direction === "maximize" ? vb.candidate : -vb.candidate
+    if (x < y - 1e-12) return false
+    if (x > y + 1e-12) better = true
+  }
+  return better
+}
+
+const asBaseline = (vectors: ReadonlyArray<VectorValue>): ReadonlyArray<VectorValue> => vectors.map((v) => ({ ...v, candidate: v.baseline }))
+
+/** A candidate in the tournament: its measurement so far, its paired delta, objective and vectors. */
+export interface TournamentEntry { candidate: Candidate; measurement: ArmMeasurement; delta: number; objective: number; vectors: ReadonlyArray<VectorValue> }
+
+/** An entry's vectors, baseline → candidate (for the decision log). */
+export const describeVectors = (e: TournamentEntry) => e.vectors.map((v) => `${v.vector} ${v.baseline.toPrecision(3)}→${v.candidate.toPrecision(3)}`).join(", ")
+
+export interface TournamentInput<E> {
+  readonly context: ScanContext
+  readonly observe: ObserveOutput
+  /** The candidates that compete (deduplicated, within the candidate limit). */
+  readonly pool: ReadonlyArray<Candidate>
+  readonly working: ReadonlyArray<EvalSetSample>
+  readonly scorers: ReadonlyArray<ObjectiveScorer>
+  /** Each stimulus's input by id (for objective scorers). */
+  readonly inputs: ReadonlyMap<string, string>
+  /** Hashes of the configurations already considered; a merge repeating one is skipped. Added to. */
+  readonly seen: Set<string>
+  /** Where every candidate that loses, and why, is written. Appended to. */
+  readonly decisionLog: Array<DecisionLogEntry>
+  /** Measure a candidate on some stimuli (through the scan's budget); undefined when it cannot be paid for. */
+  readonly measure: (candidate: Candidate, samples: ReadonlyArray<EvalSetSample>, keepForHoldout: boolean) => Effect.Effect<ArmMeasurement | undefined, E>
+  /** Whether measuring this many stimuli more still leaves what the holdout measurement will cost. */
+  readonly fitsWithHoldoutReserve: (stimuli: number) => Effect.Effect<boolean>
+  /** Whether the scan's budget has run out (set by `measure`). */
+  readonly budgetExhausted: () => boolean
+}
+
+/**
+ * Successive halving over the pool, then multi-objective acceptance on the full working set: the
+ * winner (undefined when no finalist is eligible) and every finalist's record. The finalists that
+ * do not win are logged as lost; the winner is not logged (its holdout measurement decides how).
+ */
+export const runTournament = <E>(input: TournamentInput<E>): Effect.Effect<{
+  readonly best: TournamentEntry | undefined
+  readonly finalists: ReadonlyArray<FinalistRecord>
+}, E> =>
+  Effect.gen(function*() {
+    const { context, observe, pool, working, scorers, inputs, seen, decisionLog, measure, fitsWithHoldoutReserve, budgetExhausted } = input
+    const framework = context.workspace.framework
+    // Successive halving over growing shares of the working set.
+    const rng = seededGenerator(hashString(`tournament:${context.scan.seed}`))
+    const shuffled = [...working].map((s) => ({ s, k: rng.next() })).sort((a, b) => a.k - b.k).map((x) => x.s)
+    const rounds = Math.max(1, framework.optimization.maxRounds)
+    const rungSizes = Array.from({ length: rounds }, (_, r) => Math.max(1, Math.ceil(shuffled.length / 2 ** (rounds - 1 - r))))
+    const costPerFailure = framework.economics.costPerFailureUsd
+    const vectors = framework.objective.vectors.length > 0
+      ? framework.objective.vectors
+      : [{ name: "quality", kind: "quality" as const, direction: "maximize" as const, weight: 1 }]
+    const vectorsFor = (measurement: ArmMeasurement, ids: ReadonlySet<string>): ReadonlyArray<VectorValue> =>
+      vectors.flatMap((v) => {
+        const b = vectorValue(v, observe.baseline, ids, scorers, inputs)
+        const c = vectorValue(v, measurement, ids, scorers, inputs)
+        if (b === undefined || c === undefined) return []
+        return [{ vector: v.name, kind: v.kind, direction: v.direction, weight: v.weight, baseline: b, candidate: c } satisfies VectorValue]
+      })
+    const score = (candidate: Candidate, measurement: ArmMeasurement, ids: ReadonlySet<string>): TournamentEntry => {
+      const v = vectorsFor(measurement, ids)
+      return { candidate, measurement, delta: pairedMeanDelta(observe.baseline, measurement, ids), objective: objectiveOf(v, costPerFailure), vectors: v }
+    }
+    let alive: Array<TournamentEntry> = pool.map((candidate) => ({ candidate, measurement: { arm: candidate.id, runs: [] }, delta: 0, objective: 0, vectors: [] }))
+    let measuredUpTo = 0
+    for (const [round, size] of rungSizes.entries()) {
+      const slice = shuffled.slice(measuredUpTo, size)
+      const ids = new Set(shuffled.slice(0, size).map((s) => s.id))
+      const next: Array<TournamentEntry> = []
+      // A candidate added after the earlier rungs (the merge) catches up on them.
+      const todoOf = (entry: TournamentEntry) => {
+        const have = new Set(entry.measurement.runs.map((r) => r.stimulusId))
+        return [...shuffled.slice(0, measuredUpTo).filter((s) => !have.has(s.id)), ...slice]
+      }
+      // When the whole rung fits the budget (with the holdout kept back), its candidates are
+      // measured at once: the scan's call permits bound the calls, and no candidate waits for
+      // another. Otherwise one at a time, so the budget stops the rung where it runs out.
+      const rungStimuli = alive.reduce((n, entry) => n + todoOf(entry).length, 0)
+      const together = yield* fitsWithHoldoutReserve(rungStimuli)
+      const measuredRung = together
+        ? yield* Effect.forEach(alive, (entry) => measure(entry.candidate, todoOf(entry), false), { concurrency: "unbounded" })
+        : undefined
+      for (const [index, entry] of alive.entries()) {
+        if (measuredRung === undefined && budgetExhausted()) {
+          decisionLog.push({ strategy: entry.candidate.strategy, candidateId: entry.candidate.id, outcome: "over_budget", reason: `the scan's budget ran out before round ${round + 1}` })
+          continue
+        }
+        const m = measuredRung === undefined ? yield* measure(entry.candidate, todoOf(entry), true) : measuredRung[index]
+        if (m === undefined) {
+          decisionLog.push({ strategy: entry.candidate.strategy, candidateId: entry.candidate.id, outcome: "over_budget", reason: `the scan's budget ran out while it was measured in round ${round + 1}` })
+          continue
+        }
+        next.push(score(entry.candidate, { arm: entry.candidate.id, runs: [...entry.measurement.runs, ...m.runs] }, ids))
+      }
+      measuredUpTo = size
+      next.sort((a, b) => b.objective - a.objective || b.delta - a.delta || a.candidate.id.localeCompare(b.candidate.id))
+      if (round === rungSizes.length - 1) {
+        alive = next
+        break
+      }
+      const keep = Math.max(1, Math.ceil(next.length / 2))
+      for (const [rank, e] of next.slice(keep).entries()) {
+        decisionLog.push({ strategy: e.candidate.strategy, candidateId: e.candidate.id, outcome: "lost", reason: `eliminated in round ${round + 1} (rank ${keep + rank + 1} of ${next.length}, objective ${(e.objective * 100).toFixed(1)}, delta ${(e.delta * 100).toFixed(1)} pts on ${ids.size} working stimuli)`, workingDelta: e.delta })
+      }
+      // A tie with the baseline on a small rung may still help on the rest: only a loss is out.
+      const survivors = next.slice(0, keep).filter((e) => e.delta >= 0)
+      for (const e of next.slice(0, keep).filter((e) => e.delta < 0)) {
+        decisionLog.push({ strategy: e.candidate.strategy, candidateId: e.candidate.id, outcome: "lost", reason: `worse than the baseline in round ${round + 1} (delta ${(e.delta * 100).toFixed(1)} pts on ${ids.size} working stimuli)`, workingDelta: e.delta })
+      }
+      if (round === 0 && !budgetExhausted()) {
+        // Merges: the two best survivors of different strategies, and all of the survivors'
+        // strategies' best candidates folded together (best first).
+        const distinct = survivors.filter((e, i) => survivors.findIndex((o) => o.candidate.strategy === e.candidate.strategy) === i)
+        // Every strategy that helped in this rung (even if halving dropped it), best first:
+        // complementary fixes (a rule learnt from one cluster, reasoning, a cooler sampler) add up.
+        const helped = next.filter((e) => e.delta > 0).filter((e, i, all) => all.findIndex((o) => o.candidate.strategy === e.candidate.strategy) === i)
+        const merges = [
+          ...(distinct.length >= 2 ? [distinct.slice(0, 2)] : []),
+          ...(helped.length >= 3 ? [helped] : [])
+        ]
+        for (const group of merges) {
+          const merged = group.slice(1).reduce((acc, e) => mergeCandidates(acc, e.candidate, context.baseline), group[0]!.candidate)
+          const key = hashHex(JSON.stringify(merged.agents))
+          if (seen.has(key)) continue
+          seen.add(key)
+          survivors.push({ candidate: merged, measurement: { arm: merged.id, runs: [] }, delta: 0, objective: 0, vectors: [] })
+        }
+      }
+      alive = survivors
+    }
+
+    // Multi-objective acceptance on the full working set.
+    const allWorkingIds = new Set(working.map((s) => s.id))
+    const finalists = alive.map((e) => score(e.candidate, e.measurement, allWorkingIds))
+    const baselineVectors = finalists[0] === undefined ? [] : asBaseline(finalists[0].vectors)
+    const onFront = (e: TournamentEntry) => !dominates(baselineVectors, e.vectors) && !finalists.some((o) => o !== e && dominates(o.vectors, e.vectors))
+    const records: Array<FinalistRecord> = finalists.map((e) => ({
+      candidateId: e.candidate.id,
+      strategy: e.candidate.strategy,
+      workingDelta: e.delta,
+      objective: e.objective,
+      onParetoFront: onFront(e),
+      vectors: e.vectors
+    }))
+    const eligible = finalists.filter((e) => onFront(e) && e.delta > 0 && e.objective > 0)
+      .sort((a, b) => b.objective - a.objective || b.delta - a.delta || a.candidate.id.localeCompare(b.candidate.id))
+    const best = eligible[0]
+    for (const e of finalists.filter((f) => f !== best)) {
+      const why = !onFront(e)
+        ? dominates(baselineVectors, e.vectors) ? "dominated by the baseline on the framework's vectors" : `off the Pareto front (dominated by ${finalists.find((o) => o !== e && dominates(o.vectors, e.vectors))?.candidate.id})`
+        : e.delta <= 0 ? `no quality improvement on the full working set (${(e.delta * 100).toFixed(1)} pts)`
+        : e.objective <= 0 ? `the framework's objective does not improve (${(e.objective * 100).toFixed(2)})`
+        : `on the Pareto front, but its objective ${(e.objective * 100).toFixed(2)} < the winner's ${((best?.objective ?? 0) * 100).toFixed(2)}`
+      decisionLog.push({ strategy: e.candidate.strategy, candidateId: e.candidate.id, outcome: "lost", reason: `final round: ${why} (${describeVectors(e)})`, workingDelta: e.delta })
+    }
+    return { best, finalists: records }
+  })
