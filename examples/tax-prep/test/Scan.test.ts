@@ -121,6 +121,11 @@ describe("a scan end to end (tax world, simulated model, memory storage)", () =>
         assert.isTrue(resumeCalls.length > 0)
         assert.isTrue(resumeCalls.every((phase) => phase === "optimize"), "finished phases make no new model calls")
         assert.strictEqual(resumed.scan.state, "completed")
+        assert.isUndefined(resumed.scan.failureReason, "a completed scan carries no stale failure")
+        // The budget is never refilled by a crash: the resumed scan's ledger starts from what was spent.
+        assert.isDefined(resumed.spend.byPhase["observe"], "observe's spend survives the crash")
+        assert.isAtLeast(resumed.spend.total.calls, reference.spend.total.calls)
+        assert.strictEqual(resumed.spend.total.calls, (yield* Ref.get(log.calls)).length + 1, "every model call is on the books, the crashed one included")
         assert.strictEqual(resumed.verdict.outcome, reference.verdict.outcome)
         assert.deepStrictEqual(resumed.verdict.delta, reference.verdict.delta)
         assert.strictEqual(resumed.changeSet?.status, reference.changeSet?.status)
@@ -130,6 +135,25 @@ describe("a scan end to end (tax world, simulated model, memory storage)", () =>
         const changeSets = yield* (yield* ChangeSetRepo).list(workspace.id)
         assert.strictEqual(changeSets.length, 1)
       }).pipe(Effect.provide(scanLayer(countingModel(log))))
+    }))
+
+  it.effect("concurrent scans of two workspaces keep their own budgets and spend", () =>
+    Effect.gen(function*() {
+      const a = smallWorkspace()
+      const b = smallWorkspace((raw) => ({ ...raw, id: "other-tax-prep", name: "Other tax prep" }))
+      const solo = yield* Effect.gen(function*() {
+        yield* (yield* WorkspaceRepo).upsert(a)
+        return yield* (yield* ScanOrchestrator).run({ workspaceId: a.id, seed: 9 })
+      }).pipe(Effect.provide(simulated))
+      const [together, other] = yield* Effect.gen(function*() {
+        yield* (yield* WorkspaceRepo).upsert(a)
+        yield* (yield* WorkspaceRepo).upsert(b)
+        const orchestrator = yield* ScanOrchestrator
+        return yield* Effect.all([orchestrator.run({ workspaceId: a.id, seed: 9 }), orchestrator.run({ workspaceId: b.id, seed: 9 })], { concurrency: 2 })
+      }).pipe(Effect.provide(simulated))
+      assert.strictEqual(together.spend.total.calls, solo.spend.total.calls, "one tenant's scan does not spend another's budget")
+      assert.strictEqual(other.spend.total.calls, solo.spend.total.calls)
+      assert.deepStrictEqual(together.verdict, solo.verdict)
     }))
 
   it("a malformed workspace is rejected at decode time, naming the field", () => {

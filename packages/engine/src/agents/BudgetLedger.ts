@@ -101,6 +101,36 @@ export const limitPassed = (
     ? "usd"
     : undefined
 
+/**
+ * The ledger of the scan running on this fiber. The orchestrator opens one per scan (restored from
+ * the scan's recorded spend when it resumes), so concurrent scans never share a budget; outside a
+ * scan the service's own ledger is used.
+ */
+export const CurrentLedger = Context.Reference<Ref.Ref<LedgerState> | undefined>("@spectral/engine/agents/CurrentLedger", {
+  defaultValue: () => undefined
+})
+
+/** What a scan records of its spend so a resumed scan starts from it. */
+export interface RecordedSpend {
+  readonly total: Spend
+  readonly byPhase: Readonly<Record<string, Spend>>
+  readonly byPurpose: Readonly<Record<string, Spend>>
+  readonly exhausted: boolean
+}
+
+export type LedgerState = State
+
+/** A new ledger for one scan, starting from what it had already spent (a resumed scan). */
+export const openLedger = (budget: Budget, spent?: RecordedSpend): Effect.Effect<Ref.Ref<LedgerState>> =>
+  Ref.make<LedgerState>(spent === undefined ? fresh(budget) : { ...fresh(budget), total: spent.total, byPhase: spent.byPhase, byPurpose: spent.byPurpose, exhausted: spent.exhausted })
+
+export const recordedSpend = (snapshot: LedgerSnapshot): RecordedSpend => ({
+  total: snapshot.total,
+  byPhase: snapshot.byPhase,
+  byPurpose: snapshot.byPurpose,
+  exhausted: snapshot.exhausted
+})
+
 export class BudgetLedger extends Context.Service<BudgetLedger, {
   /**
    * Hold one call's worst case against the budget; fails when the spent total plus everything in
@@ -117,7 +147,8 @@ export class BudgetLedger extends Context.Service<BudgetLedger, {
   static readonly layer = Layer.effect(
     BudgetLedger,
     Effect.gen(function*() {
-      const state = yield* Ref.make<State>(fresh(unlimited))
+      const own = yield* Ref.make<State>(fresh(unlimited))
+      const current = Effect.map(Effect.service(CurrentLedger), (ref) => ref ?? own)
       const book = (s: State, phase: string, purpose: string, spend: Spend): State => ({
         ...s,
         total: addSpend(s.total, spend),
@@ -125,7 +156,7 @@ export class BudgetLedger extends Context.Service<BudgetLedger, {
         byPurpose: { ...s.byPurpose, [purpose]: addSpend(s.byPurpose[purpose] ?? zeroSpend, spend) }
       })
       const reserve = (phase: ModelPhase, estimate: { readonly tokens: number; readonly usd: number }) =>
-        Ref.modify(state, (s): readonly [Reservation | "calls" | "tokens" | "usd", State] => {
+        Effect.flatMap(current, (state) => Ref.modify(state, (s): readonly [Reservation | "calls" | "tokens" | "usd", State] => {
           const passed = limitPassed(s.budget, s.total, s.inFlight, estimate)
           if (passed !== undefined) {
             return [passed, { ...s, exhausted: true, ...(s.exhaustedAt === undefined ? { exhaustedAt: { phase, limit: passed } } : {}) }]
@@ -139,7 +170,7 @@ export class BudgetLedger extends Context.Service<BudgetLedger, {
             open,
             inFlight: { calls: s.inFlight.calls + 1, tokens: s.inFlight.tokens + reservation.tokens, usd: s.inFlight.usd + reservation.usd }
           }]
-        }).pipe(
+        })).pipe(
           Effect.flatMap((r) =>
             typeof r === "string"
               ? Effect.fail(new BudgetExhausted({ phase, message: `scan budget exhausted during ${phase} (the ${r} limit would be passed)` }))
@@ -149,7 +180,7 @@ export class BudgetLedger extends Context.Service<BudgetLedger, {
       return BudgetLedger.of({
         reserve,
         settle: (reservation, purpose, spend) =>
-          Ref.update(state, (s) => {
+          Effect.flatMap(current, (state) => Ref.update(state, (s) => {
             if (!s.open.has(reservation.id)) return book(s, reservation.phase, purpose, spend)
             const open = new Map(s.open)
             open.delete(reservation.id)
@@ -158,10 +189,10 @@ export class BudgetLedger extends Context.Service<BudgetLedger, {
               open,
               inFlight: { calls: s.inFlight.calls - 1, tokens: s.inFlight.tokens - reservation.tokens, usd: s.inFlight.usd - reservation.usd }
             }, reservation.phase, purpose, spend)
-          }),
-        charge: (phase, spend, purpose = "unattributed") => Ref.update(state, (s) => book(s, phase, purpose, spend)),
-        reset: (budget) => Ref.set(state, fresh(budget)),
-        snapshot: Effect.map(Ref.get(state), ({ nextId: _n, open: _o, ...snapshot }) => snapshot)
+          })),
+        charge: (phase, spend, purpose = "unattributed") => Effect.flatMap(current, (state) => Ref.update(state, (s) => book(s, phase, purpose, spend))),
+        reset: (budget) => Effect.flatMap(current, (state) => Ref.set(state, fresh(budget))),
+        snapshot: Effect.flatMap(current, (state) => Effect.map(Ref.get(state), ({ nextId: _n, open: _o, ...snapshot }) => snapshot))
       })
     })
   )

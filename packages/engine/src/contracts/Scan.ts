@@ -46,6 +46,22 @@ export const CalibrationRecord = Schema.Struct({
 })
 export type CalibrationRecord = typeof CalibrationRecord.Type
 
+export const SpendFigures = Schema.Struct({
+  calls: NonNegativeInt,
+  tokens: NonNegativeInt,
+  usd: NonNegative,
+  cachedCalls: NonNegativeInt
+})
+
+/** What the scan has spent so far (restored when it resumes, so a crash never refills the budget). */
+export const ScanSpend = Schema.Struct({
+  total: SpendFigures,
+  byPhase: Schema.Record(Schema.String, SpendFigures),
+  byPurpose: Schema.Record(Schema.String, SpendFigures),
+  exhausted: Schema.Boolean
+})
+export type ScanSpend = typeof ScanSpend.Type
+
 export const Scan = Schema.Struct({
   id: Schema.NonEmptyString,
   workspaceId: Schema.NonEmptyString,
@@ -60,6 +76,7 @@ export const Scan = Schema.Struct({
   verdict: Schema.optionalKey(Schema.Literals(["go", "caution", "no_go"])),
   blendedScore: Schema.optionalKey(UnitInterval),
   failureReason: Schema.optionalKey(Schema.String),
+  spend: Schema.optionalKey(ScanSpend),
   createdAt: Instant,
   updatedAt: Instant
 })

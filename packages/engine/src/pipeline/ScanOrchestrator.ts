@@ -5,7 +5,7 @@
  * its last finished phase (finished phases make no new model calls). A failure records `failed`
  * with the phase and reason and loses nothing already stored.
  */
-import { Cause, Context, Effect, Layer, Ref, Schema, Semaphore } from "effect"
+import { Cause, Context, Effect, Layer, Predicate, Ref, Schema, Semaphore } from "effect"
 import type {
   AgentPerformanceCard,
   AgentVersion,
@@ -19,7 +19,7 @@ import type {
   Workspace
 } from "../contracts/index.ts"
 import { topologicalOrder, sinkAgents } from "../agents/AgentGraph.ts"
-import { BudgetLedger, type LedgerSnapshot } from "../agents/BudgetLedger.ts"
+import { BudgetLedger, CurrentLedger, type LedgerSnapshot, openLedger, recordedSpend } from "../agents/BudgetLedger.ts"
 import { EventBus } from "../ports/EventBus.ts"
 import { emitEventWith, PhaseEventCollector } from "../ports/PhaseEvents.ts"
 import { UnitOfWork } from "../ports/UnitOfWork.ts"
@@ -122,10 +122,15 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
         const workspace = yield* workspaces.get(scan.workspaceId)
         const saved = yield* scans.phaseOutputs(workspace.id, scan.id)
         const framework = workspace.framework
-        yield* ledger.reset({ maxCalls: framework.economics.maxCallsPerScan, maxTokens: framework.economics.maxTokensPerScan, maxUsd: framework.economics.maxUsdPerScan })
+        // This scan's own ledger, starting from what it had spent before a crash (never refilled).
+        const ledgerState = yield* openLedger(
+          { maxCalls: framework.economics.maxCallsPerScan, maxTokens: framework.economics.maxTokensPerScan, maxUsd: framework.economics.maxUsdPerScan },
+          scan.spend
+        )
+        const spentSoFar = Effect.map(Ref.get(ledgerState), (s) => recordedSpend(s))
         const setScan = (patch: Partial<Scan>) =>
           Effect.gen(function*() {
-            scan = { ...scan, ...patch, updatedAt: yield* nowIso }
+            scan = { ...scan, ...patch, spend: yield* spentSoFar, updatedAt: yield* nowIso }
             yield* scans.update(scan)
           })
         let current: PhaseName = "preflight"
@@ -204,9 +209,16 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
         return yield* body.pipe(
           // At most `concurrency` model calls in flight across the whole scan.
           Effect.provideService(ModelCallPermits, permits),
+          Effect.provideService(CurrentLedger, ledgerState),
           Effect.catchCause((cause) =>
             Effect.gen(function*() {
-              const reason = Cause.pretty(cause).split("\n").slice(0, 3).join(" ")
+              const error = Cause.squash(cause)
+              const reason = error instanceof ScanFailed
+                ? error.reason
+                : Predicate.hasProperty(error, "message") && typeof error.message === "string" && error.message !== ""
+                ? error.message
+                : String(error)
+              // The spend so far is recorded too, so a resumed scan does not get its budget back.
               yield* setScan({ state: "failed", failureReason: `${current}: ${reason}` }).pipe(Effect.ignore)
               return yield* new ScanFailed({ scanId: scan.id, phase: current, reason })
             })
@@ -238,7 +250,8 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
         if (scan.state === "completed") {
           return yield* new ScanFailed({ scanId, phase: "complete", reason: "the scan already completed" })
         }
-        return yield* execute({ ...scan, state: "running" }, options?.concurrency ?? 8)
+        const { failureReason: _previousFailure, ...resumed } = scan
+        return yield* execute({ ...resumed, state: "running" }, options?.concurrency ?? 8)
       })
 
       return ScanOrchestrator.of({ run, resume })
