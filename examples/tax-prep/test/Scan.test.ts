@@ -75,18 +75,32 @@ describe("a scan end to end (tax world, simulated model, memory storage)", () =>
       }
     }).pipe(Effect.provide(simulated)))
 
-  it.effect("a dependency cycle fails the scan with a typed error naming the agents, and the scan is recorded failed", () =>
+  it("a dependency cycle, an unknown dependency or an empty team is rejected when the workspace is decoded", () => {
+    const raw = taxPrepWorkspace("simulated-small")
+    const cases = [
+      { agents: raw.agents.map((a) => (a.id === "intake" ? { ...a, dependsOn: ["advisor"] } : a)), names: ["intake", "advisor", "cycle"] },
+      { agents: raw.agents.map((a) => (a.id === "advisor" ? { ...a, dependsOn: ["intak"] } : a)), names: ["advisor", "intak"] },
+      { agents: [], names: ["no agents"] }
+    ]
+    for (const { agents, names } of cases) {
+      const exit = Schema.decodeUnknownExit(Workspace)({ ...raw, agents })
+      assert.isTrue(Exit.isFailure(exit))
+      const message = String(Exit.isFailure(exit) ? exit.cause : "")
+      assert.include(message, "agents")
+      for (const name of names) assert.include(message, name)
+    }
+  })
+
+  it.effect("a workspace that skipped decoding still cannot run with a cycle: the scan fails typed and is recorded failed", () =>
     Effect.gen(function*() {
-      const workspace = smallWorkspace((raw) => ({
-        ...raw,
-        agents: raw.agents.map((a) => (a.id === "intake" ? { ...a, dependsOn: ["advisor"] } : a))
-      }))
+      const valid = smallWorkspace()
+      const workspace = { ...valid, agents: valid.agents.map((a) => (a.id === "intake" ? { ...a, dependsOn: ["advisor"] } : a)) }
       yield* (yield* WorkspaceRepo).upsert(workspace)
       const error = yield* Effect.flip((yield* ScanOrchestrator).run({ workspaceId: workspace.id }))
       assert.strictEqual(error._tag, "ScanFailed")
-      const message = error.message
-      assert.include(message, "advisor")
-      assert.include(message, "intake")
+      assert.include(error.message, "advisor")
+      assert.include(error.message, "intake")
+      assert.notInclude(error.message, "ScanFailed", "not wrapped twice")
       const [scan] = yield* (yield* ScanRepo).list(workspace.id)
       assert.strictEqual(scan?.state, "failed")
       assert.include(scan?.failureReason ?? "", "cycle")

@@ -3,7 +3,7 @@
  * JSON file, run one scan on the configured storage and model, print a JSON summary, and with
  * `--output` write the ChangeSet and the AgentPerformanceCard (Markdown, HTML, JSON) there.
  */
-import { Console, Effect, FileSystem, Option, Path, Schema } from "effect"
+import { Console, Effect, FileSystem, Option, Path, Result, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { renderHtml, renderJson, renderMarkdown, ScanOrchestrator, WorkspaceRepo } from "@spectral/engine"
 import { Workspace } from "@spectral/engine/contracts"
@@ -22,10 +22,24 @@ export const scan = Command.make(
     const workspace = yield* Schema.decodeUnknownEffect(Workspace)(raw).pipe(
       Effect.mapError((error) => new CliInputError({ file, message: `invalid workspace: ${error.message}` }))
     )
-    const outcome = yield* Effect.gen(function*() {
+    const attempt = yield* Effect.gen(function*() {
       yield* (yield* WorkspaceRepo).upsert(workspace)
       return yield* (yield* ScanOrchestrator).run({ workspaceId: workspace.id, seed })
-    }).pipe(Effect.provide(hostLayer(seed)))
+    }).pipe(Effect.provide(hostLayer(seed)), Effect.result)
+    if (Result.isFailure(attempt)) {
+      const error = attempt.failure
+      // A failed scan is recorded as failed (with its reason) and reported as JSON; exit code 1.
+      yield* Console.log(JSON.stringify(
+        error._tag === "ScanFailed"
+          ? { scanId: error.scanId, state: "failed", phase: error.phase, error: error.reason }
+          : { state: "failed", error: error.message },
+        null,
+        2
+      ))
+      process.exitCode = 1
+      return
+    }
+    const outcome = attempt.success
     if (Option.isSome(output)) {
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path

@@ -101,13 +101,51 @@ export const AutonomySettings = Schema.Struct({
 })
 export type AutonomySettings = typeof AutonomySettings.Type
 
+/**
+ * The team's dependency graph is checked when a workspace is decoded: at least one agent, unique
+ * ids, every dependency declared, no cycle. The message names the agents concerned.
+ */
+export const agentGraphProblem = (agents: ReadonlyArray<{ readonly id: string; readonly dependsOn: ReadonlyArray<string> }>): string | undefined => {
+  if (agents.length === 0) return "the team declares no agents"
+  const ids = new Set<string>()
+  for (const agent of agents) {
+    if (ids.has(agent.id)) return `agent ${agent.id} is declared twice`
+    ids.add(agent.id)
+  }
+  for (const agent of agents) {
+    const unknown = agent.dependsOn.filter((dep) => !ids.has(dep))
+    if (unknown.length > 0) return `agent ${agent.id} depends on unknown agent(s) ${unknown.join(", ")}`
+  }
+  const byId = new Map(agents.map((a) => [a.id, a]))
+  const state = new Map<string, "visiting" | "done">()
+  const path: Array<string> = []
+  const visit = (id: string): ReadonlyArray<string> | undefined => {
+    if (state.get(id) === "done") return undefined
+    if (state.get(id) === "visiting") return [...path.slice(path.indexOf(id)), id]
+    state.set(id, "visiting")
+    path.push(id)
+    for (const dep of byId.get(id)!.dependsOn) {
+      const cycle = visit(dep)
+      if (cycle !== undefined) return cycle
+    }
+    path.pop()
+    state.set(id, "done")
+    return undefined
+  }
+  for (const agent of agents) {
+    const cycle = visit(agent.id)
+    if (cycle !== undefined) return `dependency cycle: ${cycle.join(" -> ")}`
+  }
+  return undefined
+}
+
 export const Workspace = Schema.Struct({
   id: Schema.NonEmptyString,
   name: Schema.NonEmptyString,
   /** The world model the workspace is evaluated against (id only: the version is the world's choice). */
   worldModelId: Schema.NonEmptyString,
   /** The agent team, declared in any order; the engine runs them in topological order of `dependsOn`. */
-  agents: Schema.Array(WorkspaceAgent),
+  agents: Schema.Array(WorkspaceAgent).check(Schema.makeFilter((agents) => agentGraphProblem(agents))),
   framework: EvaluationFramework,
   autonomy: AutonomySettings
 })

@@ -158,15 +158,17 @@ export const diagnose = (
     const infra = runs.filter((r) => r.status === "infra_failure").map((r) => r.traceId)
     const parse = runs.filter((r) => r.status === "parse_failure").map((r) => r.traceId)
     const quality = runs.filter((r) => r.status === "ok")
-    const failing = quality.filter((r) => (r.blended ?? 0) < threshold && r.explanation !== undefined && r.rubric !== undefined)
-    const passing = quality.filter((r) => (r.blended ?? 0) >= threshold && r.rubric !== undefined)
+    // What is clustered is chosen by the rubric authority alone (its score and explanation): a
+    // world-model score never decides what the clusterer sees (two-authority opacity). Traces the
+    // world fails but the rubric passes are divergence, reported by Evaluate, not clustered.
+    const failing = quality.filter((r) => r.rubric !== undefined && r.rubric < threshold && r.explanation !== undefined)
+    const passing = quality.filter((r) => r.rubric !== undefined && r.rubric >= threshold)
     const passingMeanScore = passing.length === 0 ? 1 : passing.reduce((s, r) => s + r.rubric!, 0) / passing.length
     const shares = new Map(failing.map((r) => [r.traceId, runBlame?.get(r.traceId) ?? { [blameOf(r, context.agents, context.finalAgentIds)]: 1 }]))
-    const blame = new Map(failing.map((r) => [r.traceId, mainAgent(shares.get(r.traceId)) ?? blameOf(r, context.agents, context.finalAgentIds)]))
-    // Only rubric explanations and scores cross into the clusterer.
+    // Only rubric explanations and scores cross into the clusterer (blame, which reads intermediate
+    // ground truth, is attached to the clusters afterwards).
     const failures: Array<RubricFailure> = failing.map((r) => ({
       traceId: r.traceId,
-      agent: blame.get(r.traceId)!,
       explanation: r.explanation!,
       rubricScore: r.rubric!
     }))

@@ -61,7 +61,9 @@ export class Observe extends Context.Service<Observe, {
             fromWorld?.samples[0]?.dimensions ?? []
           )
         if (fromWorld === undefined && conformance.length === 0) {
-          return yield* new EvalSetRejected({ message: "conformance_only scan, but no curated sample with ground truth has a live trace to re-run" })
+          return yield* new EvalSetRejected({
+            message: `no eval set from the world (${scan.readiness?.reason ?? "unavailable"}) and no curated sample with ground truth has a live trace to re-run`
+          })
         }
         const evalSet: EvalSet = fromWorld === undefined
           ? {
