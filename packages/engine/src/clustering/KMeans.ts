@@ -247,78 +247,122 @@ export const seedKMeansPlusPlus = (
   const centroids = new Float64Array(k * d)
   nearest.fill(0)
   const centreGap = new Float64Array(k)
-  const weightOf = weights === undefined ? (_: number) => 1 : (i: number) => weights[i]
-  let totalWeight = 0
-  for (let i = 0; i < n; i++) totalWeight += weightOf(i)
+  let totalWeight = n
+  if (weights !== undefined) {
+    totalWeight = 0
+    for (let i = 0; i < n; i++) totalWeight += weights[i]
+  }
   let target = random.next() * totalWeight
   let first = n - 1
   for (let i = 0; i < n; i++) {
-    target -= weightOf(i)
+    target -= weights === undefined ? 1 : weights[i]
     if (target < 0) {
       first = i
       break
     }
   }
   centroids.set(data.subarray(first * d, first * d + d), 0)
+  const firstNorm = sparse === undefined ? 0 : sparse.norms[first]
   let potential = 0
   for (let i = 0; i < n; i++) {
-    minDistance[i] = rowDistance(data, d, sparse, i, data, first * d, sparse?.norms[first] ?? 0)
-    potential += weightOf(i) * minDistance[i]
-  }
-  const sample = (): number => {
-    if (!(potential > 0)) return random.nextInt(n)
-    let remaining = random.next() * potential
-    for (let i = 0; i < n; i++) {
-      remaining -= weightOf(i) * minDistance[i]
-      if (remaining < 0) return i
-    }
-    for (let i = n - 1; i >= 0; i--) if (minDistance[i] > 0) return i
-    return n - 1
-  }
-  // Squared distances from row `candidate` to the chosen centres 0 … chosen-1.
-  const gapsTo = (candidate: number, chosen: number) => {
-    for (let c = 0; c < chosen; c++) centreGap[c] = squaredDistanceAt(data, candidate * d, centroids, c * d, d)
+    minDistance[i] = rowDistance(data, d, sparse, i, data, first * d, firstNorm)
+    potential += (weights === undefined ? 1 : weights[i]) * minDistance[i]
   }
   for (let c = 1; c < k; c++) {
-    let chosen = sample()
+    let chosen = sampleByPotential(random, minDistance, weights, n, potential)
     if (trials > 1) {
       let bestPotential = Infinity
       for (let t = 0; t < trials; t++) {
-        const candidate = t === 0 ? chosen : sample()
-        gapsTo(candidate, c)
-        const candidateNorm = sparse?.norms[candidate] ?? 0
-        let candidatePotential = 0
-        for (let i = 0; i < n; i++) {
-          const current = minDistance[i]
-          if (centreGap[nearest[i]] >= 4 * current) {
-            candidatePotential += weightOf(i) * current
-            continue
-          }
-          const distance = rowDistance(data, d, sparse, i, data, candidate * d, candidateNorm)
-          candidatePotential += weightOf(i) * (distance < current ? distance : current)
-        }
+        const candidate = t === 0 ? chosen : sampleByPotential(random, minDistance, weights, n, potential)
+        gapsTo(data, d, candidate, centroids, c, centreGap)
+        const candidatePotential = potentialWith(matrix, sparse, weights, candidate, minDistance, nearest, centreGap)
         if (candidatePotential < bestPotential) {
           bestPotential = candidatePotential
           chosen = candidate
         }
       }
     }
-    gapsTo(chosen, c)
+    gapsTo(data, d, chosen, centroids, c, centreGap)
     centroids.set(data.subarray(chosen * d, chosen * d + d), c * d)
-    const chosenNorm = sparse?.norms[chosen] ?? 0
-    potential = 0
-    for (let i = 0; i < n; i++) {
-      if (centreGap[nearest[i]] < 4 * minDistance[i]) {
-        const distance = rowDistance(data, d, sparse, i, centroids, c * d, chosenNorm)
-        if (distance < minDistance[i]) {
-          minDistance[i] = distance
-          nearest[i] = c
-        }
-      }
-      potential += weightOf(i) * minDistance[i]
-    }
+    potential = addCentre(matrix, sparse, weights, chosen, c, minDistance, nearest, centreGap)
   }
   return centroids
+}
+
+/** A row drawn with probability proportional to weight × squared distance to the nearest centre. */
+const sampleByPotential = (
+  random: SeededRandom,
+  minDistance: Float64Array,
+  weights: Float64Array | undefined,
+  n: number,
+  potential: number
+): number => {
+  if (!(potential > 0)) return random.nextInt(n)
+  let remaining = random.next() * potential
+  for (let i = 0; i < n; i++) {
+    remaining -= (weights === undefined ? 1 : weights[i]) * minDistance[i]
+    if (remaining < 0) return i
+  }
+  for (let i = n - 1; i >= 0; i--) if (minDistance[i] > 0) return i
+  return n - 1
+}
+
+/** Squared distances from row `candidate` to the chosen centres 0 … chosen-1, into `centreGap`. */
+const gapsTo = (data: Float64Array, d: number, candidate: number, centroids: Float64Array, chosen: number, centreGap: Float64Array): void => {
+  for (let c = 0; c < chosen; c++) centreGap[c] = squaredDistanceAt(data, candidate * d, centroids, c * d, d)
+}
+
+/** The potential if row `candidate` were added as a centre (rows it cannot be nearer to are skipped). */
+const potentialWith = (
+  matrix: PointMatrix,
+  sparse: SparseRows | undefined,
+  weights: Float64Array | undefined,
+  candidate: number,
+  minDistance: Float64Array,
+  nearest: Int32Array,
+  centreGap: Float64Array
+): number => {
+  const { data, rows: n, columns: d } = matrix
+  const candidateNorm = sparse === undefined ? 0 : sparse.norms[candidate]
+  let total = 0
+  for (let i = 0; i < n; i++) {
+    const current = minDistance[i]
+    const w = weights === undefined ? 1 : weights[i]
+    if (centreGap[nearest[i]] >= 4 * current) {
+      total += w * current
+      continue
+    }
+    const distance = rowDistance(data, d, sparse, i, data, candidate * d, candidateNorm)
+    total += w * (distance < current ? distance : current)
+  }
+  return total
+}
+
+/** Adds row `chosen` as centre c: updates each row's nearest centre and distance; returns the new potential. */
+const addCentre = (
+  matrix: PointMatrix,
+  sparse: SparseRows | undefined,
+  weights: Float64Array | undefined,
+  chosen: number,
+  c: number,
+  minDistance: Float64Array,
+  nearest: Int32Array,
+  centreGap: Float64Array
+): number => {
+  const { data, rows: n, columns: d } = matrix
+  const chosenNorm = sparse === undefined ? 0 : sparse.norms[chosen]
+  let potential = 0
+  for (let i = 0; i < n; i++) {
+    if (centreGap[nearest[i]] < 4 * minDistance[i]) {
+      const distance = rowDistance(data, d, sparse, i, data, chosen * d, chosenNorm)
+      if (distance < minDistance[i]) {
+        minDistance[i] = distance
+        nearest[i] = c
+      }
+    }
+    potential += (weights === undefined ? 1 : weights[i]) * minDistance[i]
+  }
+  return potential
 }
 
 /** Root mean per-column variance: the scale the tolerance is relative to (one row-major pass). */
@@ -346,6 +390,7 @@ const dataScale = (matrix: PointMatrix): number => {
  * Hamerly-bounded Lloyd. The per-cluster sums are kept up to date as rows change cluster, so an
  * iteration costs the rows whose bounds fail, not a pass over all rows; the centroids are
  * recomputed exactly from the labels once at the end (and the bounds loosened by that last move).
+ * The steps are separate small functions so that V8 optimises each early and cheaply.
  */
 const lloyd = (
   matrix: PointMatrix,
@@ -353,150 +398,36 @@ const lloyd = (
   options: KMeansOptions,
   workspace: Workspace
 ): LloydRun => {
-  const { data, rows: n, columns: d } = matrix
+  const { rows: n, columns: d } = matrix
   const k = options.k
   const weights = options.weights
   const maxIterations = options.maxIterations ?? 300
   const tolerance = options.tolerance ?? 0
   const threshold = tolerance > 0 ? tolerance * (workspace.scale ??= dataScale(matrix)) : 0
-  const { upper, lower, sums, counts, members, moved, halfGap, previous, sparse, centroidNorms } = workspace
+  const { upper, lower, sums, counts, members, moved, previous, sparse, centroidNorms } = workspace
   const labels = new Int32Array(n)
   if (sparse !== undefined) squaredNormsInto(centroids, k, d, centroidNorms)
-
-  // Initial full assignment: closest and second-closest centroid of every row.
-  for (let i = 0; i < n; i++) {
-    let best = Infinity
-    let second = Infinity
-    let bestIndex = 0
-    for (let c = 0; c < k; c++) {
-      const distance = rowDistance(data, d, sparse, i, centroids, c * d, centroidNorms[c])
-      if (distance < best) {
-        second = best
-        best = distance
-        bestIndex = c
-      } else if (distance < second) second = distance
-    }
-    labels[i] = bestIndex
-    upper[i] = Math.sqrt(best)
-    lower[i] = Math.sqrt(second)
-  }
+  for (let i = 0; i < n; i++) labels[i] = nearestTwo(matrix, sparse, i, centroids, centroidNorms, k, upper, lower)
   sumRows(matrix, sparse, labels, weights, sums, counts)
   members.fill(0)
   for (let i = 0; i < n; i++) members[labels[i]]++
-  // Move row i's weight from cluster `from` to cluster `to` in the running sums.
-  const transfer = (i: number, from: number, to: number) => {
-    const w = weights === undefined ? 1 : weights[i]
-    counts[from] -= w
-    counts[to] += w
-    members[from]--
-    members[to]++
-    const fromOffset = from * d
-    const toOffset = to * d
-    if (sparse !== undefined) {
-      const { indices, values } = sparse
-      for (let p = sparse.starts[i], end = sparse.starts[i + 1]; p < end; p++) {
-        const x = w * values[p]
-        sums[fromOffset + indices[p]] -= x
-        sums[toOffset + indices[p]] += x
-      }
-      return
-    }
-    const rowOffset = i * d
-    for (let j = 0; j < d; j++) {
-      const x = w * data[rowOffset + j]
-      sums[fromOffset + j] -= x
-      sums[toOffset + j] += x
-    }
-  }
 
   let iterations = 0
   let converged = false
   let boundsValid = false
   while (iterations < maxIterations) {
     iterations++
-    // Move each centroid to the (weighted) mean of its rows.
     previous.set(centroids)
-    let emptied = false
-    for (let c = 0; c < k; c++) {
-      if (members[c] > 0) {
-        const inverse = 1 / counts[c]
-        for (let j = 0; j < d; j++) centroids[c * d + j] = sums[c * d + j] * inverse
-      } else {
-        // Empty cluster: re-seed it at the row farthest from its own centroid.
-        let farthest = -1
-        let farthestDistance = -1
-        for (let i = 0; i < n; i++) {
-          const distance = squaredDistanceAt(data, i * d, centroids, labels[i] * d, d)
-          if (distance > farthestDistance) {
-            farthestDistance = distance
-            farthest = i
-          }
-        }
-        centroids.set(data.subarray(farthest * d, farthest * d + d), c * d)
-        transfer(farthest, labels[farthest], c)
-        labels[farthest] = c
-        emptied = true
-      }
-    }
+    const emptied = moveCentroids(matrix, sparse, labels, weights, centroids, k, workspace)
     if (sparse !== undefined) squaredNormsInto(centroids, k, d, centroidNorms)
-    let maxMove = 0
-    let secondMove = 0
-    let maxMoved = -1
-    for (let c = 0; c < k; c++) {
-      const move = Math.sqrt(squaredDistanceAt(previous, c * d, centroids, c * d, d))
-      moved[c] = move
-      if (move > maxMove) {
-        secondMove = maxMove
-        maxMove = move
-        maxMoved = c
-      } else if (move > secondMove) secondMove = move
-    }
+    const maxMove = centroidMoves(previous, centroids, k, d, moved)
     if (!emptied && maxMove <= threshold) {
       converged = true
       break
     }
-    // Loosen the bounds by how far the centroids moved; half the gap to each centroid's nearest neighbour.
-    for (let i = 0; i < n; i++) {
-      const c = labels[i]
-      upper[i] += moved[c]
-      lower[i] -= c === maxMoved ? secondMove : maxMove
-      if (emptied) lower[i] = 0
-    }
-    for (let c = 0; c < k; c++) {
-      let nearest = Infinity
-      for (let other = 0; other < k; other++) {
-        if (other === c) continue
-        const distance = squaredDistanceAt(centroids, c * d, centroids, other * d, d)
-        if (distance < nearest) nearest = distance
-      }
-      halfGap[c] = 0.5 * Math.sqrt(nearest)
-    }
-    let changed = 0
-    for (let i = 0; i < n; i++) {
-      const assigned = labels[i]
-      const bound = halfGap[assigned] > lower[i] ? halfGap[assigned] : lower[i]
-      if (upper[i] <= bound) continue
-      upper[i] = Math.sqrt(rowDistance(data, d, sparse, i, centroids, assigned * d, centroidNorms[assigned]))
-      if (upper[i] <= bound) continue
-      let best = Infinity
-      let second = Infinity
-      let bestIndex = 0
-      for (let c = 0; c < k; c++) {
-        const distance = rowDistance(data, d, sparse, i, centroids, c * d, centroidNorms[c])
-        if (distance < best) {
-          second = best
-          best = distance
-          bestIndex = c
-        } else if (distance < second) second = distance
-      }
-      if (bestIndex !== assigned) {
-        transfer(i, assigned, bestIndex)
-        labels[i] = bestIndex
-        changed++
-      }
-      upper[i] = Math.sqrt(best)
-      lower[i] = Math.sqrt(second)
-    }
+    loosenBounds(labels, n, k, workspace, emptied)
+    halfGaps(centroids, k, d, workspace.halfGap)
+    const changed = reassign(matrix, sparse, labels, weights, centroids, k, workspace)
     if (changed === 0 && !emptied) {
       converged = true
       boundsValid = true
@@ -508,17 +439,189 @@ const lloyd = (
   recomputeCentroids(matrix, labels, weights, centroids, k, sums, counts, sparse)
   if (sparse !== undefined) squaredNormsInto(centroids, k, d, centroidNorms)
   if (boundsValid) {
-    let maxMove = 0
-    for (let c = 0; c < k; c++) {
-      moved[c] = Math.sqrt(squaredDistanceAt(previous, c * d, centroids, c * d, d))
-      if (moved[c] > maxMove) maxMove = moved[c]
-    }
+    const maxMove = centroidMoves(previous, centroids, k, d, moved)
     for (let i = 0; i < n; i++) {
       upper[i] += moved[labels[i]]
       lower[i] -= maxMove
     }
   }
   return { k, labels, centroids, inertia: sparseAwareInertia(matrix, labels, centroids, weights, sparse, centroidNorms), iterations, converged, boundsValid }
+}
+
+/** Row i's nearest centroid (returned), with its distance into `upper[i]` and the second-nearest's into `lower[i]`. */
+const nearestTwo = (
+  matrix: PointMatrix,
+  sparse: SparseRows | undefined,
+  i: number,
+  centroids: Float64Array,
+  centroidNorms: Float64Array,
+  k: number,
+  upper: Float64Array,
+  lower: Float64Array
+): number => {
+  const { data, columns: d } = matrix
+  let best = Infinity
+  let second = Infinity
+  let bestIndex = 0
+  for (let c = 0; c < k; c++) {
+    const distance = rowDistance(data, d, sparse, i, centroids, c * d, centroidNorms[c])
+    if (distance < best) {
+      second = best
+      best = distance
+      bestIndex = c
+    } else if (distance < second) second = distance
+  }
+  upper[i] = Math.sqrt(best)
+  lower[i] = Math.sqrt(second)
+  return bestIndex
+}
+
+/**
+ * Each centroid to the (weighted) mean of its rows, from the running sums; an empty cluster is
+ * re-seeded at the row farthest from its own centroid. Returns whether any cluster was empty.
+ */
+const moveCentroids = (
+  matrix: PointMatrix,
+  sparse: SparseRows | undefined,
+  labels: Int32Array,
+  weights: Float64Array | undefined,
+  centroids: Float64Array,
+  k: number,
+  workspace: Workspace
+): boolean => {
+  const { data, rows: n, columns: d } = matrix
+  const { sums, counts, members } = workspace
+  let emptied = false
+  for (let c = 0; c < k; c++) {
+    if (members[c] > 0) {
+      const inverse = 1 / counts[c]
+      for (let j = 0; j < d; j++) centroids[c * d + j] = sums[c * d + j] * inverse
+      continue
+    }
+    let farthest = -1
+    let farthestDistance = -1
+    for (let i = 0; i < n; i++) {
+      const distance = squaredDistanceAt(data, i * d, centroids, labels[i] * d, d)
+      if (distance > farthestDistance) {
+        farthestDistance = distance
+        farthest = i
+      }
+    }
+    centroids.set(data.subarray(farthest * d, farthest * d + d), c * d)
+    transferRow(matrix, sparse, weights, farthest, labels[farthest], c, workspace)
+    labels[farthest] = c
+    emptied = true
+  }
+  return emptied
+}
+
+/** How far each centroid moved (into `moved`); returns the largest move. */
+const centroidMoves = (previous: Float64Array, centroids: Float64Array, k: number, d: number, moved: Float64Array): number => {
+  let maxMove = 0
+  for (let c = 0; c < k; c++) {
+    moved[c] = Math.sqrt(squaredDistanceAt(previous, c * d, centroids, c * d, d))
+    if (moved[c] > maxMove) maxMove = moved[c]
+  }
+  return maxMove
+}
+
+/** Hamerly: upper bounds grow by the own centroid's move, lower bounds shrink by the largest other move. */
+const loosenBounds = (labels: Int32Array, n: number, k: number, workspace: Workspace, emptied: boolean): void => {
+  const { upper, lower, moved } = workspace
+  let maxMove = 0
+  let secondMove = 0
+  let maxMoved = -1
+  for (let c = 0; c < k; c++) {
+    const move = moved[c]
+    if (move > maxMove) {
+      secondMove = maxMove
+      maxMove = move
+      maxMoved = c
+    } else if (move > secondMove) secondMove = move
+  }
+  for (let i = 0; i < n; i++) {
+    const c = labels[i]
+    upper[i] += moved[c]
+    lower[i] = emptied ? 0 : lower[i] - (c === maxMoved ? secondMove : maxMove)
+  }
+}
+
+/** Half the distance from each centroid to its nearest other centroid. */
+const halfGaps = (centroids: Float64Array, k: number, d: number, halfGap: Float64Array): void => {
+  for (let c = 0; c < k; c++) {
+    let nearest = Infinity
+    for (let other = 0; other < k; other++) {
+      if (other === c) continue
+      const distance = squaredDistanceAt(centroids, c * d, centroids, other * d, d)
+      if (distance < nearest) nearest = distance
+    }
+    halfGap[c] = 0.5 * Math.sqrt(nearest)
+  }
+}
+
+/** Re-assigns the rows whose bounds fail; returns how many changed cluster (their sums moved along). */
+const reassign = (
+  matrix: PointMatrix,
+  sparse: SparseRows | undefined,
+  labels: Int32Array,
+  weights: Float64Array | undefined,
+  centroids: Float64Array,
+  k: number,
+  workspace: Workspace
+): number => {
+  const { data, rows: n, columns: d } = matrix
+  const { upper, lower, halfGap, centroidNorms } = workspace
+  let changed = 0
+  for (let i = 0; i < n; i++) {
+    const assigned = labels[i]
+    const bound = halfGap[assigned] > lower[i] ? halfGap[assigned] : lower[i]
+    if (upper[i] <= bound) continue
+    upper[i] = Math.sqrt(rowDistance(data, d, sparse, i, centroids, assigned * d, centroidNorms[assigned]))
+    if (upper[i] <= bound) continue
+    const nearest = nearestTwo(matrix, sparse, i, centroids, centroidNorms, k, upper, lower)
+    if (nearest !== assigned) {
+      transferRow(matrix, sparse, weights, i, assigned, nearest, workspace)
+      labels[i] = nearest
+      changed++
+    }
+  }
+  return changed
+}
+
+/** Moves row i's weight from cluster `from` to cluster `to` in the running sums, weights and member counts. */
+const transferRow = (
+  matrix: PointMatrix,
+  sparse: SparseRows | undefined,
+  weights: Float64Array | undefined,
+  i: number,
+  from: number,
+  to: number,
+  workspace: Workspace
+): void => {
+  const { data, columns: d } = matrix
+  const { sums, counts, members } = workspace
+  const w = weights === undefined ? 1 : weights[i]
+  counts[from] -= w
+  counts[to] += w
+  members[from]--
+  members[to]++
+  const fromOffset = from * d
+  const toOffset = to * d
+  if (sparse !== undefined) {
+    const { indices, values } = sparse
+    for (let p = sparse.starts[i], end = sparse.starts[i + 1]; p < end; p++) {
+      const x = w * values[p]
+      sums[fromOffset + indices[p]] -= x
+      sums[toOffset + indices[p]] += x
+    }
+    return
+  }
+  const rowOffset = i * d
+  for (let j = 0; j < d; j++) {
+    const x = w * data[rowOffset + j]
+    sums[fromOffset + j] -= x
+    sums[toOffset + j] += x
+  }
 }
 
 const squaredNormAt = (vectors: Float64Array, offset: number, d: number): number => {
