@@ -1,8 +1,10 @@
 /**
- * k-means over a row-major `Float64Array`: k-means++ seeding, restarts (best inertia wins),
- * and Hamerly's bounds so that once assignments settle most points skip the k-centroid scan.
- * Optional per-row weights (a row standing for `w` identical points) so callers can cluster
- * deduplicated rows. Pure and deterministic for a seed; validation returns a `Result`.
+ * k-means over a row-major `Float64Array`: greedy k-means++ seeding, restarts (best inertia wins;
+ * they stop early once the best optimum keeps recurring, and compete on a row sample when n is
+ * large), Hamerly's bounds so that once assignments settle most points skip the k-centroid scan,
+ * and a bound-pruned Hartigan refinement. Mostly-zero rows (TF-IDF) are measured through a CSR
+ * view (`SparseRows.ts`). Optional per-row weights (a row standing for `w` identical points) so
+ * callers can cluster deduplicated rows. Pure and deterministic for a seed; validation returns a `Result`.
  *
  * Does not choose k (see `AutoK.ts`) and does not embed text (see `HashedTfIdf.ts`).
  */
