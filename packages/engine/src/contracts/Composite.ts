@@ -20,7 +20,11 @@ export const CompositeScore = Schema.Struct({
   blendedScore: Measure,
   /** Blended candidate − blended baseline on the same stimuli (absent until a candidate is measured). */
   blendedDelta: Measure,
-  /** |rubric − world model| on conformance samples; absent in synthetic_only scans. */
+  /**
+   * Mean over conformance samples of the per-sample |rubric − world model|, weighted by stimulus
+   * weight (not |mean rubric − mean world model|: disagreements in opposite directions do not
+   * cancel); absent in synthetic_only scans or when no anchor has both authorities' scores.
+   */
   convergenceDelta: Measure,
   syntheticScores: TrackScores,
   /** Null when the scan has no conformance samples. */

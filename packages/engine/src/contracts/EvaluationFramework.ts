@@ -72,7 +72,7 @@ export const VerdictThresholds = Schema.Struct({
   /** Output similarity: a candidate whose outputs differ from baseline on fewer than `minChangedShare` (or more than `maxChangedShare`) of stimuli is flagged. */
   minChangedShare: UnitInterval,
   maxChangedShare: UnitInterval,
-  /** Convergence gate: largest |rubric − world model| on conformance samples before caution. */
+  /** Convergence gate: largest mean per-sample |rubric − world model| on conformance samples before caution. */
   maxConvergenceDelta: UnitInterval
 }).check(Schema.makeFilter((t) => {
   // Cross-field domain: a band that is empty, or a minimum above the "too good to be true"

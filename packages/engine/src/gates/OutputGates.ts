@@ -106,6 +106,10 @@ export const paretoGate: Gate = {
   }
 }
 
+/**
+ * The (weighted) mean over conformance anchors of |rubric − world model| on the candidate, the
+ * same measure as `CompositeScore.convergenceDelta`.
+ */
 export const convergenceGate: Gate = {
   name: "builtin/convergence",
   description: "On conformance samples, the rubric and the world model agree (absent without conformance samples).",
@@ -114,12 +118,13 @@ export const convergenceGate: Gate = {
     if (anchors.length === 0) {
       return [check("convergence", "rubric_vs_world_model", "neutral", "absent: no conformance samples in this scan")]
     }
-    const delta = Math.abs(weightedMean(anchors.map((s) => s.candidate.rubric! - s.candidate.worldModel!), anchors.map((s) => s.weight)))
+    // The mean per-anchor disagreement: disagreements in opposite directions must not cancel.
+    const delta = weightedMean(anchors.map((s) => Math.abs(s.candidate.rubric! - s.candidate.worldModel!)), anchors.map((s) => s.weight))
     const max = input.thresholds.maxConvergenceDelta
     return [
       delta > max
         ? check("convergence", "rubric_vs_world_model", "caution", `rubric and world model diverge by ${pct(delta)} on ${anchors.length} conformance samples`, delta, max)
-        : check("convergence", "rubric_vs_world_model", "pass", `rubric and world model within ${pct(delta)}`, delta, max)
+        : check("convergence", "rubric_vs_world_model", "pass", `rubric and world model within ${pct(delta)} on average over ${anchors.length} conformance samples`, delta, max)
     ]
   }
 }

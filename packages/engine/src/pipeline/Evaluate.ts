@@ -52,11 +52,17 @@ export const compose = (evalSet: EvalSet, arm: ArmMeasurement): CompositeScore =
   const conformance = summaries.filter((s) => provenance.get(s.stimulusId) === "conformance_sample")
   const all = trackScores(summaries, weights)
   const conformanceScores = conformance.length > 0 ? trackScores(conformance, weights) : null
+  // The mean per-anchor disagreement |rubric − world model| (weighted), over anchors both
+  // authorities scored: opposite disagreements must not cancel (the convergence gate reads the same).
   const convergenceDelta: Measure = conformanceScores === null
     ? absent("no conformance samples in this scan (synthetic_only)")
-    : conformanceScores.rubric._tag === "Present" && conformanceScores.worldModel._tag === "Present"
-    ? present(Math.abs(conformanceScores.rubric.value - conformanceScores.worldModel.value))
-    : absent("a conformance authority score is missing")
+    : weightedMeasure(
+      conformance.map((s) => ({
+        value: s.rubric !== undefined && s.worldModel !== undefined ? Math.abs(s.rubric - s.worldModel) : undefined,
+        weight: weights.get(s.stimulusId) ?? 1
+      })),
+      "a conformance authority score is missing"
+    )
   const keys = (pick: (s: StimulusSummary) => Readonly<Record<string, number>>) => [...new Set(summaries.flatMap((s) => Object.keys(pick(s))))].sort()
   const per = (pick: (s: StimulusSummary) => Readonly<Record<string, number>>) =>
     Object.fromEntries(keys(pick).map((k) => [k, weightedMeasure(summaries.map((s) => ({ value: pick(s)[k], weight: weights.get(s.stimulusId) ?? 1 })), `no ${k} scores`)]))
