@@ -121,7 +121,7 @@ export const counterfactualBlame = (
             team: members,
             stimulus: sample.input,
             epoch: run.epoch,
-            phase: "other",
+            phase: "diagnose",
             // Agents before this one keep their actual outputs; it and everything after it re-run.
             overrides: { ...Object.fromEntries(upstream.slice(0, index).filter((u) => run.agentOutputs[u.id] !== undefined).map((u) => [u.id, run.agentOutputs[u.id]!])), [agent.id]: replacement.output }
           })

@@ -6,7 +6,8 @@
  */
 import { Context, Schema, type Semaphore } from "effect"
 
-export const ModelPhase = Schema.Literals(["observe", "evaluate", "optimize", "verdict", "other"])
+/** The scan phase a model call is booked under (`diagnose`: credit-assignment re-runs). */
+export const ModelPhase = Schema.Literals(["observe", "diagnose", "evaluate", "optimize", "verdict", "other"])
 export type ModelPhase = typeof ModelPhase.Type
 
 export interface GenerationParameters {
