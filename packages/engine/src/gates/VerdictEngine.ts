@@ -7,6 +7,7 @@
 import { Context, Effect, Layer } from "effect"
 import type { GateCheck, Outcome } from "../contracts/index.ts"
 import { GateRegistry, registerGates } from "./Gate.ts"
+import { hardConstraintsGate } from "./HardConstraintGate.ts"
 import { agentRegressionGate, dimensionRegressionGate } from "./RegressionGates.ts"
 import { convergenceGate, outputSimilarityGate, paretoGate } from "./OutputGates.ts"
 import { bootstrapCiGate, deltaThresholdGate, holdoutGapGate, pairedDelta, sanityDowngradeGate } from "./QualityGates.ts"
@@ -33,7 +34,8 @@ export const builtinGates = [
   outputSimilarityGate,
   paretoGate,
   sanityDowngradeGate,
-  convergenceGate
+  convergenceGate,
+  hardConstraintsGate
 ] as const
 
 export const fold = (checks: ReadonlyArray<GateCheck>): Outcome =>
@@ -78,7 +80,7 @@ export class VerdictEngine extends Context.Service<VerdictEngine, {
     })
   )
 
-  /** The registry with the eight built-in gates and the convergence gate, and the engine over it. */
+  /** The registry with the eight built-in gates, the convergence gate and the hard constraints, and the engine over it. */
   static readonly layer = VerdictEngine.layerNoDeps.pipe(
     Layer.provideMerge(registerGates(builtinGates).pipe(Layer.provideMerge(GateRegistry.layerEmpty)))
   )
@@ -88,3 +90,5 @@ export class VerdictEngine extends Context.Service<VerdictEngine, {
 export * from "./VerdictStudy.ts"
 /** The verdict on a file of two runs (`spectral verdict`). */
 export * from "./VerdictFile.ts"
+/** The framework's hard constraints as a gate. */
+export * from "./HardConstraintGate.ts"

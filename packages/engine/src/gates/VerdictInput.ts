@@ -3,7 +3,7 @@
  * framework's thresholds. Built by the Verdict phase from a scan, or decoded from a file by
  * `spectral verdict` for runs a scan did not make.
  */
-import type { OptimizationVector, VerdictThresholds } from "../contracts/index.ts"
+import type { HardConstraint, OptimizationVector, VerdictThresholds } from "../contracts/index.ts"
 
 export interface GateArm {
   /** Blended score in [0, 1]; the mean over epochs when a stimulus ran several times. */
@@ -35,6 +35,8 @@ export interface VerdictInput {
   readonly stimuli: ReadonlyArray<PairedStimulus>
   readonly thresholds: VerdictThresholds
   readonly vectors: ReadonlyArray<OptimizationVector>
+  /** The framework's hard constraints, enforced on the candidate (`builtin/hard_constraints`); none when absent. */
+  readonly hardConstraints?: ReadonlyArray<HardConstraint> | undefined
   readonly resamples: number
   readonly seed: number
   /** True when there is no candidate: the change set is validated, nothing to ship. */

@@ -87,6 +87,7 @@ export class Verdict extends Context.Service<Verdict, {
           stimuli: pairStimuli(observe.evalSet, observe.baseline, candidate),
           thresholds: framework.verdict,
           vectors: framework.objective.vectors,
+          hardConstraints: framework.hardConstraints,
           resamples: calibration.resamples,
           seed: context.scan.seed,
           noCandidate: optimize.winner === null,

@@ -22,10 +22,10 @@ describe("decide over the built-in gates", () => {
     assert.strictEqual(d.checksTotal, d.checks.filter((x) => x.status !== "neutral").length)
     assert.isAbove(d.delta!.low, 0)
     assert.include(d.explanation, VERDICT_POLICY)
-    // Every one of the eight gates and the convergence gate reports.
+    // Every one of the eight gates, the convergence gate and the hard constraints reports.
     assert.deepStrictEqual(
       [...new Set(d.checks.map((x) => x.gate))].sort(),
-      ["agent_regression", "bootstrap_ci", "convergence", "delta_threshold", "dimension_regression", "holdout_generalization_gap", "output_similarity", "pareto", "sanity_downgrade"]
+      ["agent_regression", "bootstrap_ci", "convergence", "delta_threshold", "dimension_regression", "hard_constraints", "holdout_generalization_gap", "output_similarity", "pareto", "sanity_downgrade"]
     )
   })
   it("the sanity downgrade turns go into caution (too few samples) but never a no_go into caution", () => {
