@@ -62,9 +62,16 @@ export const dspyOptimizer = (settings: DspySettings = defaultDspySettings): Str
       const explanations = explanationsFor(input, clusters, 8)
       const prompt = metaPrompt({ role, instruction: agent.template.basePrompt, guidance: agent.template.guidance }, explanations)
       const instructions = new Set<string>([agent.template.basePrompt])
+      // A proposal the model fails to write is skipped; once the budget refuses one, the search goes
+      // on with the instructions it has (the current one at least).
       for (let i = 0; i < Math.min(settings.instructionCandidates, input.budget.maxModelCalls); i++) {
-        const text = (yield* input.complete(prompt.system, prompt.user, { temperature: 0.4 + 0.3 * i, sample: i })).trim()
-        if (text !== "") instructions.add(text)
+        const text = yield* input.complete(prompt.system, prompt.user, { temperature: 0.4 + 0.3 * i, sample: i }).pipe(
+          Effect.map((answer): string | undefined | "refused" => answer.trim()),
+          Effect.catchTag("CompletionFailed", () => Effect.succeed(undefined)),
+          Effect.catchTag("BudgetExhausted", () => Effect.succeed("refused" as const))
+        )
+        if (text === "refused") break
+        if (text !== undefined && text !== "") instructions.add(text)
       }
       const demoSets: ReadonlyArray<ReadonlyArray<FewShotExample>> = [[], ...bootstrapDemoSets(input, agentId, settings)]
       // The joint space.

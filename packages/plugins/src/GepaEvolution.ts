@@ -95,7 +95,16 @@ export const gepaEvolution = (settings: GepaSettings = defaultGepaSettings): Str
           "Reflect on why the agent failed in each case, in natural language, then write an improved instruction that keeps what works and states the general rule behind each failure."
         )
         calls++
-        const child = (yield* input.complete(prompt.system, prompt.user, { temperature: 0.8, sample: g })).trim()
+        // A mutation the model fails to write is skipped; once the budget refuses one, evolution stops
+        // and the population so far is what it proposes from.
+        const answer = yield* input.complete(prompt.system, prompt.user, { temperature: 0.8, sample: g }).pipe(
+          Effect.map((text): string | undefined | "refused" => text.trim()),
+          Effect.catchTag("CompletionFailed", () => Effect.succeed(undefined)),
+          Effect.catchTag("BudgetExhausted", () => Effect.succeed("refused" as const))
+        )
+        if (answer === "refused") break
+        if (answer === undefined) continue
+        const child = answer
         if (child === "" || population.some((m) => m.instruction === child)) continue
         const childTeam = teamWith(child)
         const childBatch = yield* tryEvaluate(childTeam, batch)

@@ -38,11 +38,7 @@ const callModelNow = Effect.fnUntraced(function*(
 ): Effect.fn.Return<ModelAnswer, ModelCallFailed | BudgetExhausted, LanguageModel.LanguageModel | BudgetLedger> {
   const ledger = yield* BudgetLedger
   const prices = yield* PriceTable
-  const estimatedInput = estimateTokens(system) + estimateTokens(user)
-  const reservation = yield* ledger.reserve(context.phase, {
-    tokens: estimatedInput + parameters.maxTokens,
-    usd: costOf(prices, parameters.model, estimatedInput, parameters.maxTokens)
-  })
+  const reservation = yield* ledger.reserve(context.phase, yield* worstCaseOf(system, user, parameters))
   const started = yield* Clock.currentTimeMillis
   const response = yield* LanguageModel.generateText({
     prompt: [
@@ -84,6 +80,21 @@ const callModelNow = Effect.fnUntraced(function*(
     finishReason: response.finishReason
   }
 })
+
+/**
+ * What one call may cost at most, as its reservation holds it: its prompt's tokens estimated on the
+ * high side plus `maxTokens`, and their price. Callers that must keep spend back (a strategy's
+ * `complete`) ask before calling.
+ */
+export const worstCaseOf = (
+  system: string,
+  user: string,
+  parameters: Pick<GenerationParameters, "model" | "maxTokens">
+): Effect.Effect<{ readonly tokens: number; readonly usd: number }> =>
+  Effect.map(Effect.service(PriceTable), (prices) => {
+    const estimatedInput = estimateTokens(system) + estimateTokens(user)
+    return { tokens: estimatedInput + parameters.maxTokens, usd: costOf(prices, parameters.model, estimatedInput, parameters.maxTokens) }
+  })
 
 /**
  * One metered model call, holding one of the scan's call permits (`ModelCallPermits`) while it is

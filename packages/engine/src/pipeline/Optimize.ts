@@ -70,6 +70,9 @@ const fits = (s: LedgerSnapshot, need: Spend) => {
   return r.calls >= need.calls && r.tokens >= need.tokens && r.usd >= need.usd
 }
 
+/** Model calls each strategy may make through `complete` (meta-prompts) while proposing. */
+export const STRATEGY_MODEL_CALLS = 8
+
 const scale = (spend: Spend, factor: number): Spend => ({ calls: Math.ceil(spend.calls * factor), tokens: Math.ceil(spend.tokens * factor), usd: spend.usd * factor, cachedCalls: 0 })
 
 export class Optimize extends Context.Service<Optimize, {
@@ -105,12 +108,12 @@ export class Optimize extends Context.Service<Optimize, {
           : scale(observeSpend, 1 / baselineRuns.length)
         const holdoutReserve = scale(perStimulus, holdout.length * 1.5)
         const cost = (stimuli: number) => scale(perStimulus, stimuli * 1.5)
+        /** Whether spending this much more still leaves what the holdout measurement will cost. */
+        const keepsHoldoutReserve = (need: { readonly calls: number; readonly tokens: number; readonly usd: number }) =>
+          Effect.map(ledger.snapshot, (snapshot) =>
+            fits(snapshot, { calls: need.calls + holdoutReserve.calls, tokens: need.tokens + holdoutReserve.tokens, usd: need.usd + holdoutReserve.usd, cachedCalls: 0 }))
         /** Whether measuring this many stimuli more still leaves what the holdout measurement will cost. */
-        const fitsWithHoldoutReserve = (stimuli: number) =>
-          Effect.map(ledger.snapshot, (snapshot) => {
-            const need = cost(stimuli)
-            return fits(snapshot, { calls: need.calls + holdoutReserve.calls, tokens: need.tokens + holdoutReserve.tokens, usd: need.usd + holdoutReserve.usd, cachedCalls: 0 })
-          })
+        const fitsWithHoldoutReserve = (stimuli: number) => keepsHoldoutReserve(cost(stimuli))
 
         const measureRaw = (arm: string, team: ReadonlyArray<AgentVersion>, samples: ReadonlyArray<EvalSetSample>) =>
           measureArm({
@@ -128,7 +131,7 @@ export class Optimize extends Context.Service<Optimize, {
 
         const baselineKey = hashHex(JSON.stringify(context.baseline))
         const evaluateFor = makeWorkingSetEvaluator({ context, working, baselineRuns, baselineKey, measureRaw, fitsWithHoldoutReserve })
-        const completeFor = makeStrategyComplete(context, services)
+        const completeFor = makeStrategyComplete({ context, services, keepsHoldoutReserve })
 
         const base = {
           workspaceId: context.workspace.id,
@@ -154,21 +157,25 @@ export class Optimize extends Context.Service<Optimize, {
         const seen = new Set<string>([baselineKey])
         for (const strategy of yield* registry.strategies) {
           const allowance = { left: working.length * 4 }
+          const modelCalls = { max: STRATEGY_MODEL_CALLS, left: STRATEGY_MODEL_CALLS }
           const input: StrategyInput = {
             ...base,
             strategyName: strategy.name,
-            budget: { maxCandidates: framework.optimization.maxCandidates, maxModelCalls: 8, maxEvaluations: allowance.left },
-            complete: completeFor(strategy.name),
+            budget: { maxCandidates: framework.optimization.maxCandidates, maxModelCalls: modelCalls.max, maxEvaluations: allowance.left },
+            complete: completeFor(strategy.name, modelCalls),
             evaluate: evaluateFor(strategy.name, allowance)
           }
           const result = yield* strategy.propose(input).pipe(
             Effect.provide(services),
-            Effect.map((candidates) => ({ candidates, exhausted: undefined as string | undefined })),
-            Effect.catchTag("BudgetExhausted", (e) => Effect.succeed({ candidates: [] as ReadonlyArray<Candidate>, exhausted: e.message }))
+            Effect.map((candidates) => ({ candidates, exhausted: undefined as string | undefined, failed: undefined as string | undefined })),
+            Effect.catchTag("BudgetExhausted", (e) => Effect.succeed({ candidates: [] as ReadonlyArray<Candidate>, exhausted: e.message, failed: undefined })),
+            Effect.catchTag("CompletionFailed", (e) => Effect.succeed({ candidates: [] as ReadonlyArray<Candidate>, exhausted: undefined, failed: `${e.kind} failure: ${e.message}` }))
           )
           if (result.exhausted !== undefined) {
             decisionLog.push({ strategy: strategy.name, candidateId: "-", outcome: "over_budget", reason: `stopped proposing: ${result.exhausted}` })
             if ((yield* ledger.snapshot).exhausted) budgetExhausted = true
+          } else if (result.failed !== undefined) {
+            decisionLog.push({ strategy: strategy.name, candidateId: "-", outcome: "no_candidate", reason: `stopped proposing: the language model failed (${result.failed})` })
           } else if (result.candidates.length === 0) {
             decisionLog.push({ strategy: strategy.name, candidateId: "-", outcome: "no_candidate", reason: "nothing in the diagnosis this strategy addresses" })
           }

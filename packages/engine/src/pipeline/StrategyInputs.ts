@@ -2,8 +2,9 @@
  * What the optimize phase hands each strategy besides the diagnosis and the configuration (see
  * StrategyInput in strategies/Strategy.ts): passing and failing working-set examples as the rubric
  * saw them (no ground truth), per-agent failure rates and blame, a working-set-only `evaluate`
- * memoized per configuration and stimulus, and a metered `complete`. Both capabilities charge the
- * scan's one budget ledger. Does not ask the strategies, nor judge their candidates (Optimize and
+ * memoized per configuration and stimulus, and a metered `complete` within the strategy's model-call
+ * allowance. Both capabilities charge the scan's one budget ledger and keep back what measuring the
+ * winner on the holdout will cost. Does not ask the strategies, nor judge their candidates (Optimize and
  * the Tournament do).
  */
 import { Context, Effect } from "effect"
@@ -11,11 +12,11 @@ import type { LanguageModel } from "effect/ai"
 import type { AgentVersion, Diagnosis, EvalSetSample } from "../contracts/index.ts"
 import type { AgentRunner } from "../agents/AgentRunner.ts"
 import { BudgetExhausted, type BudgetLedger } from "../agents/BudgetLedger.ts"
-import { callModel } from "../agents/ModelCaller.ts"
+import { callModel, worstCaseOf } from "../agents/ModelCaller.ts"
 import { hashHex } from "../random/Deterministic.ts"
 import type { RubricScorer } from "../scoring/RubricScorer.ts"
 import type { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
-import type { FailingExample, PassingExample, WorkingSetEvaluation } from "../strategies/Strategy.ts"
+import { CompletionFailed, type FailingExample, type PassingExample, type WorkingSetEvaluation } from "../strategies/Strategy.ts"
 import { type MeasuredArm, type RunMeasurement, summarizeByStimulus } from "./Measurement.ts"
 import type { ObserveOutput } from "./Observe.ts"
 import type { ScanContext } from "./ScanContext.ts"
@@ -147,23 +148,43 @@ export const makeWorkingSetEvaluator = <E>(options: {
   return evaluateFor
 }
 
-/** The `complete` each strategy gets: one metered model call with the baseline's final agent's provider and model. */
-export const makeStrategyComplete = (
-  context: ScanContext,
-  services: Context.Context<AgentRunner | WorldModelScorer | RubricScorer | BudgetLedger | LanguageModel.LanguageModel>
-) => {
+/**
+ * The `complete` each strategy gets: one metered model call with the baseline's final agent's
+ * provider and model. Fails with BudgetExhausted (naming the strategy) once the strategy's
+ * `maxModelCalls` allowance is spent, or when the call's worst case would eat into what measuring
+ * the winner on the holdout needs (`keepsHoldoutReserve`); a model failure is a CompletionFailed the
+ * strategy can handle, never an empty answer.
+ */
+export const makeStrategyComplete = (options: {
+  readonly context: ScanContext
+  readonly services: Context.Context<AgentRunner | WorldModelScorer | RubricScorer | BudgetLedger | LanguageModel.LanguageModel>
+  /** Whether spending this much more still leaves what the holdout measurement will cost. */
+  readonly keepsHoldoutReserve: (need: { readonly calls: number; readonly tokens: number; readonly usd: number }) => Effect.Effect<boolean>
+}) => {
+  const { context, services, keepsHoldoutReserve } = options
   const modelOf = context.baseline[context.baseline.length - 1]?.hyperparameters
-  const completeFor = (strategyName: string) => (system: string, user: string, options?: { readonly temperature?: number; readonly maxTokens?: number; readonly purpose?: string; readonly sample?: number }) =>
-    callModel(system, user, {
-      provider: modelOf?.provider ?? "default",
-      model: modelOf?.model ?? "default",
-      temperature: options?.temperature ?? 0.7,
-      maxTokens: options?.maxTokens ?? 800,
-      epoch: options?.sample ?? 0
-    }, { workspaceId: context.workspace.id, phase: "optimize", purpose: options?.purpose ?? `strategy:${strategyName}` }).pipe(
-      Effect.map((answer) => answer.text),
-      Effect.catchTag("ModelCallFailed", () => Effect.succeed("")),
-      Effect.provide(services)
-    )
+  const completeFor = (strategyName: string, allowance: { readonly max: number; left: number }) =>
+    (system: string, user: string, options?: { readonly temperature?: number; readonly maxTokens?: number; readonly purpose?: string; readonly sample?: number }) =>
+      Effect.gen(function*() {
+        if (allowance.left <= 0) {
+          return yield* new BudgetExhausted({ phase: "optimize", message: `${strategyName}: its model-call allowance (${allowance.max} calls) is spent` })
+        }
+        const parameters = {
+          provider: modelOf?.provider ?? "default",
+          model: modelOf?.model ?? "default",
+          temperature: options?.temperature ?? 0.7,
+          maxTokens: options?.maxTokens ?? 800,
+          epoch: options?.sample ?? 0
+        }
+        const worstCase = yield* worstCaseOf(system, user, parameters)
+        if (!(yield* keepsHoldoutReserve({ calls: 1, ...worstCase }))) {
+          return yield* new BudgetExhausted({ phase: "optimize", message: `${strategyName}: the rest of the scan's budget is kept for measuring the winner on the holdout` })
+        }
+        allowance.left--
+        return yield* callModel(system, user, parameters, { workspaceId: context.workspace.id, phase: "optimize", purpose: options?.purpose ?? `strategy:${strategyName}` }).pipe(
+          Effect.map((answer) => answer.text),
+          Effect.catchTag("ModelCallFailed", (e) => Effect.fail(new CompletionFailed({ strategy: strategyName, kind: e.kind, message: e.message })))
+        )
+      }).pipe(Effect.provide(services))
   return completeFor
 }

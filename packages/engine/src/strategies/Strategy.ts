@@ -8,12 +8,15 @@
  * Two capabilities come with the input so that search-based strategies (DSPy-style, GEPA-style)
  * need nothing else: `complete` (one metered language-model call, for meta-prompts) and
  * `evaluate` (measure a configuration on the working set — never the holdout — and get per-stimulus
- * scores and rubric explanations back). Both charge the scan's one budget ledger.
+ * scores and rubric explanations back). Both charge the scan's one budget ledger. `complete` fails
+ * with `BudgetExhausted` past the strategy's `budget.maxModelCalls` or when the call would eat into
+ * what measuring the winner on the holdout needs, and with `CompletionFailed` when the model could
+ * not answer: a strategy decides what to do without that answer (skip a sample, stop searching).
  *
  * The registry also holds extra objective scorers: a `custom` optimization vector of the framework
  * whose name matches a registered scorer is measured by it in the tournament.
  */
-import { Context, Effect, Layer, Ref } from "effect"
+import { Context, Effect, Layer, Ref, Schema } from "effect"
 import type { LanguageModel } from "effect/ai"
 import type { AgentVersion, FailureCluster, HyperparameterBounds, WorkspaceAgent } from "../contracts/index.ts"
 import type { BudgetExhausted, BudgetLedger } from "../agents/BudgetLedger.ts"
@@ -38,6 +41,16 @@ export interface FailingExample {
   readonly output: string
   readonly explanation: string
 }
+
+/**
+ * A `complete` call the language model could not answer (`infra`: the provider failed; `parse`: the
+ * answer was unusable). The call still counts against the strategy's allowance and the scan's budget.
+ */
+export class CompletionFailed extends Schema.TaggedError<CompletionFailed>()("CompletionFailed", {
+  strategy: Schema.String,
+  kind: Schema.Literals(["infra", "parse"]),
+  message: Schema.String
+}) {}
 
 /** What a strategy may spend while proposing (model calls of its own plus evaluated stimulus runs). */
 export interface StrategyBudget {
@@ -100,8 +113,13 @@ export interface StrategyInput {
   readonly bounds: HyperparameterBounds
   readonly seed: number
   readonly budget: StrategyBudget
-  /** One metered model call with the blamed agent's provider and model (meta-prompts). */
-  readonly complete: (system: string, user: string, options?: CompletionOptions) => Effect.Effect<string, BudgetExhausted>
+  /**
+   * One metered model call with the baseline's final agent's provider and model (meta-prompts).
+   * Counts against `budget.maxModelCalls`; fails with BudgetExhausted past it or when the call would
+   * spend what measuring the winner on the holdout needs, and with CompletionFailed when the model
+   * fails (never an empty answer in its place).
+   */
+  readonly complete: (system: string, user: string, options?: CompletionOptions) => Effect.Effect<string, BudgetExhausted | CompletionFailed>
   /**
    * Measure a team configuration on working-set stimuli (all, or the given ids; never holdout).
    * Counts against `budget.maxEvaluations`; fails with BudgetExhausted past it or past the scan's budget.
@@ -124,7 +142,8 @@ export interface Strategy {
   /** `builtin/name` or `plugin/name`. */
   readonly name: string
   readonly description: string
-  readonly propose: (input: StrategyInput) => Effect.Effect<ReadonlyArray<Candidate>, BudgetExhausted, LanguageModel.LanguageModel | BudgetLedger>
+  /** A CompletionFailed the strategy does not handle ends its proposals (logged, no candidate). */
+  readonly propose: (input: StrategyInput) => Effect.Effect<ReadonlyArray<Candidate>, BudgetExhausted | CompletionFailed, LanguageModel.LanguageModel | BudgetLedger>
 }
 
 /** An extra objective scorer: measures a `custom` optimization vector of the same name. Pure. */

@@ -103,6 +103,9 @@ export const toyAnswer = (system: string, user: string, temperature: number, bro
   return "{}"
 }
 
+/** A system prompt holding this makes the toy model fail (a provider error). */
+export const TOY_FAILURE_MARKER = "TOY: FAIL THIS CALL"
+
 export const toyModel = (broken: ToyOptions["broken"]): Layer.Layer<LanguageModel.LanguageModel> =>
   Layer.effect(
     LanguageModel.LanguageModel,
@@ -112,6 +115,9 @@ export const toyModel = (broken: ToyOptions["broken"]): Layer.Layer<LanguageMode
           const params = yield* GenerationParameters
           const system = textOf(options.prompt, "system")
           const user = textOf(options.prompt, "user")
+          if (system.includes(TOY_FAILURE_MARKER)) {
+            return yield* AiError.make({ module: "ToyModel", method: "generateText", reason: new AiError.InvalidRequestError({ description: "the toy provider failed" } as never) })
+          }
           const text = toyAnswer(system, user, params.temperature, broken)
           const parts: Array<Response.PartEncoded> = [
             { type: "text", text },

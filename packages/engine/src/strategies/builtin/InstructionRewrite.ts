@@ -3,7 +3,8 @@
  * a meta-prompt (`metaPrompt`, marked by `META_PROMPT_MARKER`) that receives the judge's explanations
  * of the agent's failing clusters (`explanationsFor`). The model is a port: the simulated model
  * offline, a real one when configured. Settings (samples, temperature) in `instructionRewrite`, data
- * in `propose`. Does not measure the rewrites (the tournament does).
+ * in `propose`. A sample the model fails to write is skipped; when the budget refuses a call, the
+ * rewrites already written are proposed. Does not measure the rewrites (the tournament does).
  */
 import { Effect } from "effect"
 import type { FailureCluster } from "../../contracts/index.ts"
@@ -52,6 +53,7 @@ export const instructionRewrite = (settings: InstructionRewriteSettings = { samp
     Effect.gen(function*() {
       const out: Array<Candidate> = []
       let calls = 0
+      let outOfBudget = false
       for (const [agentId, clusters] of clustersByBlamedAgent(input)) {
         const agent = input.current.find((a) => a.agentId === agentId)
         const declared = input.agents.find((a) => a.id === agentId)
@@ -60,9 +62,16 @@ export const instructionRewrite = (settings: InstructionRewriteSettings = { samp
         if (explanations.length === 0) continue
         const prompt = metaPrompt({ role: declared?.role ?? agentId, instruction: agent.template.basePrompt, guidance: agent.template.guidance }, explanations)
         const seen = new Set<string>()
-        for (let sample = 0; sample < settings.samples && calls < input.budget.maxModelCalls; sample++) {
+        for (let sample = 0; sample < settings.samples && calls < input.budget.maxModelCalls && !outOfBudget; sample++) {
           calls++
-          const text = (yield* input.complete(prompt.system, prompt.user, { temperature: settings.temperature, sample, maxTokens: 800 })).trim()
+          // A failed sample is skipped (the next may succeed); a refused one ends the rewrites, and
+          // those already written are still proposed.
+          const answer = yield* input.complete(prompt.system, prompt.user, { temperature: settings.temperature, sample, maxTokens: 800 }).pipe(
+            Effect.catchTag("CompletionFailed", () => Effect.succeed(undefined)),
+            Effect.catchTag("BudgetExhausted", (e) => out.length > 0 ? Effect.sync(() => { outOfBudget = true }) : Effect.fail(e))
+          )
+          if (answer === undefined) continue
+          const text = answer.trim()
           if (text === "" || seen.has(text) || text === agent.template.basePrompt) continue
           seen.add(text)
           out.push({
