@@ -77,6 +77,18 @@ describe("spectral verdict", () => {
       assert.strictEqual(code, 3)
     }))
 
+  it.effect("one group (every stimulus with the same group) is one cluster: caution with the reason, exit 3", () =>
+    Effect.gen(function*() {
+      const oneGroup = stimuli(60, 0.05).map((s) => ({ ...s, group: "tenant-a" }))
+      const { output, code } = yield* run({ cases: [{ id: "one-group", framework, stimuli: oneGroup }] })
+      const [result] = output.results
+      assert.strictEqual(result.verdict, "caution")
+      assert.strictEqual(code, 3)
+      const ci = result.gates.find((g: { gate: string }) => g.gate === "bootstrap_ci")
+      assert.strictEqual(ci.status, "caution")
+      assert.include(ci.reason, "only 1 group")
+    }))
+
   it.effect("an invalid case gives {id, error} naming the problem; the others still run; several cases exit 0", () =>
     Effect.gen(function*() {
       const { output, code } = yield* run({

@@ -43,9 +43,11 @@ const computePairedDelta = (input: VerdictInput, subset: StimulusSubset): Paired
   if (subset !== "all" && rows.length === all.length) return pairedDelta(input, "all")
   const x = rows.map((s) => s.baseline.score)
   const y = rows.map((s) => s.candidate.score)
+  // Every stimulus grouped: a cluster bootstrap, even over a single group (one cluster: the
+  // interval is degenerate and the bootstrap-CI gate cautions, never treating it as ungrouped).
   const grouped = rows.every((s) => s.group !== undefined)
   const clusters = grouped ? new Set(rows.map((s) => s.group)).size : 0
-  const groups = grouped && clusters > 1 ? rows.map((s) => s.group!) : undefined
+  const groups = grouped ? rows.map((s) => s.group!) : undefined
   const uniformWeights = rows.every((s) => s.weight === rows[0]!.weight)
   const common = {
     groups,
@@ -76,7 +78,7 @@ const memo = new WeakMap<VerdictInput, Map<StimulusSubset, PairedDelta | undefin
 /**
  * The paired delta (candidate − baseline) of the blended score on a subset of the stimuli, with its
  * two-sided bootstrap interval at level 1 − α (the framework's α). The cluster bootstrap is used
- * when every stimulus carries a group. Undefined when no stimulus of the subset is comparable.
+ * when every stimulus carries a group (one shared group included: one cluster). Undefined when no stimulus of the subset is comparable.
  */
 export const pairedDelta = (input: VerdictInput, subset: StimulusSubset = "all"): PairedDelta | undefined => {
   let cached = memo.get(input)
@@ -120,11 +122,12 @@ export const bootstrapCiGate: Gate = {
     const d = pairedDelta(input)
     if (input.noCandidate) return [check("bootstrap_ci", "paired_interval", "neutral", "no candidate change")]
     if (d === undefined) return [check("bootstrap_ci", "paired_interval", "neutral", "no comparable stimuli")]
-    const unit = d.clusters === undefined ? `${d.n} stimuli` : `${d.n} stimuli in ${d.clusters} groups`
+    const unit = d.clusters === undefined ? `${d.n} stimuli` : `${d.n} stimuli in ${d.clusters} group${d.clusters === 1 ? "" : "s"}`
     const text = `${+(level * 100).toFixed(2)}% interval [${pct(d.low)}, ${pct(d.high)}] on ${unit}`
     if (d.n < 2) return [check("bootstrap_ci", "paired_interval", "caution", `one stimulus cannot carry an interval; ${text}`, d.estimate, 0)]
     if (d.clusters !== undefined && d.clusters < MIN_CLUSTERS) {
-      return [check("bootstrap_ci", "paired_interval", "caution", `only ${d.clusters} groups: too few for a cluster interval (need ${MIN_CLUSTERS}); ${text}`, d.clusters, MIN_CLUSTERS)]
+      const groupsText = d.clusters === 1 ? "only 1 group" : `only ${d.clusters} groups`
+      return [check("bootstrap_ci", "paired_interval", "caution", `${groupsText}: too few for a cluster interval (need ${MIN_CLUSTERS}); ${text}`, d.clusters, MIN_CLUSTERS)]
     }
     if (d.degenerate && d.estimate === 0) return [check("bootstrap_ci", "paired_interval", "caution", `candidate and baseline score identically; ${text}`, d.estimate, 0)]
     if (d.low > 0) return [check("bootstrap_ci", "paired_interval", "pass", `improvement is significant: ${text}`, d.low, 0)]

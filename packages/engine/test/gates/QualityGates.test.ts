@@ -73,6 +73,14 @@ describe("bootstrap CI", () => {
     const manyGroups = shifted(60, 0.05, (i) => ({ group: `g${i % (MIN_CLUSTERS + 2)}` }))
     assert.strictEqual(only(bootstrapCiGate.run(input(manyGroups))).status, "pass")
   })
+  it("edge: every stimulus in one group is a cluster bootstrap with one cluster, a caution (not ungrouped)", () => {
+    const oneGroup = shifted(60, 0.05, () => ({ group: "g" }))
+    const d = pairedDelta(input(oneGroup))!
+    assert.strictEqual(d.clusters, 1)
+    const c = only(bootstrapCiGate.run(input(oneGroup)))
+    assert.strictEqual(c.status, "caution")
+    assert.include(c.reason, `only 1 group: too few for a cluster interval (need ${MIN_CLUSTERS})`)
+  })
   it("weights count: a regression on heavy stimuli outweighs gains on light ones", () => {
     const stimuli = Array.from({ length: 40 }, (_, i) =>
       i < 10
