@@ -89,6 +89,25 @@ describe("spectral verdict", () => {
       assert.include(ci.reason, "only 1 group")
     }))
 
+  it.effect("a misspelled framework key is rejected naming it, as that case's {id, error}; exit 2", () =>
+    Effect.gen(function*() {
+      const { output, code } = yield* run({
+        cases: [
+          { id: "typo", framework: { alpah: 0.5, minDelta: 0.02, maxHoldupGap: 0.1 }, stimuli: stimuli(40, 0.05) },
+          { id: "ok", framework, stimuli: stimuli(40, 0.05) }
+        ]
+      })
+      const [typo, ok] = output.results
+      assert.deepStrictEqual(Object.keys(typo).sort(), ["error", "id"])
+      assert.strictEqual(typo.id, "typo")
+      assert.include(typo.error, `"alpah"`)
+      assert.include(typo.error, `"maxHoldupGap"`)
+      assert.notInclude(typo.error, `"minDelta"`)
+      assert.strictEqual(ok.verdict, "go")
+      assert.strictEqual(code, 0)
+      assert.strictEqual((yield* run({ cases: [{ id: "typo", framework: { alpah: 0.5 }, stimuli: stimuli(40, 0.05) }] })).code, 2)
+    }))
+
   it.effect("an invalid case gives {id, error} naming the problem; the others still run; several cases exit 0", () =>
     Effect.gen(function*() {
       const { output, code } = yield* run({

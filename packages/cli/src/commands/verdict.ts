@@ -4,7 +4,7 @@
  * FILE is `{"cases":[{"id","framework"?,"stimuli":[{"id","holdout"?,"weight"?,"group"?,
  * "baseline":{"score",…},"candidate":{"score",…}}]}]}`; the output is
  * `{"results":[{"id","verdict","checksPassed","checksTotal","delta","gates":[{"gate","status","reason"}]}]}`.
- * An invalid case gives `{"id","error"}`. With a single case the exit code is 0 for go, 1 for
+ * An invalid case (a threshold outside its domain, an unknown framework key) gives `{"id","error"}`. With a single case the exit code is 0 for go, 1 for
  * no_go, 3 for caution (2 when the case is invalid). The rules live in the engine.
  */
 import { Effect, Runtime, Schema } from "effect"

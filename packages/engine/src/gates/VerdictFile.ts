@@ -1,8 +1,9 @@
 /**
  * The verdict on two runs a scan did not make (`spectral verdict --input FILE`): the file's case
  * shape, its decoding into a `VerdictInput` (framework thresholds defaulted, then checked against
- * their domain), and the result row. Only the case id, the stimulus ids and each arm's score are
- * required; a gate whose inputs are absent reports neutral. No I/O here: the CLI reads and writes.
+ * their domain; an unknown framework key is rejected, named), and the result row. Only the case
+ * id, the stimulus ids and each arm's score are required; a gate whose inputs are absent reports
+ * neutral. No I/O here: the CLI reads and writes.
  */
 import { Result, Schema, SchemaIssue } from "effect"
 import { VerdictThresholds } from "../contracts/index.ts"
@@ -56,7 +57,7 @@ export const VerdictFileStimulus = Schema.Struct({
 
 export const VerdictFileCase = Schema.Struct({
   id: Schema.String,
-  /** Any subset of the framework's verdict thresholds; the rest take `DEFAULT_THRESHOLDS`. */
+  /** Any subset of the framework's verdict thresholds; the rest take `DEFAULT_THRESHOLDS`. Other keys are rejected, named. */
   framework: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown)),
   stimuli: Schema.Array(VerdictFileStimulus).check(Schema.isMinLength(1))
 })
@@ -90,6 +91,13 @@ export const decodeVerdictCase = (raw: unknown): Result.Result<{ readonly id: st
   const decoded = Schema.decodeUnknownResult(VerdictFileCase)(raw)
   if (Result.isFailure(decoded)) return Result.fail(`invalid case: ${formatIssue(decoded.failure.issue)}`)
   const c = decoded.success
+  // A misspelled threshold would otherwise be ignored and its default used without a word.
+  const unknownKeys = Object.keys(c.framework ?? {}).filter((key) => !Object.hasOwn(DEFAULT_THRESHOLDS, key))
+  if (unknownKeys.length > 0) {
+    return Result.fail(
+      `invalid framework: unknown key${unknownKeys.length === 1 ? "" : "s"} ${unknownKeys.map((k) => JSON.stringify(k)).join(", ")} (known: ${Object.keys(DEFAULT_THRESHOLDS).join(", ")})`
+    )
+  }
   const thresholds = Schema.decodeUnknownResult(VerdictThresholds)({ ...DEFAULT_THRESHOLDS, ...c.framework })
   if (Result.isFailure(thresholds)) return Result.fail(`invalid framework: ${formatIssue(thresholds.failure.issue)}`)
   const seen = new Set<string>()
