@@ -9,6 +9,10 @@
  * flight plus this one would pass any limit. When the call returns, its reservation is settled at
  * the real usage. Concurrent calls therefore can never overshoot together, and the verdict says
  * when the budget ran out.
+ *
+ * A call to a model with no known price is counted (`unpricedCalls`) and, under a finite dollar
+ * budget, charged at the price table's highest price (ports/ModelCall.ts `conservativePrice`): an
+ * unknown price never makes a dollar budget unenforceable. `unpricedNote` says so in words.
  */
 import { Context, Effect, Layer, Ref, Schema } from "effect"
 import type { ModelPhase } from "../ports/ModelCall.ts"
@@ -24,6 +28,12 @@ export interface Spend {
   readonly tokens: number
   readonly usd: number
   readonly cachedCalls: number
+  /**
+   * Calls to a model with no known price (not in the PriceTable, and the driver reported no cost).
+   * Under a finite dollar budget they are charged in `usd` at the table's highest price (see
+   * `conservativePrice`); without one, at $0. Absent when there were none.
+   */
+  readonly unpricedCalls?: number
 }
 
 /** The worst case of one call, held against the budget while the call is in flight. */
@@ -54,19 +64,34 @@ export class BudgetExhausted extends Schema.TaggedError<BudgetExhausted>()("Budg
 
 export const zeroSpend: Spend = { calls: 0, tokens: 0, usd: 0, cachedCalls: 0 }
 
-export const addSpend = (a: Spend, b: Spend): Spend => ({
+const withUnpriced = (spend: Omit<Spend, "unpricedCalls">, unpricedCalls: number): Spend =>
+  unpricedCalls === 0 ? spend : { ...spend, unpricedCalls }
+
+export const addSpend = (a: Spend, b: Spend): Spend => withUnpriced({
   calls: a.calls + b.calls,
   tokens: a.tokens + b.tokens,
   usd: a.usd + b.usd,
   cachedCalls: a.cachedCalls + b.cachedCalls
-})
+}, (a.unpricedCalls ?? 0) + (b.unpricedCalls ?? 0))
 
-export const subtractSpend = (a: Spend, b: Spend): Spend => ({
+export const subtractSpend = (a: Spend, b: Spend): Spend => withUnpriced({
   calls: a.calls - b.calls,
   tokens: a.tokens - b.tokens,
   usd: a.usd - b.usd,
   cachedCalls: a.cachedCalls - b.cachedCalls
-})
+}, (a.unpricedCalls ?? 0) - (b.unpricedCalls ?? 0))
+
+/** Whether the budget limits dollars at all (the ledger outside a scan does not). */
+export const hasFiniteUsdBudget = (budget: Budget): boolean => Number.isFinite(budget.maxUsd) && budget.maxUsd < Number.MAX_VALUE
+
+/** What the spend says about calls with no known price, for a report; undefined when there were none. */
+export const unpricedNote = (snapshot: Pick<LedgerSnapshot, "total" | "budget">): string | undefined => {
+  const n = snapshot.total.unpricedCalls ?? 0
+  if (n === 0) return undefined
+  return hasFiniteUsdBudget(snapshot.budget)
+    ? `${n} model call(s) had no known price: charged at the price table's highest price, so the dollars spent are an upper bound`
+    : `${n} model call(s) had no known price: their dollars are not counted`
+}
 
 const unlimited: Budget = { maxCalls: Number.MAX_SAFE_INTEGER, maxTokens: Number.MAX_SAFE_INTEGER, maxUsd: Number.MAX_VALUE }
 

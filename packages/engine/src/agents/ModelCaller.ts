@@ -2,13 +2,15 @@
  * One metered model call: reserve the call's worst case on the budget (prompt tokens estimated on
  * the high side, plus `maxTokens`, and their price), call `LanguageModel.generateText` with the
  * generation parameters and caller identity in context, then settle the reservation at the real
- * usage (cache hits cost nothing; a failed call counts as a call). Every phase that talks to a
- * model goes through here, so nothing is spent off the books and the budget is never passed.
+ * usage (cache hits cost nothing; a failed call counts as a call; a model with no known price is
+ * counted as unpriced and, under a finite dollar budget, charged at the table's highest price).
+ * Every phase that talks to a model goes through here, so nothing is spent off the books and the
+ * budget is never passed.
  */
 import { Clock, Effect, Exit, Option, Predicate, Schema } from "effect"
 import { type AiError, LanguageModel } from "effect/ai"
-import { CallContext, costOf, GenerationParameters, ModelCallPermits, PriceTable, SPECTRAL_METADATA_KEY } from "../ports/ModelCall.ts"
-import { BudgetExhausted, BudgetLedger } from "./BudgetLedger.ts"
+import { CallContext, conservativePrice, costAt, GenerationParameters, type ModelPrice, ModelCallPermits, PriceTable, priceOf, SPECTRAL_METADATA_KEY } from "../ports/ModelCall.ts"
+import { BudgetExhausted, BudgetLedger, hasFiniteUsdBudget } from "./BudgetLedger.ts"
 
 export interface ModelAnswer {
   readonly text: string
@@ -37,7 +39,7 @@ const callModelNow = Effect.fnUntraced(function*(
   context: CallContext
 ): Effect.fn.Return<ModelAnswer, ModelCallFailed | BudgetExhausted, LanguageModel.LanguageModel | BudgetLedger> {
   const ledger = yield* BudgetLedger
-  const prices = yield* PriceTable
+  const pricing = yield* pricingOf(parameters.model)
   const reservation = yield* ledger.reserve(context.phase, yield* worstCaseOf(system, user, parameters))
   const started = yield* Clock.currentTimeMillis
   const response = yield* LanguageModel.generateText({
@@ -63,12 +65,24 @@ const callModelNow = Effect.fnUntraced(function*(
     | { readonly cached?: boolean; readonly costUsd?: number; readonly latencyMs?: number }
     | undefined
   const cached = meta?.cached === true
-  const costUsd = cached ? 0 : meta?.costUsd ?? costOf(prices, parameters.model, inputTokens, outputTokens)
+  // The listed price; else what the driver reported, when it knows a price (a cost above 0); else
+  // the call is unpriced: counted as such, and charged at the conservative price under a finite
+  // dollar budget (its reservation held that much).
+  const reported = meta?.costUsd
+  const unpriced = !cached && pricing.listed === undefined && !(reported !== undefined && reported > 0)
+  const costUsd = cached
+    ? 0
+    : pricing.listed !== undefined
+    ? reported ?? costAt(pricing.listed, inputTokens, outputTokens)
+    : unpriced
+    ? pricing.charged === undefined ? 0 : costAt(pricing.charged, inputTokens, outputTokens)
+    : reported!
   yield* ledger.settle(reservation, context.purpose, {
     calls: cached ? 0 : 1,
     tokens: cached ? 0 : inputTokens + outputTokens,
     usd: costUsd,
-    cachedCalls: cached ? 1 : 0
+    cachedCalls: cached ? 1 : 0,
+    ...(unpriced ? { unpricedCalls: 1 } : {})
   })
   return {
     text: response.text,
@@ -82,18 +96,33 @@ const callModelNow = Effect.fnUntraced(function*(
 })
 
 /**
+ * How a model's calls are priced: its listed price, or (unlisted) the conservative price they are
+ * charged at when the scan's dollar budget is finite (undefined without one: charged $0, counted
+ * as unpriced).
+ */
+const pricingOf = (model: string): Effect.Effect<{ readonly listed: ModelPrice | undefined; readonly charged: ModelPrice | undefined }, never, BudgetLedger> =>
+  Effect.gen(function*() {
+    const prices = yield* PriceTable
+    const listed = priceOf(prices, model)
+    if (listed !== undefined) return { listed, charged: listed }
+    const budget = (yield* (yield* BudgetLedger).snapshot).budget
+    return { listed, charged: hasFiniteUsdBudget(budget) ? conservativePrice(prices) : undefined }
+  })
+
+/**
  * What one call may cost at most, as its reservation holds it: its prompt's tokens estimated on the
- * high side plus `maxTokens`, and their price. Callers that must keep spend back (a strategy's
- * `complete`) ask before calling.
+ * high side plus `maxTokens`, and their price (an unlisted model's at the conservative price under
+ * a finite dollar budget). Callers that must keep spend back (a strategy's `complete`) ask before
+ * calling.
  */
 export const worstCaseOf = (
   system: string,
   user: string,
   parameters: Pick<GenerationParameters, "model" | "maxTokens">
-): Effect.Effect<{ readonly tokens: number; readonly usd: number }> =>
-  Effect.map(Effect.service(PriceTable), (prices) => {
+): Effect.Effect<{ readonly tokens: number; readonly usd: number }, never, BudgetLedger> =>
+  Effect.map(pricingOf(parameters.model), ({ charged }) => {
     const estimatedInput = estimateTokens(system) + estimateTokens(user)
-    return { tokens: estimatedInput + parameters.maxTokens, usd: costOf(prices, parameters.model, estimatedInput, parameters.maxTokens) }
+    return { tokens: estimatedInput + parameters.maxTokens, usd: charged === undefined ? 0 : costAt(charged, estimatedInput, parameters.maxTokens) }
   })
 
 /**

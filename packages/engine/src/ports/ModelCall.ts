@@ -56,10 +56,35 @@ export const PriceTable = Context.Reference<ReadonlyMap<string, ModelPrice>>("@s
     ])
 })
 
+/** The model's listed price; undefined when the table does not list it (an unknown price is not $0). */
+export const priceOf = (prices: ReadonlyMap<string, ModelPrice>, model: string): ModelPrice | undefined => prices.get(model)
+
+/**
+ * The price a call to an unlisted model is charged at when the scan has a finite dollar budget: the
+ * highest input and the highest output price in the table (the default table's when it is empty).
+ * Conservative on purpose: the budget is then an upper bound on what unpriced calls may really
+ * cost, and the ledger counts them (`unpricedCalls`) so the over-estimate is visible.
+ */
+export const conservativePrice = (prices: ReadonlyMap<string, ModelPrice>): ModelPrice => {
+  const listed = [...(prices.size > 0 ? prices : PriceTable.defaultValue()).values()]
+  return {
+    inputPerMillion: Math.max(0, ...listed.map((p) => p.inputPerMillion)),
+    outputPerMillion: Math.max(0, ...listed.map((p) => p.outputPerMillion))
+  }
+}
+
+/** Dollars of a call at a given price. */
+export const costAt = (price: ModelPrice, inputTokens: number, outputTokens: number): number =>
+  (inputTokens * price.inputPerMillion + outputTokens * price.outputPerMillion) / 1_000_000
+
+/**
+ * Dollars of a call at the model's listed price; 0 for an unlisted model (for reports of spend
+ * made elsewhere, such as ingested traces). Budgeting never uses this for an unlisted model: the
+ * model caller charges it at `conservativePrice` and counts it as unpriced (`priceOf` tells).
+ */
 export const costOf = (prices: ReadonlyMap<string, ModelPrice>, model: string, inputTokens: number, outputTokens: number): number => {
-  const price = prices.get(model)
-  if (price === undefined) return 0
-  return (inputTokens * price.inputPerMillion + outputTokens * price.outputPerMillion) / 1_000_000
+  const price = priceOf(prices, model)
+  return price === undefined ? 0 : costAt(price, inputTokens, outputTokens)
 }
 
 /** Provider metadata key under which drivers report a cache hit (`{ cached: true }`). */
