@@ -20,6 +20,8 @@ import {
   RetentionRepo,
   runRetentionSweep,
   SampleRepo,
+  ScanRepo,
+  ScanTraceRepo,
   StorageError,
   TraceRepo
 } from "@spectral/engine"
@@ -335,7 +337,12 @@ describe("ingest library call and fixtures", () => {
     Effect.gen(function*() {
       const storage = yield* makeMemoryStorage
       const layer = OtlpIngest.layer().pipe(Layer.provideMerge(Layer.succeedContext(
-        Context.make(TraceRepo, storage.trace).pipe(Context.add(RetentionRepo, storage.retention), Context.add(SampleRepo, storage.sample))
+        Context.make(TraceRepo, storage.trace).pipe(
+          Context.add(RetentionRepo, storage.retention),
+          Context.add(SampleRepo, storage.sample),
+          Context.add(ScanRepo, storage.scan),
+          Context.add(ScanTraceRepo, storage.scanTrace)
+        )
       )))
       const secret = "CUSTOMER-SSN-078-05-1120"
       const body = otlpJson([

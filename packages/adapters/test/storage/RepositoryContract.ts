@@ -19,6 +19,7 @@ import {
   WorkspaceRepo
 } from "@spectral/engine"
 import { Effect, type Layer } from "effect"
+import type { EvalResult, ScanTrace } from "@spectral/engine/contracts"
 import type { Repositories } from "../../src/storage/index.ts"
 import * as F from "./fixtures.ts"
 
@@ -343,6 +344,83 @@ export const repositoryContract = <E>(
         expect(yield* repo.purgeTraces(ws, [])).toBe(0)
         expect((yield* traces.list(ws)).map((t) => t.id)).toEqual(["t-2/s-1"])
         expect((yield* traces.list(other)).map((t) => t.id)).toEqual(["t-1/s-1"])
+      }))
+
+    it.effect("redaction: one stimulus's content leaves its scan traces, their explanations and every phase output; ids, scores and other stimuli stay", () =>
+      Effect.gen(function*() {
+        const traces = yield* ScanTraceRepo
+        const scans = yield* ScanRepo
+        const ws = F.freshWorkspaceId()
+        const other = F.freshWorkspaceId()
+        const secret = "SECRET-4417 of the customer"
+        const marker = "[redacted]"
+        const withContent = (workspaceId: string, scanId: string, id: string, stimulusId: string): ScanTrace => {
+          const base = F.scanTrace(workspaceId, scanId, id)
+          return {
+            ...base,
+            stimulusId,
+            provenance: "conformance_sample",
+            runs: [{ ...base.runs[0]!, prompt: `File for ${secret}`, rawOutput: secret, output: { status: secret, n: 3 }, error: `could not parse ${secret}` }],
+            finalOutput: { status: secret }
+          }
+        }
+        const tA = withContent(ws, "scan-1", "t-a", "stim-1")
+        const tB = withContent(ws, "scan-2", "t-b", "stim-1")
+        const tC = withContent(ws, "scan-1", "t-c", "stim-2")
+        yield* traces.insertTraces(ws, [tA, tC])
+        yield* traces.insertTraces(ws, [tB])
+        const result = (id: string, traceId: string, scanId: string): EvalResult => ({ ...F.evalResult(ws, scanId, id), traceId, explanation: `quotes ${secret}` })
+        const [rA, rB, rC] = [result("r-a", "t-a", "scan-1"), result("r-b", "t-b", "scan-2"), result("r-c", "t-c", "scan-1")]
+        yield* traces.insertResults(ws, [rA!, rB!, rC!])
+        const observe = {
+          evalSet: {
+            id: "set",
+            samples: [
+              { id: "stim-1", input: secret, expected: { status: "single" }, provenance: "conformance_sample" },
+              { id: "stim-2", input: "a synthetic stimulus", expected: { status: "single" }, provenance: "rule_grounded" }
+            ]
+          },
+          baseline: {
+            arm: "baseline",
+            runs: [
+              { stimulusId: "stim-1", traceId: "t-a", blended: 0.5, explanation: secret, output: secret, agentOutputs: { intake: { status: secret } } },
+              { stimulusId: "stim-2", traceId: "t-c", blended: 0.9, explanation: "fine", output: "{}", agentOutputs: { intake: { status: "single" } } }
+            ]
+          }
+        }
+        yield* scans.savePhaseOutput(ws, "scan-1", "observe", observe)
+        yield* scans.savePhaseOutput(ws, "scan-1", "calibrate", { reasons: ["nothing of stim-1 here"] })
+        yield* scans.savePhaseOutput(ws, "scan-2", "optimize", { passing: [{ stimulusId: "stim-1", input: secret, segment: "single" }] })
+        yield* traces.insertTraces(other, [withContent(other, "scan-1", "t-a", "stim-1")])
+        yield* scans.savePhaseOutput(other, "scan-1", "observe", observe)
+
+        expect(yield* traces.redactStimulus(ws, "stim-1", marker)).toEqual({ scanTraces: 2, evalResults: 2 })
+        expect(yield* scans.redactPhaseOutputs(ws, "stim-1", marker)).toBe(2)
+        const redactedTrace = (trace: ScanTrace): ScanTrace => ({
+          ...trace,
+          runs: [{ ...trace.runs[0]!, prompt: marker, rawOutput: marker, output: { status: marker, n: marker }, error: marker }],
+          finalOutput: { status: marker }
+        })
+        expect(yield* traces.traces(ws, "scan-1")).toEqual([redactedTrace(tA), tC])
+        expect(yield* traces.traces(ws, "scan-2")).toEqual([redactedTrace(tB)])
+        expect(yield* traces.results(ws, "scan-1")).toEqual([{ ...rA!, explanation: marker }, rC])
+        expect(yield* traces.results(ws, "scan-2")).toEqual([{ ...rB!, explanation: marker }])
+        const phases = yield* scans.phaseOutputs(ws, "scan-1")
+        expect(phases.get("observe")).toEqual({
+          evalSet: { ...observe.evalSet, samples: [{ ...observe.evalSet.samples[0]!, input: marker }, observe.evalSet.samples[1]] },
+          baseline: {
+            ...observe.baseline,
+            runs: [{ ...observe.baseline.runs[0]!, explanation: marker, output: marker, agentOutputs: { intake: { status: marker } } }, observe.baseline.runs[1]]
+          }
+        })
+        expect(phases.get("calibrate")).toEqual({ reasons: ["nothing of stim-1 here"] })
+        expect((yield* scans.phaseOutputs(ws, "scan-2")).get("optimize")).toEqual({ passing: [{ stimulusId: "stim-1", input: marker, segment: "single" }] })
+        // Idempotent, and another workspace's rows are out of reach.
+        expect(yield* traces.redactStimulus(ws, "stim-1", marker)).toEqual({ scanTraces: 0, evalResults: 0 })
+        expect(yield* scans.redactPhaseOutputs(ws, "stim-1", marker)).toBe(0)
+        expect(yield* traces.redactStimulus(ws, "stim-unknown", marker)).toEqual({ scanTraces: 0, evalResults: 0 })
+        expect(JSON.stringify(yield* traces.traces(other, "scan-1"))).toContain(secret)
+        expect((yield* scans.phaseOutputs(other, "scan-1")).get("observe")).toEqual(observe)
       }))
 
     it.effect("ingest keys: found by hash alone (which tells the workspace); an unknown hash is NotFound", () =>

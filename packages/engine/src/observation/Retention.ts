@@ -9,8 +9,12 @@
  * `planSweep` is the pure state machine; `runRetentionSweep` applies it through the ports: it purges
  * expired trace content, turns each affected sample's reference into a tombstone (the sample becomes
  * historical and keeps its metadata and evaluation history), archives samples past their own policy,
- * and records every transition as an audited event. Events carry deterministic ids and are written
- * before the change they describe, so a sweep interrupted part way re-plans and finishes idempotently.
+ * and records every transition as an audited event. A sample with ground truth may have run as a
+ * conformance stimulus (its id is the stimulus id), so scans hold copies of the trace's content: the
+ * sweep redacts that stimulus from every scan trace, eval result explanation and saved phase output
+ * (scores, verdicts and ids stay) before the trace itself is purged. Events carry deterministic ids
+ * and are written before the change they describe, so a sweep interrupted part way re-plans and
+ * finishes idempotently.
  */
 import { Clock, Effect } from "effect"
 import type { Sample } from "../contracts/index.ts"
@@ -21,7 +25,9 @@ import {
   type RetentionRecord,
   RetentionRepo,
   type RetentionState,
-  SampleRepo
+  SampleRepo,
+  ScanRepo,
+  ScanTraceRepo
 } from "../ports/Repositories.ts"
 
 export const DefaultRetentionDays: Readonly<Record<string, number>> = { trace: 90 }
@@ -34,6 +40,9 @@ export const retentionDays = (policies: ReadonlyArray<RetentionPolicy>, entity: 
 
 export const isHeld = (holds: ReadonlyArray<LegalHold>, traceId: string): LegalHold | undefined =>
   holds.find((h) => h.releasedAt === undefined && (h.traceIds.includes("*") || h.traceIds.includes(traceId)))
+
+/** What replaces a purged trace's content wherever a scan copied it (names the trace, never its content). */
+export const redactionMarker = (traceId: string): string => `[redacted: trace ${traceId} purged by retention]`
 
 /** When the trace's retention window ends, or undefined while sample derivation is not complete. */
 export const expiresAt = (record: RetentionRecord, policies: ReadonlyArray<RetentionPolicy>): number | undefined =>
@@ -59,6 +68,8 @@ export interface SweepPlan {
   readonly events: ReadonlyArray<RetentionEvent>
   /** Expired traces a legal hold keeps (id -> hold id). */
   readonly held: ReadonlyArray<{ readonly traceId: string; readonly holdId: string }>
+  /** Samples (= conformance stimulus ids) whose copies in scan artifacts are redacted, with their purged trace. */
+  readonly redact: ReadonlyArray<{ readonly sampleId: string; readonly traceId: string }>
 }
 
 export const planSweep = (input: SweepInput): SweepPlan => {
@@ -93,7 +104,13 @@ export const planSweep = (input: SweepInput): SweepPlan => {
     }
   }
   const referencing = new Map<string, Array<string>>()
+  // Every sample that ever referenced a trace, tombstoned ones included: a sweep interrupted after
+  // tombstoning a sample but before purging its trace must still redact that sample's scan copies.
+  const everReferencing = new Map<string, Array<string>>()
   for (const sample of samples.values()) {
+    const ever = everReferencing.get(sample.traceRef.traceId) ?? []
+    ever.push(sample.id)
+    everReferencing.set(sample.traceRef.traceId, ever)
     if (sample.traceRef._tag !== "Live") continue
     const list = referencing.get(sample.traceRef.traceId) ?? []
     list.push(sample.id)
@@ -103,6 +120,7 @@ export const planSweep = (input: SweepInput): SweepPlan => {
   const purge: Array<string> = []
   const records: Array<RetentionRecord> = []
   const held: Array<{ traceId: string; holdId: string }> = []
+  const redact: Array<{ sampleId: string; traceId: string }> = []
   for (const record of input.records) {
     if (record.state === "TOMBSTONED") continue
     const refs = referencing.get(record.traceId) ?? []
@@ -140,13 +158,18 @@ export const planSweep = (input: SweepInput): SweepPlan => {
       changedSamples.add(id)
       transition("sample", id, sample.state, next.state === sample.state ? `${next.state}+tombstone` : next.state, `trace ${record.traceId} purged; reference is now a tombstone`)
     }
+    for (const id of everReferencing.get(record.traceId) ?? []) {
+      redact.push({ sampleId: id, traceId: record.traceId })
+      transition("sample", id, "scan copies", "redacted", `content of trace ${record.traceId} redacted from scan traces, eval results and phase outputs of stimulus ${id}`)
+    }
   }
   return {
     purge,
     records,
     samples: [...changedSamples].map((id) => samples.get(id)!),
     events,
-    held
+    held,
+    redact
   }
 }
 
@@ -154,6 +177,8 @@ export interface SweepReport {
   readonly purgedTraces: number
   readonly purgedSpans: number
   readonly tombstonedSamples: number
+  /** Scan artifacts whose copy of purged content was replaced by the redaction marker. */
+  readonly redacted: { readonly scanTraces: number; readonly evalResults: number; readonly phaseOutputs: number }
   readonly transitions: number
   readonly held: ReadonlyArray<{ readonly traceId: string; readonly holdId: string }>
 }
@@ -164,6 +189,8 @@ const nowIso = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOStr
 export const runRetentionSweep = Effect.fn("Retention.runRetentionSweep")(function*(workspaceId: string, actor = "retention-sweep") {
   const repo = yield* RetentionRepo
   const sampleRepo = yield* SampleRepo
+  const scanRepo = yield* ScanRepo
+  const scanTraceRepo = yield* ScanTraceRepo
   const now = yield* nowIso
   const plan = planSweep({
     workspaceId,
@@ -177,12 +204,22 @@ export const runRetentionSweep = Effect.fn("Retention.runRetentionSweep")(functi
   if (plan.events.length > 0) yield* repo.appendEvents(workspaceId, plan.events)
   // Samples first: a sample never points at content that is gone without saying so.
   if (plan.samples.length > 0) yield* sampleRepo.upsertSamples(workspaceId, plan.samples)
+  // Scan copies next, while the trace record is not yet TOMBSTONED: an interrupted sweep re-plans them.
+  const redacted = { scanTraces: 0, evalResults: 0, phaseOutputs: 0 }
+  for (const { sampleId, traceId } of plan.redact) {
+    const marker = redactionMarker(traceId)
+    const rows = yield* scanTraceRepo.redactStimulus(workspaceId, sampleId, marker)
+    redacted.scanTraces += rows.scanTraces
+    redacted.evalResults += rows.evalResults
+    redacted.phaseOutputs += yield* scanRepo.redactPhaseOutputs(workspaceId, sampleId, marker)
+  }
   const purgedSpans = plan.purge.length > 0 ? yield* repo.purgeTraces(workspaceId, plan.purge) : 0
   if (plan.records.length > 0) yield* repo.saveRecords(workspaceId, plan.records)
   return {
     purgedTraces: plan.purge.length,
     purgedSpans,
     tombstonedSamples: plan.samples.filter((s) => s.traceRef._tag === "Tombstone").length,
+    redacted,
     transitions: plan.events.length,
     held: plan.held
   } satisfies SweepReport

@@ -3,7 +3,7 @@
  * that embed the engine without a database; `@spectral/adapters` has the SQL drivers.
  */
 import { Context, Effect, Layer } from "effect"
-import type { ChangeSet, PhaseName, Sample, SampleSet, Scan, Trace } from "../contracts/index.ts"
+import type { ChangeSet, EvalResult, PhaseName, Sample, SampleSet, Scan, ScanTrace, Trace } from "../contracts/index.ts"
 import {
   type ChangeSetAuditEntry,
   ChangeSetRepo,
@@ -11,6 +11,8 @@ import {
   type IngestKey,
   IngestKeyRepo,
   type LegalHold,
+  redactEvalResult,
+  redactStimulusContent,
   type RetentionEvent,
   type RetentionPolicy,
   type RetentionRecord,
@@ -76,8 +78,8 @@ export const makeMemoryStorage = Effect.sync(() => {
   const phases = new Partitioned<Map<PhaseName, unknown>>()
   const verdicts = new Partitioned<unknown>()
   const divergences = new Partitioned<unknown>()
-  const traces = new Partitioned<unknown>()
-  const results = new Partitioned<unknown>()
+  const traces = new Partitioned<ScanTrace>()
+  const results = new Partitioned<EvalResult>()
   const clusters = new Partitioned<unknown>()
   const changeSets = new Partitioned<ChangeSet>()
   const audits = new Partitioned<Array<ChangeSetAuditEntry>>()
@@ -137,6 +139,19 @@ export const makeMemoryStorage = Effect.sync(() => {
         }),
       phaseOutputs: (workspaceId, scanId) =>
         Effect.sync(() => new Map([...(phases.table(workspaceId).get(scanId) ?? new Map()).entries()].map(([k, v]) => [k, copy(v)]))),
+      redactPhaseOutputs: (workspaceId, stimulusId, marker) =>
+        Effect.sync(() => {
+          let changed = 0
+          for (const outputs of phases.table(workspaceId).values()) {
+            for (const [phase, output] of outputs) {
+              const redacted = redactStimulusContent(output, stimulusId, marker)
+              if (JSON.stringify(redacted) === JSON.stringify(output)) continue
+              outputs.set(phase, redacted)
+              changed++
+            }
+          }
+          return changed
+        }),
       saveVerdict: (verdict) => Effect.sync(() => void verdicts.table(verdict.workspaceId).set(verdict.scanId, copy(verdict))),
       verdict: (workspaceId, scanId) => get(verdicts, "verdict", workspaceId, scanId) as never,
       saveDivergence: (record) => Effect.sync(() => void divergences.table(record.workspaceId).set(record.scanId, copy(record))),
@@ -153,8 +168,32 @@ export const makeMemoryStorage = Effect.sync(() => {
           const table = results.table(workspaceId)
           for (const row of rows) if (!table.has(row.id)) table.set(row.id, copy(row))
         }),
-      traces: (workspaceId, scanId) => byScan(traces as Partitioned<{ scanId: string }>, workspaceId, scanId) as never,
-      results: (workspaceId, scanId) => byScan(results as Partitioned<{ scanId: string }>, workspaceId, scanId) as never
+      traces: (workspaceId, scanId) => byScan(traces, workspaceId, scanId),
+      results: (workspaceId, scanId) => byScan(results, workspaceId, scanId),
+      redactStimulus: (workspaceId, stimulusId, marker) =>
+        Effect.sync(() => {
+          const traceTable = traces.table(workspaceId)
+          const traceIds = new Set<string>()
+          let scanTraces = 0
+          for (const [id, row] of traceTable) {
+            if (row.stimulusId !== stimulusId) continue
+            traceIds.add(id)
+            const redacted = redactStimulusContent(row, stimulusId, marker) as ScanTrace
+            if (JSON.stringify(redacted) === JSON.stringify(row)) continue
+            traceTable.set(id, redacted)
+            scanTraces++
+          }
+          const resultTable = results.table(workspaceId)
+          let evalResults = 0
+          for (const [id, row] of resultTable) {
+            if (!traceIds.has(row.traceId)) continue
+            const redacted = redactEvalResult(row, marker)
+            if (redacted.explanation === row.explanation) continue
+            resultTable.set(id, redacted)
+            evalResults++
+          }
+          return { scanTraces, evalResults }
+        })
     }),
     cluster: FailureClusterRepo.of({
       insert: (workspaceId, rows) =>

@@ -35,6 +35,12 @@ export class ScanRepo extends Context.Service<ScanRepo, {
   /** A phase's output, written once at the phase boundary so a crashed scan resumes after it. */
   readonly savePhaseOutput: (workspaceId: string, scanId: string, phase: PhaseName, output: unknown) => Effect.Effect<void, StorageError>
   readonly phaseOutputs: (workspaceId: string, scanId: string) => Effect.Effect<ReadonlyMap<PhaseName, unknown>, StorageError>
+  /**
+   * Replace the content of one stimulus in every saved phase output of the workspace, as
+   * `redactStimulusContent` does (the input of the EvalSet sample, what runs of it said); everything
+   * else (ids, scores, other stimuli) stays. Idempotent; returns how many phase outputs changed.
+   */
+  readonly redactPhaseOutputs: (workspaceId: string, stimulusId: string, marker: string) => Effect.Effect<number, StorageError>
   readonly saveVerdict: (verdict: VerdictResult) => Effect.Effect<void, StorageError>
   readonly verdict: (workspaceId: string, scanId: string) => Effect.Effect<VerdictResult, StorageError>
   readonly saveDivergence: (record: RubricDivergenceRecord) => Effect.Effect<void, StorageError>
@@ -47,7 +53,66 @@ export class ScanTraceRepo extends Context.Service<ScanTraceRepo, {
   readonly insertResults: (workspaceId: string, results: ReadonlyArray<EvalResult>) => Effect.Effect<void, StorageError>
   readonly traces: (workspaceId: string, scanId: string) => Effect.Effect<ReadonlyArray<ScanTrace>, StorageError>
   readonly results: (workspaceId: string, scanId: string) => Effect.Effect<ReadonlyArray<EvalResult>, StorageError>
+  /**
+   * Replace the content of every ScanTrace of one stimulus (all scans of the workspace) as
+   * `redactStimulusContent` does, and the explanation of every EvalResult of those traces, with
+   * `marker`. Ids, provenance, statuses, scores, costs and latencies stay. Idempotent; counts what changed.
+   */
+  readonly redactStimulus: (workspaceId: string, stimulusId: string, marker: string) => Effect.Effect<StimulusRedaction, StorageError>
 }>()("@spectral/engine/ports/ScanTraceRepo") {}
+
+/** What redacting one stimulus changed in a workspace's scan traces and eval results. */
+export interface StimulusRedaction {
+  readonly scanTraces: number
+  readonly evalResults: number
+}
+
+/** Fields that carry what a stimulus said or what was said about it, wherever they appear. */
+const stimulusContentFields: ReadonlySet<string> = new Set([
+  "input",
+  "prompt",
+  "rawOutput",
+  "output",
+  "finalOutput",
+  "agentOutputs",
+  "explanation",
+  "error"
+])
+
+const replaceLeaves = (value: unknown, marker: string): unknown =>
+  Array.isArray(value)
+    ? value.map((item) => replaceLeaves(item, marker))
+    : value !== null && typeof value === "object"
+    ? Object.fromEntries(Object.entries(value).map(([key, item]) => [key, replaceLeaves(item, marker)]))
+    : value === null || value === undefined
+    ? value
+    : marker
+
+/**
+ * The redaction both drivers apply (so they cannot drift), on a JSON value: inside an object that
+ * belongs to the stimulus (`stimulusId` is it, or it is the EvalSet sample: `id` is it and it has a
+ * `provenance`) and everything nested in it, each content field (`input`, `prompt`, `rawOutput`,
+ * `output`, `finalOutput`, `agentOutputs`, `explanation`, `error`) keeps its keys but every value
+ * becomes `marker`. Ids, scores and objects of other stimuli are untouched. Pure and idempotent.
+ */
+export const redactStimulusContent = (value: unknown, stimulusId: string, marker: string): unknown => {
+  const walk = (node: unknown, owned: boolean): unknown => {
+    if (Array.isArray(node)) return node.map((item) => walk(item, owned))
+    if (node === null || typeof node !== "object") return node
+    const record = node as Record<string, unknown>
+    const mine = owned || record["stimulusId"] === stimulusId ||
+      (record["id"] === stimulusId && typeof record["provenance"] === "string")
+    return Object.fromEntries(Object.entries(record).map(([key, item]) => [
+      key,
+      mine && stimulusContentFields.has(key) ? replaceLeaves(item, marker) : walk(item, mine)
+    ]))
+  }
+  return walk(value, false)
+}
+
+/** An eval result of a redacted trace: the explanation (which may quote the stimulus) becomes `marker`. */
+export const redactEvalResult = (result: EvalResult, marker: string): EvalResult =>
+  result.explanation === undefined ? result : { ...result, explanation: marker }
 
 export class FailureClusterRepo extends Context.Service<FailureClusterRepo, {
   readonly insert: (workspaceId: string, clusters: ReadonlyArray<FailureCluster>) => Effect.Effect<void, StorageError>

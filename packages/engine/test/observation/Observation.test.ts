@@ -18,7 +18,7 @@ import {
   templateFromDraft,
   trackIngested
 } from "../../src/observation/index.ts"
-import { makeMemoryStorage, RetentionRepo, SampleRepo, TraceRepo } from "../../src/ports/index.ts"
+import { makeMemoryStorage, RetentionRepo, SampleRepo, ScanRepo, ScanTraceRepo, TraceRepo } from "../../src/ports/index.ts"
 
 const W = "ws-1"
 let counter = 0
@@ -217,7 +217,9 @@ describe("retention", () => {
         effect.pipe(
           Effect.provideService(TraceRepo, storage.trace),
           Effect.provideService(SampleRepo, storage.sample),
-          Effect.provideService(RetentionRepo, storage.retention)
+          Effect.provideService(RetentionRepo, storage.retention),
+          Effect.provideService(ScanRepo, storage.scan),
+          Effect.provideService(ScanTraceRepo, storage.scanTrace)
         )
       const rows = ["old", "held"].map((tid) =>
         chat(tid, "s1", undefined, { "gen_ai.agent.name": "alpha", "customer.note": secret }, {

@@ -1,9 +1,11 @@
 /**
  * ScanRepo on SQL: scans (`spectral.scans`, inserted once, then updated), each phase's output
  * (`spectral.scan_phase_outputs`, wrapped so any JSON value round-trips), the verdict and the rubric
- * divergence of a scan. Does not own the per-scan rows (SqlScanTraceRepo, SqlFailureClusterRepo).
+ * divergence of a scan, and the redaction of one stimulus's content from the saved phase outputs (in
+ * one workspace transaction, by the engine's `redactStimulusContent`). Does not own the per-scan
+ * rows (SqlScanTraceRepo, SqlFailureClusterRepo).
  */
-import { ScanRepo, StorageError } from "@spectral/engine"
+import { redactStimulusContent, ScanRepo, StorageError } from "@spectral/engine"
 import { PhaseName, RubricDivergenceRecord, Scan, VerdictResult } from "@spectral/engine/contracts"
 import { Effect, Schema } from "effect"
 import { corrupt, decodeRow, decodeRows, type DocRow, encodeDoc, type SqlRepoContext } from "./SqlRepoContext.ts"
@@ -88,6 +90,31 @@ export const makeSqlScanRepo = ({ inWorkspace, json, single, sql }: SqlRepoConte
           Effect.mapError((error) => corrupt("phase output", `${scanId}/${row.phase}`, error.message))
         ))
       return new Map(decoded.map((row) => [row.phase, row.output.value] as const))
+    }),
+    redactPhaseOutputs: Effect.fn("SqlScanRepo.redactPhaseOutputs")(function*(workspaceId, stimulusId, marker) {
+      return yield* inWorkspace(
+        workspaceId,
+        "phase output",
+        stimulusId,
+        Effect.gen(function*() {
+          // Only outputs that mention the stimulus somewhere are read; the engine's redaction decides the rest.
+          const rows = yield* sql<{ readonly scan_id: string; readonly phase: string; readonly output: unknown }>`
+            SELECT scan_id, phase, output FROM spectral.scan_phase_outputs
+            WHERE workspace_id = ${workspaceId}
+              AND jsonb_path_exists(output, '$.** ? (@.stimulusId == $s || @.id == $s)', jsonb_build_object('s', ${stimulusId}::text))
+            ORDER BY seq FOR UPDATE`
+          const changed = rows.flatMap((row) => {
+            const redacted = redactStimulusContent(row.output, stimulusId, marker)
+            return JSON.stringify(redacted) === JSON.stringify(row.output) ? [] : [{ scanId: row.scan_id, phase: row.phase, output: redacted }]
+          })
+          if (changed.length > 0) {
+            yield* sql`UPDATE spectral.scan_phase_outputs AS o SET output = input.d->'output'
+                       FROM jsonb_array_elements(${json(changed)}) AS input(d)
+                       WHERE o.workspace_id = ${workspaceId} AND o.scan_id = input.d->>'scanId' AND o.phase = input.d->>'phase'`
+          }
+          return changed.length
+        })
+      )
     }),
     saveVerdict: Effect.fn("SqlScanRepo.saveVerdict")(function*(value) {
       const doc = yield* encodeVerdict(value, value.scanId)
