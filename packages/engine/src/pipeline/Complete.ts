@@ -62,6 +62,13 @@ export const nextAgentVersions = (baseline: ReadonlyArray<AgentVersion>, propose
     return same ? b : { ...p, version: b.version + 1 }
   })
 
+/**
+ * The id of the change set this scan's completion creates: the workspace's next version (so the
+ * Verdict phase can name it in `verdict.issued` before it is built). No change set is created
+ * under observe_only; the caller decides that.
+ */
+export const changeSetIdFor = (context: ScanContext): string => `${context.workspace.id}:cs:${(context.previousChangeSet?.version ?? 0) + 1}`
+
 export const buildChangeSet = (
   context: ScanContext,
   observe: ObserveOutput,

@@ -13,6 +13,7 @@ import { EventBus, type EventRejected } from "../ports/EventBus.ts"
 import { emitEventWith } from "../ports/PhaseEvents.ts"
 import { ScanRepo } from "../ports/Repositories.ts"
 import type { StorageError } from "../ports/StorageError.ts"
+import { changeSetIdFor } from "./Complete.ts"
 import { type ArmMeasurement, type StimulusSummary, summarizeByStimulus } from "./Measurement.ts"
 import type { ObserveOutput } from "./Observe.ts"
 import type { OptimizeOutput } from "./Optimize.ts"
@@ -136,7 +137,8 @@ export class Verdict extends Context.Service<Verdict, {
             outcome,
             checksPassed: verdict.checksPassed,
             checksTotal: verdict.checksTotal,
-            changeSetId: null
+            // The change set completion will create (its id is deterministic); none under observe_only.
+            changeSetId: context.workspace.autonomy.mode === "observe_only" ? null : changeSetIdFor(context)
           }
         })
         yield* emit({

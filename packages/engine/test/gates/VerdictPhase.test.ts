@@ -13,6 +13,7 @@ import type { ArmMeasurement, RunMeasurement } from "../../src/pipeline/Measurem
 import type { ObserveOutput } from "../../src/pipeline/Observe.ts"
 import type { OptimizeOutput } from "../../src/pipeline/Optimize.ts"
 import type { ScanContext } from "../../src/pipeline/ScanContext.ts"
+import { buildChangeSet, changeSetIdFor } from "../../src/pipeline/Complete.ts"
 import { Verdict } from "../../src/pipeline/Verdict.ts"
 import { thresholds } from "./fixtures.ts"
 
@@ -72,12 +73,13 @@ const runPhase = (setup: Setup) =>
         framework: { id: "f", version: 1, verdict: { ...thresholds, minSamples: 30 }, objective: { worldModelWeight: 0.5, vectors: [] }, hardConstraints: setup.hardConstraints ?? [] }
       },
       scan: { id: "scan-1", seed: 3 },
+      baseline: [],
       previousChangeSet: setup.previousVersion === undefined ? undefined : { id: `ws:cs:${setup.previousVersion}`, version: setup.previousVersion }
     } as unknown as ScanContext
     const observe: ObserveOutput = { evalSet, baseline: armOf("baseline", 0, 0) }
     const candidate = setup.candidate === undefined ? armOf("candidate", 0.05, 0.05) : setup.candidate
     const optimize: OptimizeOutput = {
-      winner: candidate === null ? null : { candidate: { id: "c1" } as never, measurement: candidate, workingDelta: 0.05 },
+      winner: candidate === null ? null : { candidate: { id: "c1", strategy: "builtin/few_shot", rationale: "examples", changed: ["intake"], agents: [] } as never, measurement: candidate, workingDelta: 0.05 },
       decisionLog: [],
       budgetExhausted: false
     }
@@ -88,7 +90,7 @@ const runPhase = (setup: Setup) =>
       const events = yield* (yield* EventBus).published
       return { out, events }
     }).pipe(Effect.provide(Verdict.layer.pipe(Layer.provideMerge(Layer.mergeAll(VerdictEngine.layer, EventBus.layerMemory, repo)))))
-    return { ...output, saved: yield* Ref.get(saved) }
+    return { ...output, context, observe, optimize, saved: yield* Ref.get(saved) }
   })
 
 describe("Verdict phase", () => {
@@ -102,5 +104,23 @@ describe("Verdict phase", () => {
       const met = yield* runPhase({ hardConstraints: [{ metric: "cost_usd_per_stimulus", op: "<=", value: 0.01 }] })
       assert.strictEqual(met.out.verdict.checks.find((x) => x.gate === "hard_constraints")!.status, "pass")
       assert.strictEqual(met.out.verdict.outcome, "go", met.out.verdict.explanation)
+    }))
+
+  it.effect("verdict.issued names the change set the scan will create (next version), null under observe_only", () =>
+    Effect.gen(function*() {
+      const issued = (events: ReadonlyArray<{ type: string; payload: unknown }>) =>
+        (events.find((e) => e.type === "verdict.issued")!.payload as { changeSetId: string | null }).changeSetId
+      const first = yield* runPhase({})
+      assert.strictEqual(issued(first.events), "ws:cs:1")
+      const third = yield* runPhase({ previousVersion: 2 })
+      assert.strictEqual(issued(third.events), "ws:cs:3")
+      // The id the completion step gives the change set it builds from the same context.
+      const diagnosis = { clusters: [], failingCount: 0, quarantine: { infraFailures: [], parseFailures: [] } } as never
+      const built = buildChangeSet(third.context, third.observe, diagnosis, third.optimize, { checked: true, violations: [] }, third.out.verdict, "2025-01-01T00:00:00.000Z")
+      assert.strictEqual(issued(third.events), built.id)
+      assert.strictEqual(changeSetIdFor(third.context), built.id)
+      // No candidate: a validated change set is still created (and named).
+      assert.strictEqual(issued((yield* runPhase({ previousVersion: 2, candidate: null })).events), "ws:cs:3")
+      assert.isNull(issued((yield* runPhase({ mode: "observe_only", previousVersion: 2 })).events))
     }))
 })
