@@ -67,10 +67,7 @@ export class AutomatedAcceptance extends Context.Service<AutomatedAcceptance, {
         if (scan.blendedScore >= expected - tolerance) return undefined
         const previous = all.find((c) => c.status === "superseded" && c.version < accepted.version)
         const why = `anomaly: blended score ${(scan.blendedScore * 100).toFixed(1)} in scan ${scan.id} is below ${(expected * 100).toFixed(1)} − ${(tolerance * 100).toFixed(1)} pts measured when v${accepted.version} was accepted`
-        yield* changeSets.transition(event.workspaceId, accepted.id, "rejected", SYSTEM, `rolled back: ${why}`)
-        if (previous !== undefined) {
-          yield* changeSets.transition(event.workspaceId, previous.id, "accepted", SYSTEM, `restored by rollback of v${accepted.version}: ${why}`)
-        }
+        yield* changeSets.rollback(event.workspaceId, accepted.id, previous?.id ?? null, SYSTEM, why)
         return why
       })
 

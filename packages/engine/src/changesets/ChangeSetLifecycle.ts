@@ -5,6 +5,7 @@
  * appends to the audit trail, which is never rewritten. Snooze and assign apply to a change set
  * awaiting a decision (`proposed`); anything else is an `InvalidApproval` and records nothing.
  * `approvalState` folds the trail into who it is assigned to and until when it is snoozed.
+ * Moves of several change sets (accept, rollback) run in one `UnitOfWork`, the target first.
  *
  *   proposed → accepted | rejected
  *   accepted → superseded (a newer change set was accepted) | rejected (rolled back)
@@ -15,6 +16,7 @@ import { Clock, Context, Effect, Layer, Schema } from "effect"
 import type { ChangeSet, ChangeSetStatus } from "../contracts/index.ts"
 import { ChangeSetRepo } from "../ports/Repositories.ts"
 import type { StorageError } from "../ports/StorageError.ts"
+import { UnitOfWork } from "../ports/UnitOfWork.ts"
 import { hashHex } from "../random/Deterministic.ts"
 import { nowIso } from "../pipeline/Time.ts"
 
@@ -61,8 +63,23 @@ export class ChangeSets extends Context.Service<ChangeSets, {
     detail: string,
     patch?: (changeSet: ChangeSet) => ChangeSet
   ) => Effect.Effect<ChangeSet, IllegalTransition | StorageError>
-  /** Accept, superseding the currently accepted change set of the workspace (if any). */
+  /**
+   * Accept, superseding the currently accepted change set of the workspace (if any), as one unit of
+   * work: the target's transition first, so a concurrent change to it fails the accept before the
+   * current one is superseded.
+   */
   readonly accept: (workspaceId: string, changeSetId: string, actor: string, detail: string) => Effect.Effect<ChangeSet, IllegalTransition | StorageError>
+  /**
+   * Roll an accepted change set back: restore `restoreId` (superseded → accepted) first, then reject
+   * `changeSetId` (accepted → rejected), as one unit of work; `why` goes into both audit entries.
+   */
+  readonly rollback: (
+    workspaceId: string,
+    changeSetId: string,
+    restoreId: string | null,
+    actor: string,
+    why: string
+  ) => Effect.Effect<{ readonly rejected: ChangeSet; readonly restored: ChangeSet | null }, IllegalTransition | StorageError>
   readonly approve: (workspaceId: string, changeSetId: string, actor: string) => Effect.Effect<ChangeSet, IllegalTransition | StorageError>
   /** Reject with a reason (required, recorded in the audit trail). */
   readonly reject: (workspaceId: string, changeSetId: string, actor: string, reason: string) => Effect.Effect<ChangeSet, IllegalTransition | InvalidApproval | StorageError>
@@ -77,6 +94,7 @@ export class ChangeSets extends Context.Service<ChangeSets, {
     ChangeSets,
     Effect.gen(function*() {
       const repo = yield* ChangeSetRepo
+      const unitOfWork = yield* UnitOfWork
       const audit = Effect.fnUntraced(function*(changeSet: ChangeSet, action: string, actor: string, from: ChangeSetStatus | null, to: ChangeSetStatus | null, detail: string) {
         const at = yield* nowIso
         yield* repo.appendAudit({
@@ -113,17 +131,29 @@ export class ChangeSets extends Context.Service<ChangeSets, {
         yield* audit(next, `status:${to}`, actor, current.status, to, detail)
         return next
       })
+      // The target moves first (its compare-and-set on the status it was read with), then the
+      // others follow, all in one unit of work: a concurrent change to the target fails the accept
+      // before anything else moved, so the workspace never loses its accepted change set.
       const accept = Effect.fn("ChangeSets.accept")(function*(workspaceId: string, changeSetId: string, actor: string, detail: string) {
-        const target = yield* repo.get(workspaceId, changeSetId)
-        if (!allowedTransitions[target.status].includes("accepted")) {
-          return yield* new IllegalTransition({ changeSetId, from: target.status, to: "accepted", message: `change set ${changeSetId} cannot go from ${target.status} to accepted` })
-        }
-        for (const other of yield* repo.list(workspaceId)) {
-          if (other.status === "accepted" && other.id !== changeSetId) {
-            yield* transition(workspaceId, other.id, "superseded", actor, `superseded by ${changeSetId} (v${target.version})`)
+        return yield* unitOfWork.transactional(workspaceId, Effect.gen(function*() {
+          const accepted = yield* transition(workspaceId, changeSetId, "accepted", actor, detail)
+          for (const other of yield* repo.list(workspaceId)) {
+            if (other.status === "accepted" && other.id !== changeSetId) {
+              yield* transition(workspaceId, other.id, "superseded", actor, `superseded by ${changeSetId} (v${accepted.version})`)
+            }
           }
-        }
-        return yield* transition(workspaceId, changeSetId, "accepted", actor, detail)
+          return accepted
+        }))
+      })
+      const rollback = Effect.fn("ChangeSets.rollback")(function*(workspaceId: string, changeSetId: string, restoreId: string | null, actor: string, why: string) {
+        return yield* unitOfWork.transactional(workspaceId, Effect.gen(function*() {
+          const target = yield* repo.get(workspaceId, changeSetId)
+          const restored = restoreId === null
+            ? null
+            : yield* transition(workspaceId, restoreId, "accepted", actor, `restored by rollback of v${target.version}: ${why}`)
+          const rejected = yield* transition(workspaceId, changeSetId, "rejected", actor, `rolled back: ${why}`)
+          return { rejected, restored }
+        }))
       })
       const pending = Effect.fnUntraced(function*(workspaceId: string, changeSetId: string, action: string) {
         const current = yield* repo.get(workspaceId, changeSetId)
@@ -168,6 +198,7 @@ export class ChangeSets extends Context.Service<ChangeSets, {
       return ChangeSets.of({
         transition,
         accept,
+        rollback,
         approve: (workspaceId, changeSetId, actor) => accept(workspaceId, changeSetId, actor, `approved by ${actor}`),
         reject,
         snooze,
