@@ -270,6 +270,30 @@ describe("autonomy modes through a scan", () => {
     }))
 })
 
+describe("the kill switch and guarded_auto", () => {
+  it.effect("with the kill switch on, an anomaly is recorded for approval and nothing is rolled back or restored", () =>
+    Effect.gen(function*() {
+      const storage = yield* freshStorage
+      const ws = yield* workspaceWith({ mode: "guarded_auto" })
+      const first = yield* scanUntil(storage, ws, (o) => o.changeSet?.status === "accepted", { what: "an auto-accepted change set" })
+      const second = yield* scanUntil(storage, ws, hasProposal, { seeds: [7, 11, 13, 17, 19], what: "a second proposal" })
+      if (second.changeSet!.status === "proposed") yield* (yield* human(storage)).approve(WS, second.changeSet!.id, "maria@ledger.example")
+      const [cs1, cs2] = [first.changeSet!, second.changeSet!]
+      const statuses = () => Effect.map(changeSets(storage), (list) => new Map(list.map((c) => [c.id, c.status])))
+      const before = yield* statuses()
+      assert.deepStrictEqual([before.get(cs2.id), before.get(cs1.id)], ["accepted", "superseded"])
+
+      // The kill switch goes on; then the provider degrades, as in the rollback test above.
+      const third = yield* scan(storage, yield* workspaceWith({ mode: "guarded_auto", killSwitch: true }), { seed: 29, model: degradedModel(29, 1.0) })
+      const after = yield* statuses()
+      assert.deepStrictEqual([after.get(cs2.id), after.get(cs1.id)], ["accepted", "superseded"], "no change set moved")
+      const note = (yield* autonomyTrail(storage, cs2.id)).at(-1)!
+      assert.match(note, new RegExp(`^approval\\.required anomaly: blended score \\d+\\.\\d in scan ${third.scan.id} is below .*; kill switch is on: rolling back to v${cs1.version} needs approval$`))
+      assert.isFalse((yield* audit(storage, cs2.id)).some((e) => e.to === "rejected"))
+      if (third.changeSet !== null) assert.notStrictEqual(after.get(third.changeSet.id), "accepted")
+    }))
+})
+
 describe("never auto-accepted", () => {
   it.effect("the kill switch forces approval on every change set whatever the mode, including once turned on after an auto-accept", () =>
     Effect.gen(function*() {

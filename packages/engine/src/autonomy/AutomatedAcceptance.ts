@@ -1,7 +1,8 @@
 /**
  * The `on scan completed` handler: stamps the EvaluationAuthorityRef on the scan's change set and
  * applies the workspace's autonomy mode. `caution` and `no_go` are never auto-accepted; the kill
- * switch forces approval on everything whatever the mode.
+ * switch forces approval on everything whatever the mode, the automatic rollback included: with it on,
+ * an anomaly is recorded (`approval.required`) and no change set moves.
  *
  * - observe_only: no change set is created (the orchestrator skips it);
  * - manual: every accept needs approval (`approval.required`);
@@ -48,8 +49,12 @@ export class AutomatedAcceptance extends Context.Service<AutomatedAcceptance, {
       const scans = yield* ScanRepo
       const workspaces = yield* WorkspaceRepo
 
-      /** guarded_auto: has the configuration accepted by guarded_auto fallen below what it was accepted at? */
-      const watchForAnomaly = Effect.fnUntraced(function*(event: ScanCompleted) {
+      /**
+       * guarded_auto: has the configuration accepted by guarded_auto fallen below what it was
+       * accepted at? Then roll back — unless the kill switch is on: the anomaly is recorded on the
+       * accepted change set (`approval.required`) and nothing moves until a person decides.
+       */
+      const watchForAnomaly = Effect.fnUntraced(function*(event: ScanCompleted, killSwitch: boolean) {
         const all = yield* repo.list(event.workspaceId)
         const accepted = all.find((c) => c.status === "accepted")
         if (accepted === undefined || accepted.autonomyIntent !== "guarded_auto" || accepted.scanId === event.scanId) return undefined
@@ -67,8 +72,13 @@ export class AutomatedAcceptance extends Context.Service<AutomatedAcceptance, {
         if (scan.blendedScore >= expected - tolerance) return undefined
         const previous = all.find((c) => c.status === "superseded" && c.version < accepted.version)
         const why = `anomaly: blended score ${(scan.blendedScore * 100).toFixed(1)} in scan ${scan.id} is below ${(expected * 100).toFixed(1)} − ${(tolerance * 100).toFixed(1)} pts measured when v${accepted.version} was accepted`
+        if (killSwitch) {
+          const held = `${why}; kill switch is on: ${previous === undefined ? `rejecting v${accepted.version}` : `rolling back to v${previous.version}`} needs approval`
+          yield* changeSets.note(event.workspaceId, accepted.id, "approval.required", SYSTEM, held)
+          return { why: held, rolledBack: false }
+        }
         yield* changeSets.rollback(event.workspaceId, accepted.id, previous?.id ?? null, SYSTEM, why)
-        return why
+        return { why, rolledBack: true }
       })
 
       /** The winning candidate's mean world-model score, from the scan's stored optimize output. */
@@ -81,9 +91,13 @@ export class AutomatedAcceptance extends Context.Service<AutomatedAcceptance, {
       const onScanCompleted = Effect.fn("AutomatedAcceptance.onScanCompleted")(function*(event: ScanCompleted) {
         const workspace = yield* workspaces.get(event.workspaceId)
         const autonomy = workspace.autonomy
-        const rolledBack = autonomy.mode === "guarded_auto" || autonomy.killSwitch ? yield* watchForAnomaly(event) : undefined
+        const anomaly = autonomy.mode === "guarded_auto" || autonomy.killSwitch ? yield* watchForAnomaly(event, autonomy.killSwitch) : undefined
+        const rolledBack = anomaly?.why
         if (event.changeSetId === null) {
-          return { action: rolledBack === undefined ? "none" : "rolled_back", reasons: rolledBack === undefined ? ["no change set (observe_only)"] : [rolledBack] } satisfies AcceptanceDecision
+          return {
+            action: anomaly === undefined ? "none" : anomaly.rolledBack ? "rolled_back" : "approval_required",
+            reasons: rolledBack === undefined ? ["no change set (observe_only)"] : [rolledBack]
+          } satisfies AcceptanceDecision
         }
         // Stamp the authority: what the change set was measured against.
         const stamped = yield* repo.get(event.workspaceId, event.changeSetId)
@@ -91,12 +105,14 @@ export class AutomatedAcceptance extends Context.Service<AutomatedAcceptance, {
         yield* repo.update(withAuthority, stamped.status)
         yield* changeSets.note(event.workspaceId, event.changeSetId, "authority.stamped", SYSTEM, `${event.authority.worldModelId}@${event.authority.worldModelVersion} (${event.authority.ruleSetHash.slice(0, 12)})`)
         if (withAuthority.status !== "proposed") {
-          return { action: rolledBack === undefined ? "none" : "rolled_back", reasons: [`change set is ${withAuthority.status}: nothing to accept`, ...(rolledBack === undefined ? [] : [rolledBack])] } satisfies AcceptanceDecision
+          return { action: anomaly === undefined ? "none" : anomaly.rolledBack ? "rolled_back" : "approval_required", reasons: [`change set is ${withAuthority.status}: nothing to accept`, ...(rolledBack === undefined ? [] : [rolledBack])] } satisfies AcceptanceDecision
         }
         const reasons: Array<string> = []
         if (autonomy.killSwitch) reasons.push("kill switch is on: every change set needs approval")
         if (event.outcome !== "go") reasons.push(`verdict is ${event.outcome}: never auto-accepted`)
-        if (rolledBack !== undefined) reasons.push("measured against a configuration that was just rolled back: needs approval")
+        if (anomaly !== undefined) {
+          reasons.push(anomaly.rolledBack ? "measured against a configuration that was just rolled back: needs approval" : "measured against a configuration with an anomaly: needs approval")
+        }
         const verdict = yield* scans.verdict(event.workspaceId, event.scanId)
         const worldScore = yield* candidateWorldModelScore(event.workspaceId, event.scanId)
         const bounded = () => {
