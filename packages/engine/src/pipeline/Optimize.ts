@@ -45,6 +45,7 @@ export {
   minLatencyMs,
   objectiveOf,
   pairedMeanDelta,
+  scoredByBoth,
   vectorValue,
   type VectorValue
 } from "./Tournament.ts"

@@ -130,20 +130,23 @@ export const makeWorkingSetEvaluator = <E>(options: {
           for (const r of measured.measurement.runs) memo.set(`${key}:${r.stimulusId}`, [...(memo.get(`${key}:${r.stimulusId}`) ?? []), r])
         }
         const summaries = summarizeByStimulus({ arm: "probe", runs: wanted.flatMap((s) => memo.get(`${key}:${s.id}`) ?? []) })
-        const stimuli = wanted.map((s) => {
+        // An infrastructure failure is no score at all: left out, not counted as 0.
+        const infraFailures = wanted.filter((s) => summaries.get(s.id)?.blended === undefined).map((s) => s.id)
+        const stimuli = wanted.flatMap((s) => {
           const summary = summaries.get(s.id)
-          const runs = memo.get(`${key}:${s.id}`) ?? []
-          const score = summary?.blended ?? 0
-          return {
+          if (summary?.blended === undefined) return []
+          const runs = (memo.get(`${key}:${s.id}`) ?? []).filter((r) => r.status !== "infra_failure")
+          const score = summary.blended
+          return [{
             stimulusId: s.id,
             segment: s.segment,
             score,
             passed: score >= framework.passThreshold,
             ...(runs[0]?.explanation !== undefined ? { explanation: runs[0].explanation } : {}),
             ...(runs[0]?.output !== undefined ? { output: runs[0].output } : {})
-          }
+          }]
         })
-        return { score: mean(stimuli.map((s) => s.score)), passRate: mean(stimuli.map((s) => (s.passed ? 1 : 0))), stimuli } satisfies WorkingSetEvaluation
+        return { score: mean(stimuli.map((s) => s.score)), passRate: mean(stimuli.map((s) => (s.passed ? 1 : 0))), stimuli, infraFailures } satisfies WorkingSetEvaluation
       })
   return evaluateFor
 }

@@ -16,7 +16,7 @@
  * budget, the measurement of a candidate (both are the `measure` it is given) or the holdout
  * measurement of the winner (Optimize does that).
  */
-import { Effect } from "effect"
+import { Effect, Option, Schema } from "effect"
 import type { AgentVersion, DecisionLogEntry, EvalSetSample, OptimizationVector } from "../contracts/index.ts"
 import { hashHex, hashString, seededGenerator } from "../random/Deterministic.ts"
 import type { Candidate, ObjectiveScorer } from "../strategies/Strategy.ts"
@@ -81,20 +81,39 @@ export const mergeCandidates = (a: Candidate, b: Candidate, baseline: ReadonlyAr
   }
 }
 
+/**
+ * Mean candidate − baseline blended score over the stimuli both arms scored. An answer that did not
+ * parse scores what the world model gives it (0, honestly); a stimulus an arm could not run at all
+ * (every run an infrastructure failure: no blended score) is left out of the pair, never counted as 0.
+ */
 export const pairedMeanDelta = (baseline: ArmMeasurement, candidate: ArmMeasurement, stimuli: ReadonlySet<string>): number => {
   const b = summarizeByStimulus(baseline)
   const c = summarizeByStimulus(candidate)
   let sum = 0
   let n = 0
   for (const id of stimuli) {
-    const x = b.get(id)
-    const y = c.get(id)
-    if (x === undefined || y === undefined || x.status === "infra_failure" || y.status === "infra_failure") continue
-    sum += (y.blended ?? 0) - (x.blended ?? 0)
+    const x = b.get(id)?.blended
+    const y = c.get(id)?.blended
+    if (x === undefined || y === undefined) continue
+    sum += y - x
     n++
   }
   return n === 0 ? 0 : sum / n
 }
+
+/** The stimuli among `stimuli` that both arms scored (at least one run that was not an infrastructure failure). */
+export const scoredByBoth = (baseline: ArmMeasurement, candidate: ArmMeasurement, stimuli: ReadonlySet<string>): ReadonlySet<string> => {
+  const scored = (arm: ArmMeasurement) => new Set(arm.runs.filter((r) => r.status !== "infra_failure").map((r) => r.stimulusId))
+  const b = scored(baseline)
+  const c = scored(candidate)
+  return new Set([...stimuli].filter((id) => b.has(id) && c.has(id)))
+}
+
+const decodeFinalOutput = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Record(Schema.String, Schema.Unknown)))
+
+/** A run's final answer as an object, or undefined when it has none or it is not a JSON object. */
+const finalOutputOf = (output: string | undefined): Readonly<Record<string, unknown>> | undefined =>
+  output === undefined ? undefined : Option.getOrUndefined(decodeFinalOutput(output))
 
 const mean = (values: ReadonlyArray<number>) => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length)
 
@@ -114,10 +133,14 @@ export const vectorValue = (
   const runs = arm.runs.filter((r) => stimuli.has(r.stimulusId) && r.status !== "infra_failure")
   if (runs.length === 0) return undefined
   switch (vector.kind) {
-    case "quality":
-      return vector.agents === undefined || vector.agents.length === 0
-        ? mean(runs.map((r) => r.blended ?? 0))
-        : mean(runs.flatMap((r) => vector.agents!.map((a) => r.agents[a] ?? 0)))
+    case "quality": {
+      // Every run that is not an infrastructure failure has a blended score (0 for an answer that
+      // did not parse); per agent, only the agents the world model scored count.
+      const values = vector.agents === undefined || vector.agents.length === 0
+        ? runs.flatMap((r) => r.blended === undefined ? [] : [r.blended])
+        : runs.flatMap((r) => vector.agents!.flatMap((a) => r.agents[a] === undefined ? [] : [r.agents[a]!]))
+      return values.length === 0 ? undefined : mean(values)
+    }
     case "cost":
       return mean(runs.map((r) => r.costUsd))
     case "latency":
@@ -125,7 +148,8 @@ export const vectorValue = (
     default: {
       const scorer = scorers.find((s) => s.name === vector.name || s.name.endsWith(`/${vector.name}`))
       if (scorer !== undefined) {
-        return mean(runs.map((r) => scorer.score(inputs.get(r.stimulusId) ?? "", r.output === undefined ? undefined : JSON.parse(r.output) as Record<string, unknown>)))
+        // An output that is not a JSON object is no answer for the scorer (absent), never a crash.
+        return mean(runs.map((r) => scorer.score(inputs.get(r.stimulusId) ?? "", finalOutputOf(r.output))))
       }
       const withDimension = runs.filter((r) => r.dimensions[vector.name] !== undefined)
       return withDimension.length === 0 ? undefined : mean(withDimension.map((r) => r.dimensions[vector.name]!))
@@ -219,13 +243,16 @@ export const runTournament = <E>(input: TournamentInput<E>): Effect.Effect<{
     const vectors = framework.objective.vectors.length > 0
       ? framework.objective.vectors
       : [{ name: "quality", kind: "quality" as const, direction: "maximize" as const, weight: 1 }]
-    const vectorsFor = (measurement: ArmMeasurement, ids: ReadonlySet<string>): ReadonlyArray<VectorValue> =>
-      vectors.flatMap((v) => {
-        const b = vectorValue(v, observe.baseline, ids, scorers, inputs)
-        const c = vectorValue(v, measurement, ids, scorers, inputs)
+    // Both arms on the same stimuli: one that either arm could not run at all is left out of both.
+    const vectorsFor = (measurement: ArmMeasurement, ids: ReadonlySet<string>): ReadonlyArray<VectorValue> => {
+      const paired = scoredByBoth(observe.baseline, measurement, ids)
+      return vectors.flatMap((v) => {
+        const b = vectorValue(v, observe.baseline, paired, scorers, inputs)
+        const c = vectorValue(v, measurement, paired, scorers, inputs)
         if (b === undefined || c === undefined) return []
         return [{ vector: v.name, kind: v.kind, direction: v.direction, weight: v.weight, baseline: b, candidate: c } satisfies VectorValue]
       })
+    }
     const score = (candidate: Candidate, measurement: ArmMeasurement, ids: ReadonlySet<string>): TournamentEntry => {
       const v = vectorsFor(measurement, ids)
       return { candidate, measurement, delta: pairedMeanDelta(observe.baseline, measurement, ids), objective: objectiveOf(v, costPerFailure), vectors: v }

@@ -79,10 +79,16 @@ export interface StimulusScore {
 }
 
 export interface WorkingSetEvaluation {
-  /** Mean blended score over the evaluated stimuli. */
+  /**
+   * Mean blended score over the scored stimuli. An answer that did not parse scores what the world
+   * model gives it (0); a stimulus whose every run failed for infrastructure reasons is not scored
+   * (it says nothing about the configuration) and is listed in `infraFailures` instead.
+   */
   readonly score: number
   readonly passRate: number
   readonly stimuli: ReadonlyArray<StimulusScore>
+  /** Stimuli left out because every run of them failed for infrastructure reasons. */
+  readonly infraFailures: ReadonlyArray<string>
 }
 
 export interface CompletionOptions {

@@ -106,6 +106,9 @@ export const toyAnswer = (system: string, user: string, temperature: number, bro
 /** A system prompt holding this makes the toy model fail (a provider error). */
 export const TOY_FAILURE_MARKER = "TOY: FAIL THIS CALL"
 
+/** A system prompt holding this makes the toy model fail on every third order (orders 0, 3, 6, …). */
+export const TOY_FLAKY_MARKER = "TOY: FLAKY PROVIDER"
+
 export const toyModel = (broken: ToyOptions["broken"]): Layer.Layer<LanguageModel.LanguageModel> =>
   Layer.effect(
     LanguageModel.LanguageModel,
@@ -115,7 +118,8 @@ export const toyModel = (broken: ToyOptions["broken"]): Layer.Layer<LanguageMode
           const params = yield* GenerationParameters
           const system = textOf(options.prompt, "system")
           const user = textOf(options.prompt, "user")
-          if (system.includes(TOY_FAILURE_MARKER)) {
+          const orderNumber = Number(user.match(/Order (\d+):/)?.[1] ?? -1)
+          if (system.includes(TOY_FAILURE_MARKER) || (system.includes(TOY_FLAKY_MARKER) && orderNumber % 3 === 0)) {
             return yield* AiError.make({ module: "ToyModel", method: "generateText", reason: new AiError.InvalidRequestError({ description: "the toy provider failed" } as never) })
           }
           const text = toyAnswer(system, user, params.temperature, broken)
