@@ -23,7 +23,7 @@ import { ScanTraceRepo } from "../ports/Repositories.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import { RubricScorer } from "../scoring/RubricScorer.ts"
 import { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
-import { type Candidate, changedAgents, type StrategyInput, StrategyRegistry } from "../strategies/Strategy.ts"
+import { type Candidate, changedAgents, type StrategyInput, StrategyRegistry, suspectAgents } from "../strategies/Strategy.ts"
 import { type ArmMeasurement, measureArm } from "./Measurement.ts"
 import type { ObserveOutput } from "./Observe.ts"
 import type { ScanContext } from "./ScanContext.ts"
@@ -138,6 +138,7 @@ export class Optimize extends Context.Service<Optimize, {
           workspaceId: context.workspace.id,
           agents: context.agents,
           current: context.baseline,
+          finalAgentIds: context.finalAgentIds,
           currentChangeSet: context.baselineChangeSet === undefined ? null : { id: context.baselineChangeSet.id, version: context.baselineChangeSet.version },
           clusters: diagnosis.clusters,
           agentFailureRates: rates,
@@ -148,10 +149,8 @@ export class Optimize extends Context.Service<Optimize, {
           bounds: observe.evalSet.hyperparameterBounds,
           seed: context.scan.seed
         }
-        const suspects = new Set([
-          ...Object.entries(agentBlame).filter(([, share]) => share > 0).map(([agent]) => agent),
-          ...Object.entries(rates).filter(([, r]) => r.parse > 0 || r.truncated > 0).map(([agent]) => agent)
-        ])
+        // The same evidence test the strategies target by: a change to any other agent is undone.
+        const suspects = new Set(suspectAgents(base))
 
         // Proposals.
         const proposedByStrategy: Array<Array<Candidate>> = []

@@ -16,7 +16,7 @@ import { callModel, worstCaseOf } from "../agents/ModelCaller.ts"
 import { hashHex } from "../random/Deterministic.ts"
 import type { RubricScorer } from "../scoring/RubricScorer.ts"
 import type { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
-import { CompletionFailed, type FailingExample, type PassingExample, type WorkingSetEvaluation } from "../strategies/Strategy.ts"
+import { blamedAgent, CompletionFailed, type FailingExample, finalAgentOf, type PassingExample, type WorkingSetEvaluation } from "../strategies/Strategy.ts"
 import { type MeasuredArm, type RunMeasurement, summarizeByStimulus } from "./Measurement.ts"
 import type { ObserveOutput } from "./Observe.ts"
 import type { ScanContext } from "./ScanContext.ts"
@@ -41,9 +41,9 @@ export const passingExamplesOf = (context: ScanContext, evalSet: ObserveOutput["
 export const failingExamplesOf = (context: ScanContext, evalSet: ObserveOutput["evalSet"], runs: ReadonlyArray<RunMeasurement>, diagnosis: Diagnosis): ReadonlyArray<FailingExample> => {
   const samples = new Map(evalSet.samples.map((s) => [s.id, s]))
   const byTrace = new Map(runs.map((r) => [r.traceId, r]))
-  const fallback = context.finalAgentIds[0] ?? context.agents[context.agents.length - 1]?.id ?? ""
+  const fallback = finalAgentOf({ current: context.baseline, finalAgentIds: context.finalAgentIds })
   return diagnosis.clusters.flatMap((cluster) => {
-    const agentId = Object.entries(cluster.agentBlame).sort((a, b) => b[1] - a[1])[0]?.[0] ?? fallback
+    const agentId = blamedAgent(cluster, fallback)
     return cluster.memberTraceIds.flatMap((traceId) => {
       const run = byTrace.get(traceId)
       const sample = run === undefined ? undefined : samples.get(run.stimulusId)

@@ -106,6 +106,8 @@ export interface StrategyInput {
   readonly strategyName: string
   readonly agents: ReadonlyArray<WorkspaceAgent>
   readonly current: ReadonlyArray<AgentVersion>
+  /** The team's final agents (whose answer is scored): a failure with no recorded blame is theirs. */
+  readonly finalAgentIds: ReadonlyArray<string>
   /** The change set whose configuration is `current`, when there is one. */
   readonly currentChangeSet: { readonly id: string; readonly version: number } | null
   readonly clusters: ReadonlyArray<FailureCluster>
@@ -248,15 +250,42 @@ export const mostBlamedAgent = (clusters: ReadonlyArray<FailureCluster>, fallbac
 /** The agent a cluster is mostly blamed on. */
 export const blamedAgent = (cluster: FailureCluster, fallback: string): string => mostBlamedAgent([cluster], fallback)
 
-/** The final (sink) agent of a configuration: the fallback when no blame is recorded. */
-export const finalAgentOf = (input: Pick<StrategyInput, "current">): string => input.current[input.current.length - 1]?.agentId ?? ""
+/**
+ * The agent a failure with no recorded blame is charged to: the team's (first) final agent, whose
+ * answer is scored — as credit assignment does when a counterfactual changes nothing; the last agent
+ * of the configuration when no final agent is known.
+ */
+export const finalAgentOf = (input: Pick<StrategyInput, "current" | "finalAgentIds">): string =>
+  input.finalAgentIds[0] ?? input.current[input.current.length - 1]?.agentId ?? ""
+
+/** Evidence against an agent: a parse or truncation rate above this… */
+export const SUSPECT_MIN_FAILURE_RATE = 0.02
+/** …or a share of the team's quality failures above this, or being most blamed for a cluster. */
+export const SUSPECT_MIN_BLAME_SHARE = 0.2
+
+/**
+ * The agents with evidence against them, in configuration order: the agent each cluster is mostly
+ * blamed on (`finalAgentOf` when it records no blame), agents whose parse or truncation rate passes
+ * SUSPECT_MIN_FAILURE_RATE, and agents whose share of the blame passes SUSPECT_MIN_BLAME_SHARE. The
+ * one definition: strategies target these agents, and the optimize phase undoes a candidate's change
+ * to any other agent (it is not to blame and keeps its version).
+ */
+export const suspectAgents = (input: Pick<StrategyInput, "clusters" | "agentFailureRates" | "agentBlame" | "current" | "finalAgentIds">): ReadonlyArray<string> => {
+  const ids = new Set<string>()
+  for (const c of input.clusters) ids.add(blamedAgent(c, finalAgentOf(input)))
+  for (const [agentId, rates] of Object.entries(input.agentFailureRates)) {
+    if (rates.parse > SUSPECT_MIN_FAILURE_RATE || rates.truncated > SUSPECT_MIN_FAILURE_RATE) ids.add(agentId)
+  }
+  for (const [agentId, share] of Object.entries(input.agentBlame)) if (share > SUSPECT_MIN_BLAME_SHARE) ids.add(agentId)
+  return input.current.map((a) => a.agentId).filter((id) => ids.has(id))
+}
 
 /**
  * Clusters grouped by the agent they are mostly blamed on, actionable ones first. With
  * `onlyActionable`, a cluster counts when it is actionable or recurs (three members or more): the
  * actionability flag is a clustering heuristic, and the tournament decides what helps.
  */
-export const clustersByBlamedAgent = (input: Pick<StrategyInput, "clusters" | "current">, onlyActionable = true): ReadonlyMap<string, ReadonlyArray<FailureCluster>> => {
+export const clustersByBlamedAgent = (input: Pick<StrategyInput, "clusters" | "current" | "finalAgentIds">, onlyActionable = true): ReadonlyMap<string, ReadonlyArray<FailureCluster>> => {
   const out = new Map<string, Array<FailureCluster>>()
   const ordered = [...input.clusters].sort((a, b) => Number(b.actionable) - Number(a.actionable))
   for (const c of ordered) {
