@@ -83,8 +83,21 @@ const languageModel = Layer.unwrap(
 
 const ports = Layer.mergeAll(store, WorldsEvalSetProvider.layer, WorldEvolution.layer, languageModel)
 
+// The judge (rubric authority): a priced model, so the budget counts its calls.
+const engine = Layer.unwrap(
+  Effect.map(Config.all({ settings: Settings, judgeModel: Config.String("SPECTRAL_JUDGE_MODEL").pipe(Config.withDefault("")) }), ({ settings, judgeModel }) =>
+    ScanEngine.layer({
+      judge: {
+        provider: settings.llm,
+        model: judgeModel !== "" ? judgeModel : settings.llm === "simulated" ? "simulated-large" : "gpt-4.1-mini",
+        temperature: 0,
+        maxTokens: 400
+      }
+    }))
+)
+
 program.pipe(
-  Effect.provide(ScanEngine.layer().pipe(Layer.provideMerge(ports))),
+  Effect.provide(engine.pipe(Layer.provideMerge(ports))),
   Effect.provide(NodeServices.layer),
   NodeRuntime.runMain
 )

@@ -22,7 +22,17 @@ const hostLanguageModel = (seed: number) =>
       ? OpenAiCompatible.layerConfigNoDeps.pipe(Layer.provide(UsageLedger.UsageLedger.layerMemory), Layer.provide(store))
       : SimulatedLanguageModel.layer({ seed })))
 
+/**
+ * The judge (rubric authority) model: `SPECTRAL_JUDGE_MODEL`, by default the simulated model's
+ * larger variant or `gpt-4.1-mini` — a priced model, so the scan's dollar budget counts its calls.
+ */
+export const JudgeSettings = Effect.gen(function*() {
+  const llm = yield* LlmChoice
+  const model = yield* Config.String("SPECTRAL_JUDGE_MODEL").pipe(Config.withDefault(llm === "openai" ? "gpt-4.1-mini" : "simulated-large"))
+  return { provider: llm, model, temperature: 0, maxTokens: 400 }
+})
+
 export const hostLayer = (seed: number) =>
-  ScanEngine.layer().pipe(
+  Layer.unwrap(Effect.map(JudgeSettings, (judge) => ScanEngine.layer({ judge }))).pipe(
     Layer.provideMerge(Layer.mergeAll(store, WorldsEvalSetProvider.layer, hostLanguageModel(seed)))
   )
