@@ -45,7 +45,8 @@ export const BootstrapInputProblem = Schema.Literals([
   "InvalidSeed",
   "InvalidWorkers",
   "UnknownStatistic",
-  "UnknownMethod"
+  "UnknownMethod",
+  "Overflow"
 ])
 export type BootstrapInputProblem = typeof BootstrapInputProblem.Type
 
@@ -107,7 +108,16 @@ export interface PreparedBootstrap {
   readonly resamples: number
   readonly seed: number
   readonly plan: ResamplePlan
+  /** The estimate, in the input's units. */
   readonly estimate: number
+  /**
+   * Huge inputs are resampled in working units (the input times a power of two, so exactly): the
+   * plan, the bootstrap distribution and `workingEstimate` are in those; multiply by `unit` to report.
+   */
+  readonly unit: number
+  readonly workingEstimate: number
+  /** The field whose values set `unit` (named by an `Overflow` error). */
+  readonly scaledField: string
   /** Rows drawn per resample (for cost estimates). */
   readonly drawsPerResample: number
   /** Set when there is nothing to resample: the answer is a zero-width interval. */
@@ -133,6 +143,33 @@ const toFiniteArray = (
     copy[i] = value
   }
   return Result.succeed(copy)
+}
+
+/**
+ * Working units: the largest power-of-two factor ≤ 1 with n·max|v|·factor ≤ 2²⁵⁶, so that every
+ * resample sum, the squares of the standard error and the cubes of the jackknife stay finite
+ * (2²⁵⁶ cubed, times n³, is far below 2¹⁰²⁴). 1 for ordinary data, which are then untouched.
+ */
+const WORKING_LIMIT_LOG2 = 256
+
+const maxAbsolute = (values: Float64Array): number => {
+  let largest = 0
+  for (let i = 0; i < values.length; i++) largest = Math.max(largest, Math.abs(values[i]))
+  return largest
+}
+
+/** `headroomLog2`: extra powers of two to leave free (1 for y − x; log₂ max|w| for w·x). */
+const workingFactor = (largest: number, rows: number, headroomLog2 = 0): number => {
+  if (!(largest > 0)) return 1
+  const excess = Math.ceil(Math.log2(largest) + Math.log2(Math.max(rows, 1)) + headroomLog2 - WORKING_LIMIT_LOG2)
+  return excess > 0 ? Math.pow(2, -excess) : 1
+}
+
+const scaled = (values: Float64Array, factor: number): Float64Array => {
+  if (factor === 1) return values
+  const copy = new Float64Array(values.length)
+  for (let i = 0; i < values.length; i++) copy[i] = values[i] * factor
+  return copy
 }
 
 const allEqual = (values: Float64Array, include?: Float64Array): boolean => {
@@ -215,6 +252,9 @@ const validateSettings = (input: BootstrapInput): Result.Result<{
 interface PlannedSamples {
   readonly plan: ResamplePlan
   readonly degenerateReason: string | null
+  /** Reported value = working value × unit. */
+  readonly unit: number
+  readonly scaledField: string
 }
 
 const planStatistic = (input: BootstrapInput): Result.Result<PlannedSamples, BootstrapInputError> => {
@@ -260,9 +300,15 @@ const planStatistic = (input: BootstrapInput): Result.Result<PlannedSamples, Boo
   }
 
   if (twoSample) {
-    const baseline = x.success
-    const candidate = y!
     const quotient = statistic === "ratio_of_means"
+    // A difference needs one unit for both samples (with room for y − x); a ratio scales each.
+    const rows = Math.max(x.success.length, y!.length)
+    const xFactor = quotient
+      ? workingFactor(maxAbsolute(x.success), x.success.length)
+      : workingFactor(Math.max(maxAbsolute(x.success), maxAbsolute(y!)), rows, 1)
+    const yFactor = quotient ? workingFactor(maxAbsolute(y!), y!.length) : xFactor
+    const baseline = scaled(x.success, xFactor)
+    const candidate = scaled(y!, yFactor)
     if (quotient) {
       let sum = 0
       for (let i = 0; i < baseline.length; i++) sum += baseline[i]
@@ -278,7 +324,9 @@ const planStatistic = (input: BootstrapInput): Result.Result<PlannedSamples, Boo
         ? baseline.length === 1 && candidate.length === 1
           ? "n = 1 in both samples: a single observation has no variability to resample"
           : "all values within each sample are identical: every resample gives the estimate"
-        : null
+        : null,
+      unit: quotient ? xFactor / yFactor : 1 / xFactor,
+      scaledField: quotient ? "y" : "x, y"
     })
   }
 
@@ -286,8 +334,12 @@ const planStatistic = (input: BootstrapInput): Result.Result<PlannedSamples, Boo
   let numerators: Float64Array
   let denominators: Float64Array | null = null
   let constant: boolean
+  let unit = 1
+  let scaledField = "x"
   if (statistic === "mean") {
-    numerators = x.success
+    const factor = workingFactor(maxAbsolute(x.success), x.success.length)
+    numerators = scaled(x.success, factor)
+    unit = 1 / factor
     constant = allEqual(numerators)
   } else if (statistic === "weighted_mean") {
     if (input.weights === undefined) return inputError("MissingField", "weights", "weighted_mean needs weights")
@@ -307,17 +359,33 @@ const planStatistic = (input: BootstrapInput): Result.Result<PlannedSamples, Boo
       total += w[i]
     }
     if (total === 0) return inputError("ZeroTotalWeight", "weights", "all weights are 0: the weighted mean is undefined")
+    // Scaling the weights leaves the weighted mean unchanged; scaling x scales it.
+    const weightFactor = workingFactor(maxAbsolute(w), w.length)
+    const workingWeights = scaled(w, weightFactor)
+    const xFactor = workingFactor(maxAbsolute(x.success), w.length, Math.max(Math.log2(maxAbsolute(workingWeights)), 0))
+    const workingX = scaled(x.success, xFactor)
     numerators = new Float64Array(w.length)
-    for (let i = 0; i < w.length; i++) numerators[i] = w[i] * x.success[i]
-    denominators = w
+    for (let i = 0; i < w.length; i++) numerators[i] = workingWeights[i] * workingX[i]
+    denominators = workingWeights
+    unit = 1 / xFactor
     constant = allEqual(x.success, w)
   } else if (statistic === "mean_diff_paired") {
+    // Room for y − x: |yᵢ − xᵢ| ≤ 2·max(|x|, |y|).
+    const factor = workingFactor(Math.max(maxAbsolute(x.success), maxAbsolute(y!)), x.success.length, 1)
+    const workingX = scaled(x.success, factor)
+    const workingY = scaled(y!, factor)
     numerators = new Float64Array(x.success.length)
-    for (let i = 0; i < numerators.length; i++) numerators[i] = y![i] - x.success[i]
+    for (let i = 0; i < numerators.length; i++) numerators[i] = workingY[i] - workingX[i]
+    unit = 1 / factor
+    scaledField = "x, y"
     constant = allEqual(numerators)
   } else if (statistic === "ratio_of_means") {
-    numerators = y!
-    denominators = x.success
+    const xFactor = workingFactor(maxAbsolute(x.success), x.success.length)
+    const yFactor = workingFactor(maxAbsolute(y!), y!.length)
+    numerators = scaled(y!, yFactor)
+    denominators = scaled(x.success, xFactor)
+    unit = xFactor / yFactor
+    scaledField = "y"
     let sum = 0
     for (let i = 0; i < denominators.length; i++) sum += denominators[i]
     if (sum === 0) return inputError("ZeroDenominator", "x", "mean(x) is 0: the ratio mean(y) / mean(x) is undefined")
@@ -333,16 +401,27 @@ const planStatistic = (input: BootstrapInput): Result.Result<PlannedSamples, Boo
     else if (constant) degenerateReason = "all values are identical: every resample gives the estimate"
     return Result.succeed({
       plan: { combination: "single", samples: [makeSample(grouped.numerators, grouped.denominators, false, countsPath)] },
-      degenerateReason
+      degenerateReason,
+      unit,
+      scaledField
     })
   }
   if (numerators.length === 1) degenerateReason = "n = 1: a single observation has no variability to resample"
   else if (constant) degenerateReason = "all values are identical: every resample gives the estimate"
   return Result.succeed({
     plan: { combination: "single", samples: [makeSample(numerators, denominators, false, countsPath)] },
-    degenerateReason
+    degenerateReason,
+    unit,
+    scaledField
   })
 }
+
+const overflowError = (field: string, what: string) =>
+  inputError(
+    "Overflow",
+    field,
+    `${what} is too large for a 64-bit float (beyond ±${Number.MAX_VALUE.toExponential(3)}): rescale ${field}`
+  )
 
 /** Validate an input into a plan; the error names the field and the problem. */
 export const prepareBootstrap = (input: BootstrapInput): Result.Result<PreparedBootstrap, BootstrapInputError> => {
@@ -353,12 +432,20 @@ export const prepareBootstrap = (input: BootstrapInput): Result.Result<PreparedB
   if (Result.isFailure(settings)) return Result.fail(settings.failure)
   const planned = planStatistic(input)
   if (Result.isFailure(planned)) return Result.fail(planned.failure)
-  const { plan } = planned.success
+  const { plan, scaledField, unit } = planned.success
+  const workingEstimate = planEstimate(plan)
+  const estimate = workingEstimate * unit
+  if (!Number.isFinite(estimate)) {
+    return overflowError(scaledField, `the ${input.statistic} estimate of ${scaledField}`)
+  }
   return Result.succeed({
     statistic: input.statistic,
     ...settings.success,
     plan,
-    estimate: planEstimate(plan),
+    estimate,
+    unit,
+    workingEstimate,
+    scaledField,
     drawsPerResample: plan.samples.reduce((total, sample) => total + (sample.categories === null ? sample.size : 0), 0),
     degenerateReason: planned.success.degenerateReason
   })
@@ -395,7 +482,7 @@ export const intervalFromDistribution = (
   acceleration: Acceleration = prepared.method === "bca" ? jackknifeAcceleration(prepared.plan) : { value: 0 }
 ): BootstrapInterval => {
   const B = distribution.length
-  const estimate = prepared.estimate
+  const estimate = prepared.workingEstimate
   let sum = 0
   let smallest = Infinity
   let largest = -Infinity
@@ -455,11 +542,11 @@ export const intervalFromDistribution = (
     statistic: prepared.statistic,
     method: prepared.method,
     level: prepared.level,
-    estimate,
-    low,
-    high,
+    estimate: prepared.estimate,
+    low: low * prepared.unit,
+    high: high * prepared.unit,
     resamples: B,
-    standardError,
+    standardError: standardError * prepared.unit,
     degenerate: false,
     ...(notes.length > 0 ? { reason: notes.join("; ") } : {}),
     path: pathOf(prepared),
@@ -474,16 +561,34 @@ export const bootstrapDistribution = (prepared: PreparedBootstrap): Float64Array
   return distribution
 }
 
+/**
+ * The interval, or an `Overflow` error when an endpoint or the standard error is beyond the
+ * range of a double (a huge estimate whose interval reaches past ±1.8e308, or a ratio whose
+ * resampled denominator is tiny): a reported number is always finite.
+ */
+export const finiteInterval = (
+  prepared: PreparedBootstrap,
+  interval: BootstrapInterval
+): Result.Result<BootstrapInterval, BootstrapInputError> =>
+  Number.isFinite(interval.low) && Number.isFinite(interval.high) && Number.isFinite(interval.standardError)
+    ? Result.succeed(interval)
+    : overflowError(prepared.scaledField, `the ${interval.method} interval of the ${prepared.statistic} of ${prepared.scaledField}`)
+
 /** A prepared bootstrap's interval, computed on this thread. */
-export const runPrepared = (prepared: PreparedBootstrap): BootstrapInterval =>
-  prepared.degenerateReason !== null
-    ? zeroWidth(prepared, prepared.degenerateReason)
-    : intervalFromDistribution(prepared, bootstrapDistribution(prepared))
+export const runPrepared = (prepared: PreparedBootstrap): Result.Result<BootstrapInterval, BootstrapInputError> =>
+  finiteInterval(
+    prepared,
+    prepared.degenerateReason !== null
+      ? zeroWidth(prepared, prepared.degenerateReason)
+      : intervalFromDistribution(prepared, bootstrapDistribution(prepared))
+  )
 
 /**
  * A bootstrap confidence interval, synchronously on the calling thread. Never throws and never
- * returns NaN: invalid input is a `BootstrapInputError`, degenerate input a zero-width interval
- * with `degenerate: true` and a reason.
+ * returns NaN or ±Infinity: invalid input is a `BootstrapInputError` (values whose statistic or
+ * interval is beyond a double's range: `Overflow`), degenerate input a zero-width interval with
+ * `degenerate: true` and a reason. Huge but representable inputs are resampled in exactly scaled
+ * working units.
  */
 export const bootstrapCI = (input: BootstrapInput): Result.Result<BootstrapInterval, BootstrapInputError> =>
-  Result.map(prepareBootstrap(input), runPrepared)
+  Result.flatMap(prepareBootstrap(input), runPrepared)

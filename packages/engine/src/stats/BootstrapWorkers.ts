@@ -10,6 +10,7 @@ import {
   type BootstrapInput,
   BootstrapInputError,
   type BootstrapInterval,
+  finiteInterval,
   intervalFromDistribution,
   type PreparedBootstrap,
   prepareBootstrap,
@@ -85,8 +86,8 @@ export const bootstrapCIEffect = Effect.fn("BootstrapCI.bootstrapCIEffect")(func
   }
   const prepared = yield* Effect.fromResult(prepareBootstrap(input))
   const threads = plannedWorkers(prepared, workers)
-  if (threads <= 1) return runPrepared(prepared)
+  if (threads <= 1) return yield* Effect.fromResult(runPrepared(prepared))
   const distribution = yield* distributionOnWorkers(prepared, threads)
-  return intervalFromDistribution(prepared, distribution)
+  return yield* Effect.fromResult(finiteInterval(prepared, intervalFromDistribution(prepared, distribution)))
 })
 

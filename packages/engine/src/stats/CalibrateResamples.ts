@@ -9,6 +9,7 @@ import {
   type BootstrapInput,
   BootstrapInputError,
   bootstrapDistribution,
+  finiteInterval,
   intervalFromDistribution,
   prepareBootstrap
 } from "./BootstrapCI.ts"
@@ -43,7 +44,8 @@ const niceAtLeast = (count: number): number => {
   }
 }
 
-const format = (value: number): string => value.toLocaleString("en-US", { maximumSignificantDigits: 3 })
+const format = (value: number): string =>
+  value.toLocaleString("en-US", { maximumSignificantDigits: 3, notation: Math.abs(value) >= 1e21 ? "scientific" : "standard" })
 
 /**
  * Resamples needed for `input` at its level and method. Fails only on invalid input (the same
@@ -74,7 +76,9 @@ export const calibrateResamples = (
   })
   if (pilot.degenerateReason !== null) return Result.succeed(degenerate(pilot.degenerateReason))
   const distribution = bootstrapDistribution(pilot)
-  const interval = intervalFromDistribution(pilot, distribution.slice())
+  const checked = finiteInterval(pilot, intervalFromDistribution(pilot, distribution.slice()))
+  if (Result.isFailure(checked)) return Result.fail(checked.failure)
+  const interval = checked.success
   const width = interval.high - interval.low
   if (interval.degenerate || !(width > 0)) return Result.succeed(degenerate(interval.reason ?? "zero-width pilot interval"))
 
@@ -99,7 +103,8 @@ export const calibrateResamples = (
     if (tail * pilotResamples >= 25) {
       const half = Math.min(step, tail / 2)
       const [lowQuantile, highQuantile] = linearQuantiles(distribution, p - half, p + half)
-      if (highQuantile > lowQuantile) density = (2 * half) / (highQuantile - lowQuantile)
+      // The distribution is in working units (see PreparedBootstrap.unit); the width is not.
+      if (highQuantile > lowQuantile) density = (2 * half) / ((highQuantile - lowQuantile) * pilot.unit)
     }
     needed = Math.max(needed, variance / (density * target * width) ** 2)
   }
