@@ -15,7 +15,7 @@
 import { Result } from "effect"
 import { clusteringError, type ClusteringError, InvalidK } from "./ClusteringError.ts"
 import { kmeansFromStarts, kmeansUnchecked, type KMeansOptions, type KMeansResult, seedKMeansPlusPlus, validateKMeansOptions } from "./KMeans.ts"
-import { gatherRows, type PointMatrix, sampleRows, squaredDistanceAt } from "./PointMatrix.ts"
+import { distinctRows, gatherRows, type PointMatrix, sampleRows, squaredDistanceAt } from "./PointMatrix.ts"
 import { deriveSeed, makeSeededRandom } from "./SeededRandom.ts"
 
 export interface AutoKOptions extends Omit<KMeansOptions, "k"> {
@@ -58,10 +58,26 @@ export const autoKBounds = (
   return Result.succeed({ kMin, kMax: Math.min(kMax, n) })
 }
 
-/** k-means at the k (within bounds) with the best mean silhouette. */
+/**
+ * k-means at the k (within bounds) with the best mean silhouette. Identical points (zero total
+ * spread) are one cluster, k = 1, whatever kMin: there is nothing to split. Otherwise k is at
+ * most the number of distinct points.
+ */
 export const kmeansAuto = (matrix: PointMatrix, options: AutoKOptions = {}): Result.Result<AutoKResult, ClusteringError> =>
-  Result.flatMap(autoKBounds(matrix.rows, options), ({ kMin, kMax }) =>
-    Result.map(validateKMeansOptions(matrix, { ...options, k: kMin }), () => kmeansAutoUnchecked(matrix, options, kMin, kMax)))
+  Result.flatMap(autoKBounds(matrix.rows, options), ({ kMin, kMax }) => {
+    const distinct = distinctRows(matrix, kMax)
+    if (distinct === 1) {
+      return Result.map(
+        validateKMeansOptions(matrix, { ...options, k: 1 }),
+        () => ({ ...kmeansUnchecked(matrix, { ...options, k: 1 }), silhouettes: [] })
+      )
+    }
+    const cappedMax = Math.max(kMin, Math.min(kMax, distinct))
+    return Result.map(
+      validateKMeansOptions(matrix, { ...options, k: kMin }),
+      () => kmeansAutoUnchecked(matrix, options, kMin, cappedMax)
+    )
+  })
 
 const kmeansAutoUnchecked = (matrix: PointMatrix, options: AutoKOptions, kMin: number, kMax: number): AutoKResult => {
   const seed = options.seed ?? 1

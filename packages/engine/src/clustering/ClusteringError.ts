@@ -23,6 +23,16 @@ export class RaggedDimensions extends Schema.TaggedError<RaggedDimensions>()("Ra
   actual: Schema.Int
 }) {}
 
+/**
+ * Coordinates so large that squared distances (and the inertia, their sum) would overflow a
+ * double; names the largest coordinate. k-means is not scale-free in floating point: rescale.
+ */
+export class CoordinateOverflow extends Schema.TaggedError<CoordinateOverflow>()("CoordinateOverflow", {
+  row: Schema.Int,
+  column: Schema.Int,
+  value: Schema.String
+}) {}
+
 /** `k` (or the auto-k bounds) cannot be used with `n` points. */
 export class InvalidK extends Schema.TaggedError<InvalidK>()("InvalidK", {
   k: Schema.Finite,
@@ -36,7 +46,7 @@ export class InvalidArgument extends Schema.TaggedError<InvalidArgument>()("Inva
   detail: Schema.String
 }) {}
 
-export const ClusteringErrorReason = Schema.Union([EmptyInput, NonFiniteValue, RaggedDimensions, InvalidK, InvalidArgument])
+export const ClusteringErrorReason = Schema.Union([EmptyInput, NonFiniteValue, RaggedDimensions, CoordinateOverflow, InvalidK, InvalidArgument])
 export type ClusteringErrorReason = typeof ClusteringErrorReason.Type
 
 const describe = (reason: ClusteringErrorReason): string => {
@@ -47,6 +57,9 @@ const describe = (reason: ClusteringErrorReason): string => {
       return `non-finite value ${reason.value} at row ${reason.row}, column ${reason.column}`
     case "RaggedDimensions":
       return `ragged dimensions: row ${reason.row} has ${reason.actual} coordinates, expected ${reason.expected}`
+    case "CoordinateOverflow":
+      return `coordinate ${reason.value} at row ${reason.row}, column ${reason.column} is too large: ` +
+        `squared distances between the points would overflow a 64-bit float (rescale the points)`
     case "InvalidK":
       return `invalid k ${reason.k} for n = ${reason.n}: ${reason.detail}`
     case "InvalidArgument":

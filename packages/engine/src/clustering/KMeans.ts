@@ -10,7 +10,7 @@
  */
 import { Result } from "effect"
 import { clusteringError, type ClusteringError, InvalidArgument, InvalidK } from "./ClusteringError.ts"
-import { gatherRows, type PointMatrix, sampleRows, squaredDistanceAt } from "./PointMatrix.ts"
+import { distinctRows, gatherRows, type PointMatrix, sampleRows, squaredDistanceAt } from "./PointMatrix.ts"
 import { deriveSeed, makeSeededRandom, type SeededRandom } from "./SeededRandom.ts"
 import { type SparseRows, sparseRowsOf, sparseSquaredDistance, squaredNormsInto } from "./SparseRows.ts"
 
@@ -92,6 +92,17 @@ export const validateKMeansOptions = (
   }
   if (k > matrix.rows) {
     return Result.fail(clusteringError(new InvalidK({ k, n: matrix.rows, detail: "k must not exceed the number of points" })))
+  }
+  if (k > 1) {
+    // k clusters need k distinct points: with fewer, some cluster would be an arbitrary split of identical points.
+    const distinct = distinctRows(matrix, k)
+    if (distinct < k) {
+      return Result.fail(clusteringError(new InvalidK({
+        k,
+        n: matrix.rows,
+        detail: `k exceeds the ${distinct} distinct point${distinct === 1 ? "" : "s"}`
+      })))
+    }
   }
   const positiveInt = (name: string, value: number | undefined) =>
     value !== undefined && (!Number.isInteger(value) || value < 1)

@@ -5,7 +5,14 @@
  */
 import { Result } from "effect"
 import { makeSeededRandom } from "./SeededRandom.ts"
-import { clusteringError, type ClusteringError, EmptyInput, NonFiniteValue, RaggedDimensions } from "./ClusteringError.ts"
+import {
+  clusteringError,
+  type ClusteringError,
+  CoordinateOverflow,
+  EmptyInput,
+  NonFiniteValue,
+  RaggedDimensions
+} from "./ClusteringError.ts"
 
 export interface PointMatrix {
   readonly data: Float64Array
@@ -15,6 +22,60 @@ export interface PointMatrix {
 
 const nonFinite = (row: number, column: number, value: number) =>
   clusteringError(new NonFiniteValue({ row, column, value: String(value) }))
+
+/**
+ * Every squared distance is at most 4·Σⱼ maxᵢ|xᵢⱼ|², and inertia (or a k-means++ sum) at most n
+ * times that; require it below 2¹⁰²⁰ so no distance, sum or inertia overflows. Computed relative
+ * to the largest coordinate so the check itself cannot overflow. Fails naming that coordinate.
+ */
+const checkMagnitude = (data: Float64Array, rows: number, columns: number): Result.Result<void, ClusteringError> => {
+  const largestPerColumn = new Float64Array(columns)
+  let largest = 0
+  let largestAt = 0
+  for (let i = 0; i < data.length; i++) {
+    const magnitude = Math.abs(data[i])
+    const column = i % columns
+    if (magnitude > largestPerColumn[column]) largestPerColumn[column] = magnitude
+    if (magnitude > largest) {
+      largest = magnitude
+      largestAt = i
+    }
+  }
+  if (largest === 0) return Result.succeed(undefined)
+  let relative = 0
+  for (let column = 0; column < columns; column++) relative += (largestPerColumn[column] / largest) ** 2
+  if (2 * Math.log2(largest) + Math.log2(4 * rows * relative) < 1020) return Result.succeed(undefined)
+  return Result.fail(clusteringError(new CoordinateOverflow({
+    row: Math.floor(largestAt / columns),
+    column: largestAt % columns,
+    value: String(data[largestAt])
+  })))
+}
+
+/**
+ * How many distinct rows there are, counting no further than `cap` (exact equality of
+ * coordinates; hashed, so O(n·d)).
+ */
+export const distinctRows = (matrix: PointMatrix, cap: number): number => {
+  const { data, columns: d, rows } = matrix
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length * 2)
+  const buckets = new Map<number, Array<number>>()
+  let distinct = 0
+  for (let row = 0; row < rows && distinct < cap; row++) {
+    let hash = 0x811c9dc5
+    for (let j = 2 * row * d; j < 2 * (row + 1) * d; j++) hash = Math.imul(hash ^ bits[j], 0x01000193)
+    const bucket = buckets.get(hash)
+    const same = (other: number): boolean => {
+      for (let j = 0; j < d; j++) if (data[row * d + j] !== data[other * d + j]) return false
+      return true
+    }
+    if (bucket === undefined) buckets.set(hash, [row])
+    else if (bucket.some(same)) continue
+    else bucket.push(row)
+    distinct++
+  }
+  return distinct
+}
 
 /** Nested arrays → a PointMatrix; empty input, ragged rows and NaN/±Infinity fail naming the row. */
 export const fromRows = (points: ReadonlyArray<ReadonlyArray<number>>): Result.Result<PointMatrix, ClusteringError> => {
@@ -33,6 +94,8 @@ export const fromRows = (points: ReadonlyArray<ReadonlyArray<number>>): Result.R
       data[row * columns + column] = value
     }
   }
+  const magnitude = checkMagnitude(data, points.length, columns)
+  if (Result.isFailure(magnitude)) return Result.fail(magnitude.failure)
   return Result.succeed({ data, rows: points.length, columns })
 }
 
@@ -49,6 +112,8 @@ export const fromFlat = (
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) return Result.fail(nonFinite(Math.floor(i / columns), i % columns, data[i]))
   }
+  const magnitude = checkMagnitude(data, data.length / columns, columns)
+  if (Result.isFailure(magnitude)) return Result.fail(magnitude.failure)
   return Result.succeed({ data, rows: data.length / columns, columns })
 }
 

@@ -14,7 +14,7 @@ import { averageLinkage } from "./AverageLinkage.ts"
 import { clusteringError, type ClusteringError, EmptyInput, InvalidK, RaggedDimensions } from "./ClusteringError.ts"
 import { embedCorpus, type HashedTfIdfOptions, stopWords as embeddingStopWords, wordTokens } from "./HashedTfIdfEmbedding.ts"
 import { kmeans, type KMeansResult } from "./KMeans.ts"
-import { fromFlat, type PointMatrix, squaredDistanceAt } from "./PointMatrix.ts"
+import { distinctRows, fromFlat, type PointMatrix, squaredDistanceAt } from "./PointMatrix.ts"
 import { IdPlaceholder, NumberPlaceholder, type SeverityTemplate, severityTemplateOf } from "./SeverityTemplate.ts"
 
 export interface TextClusteringOptions extends AutoKOptions {
@@ -113,6 +113,8 @@ export const clusterPreparedTexts = (
   }
   const checked = fromFlat(vectors.data, vectors.columns)
   if (Result.isFailure(checked)) return Result.fail(checked.failure)
+  // Distinct templates can still embed to the same vector: k counts distinct vectors.
+  const distinctVectors = distinctRows(checked.success, distinct)
   const k = options.k ?? "auto"
   const weights = prepared.patternCounts
   const common = { ...options, weights, restarts: options.restarts ?? 5 }
@@ -120,8 +122,8 @@ export const clusterPreparedTexts = (
   if (k === "auto") {
     const kMin = Math.max(1, options.kMin ?? 1)
     const linkage = (options.autoK ?? (distinct <= 3000 ? "linkage" : "silhouette")) === "linkage"
-    const kMax = Math.min(options.kMax ?? (linkage ? distinct : 20), distinct)
-    if (distinct === 1) result = kmeans(vectors, { ...common, k: 1 })
+    const kMax = Math.min(options.kMax ?? (linkage ? distinct : 20), distinctVectors)
+    if (distinctVectors === 1) result = kmeans(vectors, { ...common, k: 1 })
     else if (linkage) {
       const similarity = options.linkSimilarity ?? 0.15
       const linked = averageLinkage(vectors, Math.sqrt(Math.max(0, 2 - 2 * similarity)), weights)
@@ -129,8 +131,8 @@ export const clusterPreparedTexts = (
     } else {
       result = kmeansAuto(vectors, { ...common, kMin: Math.min(kMin, kMax), kMax, minSilhouette: options.minSilhouette ?? 0.05, silhouetteOver: options.silhouetteOver ?? "rows" })
     }
-  } else if (Number.isInteger(k) && k > distinct && k <= n) {
-    result = Result.fail(clusteringError(new InvalidK({ k, n, detail: `k exceeds the ${distinct} distinct explanation templates` })))
+  } else if (Number.isInteger(k) && k > distinctVectors && k <= n) {
+    result = Result.fail(clusteringError(new InvalidK({ k, n, detail: `k exceeds the ${distinctVectors} distinct explanation templates` })))
   } else if (Number.isInteger(k) && k > n) {
     result = Result.fail(clusteringError(new InvalidK({ k, n, detail: "k must not exceed the number of texts" })))
   } else {
