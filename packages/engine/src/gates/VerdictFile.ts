@@ -34,14 +34,23 @@ export const FILE_SEED = 1
 
 const Score = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
 
+/**
+ * Largest weight, cost or latency accepted: the gates sum and difference these, and a value
+ * near a double's limit (1e308) would turn a mean into Infinity ("regresses by Infinity pts").
+ * 1e12 is far beyond any real stimulus weight, dollar cost or millisecond latency.
+ */
+export const MAX_FILE_MAGNITUDE = 1e12
+const NonNegativeAmount = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: MAX_FILE_MAGNITUDE }))
+
 export const VerdictFileArm = Schema.Struct({
   score: Score,
   /** Per-epoch scores when the stimulus ran several times (consistency); `score` is still the one compared. */
   runs: Schema.optionalKey(Schema.Array(Score)),
-  agents: Schema.optionalKey(Schema.Record(Schema.String, Schema.Finite)),
-  dimensions: Schema.optionalKey(Schema.Record(Schema.String, Schema.Finite)),
-  costUsd: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))),
-  latencyMs: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))),
+  /** Per-agent and per-dimension scores are on the same [0, 1] scale as `score` (regressions are in points). */
+  agents: Schema.optionalKey(Schema.Record(Schema.String, Score)),
+  dimensions: Schema.optionalKey(Schema.Record(Schema.String, Score)),
+  costUsd: Schema.optionalKey(NonNegativeAmount),
+  latencyMs: Schema.optionalKey(NonNegativeAmount),
   output: Schema.optionalKey(Schema.String)
 })
 export type VerdictFileArm = typeof VerdictFileArm.Type
@@ -49,7 +58,7 @@ export type VerdictFileArm = typeof VerdictFileArm.Type
 export const VerdictFileStimulus = Schema.Struct({
   id: Schema.NonEmptyString,
   holdout: Schema.optionalKey(Schema.Boolean),
-  weight: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThan(0))),
+  weight: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(MAX_FILE_MAGNITUDE))),
   group: Schema.optionalKey(Schema.String),
   baseline: VerdictFileArm,
   candidate: VerdictFileArm
