@@ -5,11 +5,17 @@
  * must be ≤ α. Power: effects +2, +5, +10 points on the same simulator, the go rate beside a
  * two-sided paired t-test at the same α on the same data (its rejections with a positive mean):
  * within 5 points. The t-test is ours (`pairedTTest`); scipy checks its p-values when python3 has it.
+ * A/A with tournament selection: K = 1, 6, 24 no-effect candidates on 60 working + 40 synthetic
+ * holdout stimuli, the winner the best working delta, the verdict gated as the engine gates a
+ * tournament winner (judged on the holdout): false-go ≤ α; beside it the same data judged on the
+ * working set that chose it (the verdict before the fix). Power under selection: K = 6, one with
+ * +5 / +10 pts, go beside a paired t-test on the winner's holdout.
  * `--quick`: 200 comparisons, n = 50 / 200, 999 resamples.
  */
 import { spawnSync } from "node:child_process"
 import { Console, Effect } from "effect"
 import {
+  aaSelectionStudy,
   aaStudy,
   builtinGates,
   type CellResult,
@@ -17,6 +23,9 @@ import {
   decide,
   pairedTTest,
   powerStudy,
+  runSelectionCell,
+  SELECTION_CANDIDATES,
+  type SelectionCellResult,
   simulatePair,
   STUDY_SIZES
 } from "@spectral/engine"
@@ -104,6 +113,48 @@ export const verdictSuite: Suite = {
       yield* Console.log("Study framework: minDelta 0 (a business minimum is not a significance test); other gates at their defaults report neutral or pass on these inputs.")
       yield* Console.log(scipyCheck())
       figures.power_max_gap = worst
+
+      // A/A with tournament selection, and the same data judged as before the fix.
+      const startedSelection = performance.now()
+      const size = { working: 60, holdout: 40 }
+      const selected = aaSelectionStudy(options, size)
+      const unmarked = aaSelectionStudy({ ...options, markSelected: false }, size)
+      const selectionSeconds = (performance.now() - startedSelection) / 1000
+      yield* Console.log(`\n### A/A with tournament selection: winner = best working delta of K no-effect candidates (${size.working} working + ${size.holdout} synthetic holdout stimuli; target false-go ≤ α)\n`)
+      yield* Console.log("| scores     |  K | comps | winner working Δ pts | go % (engine: judged on holdout) | go % (judged on the working set that chose it) | t-test on holdout % | verdict |")
+      yield* Console.log("| --- | --- | --- | --- | --- | --- | --- | --- |")
+      const fmt = (r: SelectionCellResult, before: SelectionCellResult) =>
+        `| ${r.kind.padEnd(10)} | ${String(r.candidates).padStart(2)} | ${String(r.comparisons).padStart(5)} | ${(100 * r.meanWinnerWorkingDelta).toFixed(2).padStart(6)} | ${pct(r.goRate)} | ${pct(before.goRate)} | ${pct(r.tTestRate)} | ${r.goRate <= ALPHA ? "ok" : "ABOVE α"} |`
+      let worstSelected = 0
+      for (let i = 0; i < selected.length; i++) {
+        const r = selected[i]!
+        yield* Console.log(fmt(r, unmarked[i]!))
+        worstSelected = Math.max(worstSelected, r.goRate)
+        figures[`aa_selection_${r.kind}_k${r.candidates}_false_go`] = r.goRate
+        figures[`aa_selection_${r.kind}_k${r.candidates}_false_go_before_fix`] = unmarked[i]!.goRate
+      }
+      for (const k of SELECTION_CANDIDATES) {
+        const cells = selected.filter((c) => c.candidates === k)
+        const total = cells.reduce((sum, c) => sum + c.comparisons, 0)
+        const goes = cells.reduce((sum, c) => sum + Math.round(c.goRate * c.comparisons), 0)
+        figures[`aa_selection_k${k}_false_go`] = goes / total
+        figures[`aa_selection_k${k}_false_go_upper95`] = clopperPearsonUpper(goes, total)
+        yield* Console.log(`K = ${k}: false-go ${goes} / ${total} = ${(100 * goes / total).toFixed(2)} % (95 % upper bound ${(100 * clopperPearsonUpper(goes, total)).toFixed(2)} %)`)
+      }
+      yield* Console.log(`Largest cell false-go with selection = ${(100 * worstSelected).toFixed(1)} % — ${worstSelected <= ALPHA ? "meets" : "MISSES"} the target ≤ ${100 * ALPHA} %. (${selectionSeconds.toFixed(1)} s)\n`)
+      figures.aa_selection_max_false_go = worstSelected
+
+      yield* Console.log("### Power under selection: K = 6 candidates, one with a true effect; go vs two-sided paired t-test on the winner's holdout\n")
+      yield* Console.log("| scores     | effect |  K | comps | go %  | t-test on holdout % | disagree % |")
+      yield* Console.log("| --- | --- | --- | --- | --- | --- | --- |")
+      for (const kind of ["binary", "continuous"] as const) {
+        for (const effect of [0.05, 0.1]) {
+          const r = runSelectionCell({ kind, ...size, candidates: 6, effect }, options)
+          yield* Console.log(`| ${kind.padEnd(10)} | +${(effect * 100).toFixed(0).padStart(4)} |  6 | ${String(r.comparisons).padStart(5)} | ${pct(r.goRate)} | ${pct(r.tTestRate)} | ${pct(r.disagreement)} |`)
+          figures[`power_selection_${kind}_e${Math.round(effect * 100)}_k6_go`] = r.goRate
+          figures[`power_selection_${kind}_e${Math.round(effect * 100)}_k6_ttest`] = r.tTestRate
+        }
+      }
       return figures
     })
 }

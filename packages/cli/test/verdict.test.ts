@@ -59,6 +59,8 @@ describe("spectral verdict", () => {
         assert.strictEqual(status[gate], "neutral", gate)
       }
       assert.strictEqual(status.bootstrap_ci, "pass")
+      // Runs we did not select: judged as given (the delta on the working set), not on a holdout.
+      assert.include(result.gates.find((g: { gate: string }) => g.gate === "delta_threshold").reason, "on the working set")
     }))
 
   it.effect("no_go exits 1: an agent regresses beyond the framework's tolerance", () =>

@@ -90,21 +90,46 @@ export const pairedDelta = (input: VerdictInput, subset: StimulusSubset = "all")
   return cached.get(subset)
 }
 
+/**
+ * Where the delta threshold and bootstrap CI gates judge the candidate. A candidate the tournament
+ * selected on the working set is judged on the synthetic holdout (unselected) stimuli only: the
+ * best of K working-set deltas is biased upward, and testing it on the data that chose it inflates
+ * the false-go rate with K (≈ 12 % for 24 no-effect candidates). Runs we did not select (a
+ * `spectral verdict` file) are judged as given: the delta on the working set, the interval on all.
+ * `tooFew` is set when a selected candidate's holdout has fewer than minSamples / 2 comparable
+ * stimuli: too few to judge it on, a caution (never go).
+ */
+export const judgedSubset = (input: VerdictInput, unselected: StimulusSubset): {
+  readonly subset: StimulusSubset
+  readonly where: string
+  readonly tooFew?: string
+} => {
+  if (input.selectedOnWorkingSet !== true) return { subset: unselected, where: unselected === "working" ? "on the working set" : "on all stimuli" }
+  const n = pairedDelta(input, "synthetic_holdout")?.n ?? 0
+  const need = input.thresholds.minSamples / 2
+  const where = `on the synthetic holdout (${n} stimuli; the candidate was selected on the working set)`
+  return n < need
+    ? { subset: "synthetic_holdout", where, tooFew: `the candidate was selected on the working set and its synthetic holdout has ${n} comparable stimuli, fewer than ${need} (minSamples / 2): too few to judge it on` }
+    : { subset: "synthetic_holdout", where }
+}
+
 export const deltaThresholdGate: Gate = {
   name: "builtin/delta_threshold",
-  description: "The blended-score delta on the working set reaches the framework's minimum worth shipping.",
+  description: "The blended-score delta reaches the framework's minimum worth shipping, on the working set (on the synthetic holdout when the candidate was selected on the working set).",
   run: (input) => {
-    const d = pairedDelta(input, "working")
     const min = input.thresholds.minDelta
-    if (input.noCandidate) return [check("delta_threshold", "blended_delta", "neutral", "no candidate change: nothing to compare", d?.estimate, min)]
+    if (input.noCandidate) return [check("delta_threshold", "blended_delta", "neutral", "no candidate change: nothing to compare", pairedDelta(input, "working")?.estimate, min)]
+    const judged = judgedSubset(input, "working")
+    const d = pairedDelta(input, judged.subset)
+    if (judged.tooFew !== undefined) return [check("delta_threshold", "blended_delta", "caution", judged.tooFew, d?.estimate, min)]
     if (d === undefined) return [check("delta_threshold", "blended_delta", "neutral", "no comparable working-set stimuli")]
     if (d.estimate > 0 && d.estimate >= min) {
-      return [check("delta_threshold", "blended_delta", "pass", `delta ${pct(d.estimate)} ≥ minimum ${pct(min)}`, d.estimate, min)]
+      return [check("delta_threshold", "blended_delta", "pass", `delta ${pct(d.estimate)} ≥ minimum ${pct(min)} ${judged.where}`, d.estimate, min)]
     }
     if (d.estimate > 0) {
-      return [check("delta_threshold", "blended_delta", "caution", `delta ${pct(d.estimate)} is below the minimum ${pct(min)}`, d.estimate, min)]
+      return [check("delta_threshold", "blended_delta", "caution", `delta ${pct(d.estimate)} is below the minimum ${pct(min)} ${judged.where}`, d.estimate, min)]
     }
-    return [check("delta_threshold", "blended_delta", "fail", `delta ${pct(d.estimate)} is not an improvement`, d.estimate, min)]
+    return [check("delta_threshold", "blended_delta", "fail", `delta ${pct(d.estimate)} is not an improvement ${judged.where}`, d.estimate, min)]
   }
 }
 
@@ -112,18 +137,22 @@ export const deltaThresholdGate: Gate = {
  * Go needs the lower end of the two-sided (1 − α) interval above zero: a one-sided test at α/2,
  * the decision of a two-sided paired test at α in the improving direction. Under no effect the
  * false-go rate is therefore about α/2 (≤ α by construction), and power matches a two-sided
- * paired t-test at α (bench `verdict`, test/gates/VerdictStudy.test.ts).
+ * paired t-test at α (bench `verdict`, test/gates/VerdictStudy.test.ts). A candidate selected on
+ * the working set is tested on the synthetic holdout only (`judgedSubset`), so the selection does
+ * not spend the α (the A/A study with tournament selection checks it).
  */
 export const bootstrapCiGate: Gate = {
   name: "builtin/bootstrap_ci",
-  description: "The paired bootstrap interval of the blended delta, at level 1 − α, lies above zero.",
+  description: "The paired bootstrap interval of the blended delta, at level 1 − α, lies above zero (on the synthetic holdout when the candidate was selected on the working set).",
   run: (input) => {
     const level = 1 - input.thresholds.alpha
-    const d = pairedDelta(input)
     if (input.noCandidate) return [check("bootstrap_ci", "paired_interval", "neutral", "no candidate change")]
+    const judged = judgedSubset(input, "all")
+    const d = pairedDelta(input, judged.subset)
+    if (judged.tooFew !== undefined) return [check("bootstrap_ci", "paired_interval", "caution", judged.tooFew, d?.n ?? 0, input.thresholds.minSamples / 2)]
     if (d === undefined) return [check("bootstrap_ci", "paired_interval", "neutral", "no comparable stimuli")]
     const unit = d.clusters === undefined ? `${d.n} stimuli` : `${d.n} stimuli in ${d.clusters} group${d.clusters === 1 ? "" : "s"}`
-    const text = `${+(level * 100).toFixed(2)}% interval [${pct(d.low)}, ${pct(d.high)}] on ${unit}`
+    const text = `${+(level * 100).toFixed(2)}% interval [${pct(d.low)}, ${pct(d.high)}] on ${unit}${input.selectedOnWorkingSet === true ? ` ${judged.where}` : ""}`
     if (d.n < 2) return [check("bootstrap_ci", "paired_interval", "caution", `one stimulus cannot carry an interval; ${text}`, d.estimate, 0)]
     if (d.clusters !== undefined && d.clusters < MIN_CLUSTERS) {
       const groupsText = d.clusters === 1 ? "only 1 group" : `only ${d.clusters} groups`

@@ -123,9 +123,10 @@ export const decodeVerdictCase = (raw: unknown): Result.Result<{ readonly id: st
     baseline: toArm(s.baseline),
     candidate: toArm(s.candidate)
   }))
+  // Runs the file gives us were not selected by us: the gates judge them as given.
   return Result.succeed({
     id: c.id,
-    input: { stimuli, thresholds: thresholds.success, vectors: [], resamples: FILE_RESAMPLES, seed: FILE_SEED, noCandidate: false, budgetExhausted: false }
+    input: { stimuli, thresholds: thresholds.success, vectors: [], resamples: FILE_RESAMPLES, seed: FILE_SEED, selectedOnWorkingSet: false, noCandidate: false, budgetExhausted: false }
   })
 }
 

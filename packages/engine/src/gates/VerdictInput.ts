@@ -39,6 +39,13 @@ export interface VerdictInput {
   readonly hardConstraints?: ReadonlyArray<HardConstraint> | undefined
   readonly resamples: number
   readonly seed: number
+  /**
+   * True when the candidate was selected on the working set (a scan's tournament chose it as the
+   * best of several): its working-set delta is biased upward by the selection, so the delta
+   * threshold and bootstrap CI gates judge it on the synthetic holdout (unselected) stimuli only.
+   * False (or absent) for runs we did not select, such as a `spectral verdict` file.
+   */
+  readonly selectedOnWorkingSet?: boolean | undefined
   /** True when there is no candidate: the change set is validated, nothing to ship. */
   readonly noCandidate: boolean
   readonly budgetExhausted: boolean

@@ -12,6 +12,12 @@
  * for power is the two-sided paired t-test at the same α, counted as a go when it rejects with a
  * positive mean difference. The study framework sets `minDelta` to 0: a business minimum on the
  * point estimate is a different question from significance, and a t-test knows nothing of it.
+ *
+ * Tournament selection: a scan's candidate is the best of K on the working set, so its working
+ * delta is biased upward. The selection study draws K candidates on working + holdout stimuli,
+ * picks the best working delta, and runs the verdict as the engine does for a tournament winner
+ * (`selectedOnWorkingSet`: judged on the synthetic holdout); the A/A false-go must stay ≤ α for
+ * every K.
  */
 import type { VerdictThresholds } from "../contracts/index.ts"
 import { SeededStream } from "../stats/SeededStream.ts"
@@ -147,21 +153,38 @@ const betaDraw = (rng: SeededStream, a: number, b: number): number => {
  * N(0, 0.08), the candidate shifted by `effect`, clamped to [0, 1].
  */
 export const simulatePair = (cell: SimulationCell, rng: SeededStream): { readonly baseline: Float64Array; readonly candidate: Float64Array } => {
-  const baseline = new Float64Array(cell.n)
-  const candidate = new Float64Array(cell.n)
-  for (let i = 0; i < cell.n; i++) {
-    if (cell.kind === "binary") {
+  const { baseline, candidates } = simulateArms(cell.kind, cell.n, [cell.effect], rng)
+  return { baseline, candidate: candidates[0]! }
+}
+
+/**
+ * The baseline and several candidates on the same `n` stimuli (one difficulty per stimulus shared
+ * by every arm, as `simulatePair` draws it; each candidate has its own effect and its own run
+ * noise). With one candidate it draws exactly what `simulatePair` draws.
+ */
+export const simulateArms = (
+  kind: ScoreKind,
+  n: number,
+  effects: ReadonlyArray<number>,
+  rng: SeededStream
+): { readonly baseline: Float64Array; readonly candidates: ReadonlyArray<Float64Array> } => {
+  const baseline = new Float64Array(n)
+  const candidates = effects.map(() => new Float64Array(n))
+  for (let i = 0; i < n; i++) {
+    if (kind === "binary") {
       const p = betaDraw(rng, 7, 3)
-      const q = p + (cell.effect * (1 - p)) / (1 - BINARY_MEAN)
       baseline[i] = rng.nextDouble() < p ? 1 : 0
-      candidate[i] = rng.nextDouble() < q ? 1 : 0
+      for (let k = 0; k < effects.length; k++) {
+        const q = p + (effects[k]! * (1 - p)) / (1 - BINARY_MEAN)
+        candidates[k]![i] = rng.nextDouble() < q ? 1 : 0
+      }
     } else {
       const level = 0.6 + 0.15 * normal(rng)
       baseline[i] = clamp01(level + 0.08 * normal(rng))
-      candidate[i] = clamp01(level + cell.effect + 0.08 * normal(rng))
+      for (let k = 0; k < effects.length; k++) candidates[k]![i] = clamp01(level + effects[k]! + 0.08 * normal(rng))
     }
   }
-  return { baseline, candidate }
+  return { baseline, candidates }
 }
 
 /** The thresholds the studies run the gates with: the framework defaults, α as given, `minDelta` 0 (see the module doc). */
@@ -265,3 +288,103 @@ export const clopperPearsonUpper = (k: number, n: number, confidence = 0.95): nu
   }
   return (low + high) / 2
 }
+
+// ---------------------------------------------------------------------------------------------
+// Tournament selection: the winner is the best of K candidates on the working set
+
+export interface SelectionCell {
+  readonly kind: ScoreKind
+  /** Working-set stimuli (the tournament selects on these) and synthetic holdout stimuli. */
+  readonly working: number
+  readonly holdout: number
+  /** Candidates in the tournament. */
+  readonly candidates: number
+  /** True effect of the first candidate (the others have none); 0 for the A/A study. */
+  readonly effect: number
+}
+
+export interface SelectionCellResult extends SelectionCell {
+  readonly comparisons: number
+  /** Share the verdict called go. */
+  readonly goRate: number
+  /** Share a two-sided paired t-test at α on the winner's holdout rejected with a positive mean. */
+  readonly tTestRate: number
+  readonly disagreement: number
+  /** Mean working-set delta of the winner (the selection's upward bias under no effect). */
+  readonly meanWinnerWorkingDelta: number
+}
+
+export interface SelectionStudyOptions extends StudyOptions {
+  /**
+   * Whether the input says the candidate was selected on the working set, as the engine's Verdict
+   * phase does for a tournament winner (default true). False replays the verdict as it was before
+   * the gates knew: the winner tested on the data that chose it.
+   */
+  readonly markSelected?: boolean
+}
+
+export const selectionInput = (
+  baseline: ArrayLike<number>,
+  candidate: ArrayLike<number>,
+  working: number,
+  thresholds: VerdictThresholds,
+  resamples: number,
+  seed: number,
+  selectedOnWorkingSet: boolean
+): VerdictInput => {
+  const base = studyInput(baseline, candidate, thresholds, resamples, seed)
+  return { ...base, stimuli: base.stimuli.map((s, i) => (i < working ? s : { ...s, holdout: true })), selectedOnWorkingSet }
+}
+
+/**
+ * K candidates on working + holdout stimuli; the winner is the candidate with the best working-set
+ * delta (the tournament's choice); the verdict runs on the winner measured on both, gated as the
+ * engine gates a tournament winner (`selectedOnWorkingSet`).
+ */
+export const runSelectionCell = (cell: SelectionCell, options: SelectionStudyOptions): SelectionCellResult => {
+  const thresholds = studyThresholds(options.alpha)
+  const n = cell.working + cell.holdout
+  const effects = Array.from({ length: cell.candidates }, (_, k) => (k === 0 ? cell.effect : 0))
+  const rng = SeededStream.make(options.seed, 1_000_003 + cell.candidates * 7919 + n * 31 + Math.round(cell.effect * 1e4) + (cell.kind === "binary" ? 7 : 13))
+  let go = 0
+  let tGo = 0
+  let disagree = 0
+  let winnerDeltaSum = 0
+  for (let r = 0; r < options.comparisons; r++) {
+    const { baseline, candidates } = simulateArms(cell.kind, n, effects, rng)
+    let winner = 0
+    let best = -Infinity
+    for (let k = 0; k < candidates.length; k++) {
+      let sum = 0
+      for (let i = 0; i < cell.working; i++) sum += candidates[k]![i]! - baseline[i]!
+      const delta = sum / cell.working
+      if (delta > best) {
+        best = delta
+        winner = k
+      }
+    }
+    winnerDeltaSum += best
+    const candidate = candidates[winner]!
+    const decision = options.decide(selectionInput(baseline, candidate, cell.working, thresholds, options.resamples, options.seed * 7919 + r, options.markSelected ?? true))
+    const t = pairedTTest(Array.from(baseline.subarray(cell.working)), Array.from(candidate.subarray(cell.working)))
+    const isGo = decision.outcome === "go"
+    const tIsGo = t.p < options.alpha && t.meanDifference > 0
+    if (isGo) go++
+    if (tIsGo) tGo++
+    if (isGo !== tIsGo) disagree++
+  }
+  const c = options.comparisons
+  return { ...cell, comparisons: c, goRate: go / c, tTestRate: tGo / c, disagreement: disagree / c, meanWinnerWorkingDelta: winnerDeltaSum / c }
+}
+
+export const SELECTION_CANDIDATES = [1, 6, 24] as const
+
+/** A/A with tournament selection: K no-effect candidates, every kind; false-go must stay ≤ α. */
+export const aaSelectionStudy = (
+  options: SelectionStudyOptions,
+  size: { readonly working: number; readonly holdout: number } = { working: 60, holdout: 40 },
+  candidates: ReadonlyArray<number> = SELECTION_CANDIDATES,
+  kinds: ReadonlyArray<ScoreKind> = STUDY_KINDS
+): ReadonlyArray<SelectionCellResult> =>
+  kinds.flatMap((kind) => candidates.map((k) => runSelectionCell({ kind, ...size, candidates: k, effect: 0 }, options)))
+

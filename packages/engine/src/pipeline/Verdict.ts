@@ -91,6 +91,9 @@ export class Verdict extends Context.Service<Verdict, {
           hardConstraints: framework.hardConstraints,
           resamples: calibration.resamples,
           seed: context.scan.seed,
+          // The tournament chose the winner as the best on the working set: the delta threshold and
+          // bootstrap CI gates judge it on the synthetic holdout, which took no part in the choice.
+          selectedOnWorkingSet: optimize.winner !== null,
           noCandidate: optimize.winner === null,
           budgetExhausted: optimize.budgetExhausted
         }

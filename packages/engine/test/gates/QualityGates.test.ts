@@ -2,7 +2,7 @@ import { assert, describe, it } from "vitest"
 import { bootstrapCiGate, deltaThresholdGate, holdoutGapGate, MIN_CLUSTERS, pairedDelta, sanityDowngradeGate } from "../../src/gates/QualityGates.ts"
 import { arm, input, shifted, spread, stimulus, withThresholds } from "./fixtures.ts"
 
-const only = (checks: ReadonlyArray<{ status: string; check: string; reason: string }>, name?: string) => {
+const only = (checks: ReadonlyArray<{ status: string; check: string; reason: string; value?: number }>, name?: string) => {
   const found = name === undefined ? checks : checks.filter((c) => c.check === name)
   assert.strictEqual(found.length, 1, JSON.stringify(checks))
   return found[0]!
@@ -139,3 +139,50 @@ describe("sanity downgrade", () => {
     assert.deepStrictEqual(checks.map((c) => c.status), ["pass", "pass", "pass", "pass"])
   })
 })
+
+describe("a candidate selected on the working set (a tournament winner)", () => {
+  /** `working` stimuli with `workingEffect`, `holdout` synthetic holdout stimuli with `holdoutEffect`. */
+  const selected = (working: number, workingEffect: number, holdout: number, holdoutEffect: number) => [
+    ...shifted(working, workingEffect),
+    ...shifted(holdout, holdoutEffect, () => ({ holdout: true })).map((s) => ({ ...s, id: `h${s.id}` }))
+  ]
+  it("delta threshold and bootstrap CI judge it on the synthetic holdout only, and say so", () => {
+    // Working +8 pts (the selection's bias), holdout flat: no go from the working set.
+    const biased = input(selected(60, 0.08, 40, 0), { selectedOnWorkingSet: true })
+    const delta = only(deltaThresholdGate.run(biased))
+    assert.strictEqual(delta.status, "fail")
+    assert.include(delta.reason, "on the synthetic holdout (40 stimuli; the candidate was selected on the working set)")
+    const ci = only(bootstrapCiGate.run(biased))
+    assert.strictEqual(ci.status, "caution")
+    assert.include(ci.reason, "on 40 stimuli on the synthetic holdout")
+    // The same runs not selected by us (a file's two runs): judged on the working set / all stimuli.
+    const given = input(selected(60, 0.08, 40, 0))
+    assert.strictEqual(only(deltaThresholdGate.run(given)).status, "pass")
+    assert.include(only(deltaThresholdGate.run(given)).reason, "on the working set")
+    assert.strictEqual(only(bootstrapCiGate.run(given)).status, "pass")
+  })
+  it("a winner that carries over to the holdout passes both", () => {
+    const good = input(selected(60, 0.05, 40, 0.05), { selectedOnWorkingSet: true })
+    assert.strictEqual(only(deltaThresholdGate.run(good)).status, "pass")
+    assert.strictEqual(only(bootstrapCiGate.run(good)).status, "pass")
+    assert.closeTo(only(deltaThresholdGate.run(good)).value!, 0.05, 1e-9)
+  })
+  it("edge: a holdout below minSamples / 2 stimuli is a caution (not go), with the reason", () => {
+    // minSamples 30: 14 holdout stimuli are too few, 15 are enough.
+    const few = input(selected(60, 0.05, 14, 0.05), { selectedOnWorkingSet: true })
+    for (const c of [only(deltaThresholdGate.run(few)), only(bootstrapCiGate.run(few))]) {
+      assert.strictEqual(c.status, "caution")
+      assert.include(c.reason, "synthetic holdout has 14 comparable stimuli, fewer than 15 (minSamples / 2)")
+    }
+    const enough = input(selected(60, 0.05, 16, 0.05), { selectedOnWorkingSet: true })
+    assert.strictEqual(only(deltaThresholdGate.run(enough)).status, "pass")
+    // No holdout at all, and conformance anchors never count as holdout.
+    const none = input(shifted(60, 0.05), { selectedOnWorkingSet: true })
+    assert.strictEqual(only(bootstrapCiGate.run(none)).status, "caution")
+    const anchors = input([...shifted(60, 0.05), ...shifted(20, 0.05, () => ({ holdout: true, source: "conformance" as const })).map((s) => ({ ...s, id: `c${s.id}` }))], { selectedOnWorkingSet: true })
+    assert.include(only(deltaThresholdGate.run(anchors)).reason, "has 0 comparable stimuli")
+    // No candidate stays neutral.
+    assert.strictEqual(only(deltaThresholdGate.run(input(shifted(60, 0.05), { selectedOnWorkingSet: true, noCandidate: true }))).status, "neutral")
+  })
+})
+

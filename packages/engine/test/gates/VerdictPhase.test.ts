@@ -20,13 +20,13 @@ import { thresholds } from "./fixtures.ts"
 const WORKING = 60
 const HOLDOUT = 40
 
-const sampleIds = [...Array.from({ length: WORKING }, (_, i) => ({ id: `w${i}`, holdout: false })), ...Array.from({ length: HOLDOUT }, (_, i) => ({ id: `h${i}`, holdout: true }))]
+const idsOf = (holdout: number) => [...Array.from({ length: WORKING }, (_, i) => ({ id: `w${i}`, holdout: false })), ...Array.from({ length: holdout }, (_, i) => ({ id: `h${i}`, holdout: true }))]
 
-const evalSet = {
+const evalSetOf = (holdout: number) => ({
   id: "es",
-  samples: sampleIds.map((s) => ({ id: s.id, stimulusWeight: 1, holdoutLayer: s.holdout ? "random_holdout" : "working", provenance: "rule_grounded" })),
+  samples: idsOf(holdout).map((s) => ({ id: s.id, stimulusWeight: 1, holdoutLayer: s.holdout ? "random_holdout" : "working", provenance: "rule_grounded" })),
   attribution: { authority: { worldModelId: "w", worldModelVersion: "1", ruleSetHash: "h" } }
-} as unknown as EvalSet
+}) as unknown as EvalSet
 
 const run = (stimulusId: string, blended: number, extra: Partial<RunMeasurement> = {}): RunMeasurement => ({
   stimulusId,
@@ -50,9 +50,9 @@ const level = (i: number) => 0.4 + 0.4 * ((i * 0.6180339887) % 1)
 const wobble = (i: number) => [0.03, -0.03, 0.01, -0.01][i % 4]!
 
 /** An arm: the baseline level plus `working` on working stimuli and `holdout` on holdout ones. */
-const armOf = (name: string, working: number, holdout: number, extra: Partial<RunMeasurement> = {}): ArmMeasurement => ({
+const armOf = (name: string, working: number, holdout: number, extra: Partial<RunMeasurement> = {}, holdoutCount = HOLDOUT): ArmMeasurement => ({
   arm: name,
-  runs: sampleIds.map((s, i) => run(s.id, level(i) + (s.holdout ? holdout : working) + (name === "baseline" ? 0 : wobble(i)), extra))
+  runs: idsOf(holdoutCount).map((s, i) => run(s.id, level(i) + (s.holdout ? holdout : working) + (name === "baseline" ? 0 : wobble(i)), extra))
 })
 
 export interface Setup {
@@ -60,6 +60,7 @@ export interface Setup {
   readonly previousVersion?: number
   readonly hardConstraints?: ReadonlyArray<HardConstraint>
   readonly candidate?: ArmMeasurement | null
+  readonly holdout?: number
 }
 
 const runPhase = (setup: Setup) =>
@@ -76,8 +77,9 @@ const runPhase = (setup: Setup) =>
       baseline: [],
       previousChangeSet: setup.previousVersion === undefined ? undefined : { id: `ws:cs:${setup.previousVersion}`, version: setup.previousVersion }
     } as unknown as ScanContext
-    const observe: ObserveOutput = { evalSet, baseline: armOf("baseline", 0, 0) }
-    const candidate = setup.candidate === undefined ? armOf("candidate", 0.05, 0.05) : setup.candidate
+    const holdout = setup.holdout ?? HOLDOUT
+    const observe: ObserveOutput = { evalSet: evalSetOf(holdout), baseline: armOf("baseline", 0, 0, {}, holdout) }
+    const candidate = setup.candidate === undefined ? armOf("candidate", 0.05, 0.05, {}, holdout) : setup.candidate
     const optimize: OptimizeOutput = {
       winner: candidate === null ? null : { candidate: { id: "c1", strategy: "builtin/few_shot", rationale: "examples", changed: ["intake"], agents: [] } as never, measurement: candidate, workingDelta: 0.05 },
       decisionLog: [],
@@ -123,4 +125,19 @@ describe("Verdict phase", () => {
       assert.strictEqual(issued((yield* runPhase({ previousVersion: 2, candidate: null })).events), "ws:cs:3")
       assert.isNull(issued((yield* runPhase({ mode: "observe_only", previousVersion: 2 })).events))
     }))
+
+  it.effect("a tournament winner is judged on the synthetic holdout: a working-set gain that does not carry over is no go", () =>
+    Effect.gen(function*() {
+      const { out } = yield* runPhase({ candidate: armOf("candidate", 0.08, 0) })
+      const delta = out.verdict.checks.find((x) => x.gate === "delta_threshold")!
+      assert.strictEqual(delta.status, "fail", delta.reason)
+      assert.include(delta.reason, "on the synthetic holdout (40 stimuli; the candidate was selected on the working set)")
+      assert.include(out.verdict.checks.find((x) => x.gate === "bootstrap_ci")!.reason, "synthetic holdout")
+      assert.strictEqual(out.verdict.outcome, "no_go")
+      // The holdout too small to judge on (fewer than minSamples / 2 = 15): caution, not go.
+      const small = yield* runPhase({ holdout: 10, candidate: armOf("candidate", 0.05, 0.05, {}, 10) })
+      assert.strictEqual(small.out.verdict.outcome, "caution")
+      assert.include(small.out.verdict.checks.find((x) => x.gate === "bootstrap_ci")!.reason, "fewer than 15 (minSamples / 2)")
+    }))
 })
+

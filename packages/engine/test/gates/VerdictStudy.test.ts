@@ -4,12 +4,15 @@
  */
 import { assert, describe, it } from "vitest"
 import {
+  aaSelectionStudy,
   aaStudy,
   builtinGates,
   clopperPearsonUpper,
   decide,
   pairedTTest,
   runCell,
+  SELECTION_CANDIDATES,
+  type SelectionCellResult,
   studentTCdf,
   studentTQuantile
 } from "../../src/gates/VerdictEngine.ts"
@@ -63,3 +66,31 @@ describe("power beside a two-sided paired t-test at the same α", () => {
     })
   }
 })
+
+describe("A/A with tournament selection: the winner is the best of K no-effect candidates on the working set", () => {
+  // Working 60 / synthetic holdout 40 stimuli, binary and continuous scores, 500 comparisons per
+  // kind and K: 1,000 comparisons per K.
+  const pooled = (cells: ReadonlyArray<SelectionCellResult>, k: number) => {
+    const mine = cells.filter((c) => c.candidates === k)
+    const total = mine.reduce((s, c) => s + c.comparisons, 0)
+    return { total, goes: mine.reduce((s, c) => s + Math.round(c.goRate * c.comparisons), 0) }
+  }
+  it("gated as the engine gates a tournament winner (judged on the synthetic holdout), false-go ≤ α for K = 1, 6, 24", () => {
+    const cells = aaSelectionStudy({ ...options, comparisons: 500 })
+    for (const k of SELECTION_CANDIDATES) {
+      const { total, goes } = pooled(cells, k)
+      assert.strictEqual(total, 1000)
+      assert.isAtMost(goes / total, 0.05, `K = ${k}: ${goes} / ${total}`)
+      assert.isBelow(clopperPearsonUpper(goes, total), 0.05, `K = ${k}: ${goes} / ${total}`)
+    }
+    // The selection is real: the winner's working-set delta grows with K under no effect.
+    const continuous = cells.filter((c) => c.kind === "continuous")
+    assert.isAbove(continuous.find((c) => c.candidates === 24)!.meanWinnerWorkingDelta, continuous.find((c) => c.candidates === 1)!.meanWinnerWorkingDelta + 0.01)
+  })
+  it("the study sees the bias: judged on the working set that chose it, 24 candidates give false-go above α", () => {
+    const cells = aaSelectionStudy({ ...options, comparisons: 500, markSelected: false }, undefined, [24])
+    const { total, goes } = pooled(cells, 24)
+    assert.isAbove(goes / total, 0.05, `${goes} / ${total}`)
+  })
+})
+
