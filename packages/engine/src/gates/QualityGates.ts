@@ -152,7 +152,7 @@ export const bootstrapCiGate: Gate = {
     if (judged.tooFew !== undefined) return [check("bootstrap_ci", "paired_interval", "caution", judged.tooFew, d?.n ?? 0, input.thresholds.minSamples / 2)]
     if (d === undefined) return [check("bootstrap_ci", "paired_interval", "neutral", "no comparable stimuli")]
     const unit = d.clusters === undefined ? `${d.n} stimuli` : `${d.n} stimuli in ${d.clusters} group${d.clusters === 1 ? "" : "s"}`
-    const text = `${+(level * 100).toFixed(2)}% interval [${pct(d.low)}, ${pct(d.high)}] on ${unit}${input.selectedOnWorkingSet === true ? ` ${judged.where}` : ""}`
+    const text = `${+(level * 100).toFixed(2)}% interval [${pct(d.low)}, ${pct(d.high)}] on ${unit}${input.selectedOnWorkingSet === true ? " of the synthetic holdout (the candidate was selected on the working set)" : ""}`
     if (d.n < 2) return [check("bootstrap_ci", "paired_interval", "caution", `one stimulus cannot carry an interval; ${text}`, d.estimate, 0)]
     if (d.clusters !== undefined && d.clusters < MIN_CLUSTERS) {
       const groupsText = d.clusters === 1 ? "only 1 group" : `only ${d.clusters} groups`

@@ -154,7 +154,7 @@ describe("a candidate selected on the working set (a tournament winner)", () => 
     assert.include(delta.reason, "on the synthetic holdout (40 stimuli; the candidate was selected on the working set)")
     const ci = only(bootstrapCiGate.run(biased))
     assert.strictEqual(ci.status, "caution")
-    assert.include(ci.reason, "on 40 stimuli on the synthetic holdout")
+    assert.include(ci.reason, "on 40 stimuli of the synthetic holdout (the candidate was selected on the working set)")
     // The same runs not selected by us (a file's two runs): judged on the working set / all stimuli.
     const given = input(selected(60, 0.08, 40, 0))
     assert.strictEqual(only(deltaThresholdGate.run(given)).status, "pass")
