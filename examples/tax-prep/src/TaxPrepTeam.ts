@@ -105,7 +105,7 @@ export const taxPrepWorkspace = (model: string) => ({
     },
     passThreshold: 0.8,
     epochs: 1,
-    evalSetSize: 96,
+    evalSetSize: 160,
     optimization: { maxCandidates: 6, maxRounds: 2 }
   },
   autonomy: {

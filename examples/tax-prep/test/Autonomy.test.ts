@@ -21,7 +21,7 @@ import { decodeWorkspace, taxPrepWorkspace } from "../src/TaxPrepTeam.ts"
 type Storage = Context.Context<Layer.Success<typeof MemoryStorage.layer>>
 
 /** The example team with a small eval set (≈ 1 s per scan) and the given autonomy settings. */
-const workspaceWith = (autonomy: Partial<AutonomySettings>, verdict: Partial<VerdictThresholds> = {}, evalSetSize = 40) => {
+const workspaceWith = (autonomy: Partial<AutonomySettings>, verdict: Partial<VerdictThresholds> = {}, evalSetSize = 96) => {
   const raw = taxPrepWorkspace("simulated-small")
   return decodeWorkspace({
     ...raw,

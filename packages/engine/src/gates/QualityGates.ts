@@ -206,7 +206,9 @@ export const sanityDowngradeGate: Gate = {
       total === 0 ? 0 : input.stimuli.filter((s) => s[pick].status === status).length / total
     const infra = Math.max(rate("baseline", "infra_failure"), rate("candidate", "infra_failure"))
     const parse = Math.max(rate("baseline", "parse_failure"), rate("candidate", "parse_failure"))
-    const d = input.noCandidate ? undefined : pairedDelta(input)
+    // The plausibility of the delta is judged where the bootstrap CI judges it (the holdout for a
+    // candidate the tournament selected), so the selection's optimism does not leak in.
+    const d = input.noCandidate ? undefined : pairedDelta(input, judgedSubset(input, "all").subset)
     const checks = [
       n < t.minSamples
         ? check("sanity_downgrade", "sample_size", "caution", `${n} comparable stimuli is fewer than ${t.minSamples}`, n, t.minSamples)

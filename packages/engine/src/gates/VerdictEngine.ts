@@ -10,7 +10,7 @@ import { GateRegistry, registerGates } from "./Gate.ts"
 import { hardConstraintsGate } from "./HardConstraintGate.ts"
 import { agentRegressionGate, dimensionRegressionGate } from "./RegressionGates.ts"
 import { convergenceGate, outputSimilarityGate, paretoGate } from "./OutputGates.ts"
-import { bootstrapCiGate, deltaThresholdGate, holdoutGapGate, pairedDelta, sanityDowngradeGate } from "./QualityGates.ts"
+import { bootstrapCiGate, deltaThresholdGate, holdoutGapGate, judgedSubset, pairedDelta, sanityDowngradeGate } from "./QualityGates.ts"
 import type { VerdictInput } from "./VerdictInput.ts"
 
 export const VERDICT_POLICY =
@@ -47,7 +47,9 @@ export const decide = (input: VerdictInput, gates: ReadonlyArray<{ readonly run:
   if (input.noCandidate && outcome === "go") outcome = "caution"
   const counted = checks.filter((c) => c.status !== "neutral")
   const checksPassed = counted.filter((c) => c.status === "pass").length
-  const d = pairedDelta(input)
+  // The headline delta is the one the bootstrap CI gate judged: on the synthetic holdout for a
+  // candidate selected on the working set (unbiased), on all stimuli otherwise.
+  const d = pairedDelta(input, judgedSubset(input, "all").subset)
   const failing = checks.filter((c) => c.status === "fail" || c.status === "caution")
   const explanation = [
     `Policy: ${VERDICT_POLICY}`,
