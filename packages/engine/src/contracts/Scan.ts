@@ -50,7 +50,9 @@ export const SpendFigures = Schema.Struct({
   calls: NonNegativeInt,
   tokens: NonNegativeInt,
   usd: NonNegative,
-  cachedCalls: NonNegativeInt
+  cachedCalls: NonNegativeInt,
+  /** Calls to a model with no known price (charged at the table's highest price under a USD budget). */
+  unpricedCalls: Schema.optionalKey(NonNegativeInt)
 })
 
 /** What the scan has spent so far (restored when it resumes, so a crash never refills the budget). */

@@ -25,7 +25,12 @@ export const passingExamplesOf = (context: ScanContext, evalSet: ObserveOutput["
   const samples = new Map(evalSet.samples.map((s) => [s.id, s]))
   const threshold = context.workspace.framework.passThreshold
   return runs
-    .filter((r) => r.status === "ok" && (r.blended ?? 0) >= threshold && samples.get(r.stimulusId)?.holdoutLayer === "working")
+    // Conformance samples are customer data under retention: never copied into a template as an
+    // example (a purged trace's text must not survive in change sets).
+    .filter((r) =>
+      r.status === "ok" && (r.blended ?? 0) >= threshold && samples.get(r.stimulusId)?.holdoutLayer === "working" &&
+      samples.get(r.stimulusId)?.provenance !== "conformance_sample"
+    )
     .flatMap((r) =>
       context.agents.map((agent) => ({
         agentId: agent.id,
@@ -47,7 +52,8 @@ export const failingExamplesOf = (context: ScanContext, evalSet: ObserveOutput["
     return cluster.memberTraceIds.flatMap((traceId) => {
       const run = byTrace.get(traceId)
       const sample = run === undefined ? undefined : samples.get(run.stimulusId)
-      if (run === undefined || sample === undefined || sample.holdoutLayer !== "working" || run.explanation === undefined) return []
+      // Conformance samples (customer data under retention) are never handed to strategies.
+      if (run === undefined || sample === undefined || sample.holdoutLayer !== "working" || run.explanation === undefined || sample.provenance === "conformance_sample") return []
       return [{
         clusterId: cluster.id,
         agentId,
