@@ -58,7 +58,23 @@ const composite = (observe: ObserveOutput, arm: ObserveOutput["baseline"], layer
 const scan = (raw: unknown, strategies: ReadonlyArray<string> | undefined, size: number) =>
   Effect.gen(function*() {
     const workspace = yield* Schema.decodeUnknownEffect(Workspace)(raw)
-    const sized = { ...workspace, framework: { ...workspace.framework, evalSetSize: size } }
+    // The team's budget is per scan at its declared eval-set size; a larger eval set gets the same
+    // budget per stimulus (calls, tokens and dollars scale with the number of stimuli).
+    const scale = Math.max(1, size / workspace.framework.evalSetSize)
+    const economics = workspace.framework.economics
+    const sized = {
+      ...workspace,
+      framework: {
+        ...workspace.framework,
+        evalSetSize: size,
+        economics: {
+          ...economics,
+          maxCallsPerScan: Math.round(economics.maxCallsPerScan * scale),
+          maxTokensPerScan: Math.round(economics.maxTokensPerScan * scale),
+          maxUsdPerScan: economics.maxUsdPerScan * scale
+        }
+      }
+    }
     yield* (yield* WorkspaceRepo).upsert(sized)
     const outcome = yield* (yield* ScanOrchestrator).run({ workspaceId: sized.id, seed: 1, concurrency: 16 })
     const outputs = yield* (yield* ScanRepo).phaseOutputs(sized.id, outcome.scan.id)
@@ -107,7 +123,7 @@ export const optimizeSuite: Suite = {
   description: "weak start → one scan: holdout vs working deltas, verdict, budget; per-strategy cost per holdout point (SIMULATED model)",
   run: ({ quick }) =>
     Effect.gen(function*() {
-      const size = quick ? 64 : 96
+      const size = quick ? 64 : 160
       yield* Console.log("The language model is SIMULATED (packages/adapters/src/simulated): deterministic, offline, with blind spots that react to guidance,")
       yield* Console.log("examples, chain of thought and temperature. These figures measure the engine's optimization mechanics, not a real model.\n")
       const figures: Record<string, number> = {}
