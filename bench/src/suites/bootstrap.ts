@@ -13,7 +13,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Console, Effect, Result } from "effect"
-import { bootstrapCI, type BootstrapInput, type BootstrapInterval, SeededStream } from "@spectral/engine/stats"
+import { bootstrapCI, bootstrapCIEffect, type BootstrapInput, type BootstrapInterval, SeededStream } from "@spectral/engine/stats"
 import type { Suite, SuiteOptions } from "../Suite.ts"
 
 const PYTHON_HELPER = fileURLToPath(new URL("../../python/bootstrap_ref.py", import.meta.url))
@@ -89,6 +89,8 @@ interface ChildJob {
   readonly n: number
   readonly seed: number
   readonly input: Omit<BootstrapInput, "x">
+  /** Worker threads (same interval for any count); absent: one core, the plain function. */
+  readonly workers?: number
 }
 
 interface ChildReport {
@@ -211,6 +213,15 @@ const runSuite = (options: SuiteOptions) =>
     }
     yield* Console.log(`Speed (normal data, ${RESAMPLES} resamples, one core; peak RSS MB of the case's own process, (+ growth over the warmed-up baseline))\n`)
     yield* Console.log(table(["case", "ms", "ns/elem", "peak RSS MB", "interval", "scipy ms", "scipy RSS MB", "scipy interval", "speedup"], speedRows))
+    // The large job again with the optional worker threads (2, the machine's cores): the interval is
+    // the same as on one core; the ratio is against the scipy BCa time measured above.
+    if (!options.quick) {
+      const parallel = inChild({ shape: "normal", n: 100_000, seed: 1, workers: 2, input: { statistic: "mean", method: "bca", resamples: RESAMPLES, seed: 1, countsPath: "off" } })
+      const scipyMs = figures["n100000_bca_scipy_ms"]
+      figures["n100000_bca_2_workers_ms"] = parallel.ms
+      if (scipyMs !== undefined) figures["n100000_bca_2_workers_speedup_vs_scipy"] = scipyMs / parallel.ms
+      yield* Console.log(`\nn=100,000 bca, 2 worker threads: ${fixed(parallel.ms, 1)} ms, interval [${fixed(parallel.low, 5)}, ${fixed(parallel.high, 5)}]${scipyMs === undefined ? "" : `, ${fixed(scipyMs / parallel.ms, 1)}× scipy's BCa (target ≥ 20×)`}`)
+    }
 
     // 2. Counts path.
     const counts = inChild({ shape: "passfail", n: 100_000, seed: 2, input: { statistic: "mean", method: "bca", resamples: RESAMPLES, seed: 1 } })
@@ -304,6 +315,23 @@ export const bootstrapSuite: Suite = {
   run: runSuite
 }
 
+/** The same timed case through the Effect edge with worker threads. */
+const runChildWithWorkers = async (job: ChildJob): Promise<ChildReport> => {
+  const x = generate(job.shape, job.n, job.seed)
+  const run = (input: BootstrapInput) => Effect.runPromise(bootstrapCIEffect({ ...input, workers: job.workers ?? 1 }))
+  await run({ ...job.input, x: x.subarray(0, Math.min(job.n, 2000)), resamples: 999 })
+  const baselineRssMb = process.resourceUsage().maxRSS / 1024
+  const started = performance.now()
+  const result = await run({ ...job.input, x })
+  const ms = performance.now() - started
+  return { ms, low: result.low, high: result.high, path: result.path, baselineRssMb, peakRssMb: process.resourceUsage().maxRSS / 1024 }
+}
+
 if (import.meta.main && process.argv[2] === "child") {
-  process.stdout.write(JSON.stringify(runChild(JSON.parse(process.argv[3]) as ChildJob)))
+  const job = JSON.parse(process.argv[3]) as ChildJob
+  if (job.workers !== undefined) {
+    process.stdout.write(JSON.stringify(await runChildWithWorkers(job)))
+  } else {
+    process.stdout.write(JSON.stringify(runChild(job)))
+  }
 }
