@@ -117,9 +117,11 @@ export const hyperparameterShiftStrategy: Strategy = {
           changed: [agentId]
         })
       }
-      // Several agents with evidence: also the shift of all of them together.
+      // Several agents with evidence: also the shift of all of them together, offered first (the
+      // candidate pool takes each strategy's first proposal first, and the joint shift is the one
+      // that addresses every piece of evidence).
       return all.length >= 2
-        ? [...perAgent, { id: `hp-${all.join("+")}`, strategy: "builtin/hyperparameter_shift", rationale: perAgent.map((c) => c.rationale).join(" | "), agents: team, changed: all }]
+        ? [{ id: `hp-${all.join("+")}`, strategy: "builtin/hyperparameter_shift", rationale: perAgent.map((c) => c.rationale).join(" | "), agents: team, changed: all }, ...perAgent]
         : perAgent
     })
 }
