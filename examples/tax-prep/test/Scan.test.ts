@@ -50,6 +50,9 @@ describe("a scan end to end (tax world, simulated model, memory storage)", () =>
 
       assert.isTrue(outcome.verdict.checksTotal > 0 && outcome.verdict.checksPassed <= outcome.verdict.checksTotal)
       assert.isTrue(outcome.diagnosis.clusters.length > 0, "the weak baseline fails somewhere")
+      // The default judge model ("default") has no price: the verdict says the dollars are an upper bound.
+      assert.isAbove(outcome.spend.total.unpricedCalls ?? 0, 0)
+      assert.include(outcome.verdict.explanation, "no known price")
       const changeSet = outcome.changeSet!
       assert.strictEqual(changeSet.baselineId, null)
       assert.deepStrictEqual(changeSet.authority, outcome.scan.attribution?.authority)

@@ -6,6 +6,7 @@
  */
 import { Context, Effect, Layer } from "effect"
 import type { CalibrationRecord, CompositeScore, EvalSet, VerdictResult } from "../contracts/index.ts"
+import { BudgetLedger, unpricedNote } from "../agents/BudgetLedger.ts"
 import { check } from "../gates/Gate.ts"
 import { VerdictEngine } from "../gates/VerdictEngine.ts"
 import type { GateArm, PairedStimulus, VerdictInput } from "../gates/VerdictInput.ts"
@@ -108,6 +109,9 @@ export class Verdict extends Context.Service<Verdict, {
         const failedSafety = safetyChecks.some((c) => c.status === "fail")
         const outcome = failedSafety ? "no_go" as const : decision.outcome
         const counted = checks.filter((c) => c.status !== "neutral")
+        // Calls to models with no known price are said in the explanation (their dollars are an upper bound or uncounted).
+        const ledger = yield* Effect.serviceOption(BudgetLedger)
+        const unpriced = ledger._tag === "Some" ? unpricedNote(yield* ledger.value.snapshot) : undefined
         const verdict: VerdictResult = {
           id: `${context.scan.id}:verdict`,
           scanId: context.scan.id,
@@ -117,7 +121,11 @@ export class Verdict extends Context.Service<Verdict, {
           checksTotal: counted.length,
           checks,
           delta: decision.delta,
-          explanation: failedSafety ? `Safety: the change violates the world's invariants. ${decision.explanation}` : decision.explanation
+          explanation: [
+            failedSafety ? "Safety: the change violates the world's invariants." : "",
+            decision.explanation,
+            unpriced === undefined ? "" : `Spend: ${unpriced}.`
+          ].filter((part) => part !== "").join(" ")
         }
         yield* scans.saveVerdict(verdict)
         const withDelta: CompositeScore = {
