@@ -1,6 +1,8 @@
 import { defineProject } from "vitest/config"
+import { sourceResolve } from "../../vitest.shared.ts"
 
 export default defineProject({
+  ...sourceResolve,
   test: {
     name: "adapters",
     include: ["test/**/*.test.ts"],

@@ -1,3 +1,5 @@
 import { defineProject } from "vitest/config"
+import { sourceResolve } from "../../vitest.shared.ts"
 
-export default defineProject({ test: { name: "plugins", include: ["test/**/*.test.ts"] } })
+export default defineProject({
+  ...sourceResolve, test: { name: "plugins", include: ["test/**/*.test.ts"] } })

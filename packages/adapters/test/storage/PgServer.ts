@@ -2,7 +2,7 @@
  * What the PostgreSQL-server suites receive from the global setup (`storage.globalSetup.ts`): three
  * connection URLs to one throwaway database, or the reason there is none.
  */
-import type { PgServerInfo } from "../../testing/ThrowawayPostgres.ts"
+import type { PgServerInfo } from "../../src/testing/ThrowawayPostgres.ts"
 
 export type { PgServerInfo }
 

@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { TestProject } from "vitest/node"
-import { findPostgresBinaries, startThrowawayPostgres, useExternalPostgres } from "../../testing/ThrowawayPostgres.ts"
+import { findPostgresBinaries, startThrowawayPostgres, useExternalPostgres } from "../../src/testing/ThrowawayPostgres.ts"
 import { serverRequired } from "./PgServer.ts"
 
 /** An initialised (unmigrated) PGlite folder; suites copy it rather than run PGlite's initdb each. */

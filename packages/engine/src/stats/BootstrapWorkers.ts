@@ -39,9 +39,12 @@ export const plannedWorkers = (prepared: PreparedBootstrap, workers: number | "a
   return Math.min(workers, blocks)
 }
 
+// The worker module sits beside this one: `.ts` when run from the sources, `.js` from the build.
+const WORKER_URL = new URL(`./BootstrapWorker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url)
+
 const runJob = (job: BootstrapWorkerJob) =>
   Effect.callback<Float64Array>((resume) => {
-    const worker = new Worker(new URL("./BootstrapWorker.ts", import.meta.url))
+    const worker = new Worker(WORKER_URL)
     worker.once("message", (values: Float64Array) => {
       resume(Effect.succeed(values))
       void worker.terminate()
