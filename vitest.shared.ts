@@ -5,7 +5,9 @@
  */
 export const SOURCE_CONDITION = "@spectral/source"
 
+const conditions = [SOURCE_CONDITION, "module", "node", "import", "default"]
+
 export const sourceResolve = {
-  resolve: { conditions: [SOURCE_CONDITION, "module", "node", "import", "default"] },
-  ssr: { resolve: { conditions: [SOURCE_CONDITION, "module", "node", "import", "default"], externalConditions: [SOURCE_CONDITION] } }
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: [SOURCE_CONDITION] } }
 }
