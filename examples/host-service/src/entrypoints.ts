@@ -1,0 +1,37 @@
+/**
+ * One import from every public entry point of the installed packages, each used the way a host
+ * would: `tsc` type-checks this file against the packages' declarations (TypeScript 5.x,
+ * nodenext, strict), and `node src/entrypoints.ts` prints one line per entry point.
+ */
+import { Result } from "effect"
+import { Command } from "effect/cli"
+import { SimulatedLanguageModel } from "@spectral/adapters"
+import { findPostgresBinaries } from "@spectral/adapters/testing"
+import { spectral } from "@spectral/cli"
+import { MemoryStorage, Plugin, ScanEngine } from "@spectral/engine"
+import { clusterTexts } from "@spectral/engine/clustering"
+import { Workspace } from "@spectral/engine/contracts"
+import { bootstrapCI, type BootstrapInterval } from "@spectral/engine/stats"
+import { OptimizerPlugins } from "@spectral/plugins"
+import { taxWorld_0_2_0 } from "@spectral/worlds"
+
+const interval: BootstrapInterval = Result.getOrThrow(
+  bootstrapCI({ statistic: "mean", x: [0.2, 0.4, 0.5, 0.7, 0.9], resamples: 999, seed: 1 })
+)
+const clustering = Result.getOrThrow(
+  clusterTexts(["timeout calling tax_lookup", "tax_lookup timed out", "wrong filing status", "filing status was wrong"])
+)
+
+const lines: ReadonlyArray<readonly [string, unknown]> = [
+  ["@spectral/engine", typeof ScanEngine.layer === "function" && MemoryStorage.layer !== undefined && Plugin !== undefined],
+  ["@spectral/engine/contracts", typeof Workspace === "function" || typeof Workspace === "object"],
+  ["@spectral/engine/stats", interval.low <= interval.estimate && interval.estimate <= interval.high],
+  ["@spectral/engine/clustering", clustering.labels.length === 4],
+  ["@spectral/adapters", typeof SimulatedLanguageModel.layer === "function"],
+  ["@spectral/adapters/testing", typeof findPostgresBinaries === "function"],
+  ["@spectral/worlds", taxWorld_0_2_0.authority.worldModelVersion === "0.2.0"],
+  ["@spectral/plugins", OptimizerPlugins !== undefined],
+  ["@spectral/cli", Command.isCommand(spectral)]
+]
+for (const [entry, ok] of lines) console.log(`${entry} ${ok === true ? "ok" : "FAILED"}`)
+if (lines.some(([, ok]) => ok !== true)) process.exitCode = 1
