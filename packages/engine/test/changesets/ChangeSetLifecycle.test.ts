@@ -136,7 +136,7 @@ describe("approval workflow", () => {
       yield* TestClock.setTime(Date.parse("2026-03-01T00:00:00.000Z"))
       yield* repo.insert(changeSet(1, "proposed"))
       yield* repo.insert(changeSet(2, "accepted"))
-      const attempts = [
+      const attempts: ReadonlyArray<Effect.Effect<unknown, unknown>> = [
         changeSets.reject("ws", "ws:cs:1", "carol", "  "),
         changeSets.snooze("ws", "ws:cs:1", "carol", "next week"),
         changeSets.snooze("ws", "ws:cs:1", "carol", "2026-02-01"),
