@@ -15,12 +15,10 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { kmeans as mlKmeans } from "ml-kmeans"
+import { adjustedRandIndex, failureExplanations, gaussianBlobs } from "@spectral/engine/testing"
 import {
-  adjustedRandIndex,
   centroidsOf,
   clusterTexts,
-  failureExplanations,
-  gaussianBlobs,
   HashedTfIdfEmbedding,
   inertiaOf,
   kmeans,

@@ -14,7 +14,8 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Console, Effect, Layer } from "effect"
 import { MemoryStorage } from "@spectral/engine"
-import { decodeOtlp, encodeProtobufRequest, OtlpIngest, type OtlpTraceRequest, Storage } from "@spectral/adapters"
+import { decodeOtlp, OtlpIngest, type OtlpTraceRequest, Storage } from "@spectral/adapters"
+import { encodeProtobufRequest } from "@spectral/adapters/testing"
 import type { Suite } from "../Suite.ts"
 
 const BatchSize = 1_000

@@ -14,13 +14,12 @@
  */
 import { spawnSync } from "node:child_process"
 import { Console, Effect } from "effect"
+import { builtinGates, decide } from "@spectral/engine"
 import {
   aaSelectionStudy,
   aaStudy,
-  builtinGates,
   type CellResult,
   clopperPearsonUpper,
-  decide,
   pairedTTest,
   powerStudy,
   runSelectionCell,
@@ -28,7 +27,7 @@ import {
   type SelectionCellResult,
   simulatePair,
   STUDY_SIZES
-} from "@spectral/engine"
+} from "@spectral/engine/testing"
 import { SeededStream } from "@spectral/engine/stats"
 import type { Suite } from "../Suite.ts"
 

@@ -1,1 +1,2 @@
 export * from "./ThrowawayPostgres.ts"
+export * from "./OtlpProtobufEncoder.ts"

@@ -25,7 +25,8 @@ import {
   StorageError,
   TraceRepo
 } from "@spectral/engine"
-import { encodeProtobufRequest, ingestDocuments, ingestOtlp, issueIngestKey, OtlpIngest, OtlpReceiver } from "../../src/otlp/index.ts"
+import { ingestDocuments, ingestOtlp, issueIngestKey, OtlpIngest, OtlpReceiver } from "../../src/otlp/index.ts"
+import { encodeProtobufRequest } from "../../src/testing/index.ts"
 
 const here = dirname(fileURLToPath(import.meta.url))
 const fixture = (name: string): unknown => JSON.parse(readFileSync(join(here, "fixtures", name), "utf8"))

@@ -2,12 +2,9 @@
  * Failure clustering: hashed TF-IDF embedding (as an `effect/ai` EmbeddingModel), typed-array
  * k-means with silhouette auto-k, severity-variant linking, and `FailureCluster` reports.
  */
-export * from "./AdjustedRandIndex.ts"
 export * from "./AutoK.ts"
 export * from "./ClusteringError.ts"
 export * from "./FailureClustering.ts"
-export * from "./FailureExplanations.ts"
-export * from "./GaussianBlobs.ts"
 export * as HashedTfIdfEmbedding from "./HashedTfIdfEmbedding.ts"
 export * from "./KMeans.ts"
 export * from "./PointClustering.ts"

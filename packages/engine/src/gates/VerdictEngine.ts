@@ -89,7 +89,6 @@ export class VerdictEngine extends Context.Service<VerdictEngine, {
 }
 
 /** The A/A and power studies of this verdict (bench `verdict`, gate tests). */
-export * from "./VerdictStudy.ts"
 /** The verdict on a file of two runs (`spectral verdict`). */
 export * from "./VerdictFile.ts"
 /** The framework's hard constraints as a gate. */

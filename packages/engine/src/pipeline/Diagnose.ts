@@ -18,7 +18,7 @@ import {
 import { EventBus, type EventRejected } from "../ports/EventBus.ts"
 import { emitEventWith } from "../ports/PhaseEvents.ts"
 import { FailureClusterRepo, ScanTraceRepo } from "../ports/Repositories.ts"
-import { detectSystemicSignals, observationsFromScanTraces } from "../observation/SystemicSignals.ts"
+import { detectSystemicSignals, observationsFromScanTraces } from "../traces/SystemicSignals.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import type { RunMeasurement } from "./Measurement.ts"
 import type { ObserveOutput } from "./Observe.ts"

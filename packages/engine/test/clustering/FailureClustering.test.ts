@@ -1,13 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Result } from "effect"
-import { adjustedRandIndex } from "../../src/clustering/AdjustedRandIndex.ts"
+import { adjustedRandIndex } from "../../src/testing/AdjustedRandIndex.ts"
 import {
   clusterFailures,
   clusterFailuresWith,
   type FailureClusteringInput,
   type RubricFailure
 } from "../../src/clustering/FailureClustering.ts"
-import { failureExplanations } from "../../src/clustering/FailureExplanations.ts"
+import { failureExplanations } from "../../src/testing/FailureExplanations.ts"
 import * as HashedTfIdfEmbedding from "../../src/clustering/HashedTfIdfEmbedding.ts"
 import { severityTemplateOf } from "../../src/clustering/SeverityTemplate.ts"
 import { clusterTexts } from "../../src/clustering/TextClustering.ts"

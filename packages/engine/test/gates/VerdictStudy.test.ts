@@ -3,19 +3,18 @@
  * A/A false-go rate through the real gates and fold, and the go rate beside a paired t-test.
  */
 import { assert, describe, it } from "vitest"
+import { builtinGates, decide } from "../../src/gates/VerdictEngine.ts"
 import {
   aaSelectionStudy,
   aaStudy,
-  builtinGates,
   clopperPearsonUpper,
-  decide,
   pairedTTest,
   runCell,
   SELECTION_CANDIDATES,
   type SelectionCellResult,
   studentTCdf,
   studentTQuantile
-} from "../../src/gates/VerdictEngine.ts"
+} from "../../src/testing/index.ts"
 
 const options = { alpha: 0.05, comparisons: 500, resamples: 999, seed: 11, decide: (i: Parameters<typeof decide>[0]) => decide(i, builtinGates) }
 

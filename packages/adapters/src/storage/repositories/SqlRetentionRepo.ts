@@ -1,7 +1,7 @@
 /**
  * RetentionRepo on SQL: a retention record per raw trace (`spectral.retention_records`), the audited
  * transition log (`spectral.retention_events`, append-only), policies per entity, legal holds, and
- * the purge of raw traces. Does not decide transitions (the engine's observation/Retention does).
+ * the purge of raw traces. Does not decide transitions (the engine's traces/Retention does).
  */
 import { RetentionRepo, type StorageError } from "@spectral/engine"
 import { Effect, Schema } from "effect"

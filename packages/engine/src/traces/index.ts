@@ -1,5 +1,5 @@
 /**
- * Observation: what the engine learns from production traces — agents and their dependencies,
+ * Traces: what the engine learns from production traces — agents and their dependencies,
  * hyperparameter baselines, prompt-template drafts, curated samples and sample sets, retention,
  * and systemic signals across agents. Ingest (OTLP) is an adapter; this module is what it feeds.
  */

@@ -17,7 +17,7 @@ import {
   segmentCoverage,
   templateFromDraft,
   trackIngested
-} from "../../src/observation/index.ts"
+} from "../../src/traces/index.ts"
 import { makeMemoryStorage, RetentionRepo, SampleRepo, ScanRepo, ScanTraceRepo, TraceRepo } from "../../src/ports/index.ts"
 
 const W = "ws-1"

@@ -2,8 +2,8 @@
  * Seeded synthetic data with known labels, for tests and the benchmark: isotropic gaussian
  * blobs (like scikit-learn's `make_blobs`). Not used by the clustering itself.
  */
-import { type PointMatrix, squaredDistanceAt } from "./PointMatrix.ts"
-import { makeSeededRandom } from "./SeededRandom.ts"
+import { type PointMatrix, squaredDistanceAt } from "../clustering/PointMatrix.ts"
+import { makeSeededRandom } from "../clustering/SeededRandom.ts"
 
 export interface GaussianBlobsOptions {
   readonly n: number

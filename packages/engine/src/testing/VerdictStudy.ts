@@ -22,8 +22,8 @@
 import type { VerdictThresholds } from "../contracts/index.ts"
 import { SeededStream } from "../stats/SeededStream.ts"
 import { normalQuantile } from "../stats/NormalDistribution.ts"
-import type { Decision } from "./VerdictEngine.ts"
-import type { PairedStimulus, VerdictInput } from "./VerdictInput.ts"
+import type { Decision } from "../gates/VerdictEngine.ts"
+import type { PairedStimulus, VerdictInput } from "../gates/VerdictInput.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Student's t distribution (regularized incomplete beta, Numerical Recipes' continued fraction)

@@ -1,0 +1,11 @@
+/**
+ * `@spectral/engine/testing`: what tests and benchmarks use to check the engine, not product API.
+ * The verdict study (A/A false-go and power simulations through the real gates, a paired t-test
+ * to compare against, Clopper–Pearson bounds), Gaussian blobs with known labels, and the
+ * adjusted Rand index to score a clustering against them, and failure explanations generated
+ * from known root causes.
+ */
+export * from "./VerdictStudy.ts"
+export * from "./GaussianBlobs.ts"
+export * from "./AdjustedRandIndex.ts"
+export * from "./FailureExplanations.ts"
