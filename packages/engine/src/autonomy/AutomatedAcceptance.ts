@@ -19,9 +19,8 @@
  * min_world_model_score reads the candidate's world-model score (the ground-truth authority alone,
  * not the blended score); absent, the guard does not pass.
  */
-import { Context, Effect, Layer } from "effect"
-import type { ChangeSet, ScanCompleted } from "../contracts/index.ts"
-import type { OptimizeOutput } from "../pipeline/Optimize.ts"
+import { Context, Effect, Layer, Option, Schema } from "effect"
+import { type ChangeSet, type ScanCompleted, StoredOptimizeWinner } from "../contracts/index.ts"
 import { ChangeSets, type IllegalTransition } from "../changesets/ChangeSetLifecycle.ts"
 import { ChangeSetRepo, ScanRepo, WorkspaceRepo } from "../ports/Repositories.ts"
 import type { StorageError } from "../ports/StorageError.ts"
@@ -83,7 +82,8 @@ export class AutomatedAcceptance extends Context.Service<AutomatedAcceptance, {
 
       /** The winning candidate's mean world-model score, from the scan's stored optimize output. */
       const candidateWorldModelScore = Effect.fnUntraced(function*(workspaceId: string, scanId: string) {
-        const optimized = (yield* scans.phaseOutputs(workspaceId, scanId)).get("optimize") as OptimizeOutput | undefined
+        const stored = (yield* scans.phaseOutputs(workspaceId, scanId)).get("optimize")
+        const optimized = stored === undefined ? undefined : Option.getOrUndefined(Schema.decodeUnknownOption(StoredOptimizeWinner)(stored))
         const values = (optimized?.winner?.measurement.runs ?? []).map((r) => r.worldModel).filter((v): v is number => typeof v === "number")
         return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0) / values.length
       })

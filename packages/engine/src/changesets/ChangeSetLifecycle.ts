@@ -18,7 +18,7 @@ import { ChangeSetRepo } from "../ports/Repositories.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import { UnitOfWork } from "../ports/UnitOfWork.ts"
 import { hashHex } from "../random/Deterministic.ts"
-import { nowIso } from "../pipeline/Time.ts"
+import { nowIso } from "../clock/Time.ts"
 
 export const allowedTransitions: Readonly<Record<ChangeSetStatus, ReadonlyArray<ChangeSetStatus>>> = {
   proposed: ["accepted", "rejected"],

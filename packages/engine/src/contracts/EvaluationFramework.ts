@@ -88,6 +88,22 @@ export const VerdictThresholds = Schema.Struct({
 }))
 export type VerdictThresholds = typeof VerdictThresholds.Type
 
+/** The thresholds a verdict uses where a framework (or a `spectral verdict` case) leaves them out. */
+export const DEFAULT_THRESHOLDS: VerdictThresholds = {
+  alpha: 0.05,
+  minDelta: 0,
+  maxHoldoutGap: 0.05,
+  maxAgentRegression: 0.02,
+  maxDimensionRegression: 0.03,
+  sanityMaxDelta: 0.5,
+  maxInfraFailureRate: 0.05,
+  maxParseFailureRate: 0.1,
+  minSamples: 30,
+  minChangedShare: 0.02,
+  maxChangedShare: 0.95,
+  maxConvergenceDelta: 0.15
+}
+
 export const EvaluationFramework = Schema.Struct({
   id: Schema.NonEmptyString,
   version: PositiveInt,

@@ -149,3 +149,18 @@ export const EvalResult = Schema.Struct({
   explanation: Schema.optionalKey(Schema.String)
 })
 export type EvalResult = typeof EvalResult.Type
+
+/**
+ * What later flows read back from a scan's stored optimize output: the winning candidate's runs
+ * and their world-model scores. Decoded (never cast) from the persisted phase output; other
+ * fields are ignored.
+ */
+export const StoredOptimizeWinner = Schema.Struct({
+  winner: Schema.NullOr(Schema.Struct({
+    measurement: Schema.Struct({
+      runs: Schema.Array(Schema.Struct({ worldModel: Schema.optional(Schema.Finite) }))
+    })
+  }))
+})
+export type StoredOptimizeWinner = typeof StoredOptimizeWinner.Type
+

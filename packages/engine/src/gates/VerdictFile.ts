@@ -6,27 +6,11 @@
  * neutral. No I/O here: the CLI reads and writes.
  */
 import { Result, Schema, SchemaIssue } from "effect"
-import { VerdictThresholds } from "../contracts/index.ts"
+import { DEFAULT_THRESHOLDS, VerdictThresholds } from "../contracts/index.ts"
 import type { GateCheck, Outcome } from "../contracts/index.ts"
 import type { Gate } from "./Gate.ts"
-import { decide } from "./VerdictEngine.ts"
+import { decide } from "./Decision.ts"
 import type { GateArm, PairedStimulus, VerdictInput } from "./VerdictInput.ts"
-
-/** Thresholds used when the case's framework leaves them out. */
-export const DEFAULT_THRESHOLDS: VerdictThresholds = {
-  alpha: 0.05,
-  minDelta: 0,
-  maxHoldoutGap: 0.05,
-  maxAgentRegression: 0.02,
-  maxDimensionRegression: 0.03,
-  sanityMaxDelta: 0.5,
-  maxInfraFailureRate: 0.05,
-  maxParseFailureRate: 0.1,
-  minSamples: 30,
-  minChangedShare: 0.02,
-  maxChangedShare: 0.95,
-  maxConvergenceDelta: 0.15
-}
 
 /** Resamples of every file verdict's bootstrap, and its seed (results are reproducible). */
 export const FILE_RESAMPLES = 9999

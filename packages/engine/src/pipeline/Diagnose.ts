@@ -23,7 +23,7 @@ import type { StorageError } from "../ports/StorageError.ts"
 import type { RunMeasurement } from "./Measurement.ts"
 import type { ObserveOutput } from "./Observe.ts"
 import { BASELINE_ARM, type ScanContext } from "./ScanContext.ts"
-import { nowIso } from "./Time.ts"
+import { nowIso } from "../clock/Time.ts"
 
 export class DiagnoseFailed extends Schema.TaggedError<DiagnoseFailed>()("DiagnoseFailed", {
   message: Schema.String

@@ -20,7 +20,7 @@ import type { StorageError } from "../ports/StorageError.ts"
 import { type ArmMeasurement, type StimulusSummary, summarizeByStimulus } from "./Measurement.ts"
 import type { ObserveOutput } from "./Observe.ts"
 import type { ScanContext } from "./ScanContext.ts"
-import { nowIso } from "./Time.ts"
+import { nowIso } from "../clock/Time.ts"
 
 export interface EvaluateOutput {
   readonly composite: CompositeScore

@@ -4,7 +4,7 @@
  * synthetic_only | conformance_only | blended). It never blocks a scan that can run.
  */
 import { Context, Effect, Layer } from "effect"
-import { nowIso } from "./Time.ts"
+import { nowIso } from "../clock/Time.ts"
 import { EvalSetProvider, type ScanReadinessObservation } from "../contracts/index.ts"
 import { SampleRepo } from "../ports/Repositories.ts"
 import type { StorageError } from "../ports/StorageError.ts"

@@ -35,7 +35,7 @@ import { Optimize, type OptimizeOutput } from "./Optimize.ts"
 import { Preflight } from "./Preflight.ts"
 import { Safety, type SafetyOutput } from "./Safety.ts"
 import type { ScanContext } from "./ScanContext.ts"
-import { nowIso } from "./Time.ts"
+import { nowIso } from "../clock/Time.ts"
 import { Verdict, type VerdictOutput } from "./Verdict.ts"
 
 export class ScanFailed extends Schema.TaggedError<ScanFailed>()("ScanFailed", {

@@ -20,7 +20,7 @@ import type { ObserveOutput } from "./Observe.ts"
 import type { OptimizeOutput } from "./Optimize.ts"
 import type { SafetyOutput } from "./Safety.ts"
 import type { ScanContext } from "./ScanContext.ts"
-import { nowIso } from "./Time.ts"
+import { nowIso } from "../clock/Time.ts"
 
 const toGateArm = (s: StimulusSummary | undefined): GateArm =>
   s === undefined

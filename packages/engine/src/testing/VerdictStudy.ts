@@ -19,10 +19,10 @@
  * (`selectedOnWorkingSet`: judged on the synthetic holdout); the A/A false-go must stay ≤ α for
  * every K.
  */
-import type { VerdictThresholds } from "../contracts/index.ts"
+import { DEFAULT_THRESHOLDS, type VerdictThresholds } from "../contracts/index.ts"
 import { SeededStream } from "../stats/SeededStream.ts"
 import { normalQuantile } from "../stats/NormalDistribution.ts"
-import type { Decision } from "../gates/VerdictEngine.ts"
+import type { Decision } from "../gates/Decision.ts"
 import type { PairedStimulus, VerdictInput } from "../gates/VerdictInput.ts"
 
 // ---------------------------------------------------------------------------------------------
@@ -188,20 +188,7 @@ export const simulateArms = (
 }
 
 /** The thresholds the studies run the gates with: the framework defaults, α as given, `minDelta` 0 (see the module doc). */
-export const studyThresholds = (alpha: number): VerdictThresholds => ({
-  alpha,
-  minDelta: 0,
-  maxHoldoutGap: 0.05,
-  maxAgentRegression: 0.02,
-  maxDimensionRegression: 0.03,
-  sanityMaxDelta: 0.5,
-  maxInfraFailureRate: 0.05,
-  maxParseFailureRate: 0.1,
-  minSamples: 30,
-  minChangedShare: 0.02,
-  maxChangedShare: 0.95,
-  maxConvergenceDelta: 0.15
-})
+export const studyThresholds = (alpha: number): VerdictThresholds => ({ ...DEFAULT_THRESHOLDS, alpha, minDelta: 0 })
 
 export const studyInput = (baseline: ArrayLike<number>, candidate: ArrayLike<number>, thresholds: VerdictThresholds, resamples: number, seed: number): VerdictInput => {
   const stimuli: Array<PairedStimulus> = []

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "vitest"
 import { hardConstraintsGate, measureConstraint } from "../../src/gates/HardConstraintGate.ts"
-import { builtinGates, decide } from "../../src/gates/VerdictEngine.ts"
+import { builtinGates } from "../../src/gates/BuiltinGates.ts"
+import { decide } from "../../src/gates/Decision.ts"
 import { arm, input, shifted, stimulus } from "./fixtures.ts"
 import type { HardConstraint } from "../../src/contracts/index.ts"
 

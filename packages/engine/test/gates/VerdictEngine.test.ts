@@ -1,7 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { check, type Gate, GateRegistry, registerGates } from "../../src/gates/Gate.ts"
-import { builtinGates, decide, fold, VERDICT_POLICY, VerdictEngine } from "../../src/gates/VerdictEngine.ts"
+import { builtinGates } from "../../src/gates/BuiltinGates.ts"
+import { decide, fold, VERDICT_POLICY } from "../../src/gates/Decision.ts"
+import { VerdictEngine } from "../../src/gates/VerdictEngine.ts"
 import { arm, input, shifted, stimulus } from "./fixtures.ts"
 
 describe("fold policy", () => {

@@ -3,7 +3,8 @@
  * A/A false-go rate through the real gates and fold, and the go rate beside a paired t-test.
  */
 import { assert, describe, it } from "vitest"
-import { builtinGates, decide } from "../../src/gates/VerdictEngine.ts"
+import { builtinGates } from "../../src/gates/BuiltinGates.ts"
+import { decide } from "../../src/gates/Decision.ts"
 import {
   aaSelectionStudy,
   aaStudy,

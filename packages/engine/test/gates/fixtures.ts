@@ -1,21 +1,8 @@
 /** Builders for gate inputs: paired stimuli with deterministic scores, the framework's thresholds. */
-import type { OptimizationVector, VerdictThresholds } from "../../src/contracts/index.ts"
+import { DEFAULT_THRESHOLDS, type OptimizationVector, type VerdictThresholds } from "../../src/contracts/index.ts"
 import type { GateArm, PairedStimulus, VerdictInput } from "../../src/gates/VerdictInput.ts"
 
-export const thresholds: VerdictThresholds = {
-  alpha: 0.05,
-  minDelta: 0.02,
-  maxHoldoutGap: 0.05,
-  maxAgentRegression: 0.02,
-  maxDimensionRegression: 0.03,
-  sanityMaxDelta: 0.5,
-  maxInfraFailureRate: 0.05,
-  maxParseFailureRate: 0.1,
-  minSamples: 30,
-  minChangedShare: 0.02,
-  maxChangedShare: 0.95,
-  maxConvergenceDelta: 0.15
-}
+export const thresholds: VerdictThresholds = { ...DEFAULT_THRESHOLDS, minDelta: 0.02 }
 
 /** A deterministic spread in [0, 1) per index (no randomness in fixtures). */
 export const spread = (i: number) => ((i * 0.6180339887) % 1)

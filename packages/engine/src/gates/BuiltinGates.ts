@@ -1,0 +1,18 @@
+/** The gates every verdict runs unless a host replaces the registry. */
+import { hardConstraintsGate } from "./HardConstraintGate.ts"
+import { convergenceGate, outputSimilarityGate, paretoGate } from "./OutputGates.ts"
+import { bootstrapCiGate, deltaThresholdGate, holdoutGapGate, sanityDowngradeGate } from "./QualityGates.ts"
+import { agentRegressionGate, dimensionRegressionGate } from "./RegressionGates.ts"
+
+export const builtinGates = [
+  deltaThresholdGate,
+  agentRegressionGate,
+  dimensionRegressionGate,
+  holdoutGapGate,
+  bootstrapCiGate,
+  outputSimilarityGate,
+  paretoGate,
+  sanityDowngradeGate,
+  convergenceGate,
+  hardConstraintsGate
+] as const
