@@ -6,9 +6,9 @@
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Config, Console, Effect, FileSystem, Layer, Path } from "effect"
-import { OpenAiCompatible, SimulatedLanguageModel, Storage, UsageLedger } from "@spectral/adapters"
-import { EventBus, renderHtml, renderJson, renderMarkdown, ScanEngine, ScanRepo, WorkspaceRepo, ScanOrchestrator } from "@spectral/engine"
-import { WorldEvolution, WorldsEvalSetProvider } from "@spectral/worlds"
+import { hostLayer } from "@spectral/cli"
+import { EventBus, renderHtml, renderJson, renderMarkdown, ScanOrchestrator, ScanRepo, WorkspaceRepo } from "@spectral/engine"
+import { WorldEvolution } from "@spectral/worlds"
 import { decodeWorkspace, taxPrepWorkspace } from "./TaxPrepTeam.ts"
 
 const Settings = Config.all({
@@ -71,33 +71,14 @@ const program = Effect.gen(function*() {
   yield* Console.log(lines.join("\n"))
 })
 
-// The SQL store with its durable event bus (outbox) and the response cache the OpenAI provider uses.
-const store = Storage.layerConfigWithEvents()
-
-const languageModel = Layer.unwrap(
-  Effect.map(Settings, (settings) =>
-    settings.llm === "openai"
-      ? OpenAiCompatible.layerConfigNoDeps.pipe(Layer.provide(UsageLedger.UsageLedger.layerMemory), Layer.provide(store))
-      : SimulatedLanguageModel.layer({ seed: settings.seed }))
-)
-
-const ports = Layer.mergeAll(store, WorldsEvalSetProvider.layer, WorldEvolution.layer, languageModel)
-
-// The judge (rubric authority): a priced model, so the budget counts its calls.
-const engine = Layer.unwrap(
-  Effect.map(Config.all({ settings: Settings, judgeModel: Config.String("SPECTRAL_JUDGE_MODEL").pipe(Config.withDefault("")) }), ({ settings, judgeModel }) =>
-    ScanEngine.layer({
-      judge: {
-        provider: settings.llm,
-        model: judgeModel !== "" ? judgeModel : settings.llm === "simulated" ? "simulated-large" : "gpt-4.1-mini",
-        temperature: 0,
-        maxTokens: 400
-      }
-    }))
-)
+// The host composition the `spectral` command uses (storage from the environment with its durable
+// event bus, the worlds, the model and judge from SPECTRAL_LLM / SPECTRAL_JUDGE_MODEL), plus the
+// world's evolution loop.
+const host = Layer.unwrap(Effect.map(Settings, (settings) => hostLayer(settings.seed)))
+const engine = WorldEvolution.layer.pipe(Layer.provideMerge(host))
 
 program.pipe(
-  Effect.provide(engine.pipe(Layer.provideMerge(ports))),
+  Effect.provide(engine),
   Effect.provide(NodeServices.layer),
   NodeRuntime.runMain
 )

@@ -2,7 +2,8 @@ import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, FileSystem, Runtime } from "effect"
 import { Command } from "effect/cli"
-import { verdict } from "../src/commands/verdict.ts"
+import { fileDecision } from "@spectral/engine"
+import { loadPluginGates, verdict } from "../src/commands/verdict.ts"
 
 /** n stimuli; the candidate adds `effect` with a ±1 pt wobble; optional extras per arm. */
 const stimuli = (n: number, effect: number, extra: (i: number) => { baseline?: object; candidate?: object } = () => ({})) =>
@@ -18,14 +19,14 @@ const stimuli = (n: number, effect: number, extra: (i: number) => { baseline?: o
 
 const framework = { alpha: 0.05, minDelta: 0.02, maxHoldoutGap: 0.05, maxAgentRegression: 0.02, maxDimensionRegression: 0.03 }
 
-const run = (document: unknown) =>
+const run = (document: unknown, extraArgs: ReadonlyArray<string> = []) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const directory = yield* fs.makeTempDirectoryScoped()
     const inputFile = `${directory}/runs.json`
     const outputFile = `${directory}/out.json`
     yield* fs.writeFileString(inputFile, JSON.stringify(document))
-    const exit = yield* Effect.exit(Command.runWith(verdict, { version: "test" })(["--input", inputFile, "--output", outputFile]))
+    const exit = yield* Effect.exit(Command.runWith(verdict, { version: "test" })(["--input", inputFile, "--output", outputFile, ...extraArgs]))
     const code = exit._tag === "Success" ? 0 : Runtime.getErrorExitCode(exit.cause.reasons[0]!._tag === "Fail" ? (exit.cause.reasons[0] as { error: unknown }).error : undefined)
     return { output: JSON.parse(yield* fs.readFileString(outputFile)), code }
   }).pipe(Effect.provide(NodeServices.layer))
@@ -106,11 +107,11 @@ describe("spectral verdict", () => {
       assert.include(typo.error, `"maxHoldupGap"`)
       assert.notInclude(typo.error, `"minDelta"`)
       assert.strictEqual(ok.verdict, "go")
-      assert.strictEqual(code, 0)
+      assert.strictEqual(code, 2)
       assert.strictEqual((yield* run({ cases: [{ id: "typo", framework: { alpah: 0.5 }, stimuli: stimuli(40, 0.05) }] })).code, 2)
     }))
 
-  it.effect("an invalid case gives {id, error} naming the problem; the others still run; several cases exit 0", () =>
+  it.effect("an invalid case gives {id, error} naming the problem; the others still run; the file exits 2", () =>
     Effect.gen(function*() {
       const { output, code } = yield* run({
         cases: [
@@ -119,7 +120,7 @@ describe("spectral verdict", () => {
           { id: "ok", stimuli: stimuli(40, 0.05) }
         ]
       })
-      assert.strictEqual(code, 0)
+      assert.strictEqual(code, 2)
       const [alpha, noScore, ok] = output.results
       assert.deepStrictEqual(Object.keys(alpha).sort(), ["error", "id"])
       assert.strictEqual(alpha.id, "negative-alpha")
@@ -129,4 +130,64 @@ describe("spectral verdict", () => {
       // A single invalid case: exit 2.
       assert.strictEqual((yield* run({ cases: [{ id: "bad", stimuli: [] }] })).code, 2)
     }))
+
+  it.effect("several cases: the worst decides the exit code (a no_go among gos fails the CI job)", () =>
+    Effect.gen(function*() {
+      const agents = () => ({ baseline: { agents: { intake: 0.9 } }, candidate: { agents: { intake: 0.85 } } })
+      const go = { id: "go", framework, stimuli: stimuli(40, 0.05) }
+      const noGo = { id: "regress", framework, stimuli: stimuli(40, 0.05, agents) }
+      const caution = { id: "noise", framework: { minDelta: 0 }, stimuli: stimuli(40, 0.001) }
+      const invalid = { id: "bad", stimuli: [] }
+      assert.strictEqual((yield* run({ cases: [go, noGo] })).code, 1)
+      assert.strictEqual((yield* run({ cases: [noGo, go] })).code, 1)
+      assert.strictEqual((yield* run({ cases: [go, caution] })).code, 3)
+      assert.strictEqual((yield* run({ cases: [caution, invalid, go] })).code, 2)
+      assert.strictEqual((yield* run({ cases: [invalid, noGo, caution] })).code, 1)
+      assert.strictEqual((yield* run({ cases: [go, go] })).code, 0)
+      assert.strictEqual((yield* run({ cases: [] })).code, 2)
+    }))
+
+  it("the file's decision names the case that decided it", () => {
+    const decision = fileDecision([
+      { id: "a", verdict: "go", checksPassed: 9, checksTotal: 9, delta: null, gates: [] },
+      { id: "b", verdict: "no_go", checksPassed: 8, checksTotal: 9, delta: null, gates: [] },
+      { id: "c", verdict: "caution", checksPassed: 8, checksTotal: 9, delta: null, gates: [] }
+    ])
+    assert.deepStrictEqual(decision, { code: 1, decidedBy: "b", summary: `case "b" is no_go; 2 of 3 cases not go` })
+  })
+
+  it.effect("--plugin adds a team's own gates: a failing plugin gate makes the case no_go", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const directory = yield* fs.makeTempDirectoryScoped()
+      const module = `${directory}/latency-budget.mjs`
+      yield* fs.writeFileString(module, [
+        "export default { name: 'acme', gates: [{ name: 'latency_budget', description: 'candidate latency under 1 s',",
+        "  run: (input) => { const slow = input.stimuli.filter((s) => (s.candidate.latencyMs ?? 0) > 1000).length;",
+        "    return [{ gate: 'acme/latency_budget', check: 'p100', status: slow > 0 ? 'fail' : 'pass', reason: `${slow} stimuli over 1 s` }] } }] }"
+      ].join("\n"))
+      const slow = (i: number) => ({ baseline: { latencyMs: 400 }, candidate: { latencyMs: i === 3 ? 1500 : 400 } })
+      const fast = (_i: number) => ({ baseline: { latencyMs: 400 }, candidate: { latencyMs: 400 } })
+      const failing = yield* run({ cases: [{ id: "slow", framework, stimuli: stimuli(40, 0.05, slow) }] }, ["--plugin", module])
+      assert.strictEqual(failing.code, 1)
+      assert.deepInclude(failing.output.results[0].gates, { gate: "acme/latency_budget", status: "fail", reason: "1 stimuli over 1 s" })
+      const passing = yield* run({ cases: [{ id: "fast", framework, stimuli: stimuli(40, 0.05, fast) }] }, ["--plugin", module])
+      assert.strictEqual(passing.code, 0)
+      // Without the plugin the slow case is go: the plugin's gate is what failed it.
+      assert.strictEqual((yield* run({ cases: [{ id: "slow", framework, stimuli: stimuli(40, 0.05, slow) }] })).code, 0)
+    }).pipe(Effect.provide(NodeServices.layer)))
+
+  it.effect("--plugin with a module that exports no plugin is a typed error naming the module", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const directory = yield* fs.makeTempDirectoryScoped()
+      const module = `${directory}/empty.mjs`
+      yield* fs.writeFileString(module, "export const nothing = 1\n")
+      const error = yield* Effect.flip(loadPluginGates(module))
+      assert.strictEqual(error._tag, "CliInputError")
+      assert.strictEqual(error.file, module)
+      assert.include(error.message, "no plugin definition")
+      const missing = yield* Effect.flip(loadPluginGates(`${directory}/absent.mjs`))
+      assert.include(missing.message, "cannot load the plugin module")
+    }).pipe(Effect.provide(NodeServices.layer)))
 })

@@ -1,20 +1,24 @@
 /**
- * `spectral verdict --input FILE [--output FILE]`: the engine's verdict (every built-in gate and
- * the fold) on two runs that a scan did not necessarily make, so a team can gate its own CI on it.
+ * `spectral verdict --input FILE [--output FILE] [--plugin MODULE …]`: the engine's verdict (every
+ * built-in gate, the gates of the given plugins, and the fold) on two runs that a scan did not
+ * necessarily make, so a team can gate its own CI on it.
  * FILE is `{"cases":[{"id","framework"?,"stimuli":[{"id","holdout"?,"weight"?,"group"?,
  * "baseline":{"score",…},"candidate":{"score",…}}]}]}`; the output is
  * `{"results":[{"id","verdict","checksPassed","checksTotal","delta","gates":[{"gate","status","reason"}]}]}`.
- * An invalid case (a threshold outside its domain, an unknown framework key) gives `{"id","error"}`. With a single case the exit code is 0 for go, 1 for
- * no_go, 3 for caution (2 when the case is invalid). The rules live in the engine.
+ * An invalid case (a threshold outside its domain, an unknown framework key) gives `{"id","error"}`.
+ * The exit code is the worst case's: 1 when any case is no_go, else 2 when any is invalid, else 3
+ * when any is caution, else 0; stderr names the case that decided it. The rules live in the engine.
  */
-import { Effect, Runtime, Schema } from "effect"
+import { Console, Effect, Predicate, Runtime, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
-import { builtinGates, verdictExitCode, verdictFile } from "@spectral/engine"
-import { readJsonFile, writeJsonOutput } from "../CliIo.ts"
+import { builtinGates, fileDecision, type Gate, verdictFile } from "@spectral/engine"
+import { resolve } from "node:path"
+import { pathToFileURL } from "node:url"
+import { CliInputError, readJsonFile, writeJsonOutput } from "../CliIo.ts"
 
 const VerdictFileShape = Schema.Struct({ cases: Schema.Array(Schema.Unknown) })
 
-/** A single case that is not a go: the process exits with its code (the result is already written). */
+/** The file's verdict is not go: the process exits with its code (the results are already written). */
 export class VerdictNotGo extends Schema.TaggedError<VerdictNotGo>()("VerdictNotGo", {
   id: Schema.String,
   code: Schema.Number
@@ -23,9 +27,34 @@ export class VerdictNotGo extends Schema.TaggedError<VerdictNotGo>()("VerdictNot
   override readonly [Runtime.errorReported] = false
 }
 
-export const runVerdictFile = Effect.fn("verdict.runVerdictFile")(function*(file: unknown) {
+const isGate = (g: unknown): g is Gate =>
+  Predicate.isObject(g) && typeof (g as { name?: unknown }).name === "string" && typeof (g as { run?: unknown }).run === "function"
+
+/**
+ * The gates of a plugin module: its default export or its `plugin` export, a `PluginDefinition`
+ * (`{ name, gates }`, what `Plugin.make` takes). Gate names are namespaced `<plugin>/<gate>`.
+ */
+export const loadPluginGates = Effect.fn("verdict.loadPluginGates")(function*(module: string) {
+  const url = module.startsWith(".") || module.startsWith("/") ? pathToFileURL(resolve(module)).href : module
+  const loaded = yield* Effect.tryPromise({
+    try: () => import(url) as Promise<Record<string, unknown>>,
+    catch: (error) => new CliInputError({ file: module, message: `cannot load the plugin module: ${error instanceof Error ? error.message : String(error)}` })
+  })
+  const definition = (loaded.default ?? loaded.plugin) as { name?: unknown; gates?: unknown } | undefined
+  if (!Predicate.isObject(definition) || typeof definition.name !== "string" || definition.name === "") {
+    return yield* new CliInputError({ file: module, message: "the plugin module exports no plugin definition: export default (or export const plugin) { name, gates: [...] }" })
+  }
+  const gates = definition.gates ?? []
+  if (!Array.isArray(gates) || !gates.every(isGate)) {
+    return yield* new CliInputError({ file: module, message: `plugin "${definition.name}": gates must be an array of { name, description, run(input) }` })
+  }
+  const name = definition.name
+  return gates.map((g): Gate => ({ ...g, name: g.name.includes("/") ? g.name : `${name}/${g.name}` }))
+})
+
+export const runVerdictFile = Effect.fn("verdict.runVerdictFile")(function*(file: unknown, extraGates: ReadonlyArray<Gate> = []) {
   const { cases } = yield* Schema.decodeUnknownEffect(VerdictFileShape)(file)
-  return { results: verdictFile(cases, builtinGates) }
+  return { results: verdictFile(cases, [...builtinGates, ...extraGates]) }
 })
 
 export const verdict = Command.make(
@@ -34,20 +63,27 @@ export const verdict = Command.make(
     input: Flag.String("input").pipe(
       Flag.withDescription("JSON file {\"cases\":[{\"id\",\"framework\"?:{\"alpha\",\"minDelta\",…},\"stimuli\":[{\"id\",\"holdout\"?,\"weight\"?,\"group\"?,\"baseline\":{\"score\",…},\"candidate\":{\"score\",…}}]}]}")
     ),
-    output: Flag.String("output").pipe(Flag.withDescription("Write the results here instead of stdout"), Flag.optional)
+    output: Flag.String("output").pipe(Flag.withDescription("Write the results here instead of stdout"), Flag.optional),
+    plugin: Flag.String("plugin").pipe(
+      Flag.withDescription("A module whose default (or `plugin`) export is a plugin definition { name, gates }; its gates join the built-in ones (repeatable)"),
+      Flag.atLeast(0)
+    )
   },
-  Effect.fn("verdict")(function*({ input, output }) {
+  Effect.fn("verdict")(function*({ input, output, plugin }) {
     const file = yield* readJsonFile(input)
-    const result = yield* runVerdictFile(file)
+    const extra = (yield* Effect.forEach(plugin, loadPluginGates)).flat()
+    const result = yield* runVerdictFile(file, extra)
     yield* writeJsonOutput(output, result)
-    const only = result.results.length === 1 ? result.results[0]! : undefined
-    if (only !== undefined && verdictExitCode(only) !== 0) {
-      return yield* new VerdictNotGo({ id: only.id, code: verdictExitCode(only) })
+    const decision = fileDecision(result.results)
+    if (decision.code !== 0) {
+      yield* Console.error(`spectral verdict: exit ${decision.code}: ${decision.summary}`)
+      return yield* new VerdictNotGo({ id: decision.decidedBy ?? "", code: decision.code })
     }
   })
 ).pipe(
-  Command.withDescription("Verdict (go / caution / no_go) with every gate's check on a baseline and a candidate run; exit 0 go, 1 no_go, 3 caution for a single case"),
+  Command.withDescription("Verdict (go / caution / no_go) with every gate's check on a baseline and a candidate run; exits with the worst case: 0 go, 1 no_go, 2 invalid, 3 caution"),
   Command.withExamples([
-    { command: "spectral verdict --input runs.json", description: "Gate a CI job on the candidate's runs against the baseline's" }
+    { command: "spectral verdict --input runs.json", description: "Gate a CI job on the candidate's runs against the baseline's" },
+    { command: "spectral verdict --input runs.json --plugin ./gates/latency-budget.js", description: "Add a team's own gates" }
   ])
 )

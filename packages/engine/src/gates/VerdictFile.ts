@@ -133,6 +133,34 @@ export const verdictFile = (cases: ReadonlyArray<unknown>, gates: ReadonlyArray<
     }
   })
 
-/** Exit code for a single case: 0 go, 1 no_go, 3 caution, 2 invalid. */
+/** Exit code for one case: 0 go, 1 no_go, 3 caution, 2 invalid. */
 export const verdictExitCode = (outcome: VerdictFileOutcome): number =>
   "error" in outcome ? 2 : outcome.verdict === "go" ? 0 : outcome.verdict === "no_go" ? 1 : 3
+
+/** Worst first: a no_go decides a file, then an invalid case, then a caution; go only when every case is go. */
+const severity = (outcome: VerdictFileOutcome): number =>
+  "error" in outcome ? 2 : outcome.verdict === "no_go" ? 3 : outcome.verdict === "caution" ? 1 : 0
+
+export interface FileDecision {
+  /** The process exit code for the whole file: the worst case's. */
+  readonly code: number
+  /** The case that decided it (the first of the worst); undefined for an empty file. */
+  readonly decidedBy: string | undefined
+  /** One line for a person: which case decided and how many cases were not go. */
+  readonly summary: string
+}
+
+/** The exit code of a file of cases: the worst case decides (no_go 1 > invalid 2 > caution 3 > go 0); no case at all is 2. */
+export const fileDecision = (outcomes: ReadonlyArray<VerdictFileOutcome>): FileDecision => {
+  if (outcomes.length === 0) return { code: 2, decidedBy: undefined, summary: "the file holds no case" }
+  const worst = outcomes.reduce((w, o) => (severity(o) > severity(w) ? o : w))
+  const notGo = outcomes.filter((o) => severity(o) > 0).length
+  const what = "error" in worst ? `is invalid (${worst.error})` : `is ${worst.verdict}`
+  return {
+    code: verdictExitCode(worst),
+    decidedBy: worst.id,
+    summary: notGo === 0
+      ? `all ${outcomes.length} case${outcomes.length === 1 ? "" : "s"} go`
+      : `case "${worst.id}" ${what}; ${notGo} of ${outcomes.length} case${outcomes.length === 1 ? "" : "s"} not go`
+  }
+}

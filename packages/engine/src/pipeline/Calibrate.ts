@@ -8,7 +8,7 @@ import type { CalibrationRecord } from "../contracts/index.ts"
 import { calibrateResamples } from "../stats/CalibrateResamples.ts"
 import type { ObserveOutput } from "./Observe.ts"
 import type { ScanContext } from "./ScanContext.ts"
-import { summarizeByStimulus } from "./Measurement.ts"
+import { summarizeByStimulus } from "../measurement/Measurement.ts"
 
 export const calibrate = (context: ScanContext, observe: ObserveOutput): CalibrationRecord => {
   const framework = context.workspace.framework

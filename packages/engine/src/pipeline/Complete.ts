@@ -20,7 +20,7 @@ import {
   type VerdictResult
 } from "../contracts/index.ts"
 import { bootstrapCI } from "../stats/BootstrapCI.ts"
-import { type ArmMeasurement, summarizeByStimulus } from "./Measurement.ts"
+import { type ArmMeasurement, summarizeByStimulus } from "../measurement/Measurement.ts"
 import type { ObserveOutput } from "./Observe.ts"
 import type { OptimizeOutput } from "./Optimize.ts"
 import type { SafetyOutput } from "./Safety.ts"

@@ -14,7 +14,7 @@ import { conformanceStimuli } from "./ConformanceSamples.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import { RubricScorer } from "../scoring/RubricScorer.ts"
 import { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
-import { type ArmMeasurement, measureArm } from "./Measurement.ts"
+import { type ArmMeasurement, measureArm } from "../measurement/Measurement.ts"
 import { BASELINE_ARM, type ScanContext } from "./ScanContext.ts"
 
 export interface ObserveOutput {

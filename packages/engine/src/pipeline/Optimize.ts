@@ -24,7 +24,7 @@ import type { StorageError } from "../ports/StorageError.ts"
 import { RubricScorer } from "../scoring/RubricScorer.ts"
 import { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
 import { type Candidate, changedAgents, type StrategyInput, StrategyRegistry, suspectAgents } from "../strategies/Strategy.ts"
-import { type ArmMeasurement, measureArm } from "./Measurement.ts"
+import { type ArmMeasurement, measureArm } from "../measurement/Measurement.ts"
 import type { ObserveOutput } from "./Observe.ts"
 import type { ScanContext } from "./ScanContext.ts"
 import {
@@ -35,7 +35,8 @@ import {
   passingExamplesOf,
   teamBlame
 } from "./StrategyInputs.ts"
-import { describeVectors, type FinalistRecord, runTournament } from "./Tournament.ts"
+import { ScorerRegistry } from "../plugin/ScorerRegistry.ts"
+import { describeVectors, type FinalistRecord, Tournament } from "../optimize/Tournament.ts"
 
 export { failingExamplesOf, passingExamplesOf, teamBlame } from "./StrategyInputs.ts"
 export {
@@ -48,7 +49,7 @@ export {
   scoredByBoth,
   vectorValue,
   type VectorValue
-} from "./Tournament.ts"
+} from "../optimize/Tournament.ts"
 
 export interface OptimizeOutput {
   readonly winner: { readonly candidate: Candidate; readonly measurement: ArmMeasurement; readonly workingDelta: number } | null
@@ -83,6 +84,8 @@ export class Optimize extends Context.Service<Optimize, {
     Optimize,
     Effect.gen(function*() {
       const registry = yield* StrategyRegistry
+      const scorerRegistry = yield* ScorerRegistry
+      const tournaments = yield* Tournament
       const traceRepo = yield* ScanTraceRepo
       const ledger = yield* BudgetLedger
       const services = yield* Effect.context<AgentRunner | WorldModelScorer | RubricScorer | BudgetLedger | LanguageModel.LanguageModel>()
@@ -96,7 +99,7 @@ export class Optimize extends Context.Service<Optimize, {
         const holdout = observe.evalSet.samples.filter((s) => s.holdoutLayer !== "working")
         const inputs = new Map(observe.evalSet.samples.map((s) => [s.id, s.input]))
         const baselineRuns = observe.baseline.runs
-        const scorers = yield* registry.scorers
+        const scorers = yield* scorerRegistry.scorers
         const rates = agentFailureRates(context, baselineRuns)
         const agentBlame = teamBlame(diagnosis)
 
@@ -243,19 +246,22 @@ export class Optimize extends Context.Service<Optimize, {
             )
           })
 
-        const { best, finalists: records } = yield* runTournament({
-          context,
-          observe,
+        const tournament = yield* tournaments.run({
+          framework,
+          seed: context.scan.seed,
+          baselineAgents: context.baseline,
+          baseline: observe.baseline,
           pool,
           working,
           scorers,
           inputs,
           seen,
-          decisionLog,
           measure,
           fitsWithHoldoutReserve,
           budgetExhausted: () => budgetExhausted
         })
+        decisionLog.push(...tournament.decisionLog)
+        const { best, finalists: records } = tournament
         const done = (winner: OptimizeOutput["winner"]) => ({ winner, decisionLog, budgetExhausted, finalists: records, ...(budgetNote !== undefined ? { budgetNote } : {}) }) satisfies OptimizeOutput
         if (best === undefined) return done(null)
         // The winner on the holdout, for the verdict's generalization gate.

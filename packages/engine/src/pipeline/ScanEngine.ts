@@ -3,6 +3,8 @@
  * the built-ins, the change-set lifecycle, and the `on scan completed` handler subscribed to the
  * bus. It still needs the ports: `LanguageModel`, `EvalSetProvider`, the repositories and the
  * `EventBus` (see `@spectral/adapters` for drivers, `MemoryStorage` / `EventBus.layerMemory` here).
+ *
+ * Exported as the `ScanEngine` namespace: `ScanEngine.layer(options, plugins)`.
  */
 import { Effect, Layer } from "effect"
 import { AgentRunner } from "../agents/AgentRunner.ts"
@@ -17,17 +19,20 @@ import { RubricScorer, type JudgeSettings } from "../scoring/RubricScorer.ts"
 import { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
 import { builtinStrategies } from "../strategies/BuiltinStrategies.ts"
 import { registerStrategies, StrategyRegistry } from "../strategies/Strategy.ts"
+import type { PluginLayer } from "../plugin/Plugin.ts"
+import { ScorerRegistry } from "../plugin/ScorerRegistry.ts"
 import { Calibrate } from "./Calibrate.ts"
 import { Diagnose, FailureClusterer } from "./Diagnose.ts"
 import { Evaluate } from "./Evaluate.ts"
 import { Observe } from "./Observe.ts"
+import { Tournament } from "../optimize/Tournament.ts"
 import { Optimize } from "./Optimize.ts"
 import { Preflight } from "./Preflight.ts"
 import { Safety } from "./Safety.ts"
 import { ScanOrchestrator } from "./ScanOrchestrator.ts"
 import { Verdict } from "./Verdict.ts"
 
-export interface ScanEngineOptions {
+export interface Options {
   /** The judge model for the rubric authority. */
   readonly judge: JudgeSettings
 }
@@ -35,15 +40,13 @@ export interface ScanEngineOptions {
 export const defaultJudge: JudgeSettings = { provider: "default", model: "default", temperature: 0, maxTokens: 400 }
 
 /** The registries with the built-in gates and strategies; plugins add to the same instances. */
-export const Registries = {
-  layer: Layer.mergeAll(
-    registerGates(builtinGates),
-    registerStrategies(builtinStrategies)
-  ).pipe(Layer.provideMerge(Layer.mergeAll(GateRegistry.layerEmpty, StrategyRegistry.layerEmpty)))
-}
+export const layerRegistries = Layer.mergeAll(
+  registerGates(builtinGates),
+  registerStrategies(builtinStrategies)
+).pipe(Layer.provideMerge(Layer.mergeAll(GateRegistry.layerEmpty, StrategyRegistry.layerEmpty, ScorerRegistry.layerEmpty)))
 
 /** Subscribes the `on scan completed` handler to the bus. */
-export const AcceptanceSubscription = Layer.effectDiscard(
+export const layerAcceptanceSubscription = Layer.effectDiscard(
   Effect.gen(function*() {
     const bus = yield* EventBus
     const acceptance = yield* AutomatedAcceptance
@@ -52,36 +55,35 @@ export const AcceptanceSubscription = Layer.effectDiscard(
   })
 )
 
-export const ScanEngine = {
-  /**
-   * Every engine service. `extensions` are plugin layers (gates, strategies) built against the
-   * same registries.
-   */
-  layer: (options: ScanEngineOptions = { judge: defaultJudge }, extensions: ReadonlyArray<Layer.Layer<never, never, GateRegistry | StrategyRegistry>> = []) => {
-    const registries = extensions.length === 0
-      ? Registries.layer
-      : Layer.mergeAll(...(extensions as [Layer.Layer<never, never, GateRegistry | StrategyRegistry>])).pipe(Layer.provideMerge(Registries.layer))
-    const core = Layer.mergeAll(
-      AgentRunner.layerNoDeps,
-      RubricScorer.layerNoDeps(options.judge),
-      WorldModelScorer.layer,
-      FailureClusterer.layerOffline
-    ).pipe(Layer.provideMerge(BudgetLedger.layer))
-    const verdictEngine = VerdictEngine.layerNoDeps.pipe(Layer.provideMerge(registries))
-    const phases = Layer.mergeAll(
-      Preflight.layer,
-      Observe.layer,
-      Calibrate.layer,
-      Diagnose.layer,
-      Evaluate.layer,
-      Optimize.layer,
-      Safety.layer,
-      Verdict.layer
-    ).pipe(Layer.provideMerge(Layer.mergeAll(core, verdictEngine)))
-    const lifecycle = AutomatedAcceptance.layer.pipe(Layer.provideMerge(ChangeSets.layer))
-    return ScanOrchestrator.layer.pipe(
-      Layer.provideMerge(phases),
-      Layer.provideMerge(AcceptanceSubscription.pipe(Layer.provideMerge(lifecycle)))
-    )
-  }
+/**
+ * Every engine service. `extensions` are plugin layers (`Plugin.make`: gates, strategies,
+ * scorers) built against the same registries.
+ */
+export const layer = (options: Options = { judge: defaultJudge }, extensions: ReadonlyArray<PluginLayer> = []) => {
+  const registries = extensions.length === 0
+    ? layerRegistries
+    : Layer.mergeAll(...(extensions as [PluginLayer])).pipe(Layer.provideMerge(layerRegistries))
+  const core = Layer.mergeAll(
+    AgentRunner.layerNoDeps,
+    RubricScorer.layerNoDeps(options.judge),
+    WorldModelScorer.layer,
+    FailureClusterer.layerOffline,
+    Tournament.layer
+  ).pipe(Layer.provideMerge(BudgetLedger.layer))
+  const verdictEngine = VerdictEngine.layerNoDeps.pipe(Layer.provideMerge(registries))
+  const phases = Layer.mergeAll(
+    Preflight.layer,
+    Observe.layer,
+    Calibrate.layer,
+    Diagnose.layer,
+    Evaluate.layer,
+    Optimize.layer,
+    Safety.layer,
+    Verdict.layer
+  ).pipe(Layer.provideMerge(Layer.mergeAll(core, verdictEngine)))
+  const lifecycle = AutomatedAcceptance.layer.pipe(Layer.provideMerge(ChangeSets.layer))
+  return ScanOrchestrator.layer.pipe(
+    Layer.provideMerge(phases),
+    Layer.provideMerge(layerAcceptanceSubscription.pipe(Layer.provideMerge(lifecycle)))
+  )
 }

@@ -17,7 +17,7 @@ import { hashHex } from "../random/Deterministic.ts"
 import type { RubricScorer } from "../scoring/RubricScorer.ts"
 import type { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
 import { blamedAgent, CompletionFailed, type FailingExample, finalAgentOf, type PassingExample, type WorkingSetEvaluation } from "../strategies/Strategy.ts"
-import { type MeasuredArm, type RunMeasurement, summarizeByStimulus } from "./Measurement.ts"
+import { type MeasuredArm, type RunMeasurement, summarizeByStimulus } from "../measurement/Measurement.ts"
 import type { ObserveOutput } from "./Observe.ts"
 import type { ScanContext } from "./ScanContext.ts"
 

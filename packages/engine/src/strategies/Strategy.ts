@@ -154,36 +154,22 @@ export interface Strategy {
   readonly propose: (input: StrategyInput) => Effect.Effect<ReadonlyArray<Candidate>, BudgetExhausted | CompletionFailed, LanguageModel.LanguageModel | BudgetLedger>
 }
 
-/** An extra objective scorer: measures a `custom` optimization vector of the same name. Pure. */
-export interface ObjectiveScorer {
-  /** `plugin/name`; a framework vector `{ kind: "custom", name }` with this name uses it. */
-  readonly name: string
-  readonly description: string
-  /** 0–1 for one stimulus: the stimulus text and the team's final answer (undefined when none). */
-  readonly score: (stimulus: string, finalOutput: Readonly<Record<string, unknown>> | undefined) => number
-}
-
 export class StrategyRegistry extends Context.Service<StrategyRegistry, {
   readonly register: (strategy: Strategy) => Effect.Effect<void>
   /** The registered strategies (only the selected ones, after `select`). */
   readonly strategies: Effect.Effect<ReadonlyArray<Strategy>>
   /** Use only the named strategies (for example to measure one strategy alone); `undefined`: all. */
   readonly select: (names: ReadonlyArray<string> | undefined) => Effect.Effect<void>
-  readonly registerScorer: (scorer: ObjectiveScorer) => Effect.Effect<void>
-  readonly scorers: Effect.Effect<ReadonlyArray<ObjectiveScorer>>
 }>()("@spectral/engine/strategies/StrategyRegistry") {
   static readonly layerEmpty = Layer.effect(
     StrategyRegistry,
     Effect.gen(function*() {
       const list = yield* Ref.make<ReadonlyArray<Strategy>>([])
-      const scorers = yield* Ref.make<ReadonlyArray<ObjectiveScorer>>([])
       const selected = yield* Ref.make<ReadonlyArray<string> | undefined>(undefined)
       return StrategyRegistry.of({
         register: (strategy) => Ref.update(list, (all) => [...all.filter((s) => s.name !== strategy.name), strategy]),
         strategies: Effect.map(Effect.all([Ref.get(list), Ref.get(selected)]), ([all, names]) => names === undefined ? all : all.filter((s) => names.includes(s.name))),
-        select: (names) => Ref.set(selected, names),
-        registerScorer: (scorer) => Ref.update(scorers, (all) => [...all.filter((s) => s.name !== scorer.name), scorer]),
-        scorers: Ref.get(scorers)
+        select: (names) => Ref.set(selected, names)
       })
     })
   )
@@ -194,14 +180,6 @@ export const registerStrategies = (strategies: ReadonlyArray<Strategy>) =>
     Effect.gen(function*() {
       const registry = yield* StrategyRegistry
       for (const strategy of strategies) yield* registry.register(strategy)
-    })
-  )
-
-export const registerScorers = (scorers: ReadonlyArray<ObjectiveScorer>) =>
-  Layer.effectDiscard(
-    Effect.gen(function*() {
-      const registry = yield* StrategyRegistry
-      for (const scorer of scorers) yield* registry.registerScorer(scorer)
     })
   )
 

@@ -6,7 +6,7 @@ import { assert, describe, it } from "vitest"
 import type { EvalSet } from "../../src/contracts/index.ts"
 import { convergenceGate } from "../../src/gates/OutputGates.ts"
 import { compose } from "../../src/pipeline/Evaluate.ts"
-import type { ArmMeasurement, RunMeasurement } from "../../src/pipeline/Measurement.ts"
+import type { ArmMeasurement, RunMeasurement } from "../../src/measurement/Measurement.ts"
 import { arm, input, stimulus } from "./fixtures.ts"
 
 /** 20 anchors: the rubric 50 pts above the world model on half, 50 pts below on the other half. */

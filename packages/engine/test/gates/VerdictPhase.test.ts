@@ -9,7 +9,7 @@ import type { CalibrationRecord, CompositeScore, EvalSet, HardConstraint, Verdic
 import { VerdictEngine } from "../../src/gates/VerdictEngine.ts"
 import { EventBus } from "../../src/ports/EventBus.ts"
 import { ScanRepo } from "../../src/ports/Repositories.ts"
-import type { ArmMeasurement, RunMeasurement } from "../../src/pipeline/Measurement.ts"
+import type { ArmMeasurement, RunMeasurement } from "../../src/measurement/Measurement.ts"
 import type { ObserveOutput } from "../../src/pipeline/Observe.ts"
 import type { OptimizeOutput } from "../../src/pipeline/Optimize.ts"
 import type { ScanContext } from "../../src/pipeline/ScanContext.ts"

@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { ScanEngine } from "../../src/pipeline/ScanEngine.ts"
+import * as ScanEngine from "../../src/pipeline/ScanEngine.ts"
 import { ScanOrchestrator } from "../../src/pipeline/ScanOrchestrator.ts"
 import { EventBus } from "../../src/ports/EventBus.ts"
 import { MemoryStorage } from "../../src/ports/MemoryStorage.ts"

@@ -7,7 +7,7 @@ import { Effect } from "effect"
 import type { EvalSet } from "../../src/contracts/index.ts"
 import type { FailureClustering, FailureClusteringInput } from "../../src/clustering/FailureClustering.ts"
 import { diagnose } from "../../src/pipeline/Diagnose.ts"
-import type { RunMeasurement } from "../../src/pipeline/Measurement.ts"
+import type { RunMeasurement } from "../../src/measurement/Measurement.ts"
 import type { ScanContext } from "../../src/pipeline/ScanContext.ts"
 
 const context = {

@@ -1,5 +1,6 @@
 /**
- * The optimize phase's tournament on the working set, as functions the Optimize phase calls:
+ * The optimize phase's tournament on the working set, as the `Tournament` service (replace it
+ * with `Layer.succeed(Tournament, …)` to run another selection) and the functions it is built of:
  *
  * - successive halving (`runTournament`): `maxRounds` rungs on growing seeded shares of the working
  *   set (with two rounds: half, then all of it); after each rung the better half (by the framework's
@@ -12,17 +13,16 @@
  *   candidates on the Pareto front (`dominates`) that improve quality may win, and the framework's
  *   weighted objective (`objectiveOf`) picks among them.
  *
- * Every candidate eliminated, and why, goes into the decision log it is given. Does not own the
- * budget, the measurement of a candidate (both are the `measure` it is given) or the holdout
+ * Every candidate eliminated, and why, is in the decision log it returns, with the configurations
+ * it considered (the seen set, grown by its merges). Does not own the budget, the measurement of a candidate (both are the `measure` it is given) or the holdout
  * measurement of the winner (Optimize does that).
  */
-import { Effect, Option, Schema } from "effect"
-import type { AgentVersion, DecisionLogEntry, EvalSetSample, OptimizationVector } from "../contracts/index.ts"
+import { Context, Effect, Layer, Option, Schema } from "effect"
+import type { AgentVersion, DecisionLogEntry, EvalSetSample, EvaluationFramework, OptimizationVector } from "../contracts/index.ts"
 import { hashHex, hashString, seededGenerator } from "../random/Deterministic.ts"
-import type { Candidate, ObjectiveScorer } from "../strategies/Strategy.ts"
-import { type ArmMeasurement, summarizeByStimulus } from "./Measurement.ts"
-import type { ObserveOutput } from "./Observe.ts"
-import type { ScanContext } from "./ScanContext.ts"
+import type { ObjectiveScorer } from "../plugin/ScorerRegistry.ts"
+import type { Candidate } from "../strategies/Strategy.ts"
+import { type ArmMeasurement, summarizeByStimulus } from "../measurement/Measurement.ts"
 
 export interface VectorValue {
   readonly vector: string
@@ -202,18 +202,20 @@ export interface TournamentEntry { candidate: Candidate; measurement: ArmMeasure
 export const describeVectors = (e: TournamentEntry) => e.vectors.map((v) => `${v.vector} ${v.baseline.toPrecision(3)}→${v.candidate.toPrecision(3)}`).join(", ")
 
 export interface TournamentInput<E> {
-  readonly context: ScanContext
-  readonly observe: ObserveOutput
+  readonly framework: EvaluationFramework
+  /** The scan's seed: the rungs' shares of the working set are drawn from it. */
+  readonly seed: number
+  /** The baseline configuration (merges start from it) and its measurement on the working set. */
+  readonly baselineAgents: ReadonlyArray<AgentVersion>
+  readonly baseline: ArmMeasurement
   /** The candidates that compete (deduplicated, within the candidate limit). */
   readonly pool: ReadonlyArray<Candidate>
   readonly working: ReadonlyArray<EvalSetSample>
   readonly scorers: ReadonlyArray<ObjectiveScorer>
   /** Each stimulus's input by id (for objective scorers). */
   readonly inputs: ReadonlyMap<string, string>
-  /** Hashes of the configurations already considered; a merge repeating one is skipped. Added to. */
-  readonly seen: Set<string>
-  /** Where every candidate that loses, and why, is written. Appended to. */
-  readonly decisionLog: Array<DecisionLogEntry>
+  /** Hashes of the configurations already considered; a merge repeating one is skipped. */
+  readonly seen: ReadonlySet<string>
   /** Measure a candidate on some stimuli (through the scan's budget); undefined when it cannot be paid for. */
   readonly measure: (candidate: Candidate, samples: ReadonlyArray<EvalSetSample>, keepForHoldout: boolean) => Effect.Effect<ArmMeasurement | undefined, E>
   /** Whether measuring this many stimuli more still leaves what the holdout measurement will cost. */
@@ -227,15 +229,24 @@ export interface TournamentInput<E> {
  * winner (undefined when no finalist is eligible) and every finalist's record. The finalists that
  * do not win are logged as lost; the winner is not logged (its holdout measurement decides how).
  */
-export const runTournament = <E>(input: TournamentInput<E>): Effect.Effect<{
+export interface TournamentResult {
+  /** The winner; undefined when no finalist is eligible. */
   readonly best: TournamentEntry | undefined
   readonly finalists: ReadonlyArray<FinalistRecord>
-}, E> =>
+  /** Every candidate that lost or could not be paid for, and why, in order. */
+  readonly decisionLog: ReadonlyArray<DecisionLogEntry>
+  /** The configurations considered: the given ones and the merges made. */
+  readonly seen: ReadonlySet<string>
+}
+
+export const runTournament = <E>(input: TournamentInput<E>): Effect.Effect<TournamentResult, E> =>
   Effect.gen(function*() {
-    const { context, observe, pool, working, scorers, inputs, seen, decisionLog, measure, fitsWithHoldoutReserve, budgetExhausted } = input
-    const framework = context.workspace.framework
+    const { framework, baselineAgents, pool, working, scorers, inputs, measure, fitsWithHoldoutReserve, budgetExhausted } = input
+    const observe = { baseline: input.baseline }
+    const seen = new Set(input.seen)
+    const decisionLog: Array<DecisionLogEntry> = []
     // Successive halving over growing shares of the working set.
-    const rng = seededGenerator(hashString(`tournament:${context.scan.seed}`))
+    const rng = seededGenerator(hashString(`tournament:${input.seed}`))
     const shuffled = [...working].map((s) => ({ s, k: rng.next() })).sort((a, b) => a.k - b.k).map((x) => x.s)
     const rounds = Math.max(1, framework.optimization.maxRounds)
     const rungSizes = Array.from({ length: rounds }, (_, r) => Math.max(1, Math.ceil(shuffled.length / 2 ** (rounds - 1 - r))))
@@ -315,7 +326,7 @@ export const runTournament = <E>(input: TournamentInput<E>): Effect.Effect<{
           ...(helped.length >= 3 ? [helped] : [])
         ]
         for (const group of merges) {
-          const merged = group.slice(1).reduce((acc, e) => mergeCandidates(acc, e.candidate, context.baseline), group[0]!.candidate)
+          const merged = group.slice(1).reduce((acc, e) => mergeCandidates(acc, e.candidate, baselineAgents), group[0]!.candidate)
           const key = hashHex(JSON.stringify(merged.agents))
           if (seen.has(key)) continue
           seen.add(key)
@@ -349,5 +360,12 @@ export const runTournament = <E>(input: TournamentInput<E>): Effect.Effect<{
         : `on the Pareto front, but its objective ${(e.objective * 100).toFixed(2)} < the winner's ${((best?.objective ?? 0) * 100).toFixed(2)}`
       decisionLog.push({ strategy: e.candidate.strategy, candidateId: e.candidate.id, outcome: "lost", reason: `final round: ${why} (${describeVectors(e)})`, workingDelta: e.delta })
     }
-    return { best, finalists: records }
+    return { best, finalists: records, decisionLog, seen }
   })
+
+/** The tournament as a service: successive halving then multi-objective acceptance (`runTournament`). */
+export class Tournament extends Context.Service<Tournament, {
+  readonly run: <E>(input: TournamentInput<E>) => Effect.Effect<TournamentResult, E>
+}>()("@spectral/engine/optimize/Tournament") {
+  static readonly layer = Layer.succeed(Tournament, Tournament.of({ run: runTournament }))
+}

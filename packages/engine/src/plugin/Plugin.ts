@@ -7,7 +7,8 @@
  */
 import { Layer } from "effect"
 import { type Gate, GateRegistry, registerGates } from "../gates/Gate.ts"
-import { type ObjectiveScorer, registerScorers, registerStrategies, type Strategy, StrategyRegistry } from "./Strategy.ts"
+import { registerStrategies, type Strategy, StrategyRegistry } from "../strategies/Strategy.ts"
+import { type ObjectiveScorer, registerScorers, ScorerRegistry } from "./ScorerRegistry.ts"
 
 export interface PluginDefinition {
   readonly name: string
@@ -25,7 +26,7 @@ export interface PluginSpec {
 
 const namespaced = (plugin: string, name: string) => (name.includes("/") ? name : `${plugin}/${name}`)
 
-export type PluginLayer = Layer.Layer<never, never, GateRegistry | StrategyRegistry>
+export type PluginLayer = Layer.Layer<never, never, GateRegistry | StrategyRegistry | ScorerRegistry>
 
 export const Plugin = {
   /** The registrations of a plugin, as one Layer over the engine's registries. */
