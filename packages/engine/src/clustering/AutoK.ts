@@ -13,10 +13,11 @@
  * clusters; on a sample its cost is O(s²) per k after one O(s² d) distance pass.
  */
 import { Result } from "effect"
+import { deriveSeed, makeSeededRandom } from "../random/Sfc32.ts"
 import { clusteringError, type ClusteringError, InvalidK } from "./ClusteringError.ts"
-import { kmeansFromStarts, kmeansUnchecked, type KMeansOptions, type KMeansResult, seedKMeansPlusPlus, validateKMeansOptions } from "./KMeans.ts"
+import { kmeansFromStarts, kmeansUnchecked, type KMeansOptions, type KMeansResult, validateKMeansOptions } from "./KMeans.ts"
+import { seedKMeansPlusPlus } from "./KMeansPlusPlus.ts"
 import { distinctRows, gatherRows, type PointMatrix, sampleRows, squaredDistanceAt } from "./PointMatrix.ts"
-import { deriveSeed, makeSeededRandom } from "./SeededRandom.ts"
 
 export interface AutoKOptions extends Omit<KMeansOptions, "k"> {
   /** Smallest k tried. Default 2 (1 allows "no structure", see `minSilhouette`). */

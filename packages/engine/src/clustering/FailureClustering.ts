@@ -14,6 +14,7 @@
 import { Effect, Result } from "effect"
 import type * as AiError from "effect/ai/AiError"
 import * as EmbeddingModel from "effect/ai/EmbeddingModel"
+import { hashHex32 } from "../random/Deterministic.ts"
 import { clusteringError, type ClusteringError, EmptyInput, InvalidArgument, NonFiniteValue, RaggedDimensions } from "./ClusteringError.ts"
 import { embedCorpus } from "./HashedTfIdfEmbedding.ts"
 import type { PointMatrix } from "./PointMatrix.ts"
@@ -197,14 +198,8 @@ export const clusterFailuresWith = Effect.fn("FailureClustering.clusterFailuresW
   return yield* Effect.fromResult(clusterFailureVectors(input, prepared, { data, rows: prepared.patterns.length, columns }, options))
 })
 
-const hashIds = (ids: ReadonlyArray<string>): string => {
-  let hash = 0x811c9dc5
-  for (const id of [...ids].sort()) {
-    for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193)
-    hash = Math.imul(hash ^ 0x1f, 0x01000193)
-  }
-  return (hash >>> 0).toString(16).padStart(8, "0")
-}
+/** The sorted ids, each ended by a unit separator (U+001F), hashed. */
+const hashIds = (ids: ReadonlyArray<string>): string => hashHex32([...ids].sort().map((id) => `${id}\u001f`).join(""))
 
 const mean = (values: ReadonlyArray<number>): number => values.reduce((sum, value) => sum + value, 0) / values.length
 

@@ -13,6 +13,7 @@
  */
 import { Effect, Layer } from "effect"
 import * as EmbeddingModel from "effect/ai/EmbeddingModel"
+import { FnvOffsetBasis, hashString } from "../random/Deterministic.ts"
 import type { PointMatrix } from "./PointMatrix.ts"
 
 export interface HashedTfIdfOptions {
@@ -31,17 +32,9 @@ const wordPattern = /[\p{L}\p{N}_<>#%$]+/gu
 /** Lower-cased word tokens of a text (placeholders like `<num>s` stay one token). */
 export const wordTokens = (text: string): Array<string> => text.toLowerCase().match(wordPattern) ?? []
 
-const fnv1a = (text: string, seed: number): number => {
-  let hash = (0x811c9dc5 ^ seed) >>> 0
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i)
-    hash = Math.imul(hash, 0x01000193)
-  }
-  return hash >>> 0
-}
-
-const WordSeed = 0x77
-const CharSeed = 0x63
+/** FNV-1a seeds of the word and character blocks (the offset basis with a salt folded in). */
+const WordSeed = FnvOffsetBasis ^ 0x77
+const CharSeed = FnvOffsetBasis ^ 0x63
 
 type Counts = Map<number, number>
 
@@ -63,7 +56,7 @@ const countFeatures = (text: string, options: Required<HashedTfIdfOptions>): [Co
   const [wordMin, wordMax] = options.wordNgrams
   for (let length = wordMin; length <= wordMax; length++) {
     for (let start = 0; start + length <= words.length; start++) {
-      const bucket = fnv1a(words.slice(start, start + length).join(" "), WordSeed) & mask
+      const bucket = hashString(words.slice(start, start + length).join(" "), WordSeed) & mask
       wordCounts.set(bucket, (wordCounts.get(bucket) ?? 0) + 1)
     }
   }
@@ -72,7 +65,7 @@ const countFeatures = (text: string, options: Required<HashedTfIdfOptions>): [Co
     const padded = ` ${word} `
     for (let length = charMin; length <= charMax; length++) {
       for (let start = 0; start + length <= padded.length; start++) {
-        const bucket = fnv1a(padded.slice(start, start + length), CharSeed) & mask
+        const bucket = hashString(padded.slice(start, start + length), CharSeed) & mask
         charCounts.set(bucket, (charCounts.get(bucket) ?? 0) + 1)
       }
     }

@@ -4,7 +4,8 @@
  * (nested arrays or a flat buffer) into it. Owns shape and finiteness checks; not k.
  */
 import { Result } from "effect"
-import { makeSeededRandom } from "./SeededRandom.ts"
+import { hashWords } from "../random/Deterministic.ts"
+import { makeSeededRandom } from "../random/Sfc32.ts"
 import {
   clusteringError,
   type ClusteringError,
@@ -62,8 +63,7 @@ export const distinctRows = (matrix: PointMatrix, cap: number): number => {
   const buckets = new Map<number, Array<number>>()
   let distinct = 0
   for (let row = 0; row < rows && distinct < cap; row++) {
-    let hash = 0x811c9dc5
-    for (let j = 2 * row * d; j < 2 * (row + 1) * d; j++) hash = Math.imul(hash ^ bits[j], 0x01000193)
+    const hash = hashWords(bits, 2 * row * d, 2 * (row + 1) * d)
     const bucket = buckets.get(hash)
     const same = (other: number): boolean => {
       for (let j = 0; j < d; j++) if (data[row * d + j] !== data[other * d + j]) return false

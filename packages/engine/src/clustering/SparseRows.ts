@@ -2,9 +2,9 @@
  * A compressed-row (CSR) view of a mostly-zero `PointMatrix` (hashed TF-IDF rows have about 100
  * non-zeros in 4,096 columns), so the k-means loops can measure a row against a dense centroid
  * in O(non-zeros) as ‖x‖² + ‖c‖² − 2 x·c instead of O(columns). Owns the view and that
- * distance; the loops that choose between dense and sparse live in `KMeans.ts`.
+ * distance, and the row distance the k-means modules call (dense or through the view).
  */
-import type { PointMatrix } from "./PointMatrix.ts"
+import { type PointMatrix, squaredDistanceAt } from "./PointMatrix.ts"
 
 export interface SparseRows {
   /** Row i's entries are `indices/values[starts[i] … starts[i+1])`. */
@@ -62,10 +62,23 @@ export const sparseSquaredDistance = (
 
 /** Squared norms of the k rows of a dense k × columns array, into `out`. */
 export const squaredNormsInto = (vectors: Float64Array, k: number, columns: number, out: Float64Array): void => {
-  for (let c = 0; c < k; c++) {
-    let norm = 0
-    const offset = c * columns
-    for (let j = 0; j < columns; j++) norm += vectors[offset + j] * vectors[offset + j]
-    out[c] = norm
-  }
+  for (let c = 0; c < k; c++) out[c] = squaredNormAt(vectors, c * columns, columns)
 }
+
+/** ‖vectors[offset … offset+d)‖². */
+export const squaredNormAt = (vectors: Float64Array, offset: number, d: number): number => {
+  let norm = 0
+  for (let j = 0; j < d; j++) norm += vectors[offset + j] * vectors[offset + j]
+  return norm
+}
+
+/** ‖row i − vectors[offset …]‖², through the CSR view `sparse` when the rows have one. */
+export const rowSquaredDistance = (
+  data: Float64Array,
+  d: number,
+  sparse: SparseRows | undefined,
+  i: number,
+  vectors: Float64Array,
+  offset: number,
+  vectorNorm: number
+): number => sparse === undefined ? squaredDistanceAt(data, i * d, vectors, offset, d) : sparseSquaredDistance(sparse, i, vectors, offset, vectorNorm)

@@ -1,19 +1,38 @@
 /**
- * Deterministic helpers for the pipeline: a string hash (FNV-1a) and a small seeded generator
- * (mulberry32) for choices that must repeat exactly for a seed (tournament sampling, tie-breaks,
- * ids). The statistics core has its own faster streams; this is for orchestration only.
+ * Deterministic helpers for the pipeline: a string hash (FNV-1a, 32-bit) and a small seeded
+ * generator (mulberry32) for choices that must repeat exactly for a seed (tournament sampling,
+ * tie-breaks, ids, seeded orders, feature hashing). The one definition of both in the engine and
+ * its plugins. The numeric hot loops (k-means, synthetic test data) draw from `Sfc32.ts`; the
+ * statistics core has its own faster streams.
  */
-export const hashString = (text: string, seed = 0x811c9dc5): number => {
+
+/** The FNV-1a 32-bit offset basis: the default seed of `hashString`. */
+export const FnvOffsetBasis = 0x811c9dc5
+
+const FnvPrime = 0x01000193
+
+/** FNV-1a over the UTF-16 code units of `text`, from `seed` (default: the offset basis). Unsigned 32-bit. */
+export const hashString = (text: string, seed = FnvOffsetBasis): number => {
   let h = seed >>> 0
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i)
-    h = Math.imul(h, 0x01000193)
+    h = Math.imul(h, FnvPrime)
   }
   return h >>> 0
 }
 
-export const hashHex = (text: string): string =>
-  hashString(text).toString(16).padStart(8, "0") + hashString(text, 0x9e3779b9).toString(16).padStart(8, "0")
+/** FNV-1a over the 32-bit words `words[start … end)` (for example the bits of a row of doubles). Unsigned 32-bit. */
+export const hashWords = (words: ArrayLike<number>, start: number, end: number, seed = FnvOffsetBasis): number => {
+  let h = seed >>> 0
+  for (let i = start; i < end; i++) h = Math.imul(h ^ words[i], FnvPrime)
+  return h >>> 0
+}
+
+/** `hashString` as 8 hex digits. */
+export const hashHex32 = (text: string, seed = FnvOffsetBasis): string => hashString(text, seed).toString(16).padStart(8, "0")
+
+/** Two `hashString`s of different seeds as 16 hex digits: ids where 32 bits could collide. */
+export const hashHex = (text: string): string => hashHex32(text) + hashHex32(text, 0x9e3779b9)
 
 export interface SeededGenerator {
   /** Uniform in [0, 1). */

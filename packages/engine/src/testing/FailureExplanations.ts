@@ -4,7 +4,7 @@
  * same cause appears as "timeout after 30s calling tax_lookup" and "tax_lookup timed out
  * after 5s". Not used by the clustering itself.
  */
-import { makeSeededRandom, type SeededRandom } from "../clustering/SeededRandom.ts"
+import { makeSeededRandom, type SeededRandom } from "../random/Sfc32.ts"
 
 export interface RootCause {
   readonly name: string

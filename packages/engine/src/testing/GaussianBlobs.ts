@@ -3,7 +3,7 @@
  * blobs (like scikit-learn's `make_blobs`). Not used by the clustering itself.
  */
 import { type PointMatrix, squaredDistanceAt } from "../clustering/PointMatrix.ts"
-import { makeSeededRandom } from "../clustering/SeededRandom.ts"
+import { makeSeededRandom } from "../random/Sfc32.ts"
 
 export interface GaussianBlobsOptions {
   readonly n: number

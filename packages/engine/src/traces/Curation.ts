@@ -8,6 +8,7 @@
 import { Clock, Effect } from "effect"
 import type { Sample, SampleSet, Trace } from "../contracts/index.ts"
 import { type RetentionEvent, type RetentionRecord, RetentionRepo, SampleRepo, TraceRepo } from "../ports/Repositories.ts"
+import { hashString } from "../random/Deterministic.ts"
 import { assignAgents } from "./AgentInference.ts"
 import { genAiView } from "./GenAiView.ts"
 
@@ -114,16 +115,6 @@ export const segmentCoverage = (samples: ReadonlyArray<Sample>, minActivePerSegm
     .map(([segment, row]) => ({ segment, ...row, needsRefresh: row.active < minActivePerSegment }))
 }
 
-/** FNV-1a, for a seeded order that does not depend on insertion order. */
-const hash = (text: string): number => {
-  let h = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i)
-    h = Math.imul(h, 0x01000193) >>> 0
-  }
-  return h
-}
-
 export interface SampleSetOptions {
   readonly id: string
   readonly workspaceId: string
@@ -149,7 +140,7 @@ export const buildSampleSet = (samples: ReadonlyArray<Sample>, options: SampleSe
   const holdout: Array<string> = []
   for (const segment of [...bySegment.keys()].sort()) {
     const ordered = bySegment.get(segment)!
-      .map((s) => ({ id: s.id, key: hash(`${options.seed}:${s.id}`) }))
+      .map((s) => ({ id: s.id, key: hashString(`${options.seed}:${s.id}`) }))
       .sort((a, b) => a.key - b.key || a.id.localeCompare(b.id))
     const held = ordered.length < 2 ? 0 : Math.max(1, Math.round(ordered.length * fraction))
     ordered.forEach((s, i) => (i < held ? holdout : working).push(s.id))

@@ -1,8 +1,10 @@
 /**
- * A small seeded pseudo-random generator (sfc32, seeded through splitmix32) for the
- * clustering hot loops. Owns reproducibility only: the same seed gives the same stream on
- * every machine. It is not cryptographic and is not Effect's `Random` service (which the hot
- * loops cannot afford to call per draw).
+ * A small seeded pseudo-random generator (sfc32, seeded through splitmix32) for the numeric hot
+ * loops: k-means++ seeding and row samples in clustering, and the synthetic test data built on
+ * them (Gaussian blobs, failure explanations). Owns reproducibility only: the same seed gives the
+ * same stream on every machine. Not the orchestration generator (`seededGenerator` in
+ * `Deterministic.ts`, mulberry32), whose numbers differ; not cryptographic; not Effect's `Random`
+ * service (which the hot loops cannot afford to call per draw).
  */
 
 export interface SeededRandom {
