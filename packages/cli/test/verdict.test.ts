@@ -70,7 +70,9 @@ describe("spectral verdict", () => {
       const { output, code } = yield* run({ cases: [{ id: "regress", framework, stimuli: stimuli(40, 0.05, agents) }] })
       assert.strictEqual(output.results[0].verdict, "no_go")
       assert.strictEqual(code, 1)
-      assert.deepInclude(output.results[0].gates, { gate: "agent_regression", status: "fail", reason: "intake regresses by 5.0 pts (tolerance 2.0 pts)" })
+      const intake = output.results[0].gates.find((g: { gate: string; status: string }) => g.gate === "agent_regression")
+      assert.strictEqual(intake.status, "fail")
+      assert.match(intake.reason, /^intake regresses by 5\.0 pts \[-5\.0 pts, -5\.0 pts\]: beyond the 2\.0 pts tolerance and significant/)
     }))
 
   it.effect("caution exits 3: an interval that includes zero", () =>

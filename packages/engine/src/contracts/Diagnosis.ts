@@ -2,7 +2,7 @@
  * What Diagnose produces: quarantined runs and FailureClusters (with severity variants and
  * per-agent blame).
  */
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { NonNegative, NonNegativeInt } from "./Measure.ts"
 
 export const ClusterVariant = Schema.Struct({
@@ -35,7 +35,9 @@ export type FailureCluster = typeof FailureCluster.Type
 
 export const Quarantine = Schema.Struct({
   infraFailures: Schema.Array(Schema.String),
-  parseFailures: Schema.Array(Schema.String)
+  parseFailures: Schema.Array(Schema.String),
+  /** Traces the team answered but the judge could not score (with the reason on the trace's EvalResult). */
+  judgeFailures: Schema.Array(Schema.String).pipe(Schema.withDecodingDefaultKey(Effect.succeed([])))
 })
 export type Quarantine = typeof Quarantine.Type
 

@@ -3,7 +3,7 @@
  * economic parameters and the verdict thresholds. Thresholds outside their domain fail at decode
  * time, naming the field.
  */
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { NonNegative, NonNegativeInt, PositiveInt, UnitInterval } from "./Measure.ts"
 
 export const RubricDimension = Schema.Struct({
@@ -68,6 +68,8 @@ export const VerdictThresholds = Schema.Struct({
   sanityMaxDelta: UnitInterval,
   maxInfraFailureRate: UnitInterval,
   maxParseFailureRate: UnitInterval,
+  /** Share of stimuli whose judge failed on every run (no rubric score) above which go becomes caution; above half, no_go. */
+  maxJudgeFailureRate: UnitInterval.pipe(Schema.withDecodingDefaultKey(Effect.succeed(0.05))),
   minSamples: PositiveInt,
   /** Output similarity: a candidate whose outputs differ from baseline on fewer than `minChangedShare` (or more than `maxChangedShare`) of stimuli is flagged. */
   minChangedShare: UnitInterval,
@@ -98,6 +100,7 @@ export const DEFAULT_THRESHOLDS: VerdictThresholds = {
   sanityMaxDelta: 0.5,
   maxInfraFailureRate: 0.05,
   maxParseFailureRate: 0.1,
+  maxJudgeFailureRate: 0.05,
   minSamples: 30,
   minChangedShare: 0.02,
   maxChangedShare: 0.95,

@@ -40,8 +40,6 @@ export type ScanReadinessObservation = typeof ScanReadinessObservation.Type
 export const CalibrationRecord = Schema.Struct({
   resamples: PositiveInt,
   level: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true, exclusiveMaximum: true })),
-  /** Per rubric dimension: the score under which a stimulus counts as failing that dimension. */
-  dimensionThresholds: Schema.Record(Schema.String, UnitInterval),
   reasons: Schema.Array(Schema.String)
 })
 export type CalibrationRecord = typeof CalibrationRecord.Type
@@ -126,6 +124,8 @@ export const ScanTrace = Schema.Struct({
   runs: Schema.Array(AgentRun),
   status: RunStatus,
   finalOutput: Schema.optionalKey(Schema.Record(Schema.String, OutputValue)),
+  /** Why the judge (rubric authority) gave no score, when the team answered and it failed. */
+  judgeFailure: Schema.optionalKey(Schema.String),
   latencyMs: NonNegative,
   costUsd: NonNegative
 })

@@ -67,6 +67,11 @@ export const weightedMean = (values: ReadonlyArray<number>, weights?: ReadonlyAr
 
 export const pct = (x: number) => `${(x * 100).toFixed(1)} pts`
 
-/** Stimuli both arms measured (infrastructure failures on either side are excluded). */
+/** A share of stimuli, as a percentage. */
+export const share = (x: number) => `${(x * 100).toFixed(1)}%`
+
+const quarantined = (status: VerdictInput["stimuli"][number]["baseline"]["status"]) => status === "infra_failure" || status === "judge_failure"
+
+/** Stimuli both arms measured (infrastructure and judge failures on either side are excluded). */
 export const comparable = (input: VerdictInput) =>
-  input.stimuli.filter((s) => s.baseline.status !== "infra_failure" && s.candidate.status !== "infra_failure")
+  input.stimuli.filter((s) => !quarantined(s.baseline.status) && !quarantined(s.candidate.status))

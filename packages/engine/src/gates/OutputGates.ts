@@ -37,8 +37,9 @@ const meanOf = (values: ReadonlyArray<number | undefined>): number | undefined =
 /**
  * Where each kind of vector is read on one arm of one stimulus. Quality is the blended score (or
  * the mean of the listed agents' scores when the vector names agents); safety and compliance read
- * a dimension of that name, else the world-model score (the compliance authority); custom vectors
- * read the dimension named like the vector. Cost and latency are per stimulus, for the whole team.
+ * the world model's dimension of that name, else the judge's, else the world-model score (the
+ * compliance authority); custom vectors read the world model's dimension named like the vector,
+ * else the judge's. Cost and latency are per stimulus, for the whole team.
  */
 export const axisFor = (vector: OptimizationVector): Axis => {
   const { name, direction } = vector
@@ -55,9 +56,9 @@ export const axisFor = (vector: OptimizationVector): Axis => {
       return { name, direction, read: (m) => m.latencyMs }
     case "safety":
     case "compliance":
-      return { name, direction, read: (m) => m.dimensions?.[name] ?? m.worldModel }
+      return { name, direction, read: (m) => m.worldDimensions?.[name] ?? m.rubricDimensions?.[name] ?? m.worldModel }
     case "custom":
-      return { name, direction, read: (m) => m.dimensions?.[name] }
+      return { name, direction, read: (m) => m.worldDimensions?.[name] ?? m.rubricDimensions?.[name] }
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { Result } from "effect"
 import { bootstrapCI } from "../stats/BootstrapCI.ts"
-import { check, comparable, type Gate, pct } from "./Gate.ts"
+import { check, comparable, type Gate, pct, share } from "./Gate.ts"
 import type { PairedStimulus, VerdictInput } from "./VerdictInput.ts"
 
 export interface PairedDelta {
@@ -34,6 +34,9 @@ const inSubset: Record<StimulusSubset, (s: PairedStimulus) => boolean> = {
   synthetic_working: (s) => !s.holdout && s.source === "synthetic",
   synthetic_holdout: (s) => s.holdout && s.source === "synthetic"
 }
+
+/** The comparable stimuli of a subset (both arms scored; infrastructure and judge failures left out). */
+export const subsetRows = (input: VerdictInput, subset: StimulusSubset): ReadonlyArray<PairedStimulus> => comparable(input).filter(inSubset[subset])
 
 const computePairedDelta = (input: VerdictInput, subset: StimulusSubset): PairedDelta | undefined => {
   const all = comparable(input)
@@ -192,20 +195,24 @@ export const holdoutGapGate: Gate = {
 }
 
 /**
- * Never fails a change on its own: its checks are cautions, so they turn a go into caution and
- * leave a no_go as it is.
+ * Cautions, which turn a go into caution and leave a no_go as it is — with one exception: when the
+ * judge failed on most stimuli there is no rubric authority to blend, and the verdict fails
+ * (`judge_failure_rate`) instead of passing off the world-model score alone as the result.
  */
+export const JUDGE_FAILURE_FAIL_RATE = 0.5
+
 export const sanityDowngradeGate: Gate = {
   name: "builtin/sanity_downgrade",
-  description: "Too-good-to-be-true deltas, high infrastructure or parse failure rates, or too few samples turn go into caution.",
+  description: "Too-good-to-be-true deltas, high infrastructure, parse or judge failure rates, or too few samples turn go into caution; a judge that failed on most stimuli fails the verdict.",
   run: (input) => {
     const t = input.thresholds
     const total = input.stimuli.length
     const n = comparable(input).length
-    const rate = (pick: "baseline" | "candidate", status: "infra_failure" | "parse_failure") =>
+    const rate = (pick: "baseline" | "candidate", status: "infra_failure" | "parse_failure" | "judge_failure") =>
       total === 0 ? 0 : input.stimuli.filter((s) => s[pick].status === status).length / total
     const infra = Math.max(rate("baseline", "infra_failure"), rate("candidate", "infra_failure"))
     const parse = Math.max(rate("baseline", "parse_failure"), rate("candidate", "parse_failure"))
+    const judge = Math.max(rate("baseline", "judge_failure"), rate("candidate", "judge_failure"))
     // The plausibility of the delta is judged where the bootstrap CI judges it (the holdout for a
     // candidate the tournament selected), so the selection's optimism does not leak in.
     const d = input.noCandidate ? undefined : pairedDelta(input, judgedSubset(input, "all").subset)
@@ -214,11 +221,16 @@ export const sanityDowngradeGate: Gate = {
         ? check("sanity_downgrade", "sample_size", "caution", `${n} comparable stimuli is fewer than ${t.minSamples}`, n, t.minSamples)
         : check("sanity_downgrade", "sample_size", "pass", `${n} comparable stimuli`, n, t.minSamples),
       infra > t.maxInfraFailureRate
-        ? check("sanity_downgrade", "infra_failure_rate", "caution", `infrastructure failures on ${pct(infra)} of stimuli`, infra, t.maxInfraFailureRate)
-        : check("sanity_downgrade", "infra_failure_rate", "pass", `infrastructure failures ${pct(infra)}`, infra, t.maxInfraFailureRate),
+        ? check("sanity_downgrade", "infra_failure_rate", "caution", `infrastructure failures on ${share(infra)} of stimuli`, infra, t.maxInfraFailureRate)
+        : check("sanity_downgrade", "infra_failure_rate", "pass", `infrastructure failures ${share(infra)}`, infra, t.maxInfraFailureRate),
       parse > t.maxParseFailureRate
-        ? check("sanity_downgrade", "parse_failure_rate", "caution", `parse failures on ${pct(parse)} of stimuli`, parse, t.maxParseFailureRate)
-        : check("sanity_downgrade", "parse_failure_rate", "pass", `parse failures ${pct(parse)}`, parse, t.maxParseFailureRate),
+        ? check("sanity_downgrade", "parse_failure_rate", "caution", `parse failures on ${share(parse)} of stimuli`, parse, t.maxParseFailureRate)
+        : check("sanity_downgrade", "parse_failure_rate", "pass", `parse failures ${share(parse)}`, parse, t.maxParseFailureRate),
+      judge > JUDGE_FAILURE_FAIL_RATE
+        ? check("sanity_downgrade", "judge_failure_rate", "fail", `the judge failed on ${share(judge)} of stimuli: most have no rubric score, so there is no blended score to decide on`, judge, JUDGE_FAILURE_FAIL_RATE)
+        : judge > t.maxJudgeFailureRate
+        ? check("sanity_downgrade", "judge_failure_rate", "caution", `the judge failed on ${share(judge)} of stimuli (quarantined, above ${share(t.maxJudgeFailureRate)})`, judge, t.maxJudgeFailureRate)
+        : check("sanity_downgrade", "judge_failure_rate", "pass", `judge failures ${share(judge)}`, judge, t.maxJudgeFailureRate),
       d === undefined
         ? check("sanity_downgrade", "plausible_delta", "neutral", input.noCandidate ? "no candidate change" : "no delta")
         : d.estimate > t.sanityMaxDelta

@@ -32,7 +32,10 @@ export const VerdictFileArm = Schema.Struct({
   runs: Schema.optionalKey(Schema.Array(Score)),
   /** Per-agent and per-dimension scores are on the same [0, 1] scale as `score` (regressions are in points). */
   agents: Schema.optionalKey(Schema.Record(Schema.String, Score)),
+  /** Ground-truth dimensions (the world-model authority: your own checker's per-dimension results). */
   dimensions: Schema.optionalKey(Schema.Record(Schema.String, Score)),
+  /** The judge's dimensions (the rubric authority), kept apart from `dimensions` even where ids collide. */
+  rubricDimensions: Schema.optionalKey(Schema.Record(Schema.String, Score)),
   costUsd: Schema.optionalKey(NonNegativeAmount),
   latencyMs: Schema.optionalKey(NonNegativeAmount),
   output: Schema.optionalKey(Schema.String)
@@ -73,7 +76,8 @@ const toArm = (arm: VerdictFileArm): GateArm => ({
   score: arm.score,
   runs: arm.runs ?? [arm.score],
   ...(arm.agents !== undefined ? { agents: arm.agents } : {}),
-  ...(arm.dimensions !== undefined ? { dimensions: arm.dimensions } : {}),
+  ...(arm.dimensions !== undefined ? { worldDimensions: arm.dimensions } : {}),
+  ...(arm.rubricDimensions !== undefined ? { rubricDimensions: arm.rubricDimensions } : {}),
   ...(arm.costUsd !== undefined ? { costUsd: arm.costUsd } : {}),
   ...(arm.latencyMs !== undefined ? { latencyMs: arm.latencyMs } : {}),
   ...(arm.output !== undefined ? { output: arm.output } : {})
@@ -97,6 +101,20 @@ export const decodeVerdictCase = (raw: unknown): Result.Result<{ readonly id: st
   for (const s of c.stimuli) {
     if (seen.has(s.id)) return Result.fail(`invalid case: stimulus id "${s.id}" appears twice`)
     seen.add(s.id)
+    // A metric one arm has and the other lacks cannot be compared: say so instead of dropping it.
+    for (const field of ["agents", "dimensions", "rubricDimensions"] as const) {
+      const b = Object.keys(s.baseline[field] ?? {})
+      const k = Object.keys(s.candidate[field] ?? {})
+      const onlyB = b.filter((key) => !k.includes(key))
+      const onlyC = k.filter((key) => !b.includes(key))
+      if (onlyB.length > 0 || onlyC.length > 0) {
+        const parts = [
+          onlyB.length > 0 ? `baseline only: ${onlyB.join(", ")}` : "",
+          onlyC.length > 0 ? `candidate only: ${onlyC.join(", ")}` : ""
+        ].filter((x) => x !== "")
+        return Result.fail(`invalid case: stimulus "${s.id}" has different ${field} in the two arms (${parts.join("; ")})`)
+      }
+    }
   }
   const stimuli: Array<PairedStimulus> = c.stimuli.map((s) => ({
     id: s.id,

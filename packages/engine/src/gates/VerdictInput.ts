@@ -12,12 +12,20 @@ export interface GateArm {
   readonly runs: ReadonlyArray<number>
   readonly worldModel?: number | undefined
   readonly rubric?: number | undefined
+  /** Per-agent scores (the world model's attribution to each agent). */
   readonly agents?: Readonly<Record<string, number>> | undefined
-  readonly dimensions?: Readonly<Record<string, number>> | undefined
+  /** Per-dimension scores of the world-model authority (ground truth). Never merged with the judge's. */
+  readonly worldDimensions?: Readonly<Record<string, number>> | undefined
+  /** Per-dimension scores of the rubric authority (the judge), kept apart from the world model's. */
+  readonly rubricDimensions?: Readonly<Record<string, number>> | undefined
   readonly costUsd?: number | undefined
   readonly latencyMs?: number | undefined
   readonly output?: string | undefined
-  readonly status?: "ok" | "infra_failure" | "parse_failure" | undefined
+  /**
+   * `infra_failure`: the team could not run; `judge_failure`: it ran but the judge failed on every
+   * epoch, so there is no blended score. Both are quarantined: no gate compares them.
+   */
+  readonly status?: "ok" | "infra_failure" | "parse_failure" | "judge_failure" | undefined
 }
 
 export interface PairedStimulus {

@@ -2,6 +2,11 @@
  * Measuring one configuration (an "arm": the baseline or a candidate) on a set of stimuli: run the
  * team on every stimulus and epoch, score each trace with both authorities, and keep the per-trace
  * rows (ScanTrace, EvalResult) plus a compact per-stimulus summary the later phases read.
+ *
+ * The two authorities stay apart: world-model dimensions and rubric dimensions are separate maps
+ * even where their ids collide. A judge that fails (call error, refusal, unparseable answer) is a
+ * judge failure with its reason: the run has no rubric score and no blended score (never the
+ * world-model score passed off as a blend), and is quarantined like an infrastructure failure.
  */
 import { Effect } from "effect"
 import type { AgentVersion, EvalResult, EvalSetSample, EvaluationFramework, RunStatus, ScanTrace, WorkspaceAgent } from "../contracts/index.ts"
@@ -21,7 +26,12 @@ export interface RunMeasurement {
   readonly blended?: number
   readonly passed: boolean
   readonly agents: Readonly<Record<string, number>>
-  readonly dimensions: Readonly<Record<string, number>>
+  /** The world-model authority's per-dimension scores (ground truth). */
+  readonly worldDimensions: Readonly<Record<string, number>>
+  /** The rubric authority's per-dimension scores (the judge); empty when it did not score. */
+  readonly rubricDimensions: Readonly<Record<string, number>>
+  /** Why the judge gave no score, when the team answered and the framework has a rubric. */
+  readonly judgeFailure?: string
   readonly explanation?: string
   readonly output?: string
   readonly agentOutputs: Readonly<Record<string, Record<string, unknown>>>
@@ -73,6 +83,7 @@ export const measureArm = Effect.fnUntraced(function*(request: MeasureRequest): 
     Array.from({ length: request.framework.epochs }, (_, epoch) => ({ sample, epoch }))
   )
   const w = request.framework.objective.worldModelWeight
+  const hasRubric = request.framework.rubrics.some((rubric) => rubric.dimensions.length > 0)
   const measured = yield* Effect.forEach(jobs, ({ sample, epoch }) =>
     Effect.gen(function*() {
       const traceId = `${request.scanId}:${request.arm}:${sample.id}:${epoch}`
@@ -122,14 +133,18 @@ export const measureArm = Effect.fnUntraced(function*(request: MeasureRequest): 
         latencyMs
       }
       if (result.status === "infra_failure") {
-        return { trace, results: [] as Array<EvalResult>, run: { ...base, passed: false, agents: {}, dimensions: {} } satisfies RunMeasurement }
+        return { trace, results: [] as Array<EvalResult>, run: { ...base, passed: false, agents: {}, worldDimensions: {}, rubricDimensions: {} } satisfies RunMeasurement }
       }
       const world = yield* worldScorer.score(sample, result.status === "ok" ? finalOutput : undefined, result.outputs, request.agents, request.finalAgentIds)
-      const rubric = result.status === "ok" && finalOutput !== undefined
+      const judged = result.status === "ok" && finalOutput !== undefined && hasRubric
+      const rubric = judged
         ? yield* rubricScorer.score(request.workspaceId, request.framework, sample.input, finalOutput, epoch, request.phase)
         : undefined
       const rubricScore = rubric?._tag === "Scored" ? rubric.score : undefined
-      const blended = rubricScore === undefined ? world.score : w * world.score + (1 - w) * rubricScore
+      const judgeFailure = rubric?._tag === "Unscored" ? rubric.reason : undefined
+      // No rubric in the framework (or no answer to judge): the world model alone. A judge that
+      // failed: no blend at all, rather than the world-model score dressed up as one.
+      const blended = judgeFailure !== undefined ? undefined : rubricScore === undefined ? world.score : w * world.score + (1 - w) * rubricScore
       const results: Array<EvalResult> = [{
         id: `${traceId}:world_model`,
         scanId: request.scanId,
@@ -159,14 +174,16 @@ export const measureArm = Effect.fnUntraced(function*(request: MeasureRequest): 
         ...base,
         worldModel: world.score,
         ...(rubricScore !== undefined ? { rubric: rubricScore } : {}),
-        blended,
-        passed: blended >= request.framework.passThreshold,
+        ...(blended !== undefined ? { blended } : {}),
+        ...(judgeFailure !== undefined ? { judgeFailure } : {}),
+        passed: blended !== undefined && blended >= request.framework.passThreshold,
         agents: world.agents,
-        dimensions: { ...world.dimensions, ...(rubric?._tag === "Scored" ? rubric.dimensions : {}) },
+        worldDimensions: world.dimensions,
+        rubricDimensions: rubric?._tag === "Scored" ? rubric.dimensions : {},
         ...(rubric?._tag === "Scored" ? { explanation: rubric.explanation } : {}),
         ...(finalOutput !== undefined ? { output: JSON.stringify(finalOutput) } : {})
       }
-      return { trace, results, run }
+      return { trace: judgeFailure === undefined ? trace : { ...trace, judgeFailure }, results, run }
     }), {
       // Model calls are bounded by the scan's permits (ModelCallPermits); keeping more stimuli in
       // progress than permits lets one stimulus's next agent run while another waits on its model.
@@ -179,16 +196,22 @@ export const measureArm = Effect.fnUntraced(function*(request: MeasureRequest): 
   }
 })
 
+/** A stimulus's status: its runs' (RunStatus), or `judge_failure` when the judge failed on every run the team answered. */
+export type StimulusStatus = RunStatus | "judge_failure"
+
 /** Per-stimulus averages over epochs (intervals resample stimuli, never runs). */
 export interface StimulusSummary {
   readonly stimulusId: string
-  readonly status: RunStatus
+  readonly status: StimulusStatus
   readonly blended?: number
   readonly worldModel?: number
   readonly rubric?: number
   readonly runs: ReadonlyArray<number>
   readonly agents: Readonly<Record<string, number>>
-  readonly dimensions: Readonly<Record<string, number>>
+  readonly worldDimensions: Readonly<Record<string, number>>
+  readonly rubricDimensions: Readonly<Record<string, number>>
+  /** Runs of this stimulus the judge failed on (each is left out of the blended and rubric means). */
+  readonly judgeFailures: number
   readonly costUsd: number
   readonly latencyMs: number
   readonly output?: string
@@ -207,8 +230,17 @@ export const summarizeByStimulus = (measurement: ArmMeasurement): ReadonlyMap<st
   const out = new Map<string, StimulusSummary>()
   for (const [stimulusId, runs] of groups) {
     const scored = runs.filter((r) => r.status !== "infra_failure")
-    const status: RunStatus = scored.length === 0 ? "infra_failure" : runs.every((r) => r.status === "ok") ? "ok" : scored.some((r) => r.status === "ok") ? "ok" : "parse_failure"
-    const blended = meanOf(scored.map((r) => r.blended ?? 0))
+    // Runs with a blended score: the judge's failures are quarantined, never counted as a score.
+    const blendedRuns = scored.filter((r) => r.blended !== undefined)
+    const judgeFailures = scored.filter((r) => r.judgeFailure !== undefined).length
+    const status: StimulusStatus = scored.length === 0
+      ? "infra_failure"
+      : blendedRuns.length === 0 && judgeFailures > 0
+      ? "judge_failure"
+      : scored.some((r) => r.status === "ok")
+      ? "ok"
+      : "parse_failure"
+    const blended = meanOf(blendedRuns.map((r) => r.blended!))
     const worldModel = meanOf(scored.filter((r) => r.worldModel !== undefined).map((r) => r.worldModel!))
     const rubric = meanOf(scored.filter((r) => r.rubric !== undefined).map((r) => r.rubric!))
     out.set(stimulusId, {
@@ -217,9 +249,11 @@ export const summarizeByStimulus = (measurement: ArmMeasurement): ReadonlyMap<st
       ...(blended !== undefined ? { blended } : {}),
       ...(worldModel !== undefined ? { worldModel } : {}),
       ...(rubric !== undefined ? { rubric } : {}),
-      runs: scored.map((r) => r.blended ?? 0),
+      runs: blendedRuns.map((r) => r.blended!),
       agents: meanRecord(scored.map((r) => r.agents)),
-      dimensions: meanRecord(scored.map((r) => r.dimensions)),
+      worldDimensions: meanRecord(scored.map((r) => r.worldDimensions)),
+      rubricDimensions: meanRecord(scored.map((r) => r.rubricDimensions)),
+      judgeFailures,
       costUsd: meanOf(runs.map((r) => r.costUsd)) ?? 0,
       latencyMs: meanOf(runs.map((r) => r.latencyMs)) ?? 0,
       ...(runs[0]?.output !== undefined ? { output: runs[0].output } : {})

@@ -22,7 +22,7 @@ import type { AgentVersion, DecisionLogEntry, EvalSetSample, EvaluationFramework
 import { hashHex, hashString, seededGenerator } from "../random/Deterministic.ts"
 import type { ObjectiveScorer } from "../plugin/ScorerRegistry.ts"
 import type { Candidate } from "../strategies/Strategy.ts"
-import { type ArmMeasurement, summarizeByStimulus } from "../measurement/Measurement.ts"
+import { type ArmMeasurement, type RunMeasurement, summarizeByStimulus } from "../measurement/Measurement.ts"
 
 export interface VectorValue {
   readonly vector: string
@@ -151,8 +151,10 @@ export const vectorValue = (
         // An output that is not a JSON object is no answer for the scorer (absent), never a crash.
         return mean(runs.map((r) => scorer.score(inputs.get(r.stimulusId) ?? "", finalOutputOf(r.output))))
       }
-      const withDimension = runs.filter((r) => r.dimensions[vector.name] !== undefined)
-      return withDimension.length === 0 ? undefined : mean(withDimension.map((r) => r.dimensions[vector.name]!))
+      // Ground truth first: the world model's dimension of that name, else the judge's.
+      const dimension = (r: RunMeasurement) => r.worldDimensions[vector.name] ?? r.rubricDimensions[vector.name]
+      const withDimension = runs.filter((r) => dimension(r) !== undefined)
+      return withDimension.length === 0 ? undefined : mean(withDimension.map((r) => dimension(r)!))
     }
   }
 }

@@ -31,19 +31,7 @@ export const calibrate = (context: ScanContext, observe: ObserveOutput): Calibra
     reasons.push(`resamples ${resamples} (default): fewer than two scored stimuli`)
   }
   reasons.push(`level ${level} = 1 − α (α = ${framework.verdict.alpha} from the framework)`)
-  // Per-dimension thresholds: the framework's pass threshold, lowered to the baseline's lower
-  // quartile on a dimension the team rarely passes (so the dimension still separates failures).
-  const dimensionThresholds: Record<string, number> = {}
-  const dimensionIds = new Set(summaries.flatMap((s) => Object.keys(s.dimensions)))
-  for (const id of [...dimensionIds].sort()) {
-    const values = summaries.map((s) => s.dimensions[id]).filter((v): v is number => v !== undefined).sort((a, b) => a - b)
-    const q1 = values[Math.floor(values.length / 4)] ?? framework.passThreshold
-    const passShare = values.filter((v) => v >= framework.passThreshold).length / Math.max(1, values.length)
-    const threshold = passShare < 0.25 ? Math.max(0.05, Math.min(framework.passThreshold, q1)) : framework.passThreshold
-    dimensionThresholds[id] = threshold
-    reasons.push(`dimension ${id}: threshold ${threshold.toFixed(2)} (${(passShare * 100).toFixed(0)}% of stimuli pass at ${framework.passThreshold})`)
-  }
-  return { resamples, level, dimensionThresholds, reasons }
+  return { resamples, level, reasons }
 }
 
 export class Calibrate extends Context.Service<Calibrate, {

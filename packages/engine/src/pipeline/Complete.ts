@@ -1,6 +1,8 @@
 /**
  * Completing a scan: the ChangeSet (proposed when a candidate won and the verdict allows it,
- * validated when nothing was worth changing, rejected on no_go), its explainability with the
+ * validated when nothing was worth changing and every check passed, rejected on no_go or when the
+ * configuration could not be validated — a failing or cautioning check, such as a judge or a
+ * provider that failed), its explainability with the
  * per-cluster before/after, the AgentPerformanceCard, and `scan.completed` — whose handler stamps
  * the authority and applies the autonomy mode.
  */
@@ -82,17 +84,26 @@ export const buildChangeSet = (
   const safe = safety.violations.length === 0
   const outcomes = clusterOutcomes(context, diagnosis, observe.baseline, winner?.measurement)
   const agents = winner === null || !safe ? context.baseline : nextAgentVersions(context.baseline, winner.candidate.agents)
-  const status = winner === null ? "validated" as const : !safe || verdict.outcome === "no_go" ? "rejected" as const : "proposed" as const
+  // With no candidate the verdict is at best caution (nothing to ship); the configuration is
+  // validated only when no check failed or cautioned — never on a scan whose judge or provider failed.
+  const notPassing = verdict.checks.filter((c) => c.status === "fail" || c.status === "caution")
+  const validated = winner === null && notPassing.length === 0
+  const status = winner === null
+    ? validated ? "validated" as const : "rejected" as const
+    : !safe || verdict.outcome === "no_go" ? "rejected" as const : "proposed" as const
   const reasoning = [
-    `Measured ${observe.evalSet.samples.length} stimuli from ${observe.evalSet.attribution.worldModelId}@${observe.evalSet.attribution.worldModelVersion}; ${diagnosis.failingCount} quality failures in ${diagnosis.clusters.length} cluster(s), ${diagnosis.quarantine.infraFailures.length} infrastructure and ${diagnosis.quarantine.parseFailures.length} parse failures quarantined.`,
+    `Measured ${observe.evalSet.samples.length} stimuli from ${observe.evalSet.attribution.worldModelId}@${observe.evalSet.attribution.worldModelVersion}; ${diagnosis.failingCount} quality failures in ${diagnosis.clusters.length} cluster(s), ${diagnosis.quarantine.infraFailures.length} infrastructure, ${diagnosis.quarantine.parseFailures.length} parse and ${diagnosis.quarantine.judgeFailures.length} judge failures quarantined.`,
     ...diagnosis.clusters.slice(0, 5).map((c) => `Cluster "${c.label}": ${c.memberTraceIds.length} failures (${c.frequencyPct.toFixed(1)}%), blamed on ${Object.entries(c.agentBlame).sort((a, b) => b[1] - a[1]).map(([a, s]) => `${a} ${(s * 100).toFixed(0)}%`).join(", ")}.`),
     winner === null ? "No candidate improved the working set." : `Winner ${winner.candidate.id} (${winner.candidate.strategy}): ${winner.candidate.rationale}.`,
     ...(diagnosis.systemicSignals ?? []).map((signal) => `Systemic signal (${signal.kind}): ${signal.description}`),
     ...safety.violations.map((v) => `Safety violation (${v.invariant}, rule ${v.rule}, agent ${v.agentId}): ${v.message}`),
     `Verdict ${verdict.outcome}: ${verdict.checksPassed} of ${verdict.checksTotal} checks pass.`
   ]
+  const firstProblem = notPassing.find((c) => c.status === "fail") ?? notPassing[0]
   const summary = winner === null
-    ? "Nothing worth changing: the configuration is validated as it is."
+    ? validated
+      ? "Nothing worth changing: the configuration is validated as it is."
+      : `Not validated: the verdict is ${verdict.outcome} (${firstProblem!.reason}).`
     : `${winner.candidate.changed.join(", ")} changed by ${winner.candidate.strategy}; working delta ${(winner.workingDelta * 100).toFixed(1)} pts; verdict ${verdict.outcome}.`
   const version = (context.previousChangeSet?.version ?? 0) + 1
   return {

@@ -157,6 +157,7 @@ export const diagnose = (
     const threshold = context.workspace.framework.passThreshold
     const infra = runs.filter((r) => r.status === "infra_failure").map((r) => r.traceId)
     const parse = runs.filter((r) => r.status === "parse_failure").map((r) => r.traceId)
+    const judge = runs.filter((r) => r.status === "ok" && r.judgeFailure !== undefined).map((r) => r.traceId)
     const quality = runs.filter((r) => r.status === "ok")
     // What is clustered is chosen by the rubric authority alone (its score and explanation): a
     // world-model score never decides what the clusterer sees (two-authority opacity). Traces the
@@ -207,7 +208,7 @@ export const diagnose = (
       }).sort((a, b) => b.memberTraceIds.length - a.memberTraceIds.length)
     }
     return {
-      quarantine: { infraFailures: infra, parseFailures: parse },
+      quarantine: { infraFailures: infra, parseFailures: parse, judgeFailures: judge },
       clusters,
       evaluatedCount: quality.length,
       failingCount: failing.length

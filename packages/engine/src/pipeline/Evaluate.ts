@@ -44,6 +44,9 @@ export const trackScores = (summaries: ReadonlyArray<StimulusSummary>, weights: 
   }
 }
 
+const prefixed = <A>(prefix: string, record: Readonly<Record<string, A>>): Record<string, A> =>
+  Object.fromEntries(Object.entries(record).map(([k, v]) => [`${prefix}${k}`, v]))
+
 export const compose = (evalSet: EvalSet, arm: ArmMeasurement): CompositeScore => {
   const weights = new Map(evalSet.samples.map((s) => [s.id, s.stimulusWeight]))
   const provenance = new Map(evalSet.samples.map((s) => [s.id, s.provenance]))
@@ -75,7 +78,11 @@ export const compose = (evalSet: EvalSet, arm: ArmMeasurement): CompositeScore =
     syntheticScores: trackScores(synthetic, weights),
     conformanceScores,
     perAgent: per((s) => s.agents),
-    perDimension: per((s) => s.dimensions)
+    // One map, the authority in every key: a rubric dimension never overwrites a world-model one.
+    perDimension: {
+      ...prefixed("world_model:", per((s) => s.worldDimensions)),
+      ...prefixed("rubric:", per((s) => s.rubricDimensions))
+    }
   }
 }
 

@@ -30,7 +30,7 @@ describe("output similarity", () => {
 describe("Pareto on the framework's optimization vectors", () => {
   const measured = (quality: number, cost: number, latency: number, extra: Record<string, number> = {}) =>
     Array.from({ length: 20 }, (_, i) =>
-      stimulus(i, arm(0.6, { costUsd: 0.01, latencyMs: 1000, dimensions: { safety: 0.9, tone: 0.5 }, worldModel: 0.7 }), arm(0.6 + quality, { costUsd: 0.01 + cost, latencyMs: 1000 + latency, dimensions: { safety: 0.9 + (extra.safety ?? 0), tone: 0.5 + (extra.tone ?? 0) }, worldModel: 0.7 })))
+      stimulus(i, arm(0.6, { costUsd: 0.01, latencyMs: 1000, worldDimensions: { safety: 0.9, tone: 0.5 }, worldModel: 0.7 }), arm(0.6 + quality, { costUsd: 0.01 + cost, latencyMs: 1000 + latency, worldDimensions: { safety: 0.9 + (extra.safety ?? 0), tone: 0.5 + (extra.tone ?? 0) }, worldModel: 0.7 })))
   it("passes a candidate that dominates on the default quality, cost, latency", () => {
     const c = paretoGate.run(input(measured(0.05, -0.001, 0)))[0]!
     assert.strictEqual(c.status, "pass")

@@ -119,24 +119,32 @@ describe("holdout generalization gap", () => {
 describe("sanity downgrade", () => {
   it("passes a plausible delta on enough clean stimuli", () => {
     const checks = sanityDowngradeGate.run(input(shifted(40, 0.05)))
-    assert.deepStrictEqual(checks.map((c) => c.status), ["pass", "pass", "pass", "pass"])
+    assert.deepStrictEqual(checks.map((c) => c.status), ["pass", "pass", "pass", "pass", "pass"])
   })
-  it("never fails: too few samples, infra or parse failures, a too-good delta and an exhausted budget are cautions", () => {
+  it("too few samples, infra, parse or judge failures, a too-good delta and an exhausted budget are cautions", () => {
     const stimuli = shifted(20, 0.6).map((s, i) =>
-      i < 3 ? { ...s, candidate: { ...s.candidate, status: "infra_failure" as const } } : i < 6 ? { ...s, baseline: { ...s.baseline, status: "parse_failure" as const } } : s
+      i < 3 ? { ...s, candidate: { ...s.candidate, status: "infra_failure" as const } } : i < 6 ? { ...s, baseline: { ...s.baseline, status: "parse_failure" as const } } : i < 8 ? { ...s, candidate: { ...s.candidate, status: "judge_failure" as const } } : s
     )
     const checks = sanityDowngradeGate.run(input(stimuli, { budgetExhausted: true }))
     assert.deepStrictEqual(
       checks.map((c) => [c.check, c.status]),
-      [["sample_size", "caution"], ["infra_failure_rate", "caution"], ["parse_failure_rate", "caution"], ["plausible_delta", "caution"], ["budget", "caution"]]
+      [["sample_size", "caution"], ["infra_failure_rate", "caution"], ["parse_failure_rate", "caution"], ["judge_failure_rate", "caution"], ["plausible_delta", "caution"], ["budget", "caution"]]
     )
-    assert.include(checks[0]!.reason, "17 comparable stimuli")
-    assert.include(checks[3]!.reason, "too good to be true")
+    // Judge failures are quarantined like infrastructure failures: 20 − 3 − 2 comparable.
+    assert.include(checks[0]!.reason, "15 comparable stimuli")
+    assert.include(checks[3]!.reason, "the judge failed on 10.0% of stimuli")
+    assert.include(checks[4]!.reason, "too good to be true")
+  })
+  it("a judge that failed on most stimuli fails the verdict: there is no blended score to decide on", () => {
+    const stimuli = shifted(40, 0.05).map((s, i) => (i < 24 ? { ...s, candidate: { ...s.candidate, status: "judge_failure" as const } } : s))
+    const judge = sanityDowngradeGate.run(input(stimuli)).find((c) => c.check === "judge_failure_rate")!
+    assert.strictEqual(judge.status, "fail")
+    assert.include(judge.reason, "the judge failed on 60.0% of stimuli")
   })
   it("edge: exactly minSamples and a delta at the ceiling pass", () => {
     const stimuli = Array.from({ length: 30 }, (_, i) => stimulus(i, arm(0.2), arm(0.7)))
     const checks = sanityDowngradeGate.run(input(stimuli))
-    assert.deepStrictEqual(checks.map((c) => c.status), ["pass", "pass", "pass", "pass"])
+    assert.deepStrictEqual(checks.map((c) => c.status), ["pass", "pass", "pass", "pass", "pass"])
   })
 })
 

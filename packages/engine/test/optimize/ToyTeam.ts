@@ -109,7 +109,11 @@ export const TOY_FAILURE_MARKER = "TOY: FAIL THIS CALL"
 /** A system prompt holding this makes the toy model fail on every third order (orders 0, 3, 6, …). */
 export const TOY_FLAKY_MARKER = "TOY: FLAKY PROVIDER"
 
-export const toyModel = (broken: ToyOptions["broken"]): Layer.Layer<LanguageModel.LanguageModel> =>
+/**
+ * The toy model. `judge` replaces the judge's answer (the user prompt in, the reply text out);
+ * returning undefined makes the judge's call fail, as a provider outage of the judge would.
+ */
+export const toyModel = (broken: ToyOptions["broken"], overrides: { readonly judge?: (user: string) => string | undefined } = {}): Layer.Layer<LanguageModel.LanguageModel> =>
   Layer.effect(
     LanguageModel.LanguageModel,
     LanguageModel.make({
@@ -122,7 +126,11 @@ export const toyModel = (broken: ToyOptions["broken"]): Layer.Layer<LanguageMode
           if (system.includes(TOY_FAILURE_MARKER) || (system.includes(TOY_FLAKY_MARKER) && orderNumber % 3 === 0)) {
             return yield* AiError.make({ module: "ToyModel", method: "generateText", reason: new AiError.InvalidRequestError({ description: "the toy provider failed" } as never) })
           }
-          const text = toyAnswer(system, user, params.temperature, broken)
+          const judged = overrides.judge !== undefined && system.startsWith(JUDGE_MARKER) ? overrides.judge(user) : null
+          if (judged === undefined) {
+            return yield* AiError.make({ module: "ToyModel", method: "generateText", reason: new AiError.InvalidRequestError({ description: "the toy judge is down" } as never) })
+          }
+          const text = judged ?? toyAnswer(system, user, params.temperature, broken)
           const parts: Array<Response.PartEncoded> = [
             { type: "text", text },
             {
@@ -165,6 +173,7 @@ export const toyFramework = (options: ToyOptions): EvaluationFramework => ({
     sanityMaxDelta: 0.95,
     maxInfraFailureRate: 0.05,
     maxParseFailureRate: 0.1,
+    maxJudgeFailureRate: 0.05,
     minSamples: 10,
     minChangedShare: 0.02,
     maxChangedShare: 1,

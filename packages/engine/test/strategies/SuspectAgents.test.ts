@@ -44,7 +44,7 @@ describe("suspect agents", () => {
     assert.deepStrictEqual(suspectAgents(evidence([unblamed])), ["calculator"])
     assert.deepStrictEqual([...clustersByBlamedAgent({ clusters: [unblamed], current, finalAgentIds }).keys()], ["calculator"])
     const context = { workspace, agents: workspace.agents, baseline: current, finalAgentIds } as never
-    const runs = [{ stimulusId: "order-1", epoch: 0, traceId: "t-order-1", status: "ok" as const, blended: 0, passed: false, agents: {}, dimensions: {}, explanation: "The total is wrong.", agentOutputs: {}, truncatedAgents: [], costUsd: 0, latencyMs: 0 }]
+    const runs = [{ stimulusId: "order-1", epoch: 0, traceId: "t-order-1", status: "ok" as const, blended: 0, passed: false, agents: {}, worldDimensions: {}, rubricDimensions: {}, explanation: "The total is wrong.", agentOutputs: {}, truncatedAgents: [], costUsd: 0, latencyMs: 0 }]
     const examples = failingExamplesOf(context, toyEvalSet(4), runs, { clusters: [unblamed] } as never)
     assert.deepStrictEqual(examples.map((e) => e.agentId), ["calculator"])
   })
