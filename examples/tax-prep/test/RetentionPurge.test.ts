@@ -14,7 +14,7 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { PgClient } from "@effect/sql-pg"
-import { Migrations, PgliteClient, type Repositories, SimulatedLanguageModel, SqlStorage } from "@spectral/adapters"
+import { type Repositories, SimulatedLanguageModel, Storage } from "@spectral/adapters"
 import {
   ChangeSetRepo,
   EventBus,
@@ -154,11 +154,11 @@ describe("retention after a conformance scan", () => {
   it.effect("embedded PGlite: no row of any table in schema spectral holds the purged trace's content", () =>
     Effect.gen(function*() {
       const dataDir = mkdtempSync(join(tmpdir(), "spectral-retention-"))
-      const client = PgliteClient.layer({ dataDir })
-      const migrated = Layer.effectDiscard(Migrations.migrate).pipe(Layer.provideMerge(client))
+      const client = Storage.layerPgliteClient({ dataDir })
+      const migrated = Layer.effectDiscard(Storage.migrateNoDeps).pipe(Layer.provideMerge(client))
       // The repositories act as the app role (row-level security); the search below runs as the
       // PGlite session's own role, the owner, which sees every workspace's rows.
-      const storage = SqlStorage.layerNoDeps({ assumeRole: Migrations.appRole }).pipe(Layer.provideMerge(migrated))
+      const storage = Storage.layerNoDeps({ assumeRole: Storage.appRole }).pipe(Layer.provideMerge(migrated))
       const everyTable = Effect.gen(function*() {
         const sql = yield* PgClient.PgClient
         const tables = yield* sql<{ readonly name: string }>`

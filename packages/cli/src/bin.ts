@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 /**
- * The `spectral` bin: runs the command tree of `Spectral.ts` on Node.
+ * The `spectral` bin: runs the command tree of `Spectral.ts` on Node. A failure is one
+ * `{"error":"…"}` line on stdout and an exit code (2 bad input, 1 internal), never a stack trace
+ * (`--verbose` adds the cause on stderr): see `CliFailure.ts`.
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Effect } from "effect"
 import { Command } from "effect/cli"
+import { presenterLayer, reportUnhandled } from "./CliFailure.ts"
 import { spectral, VERSION } from "./Spectral.ts"
 
 spectral.pipe(
   Command.run({ version: VERSION }),
-  Effect.provide(NodeServices.layer),
-  NodeRuntime.runMain
+  Effect.catchCause(reportUnhandled),
+  Effect.provide([presenterLayer, NodeServices.layer]),
+  NodeRuntime.runMain({ disableErrorReporting: true })
 )

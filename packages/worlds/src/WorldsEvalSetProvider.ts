@@ -2,7 +2,9 @@
  * `@spectral/worlds`' implementation of the engine's `EvalSetProvider`: answers the preflight
  * question, generates the attributed EvalSet for Observe from the world's current version, and
  * runs the conformity check for Safety. The version on the attribution is whatever the registry
- * says is current (ADR-030: metadata, never a signal).
+ * says is current (ADR-030: metadata, never a signal). A driver of the engine's port, exposed as
+ * a module namespace (`WorldsEvalSetProvider.layer`, `.layerNoDeps`, `.layerWith`, `.layerCurrent`,
+ * `.make`), as effect's drivers are.
  */
 import { Clock, Effect, Layer } from "effect"
 import {
@@ -22,7 +24,8 @@ export interface ProviderSettings {
 /** Size asked for: the request's, or the framework's `evalSetSize` when the request says 0. */
 const requestedSize = (request: EvalSetRequest) => (request.size > 0 ? request.size : request.framework.evalSetSize)
 
-export const makeWorldsEvalSetProvider = Effect.fnUntraced(function*(settings: ProviderSettings = {}) {
+/** The provider on the `WorldRegistry` in context. */
+export const make = Effect.fnUntraced(function*(settings: ProviderSettings = {}) {
   const registry = yield* WorldRegistry
 
   const resolve = (request: { readonly worldModelId: string }) =>
@@ -81,7 +84,7 @@ export const makeWorldsEvalSetProvider = Effect.fnUntraced(function*(settings: P
 })
 
 /** The provider over a `WorldRegistry` the host provides. */
-export const layerNoDeps = (settings: ProviderSettings = {}) => Layer.effect(EvalSetProvider, makeWorldsEvalSetProvider(settings))
+export const layerNoDeps = (settings: ProviderSettings = {}) => Layer.effect(EvalSetProvider, make(settings))
 
 /** Provider plus the package's registry (tax 0.1.0 current, 0.2.0 published, FLSA); both services are in the output. */
 export const layer = layerNoDeps().pipe(Layer.provideMerge(WorldRegistry.layer))
@@ -93,5 +96,3 @@ export const layerWith = (options: WorldRegistryOptions, settings: ProviderSetti
 /** Provider plus the package's registry with some worlds' current version overridden. */
 export const layerCurrent = (current: Readonly<Record<string, string>>, settings: ProviderSettings = {}) =>
   layerNoDeps(settings).pipe(Layer.provideMerge(WorldRegistry.layerCurrent(current)))
-
-export const WorldsEvalSetProvider = { make: makeWorldsEvalSetProvider, layer, layerNoDeps, layerWith, layerCurrent } as const

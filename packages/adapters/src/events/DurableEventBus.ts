@@ -27,11 +27,11 @@
 import { EventBus, type EventHandler, EventRejected, type HandlerFailure, StorageError } from "@spectral/engine"
 import { eventTypes, SpectralEvent } from "@spectral/engine/contracts"
 import { PgClient } from "@effect/sql-pg"
-import { Cause, Duration, Effect, Exit, Layer, Ref, Schema, Semaphore } from "effect"
-import { makeWorkspaceTransaction, type WorkspaceTransaction } from "../storage/WorkspaceTransaction.ts"
+import { Cause, Duration, Effect, Exit, Layer, Ref, Schedule, Schema, Semaphore } from "effect"
+import { makeWorkspaceTransaction, type WorkspaceTransaction } from "../storage/internal/WorkspaceTransaction.ts"
 
 export interface DurableEventBusOptions {
-  /** A role switched to in every transaction (embedded PGlite; see SqlStorage's `assumeRole`). */
+  /** A role switched to in every transaction (embedded PGlite; see `Storage.layerNoDeps`' `assumeRole`). */
   readonly assumeRole?: string | undefined
   /** Run the background poll loop (default true). */
   readonly poll?: boolean | undefined
@@ -64,6 +64,7 @@ const isUnavailable = (error: unknown): boolean => error instanceof StorageError
 
 const describeCause = (cause: Cause.Cause<unknown>): string => Cause.pretty(cause).split("\n").slice(0, 3).join(" ")
 
+/** The durable bus on the PgClient in context; its poll loop runs in the caller's scope. */
 export const make = Effect.fnUntraced(function*(options: DurableEventBusOptions = {}) {
   const sql = yield* PgClient.PgClient
   const tx: WorkspaceTransaction = makeWorkspaceTransaction(sql, { assumeRole: options.assumeRole })
@@ -229,22 +230,20 @@ export const make = Effect.fnUntraced(function*(options: DurableEventBusOptions 
   })
 
   if (options.poll ?? true) {
-    const loop = Effect.gen(function*() {
-      let wait = pollInterval
-      while (true) {
-        yield* Effect.sleep(wait)
-        const outcome = yield* Effect.exit(dispatching.withPermit(pollOnce))
-        if (Exit.isSuccess(outcome)) {
-          wait = pollInterval
-        } else {
-          if (!Cause.hasInterruptsOnly(outcome.cause)) {
-            yield* Effect.logWarning("DurableEventBus: polling the outbox failed; backing off", outcome.cause)
-          }
-          wait = Duration.min(Duration.times(wait, 2), maxPollInterval)
-        }
-      }
-    })
-    yield* Effect.forkScoped(loop)
+    // A failed poll (a failure or a defect) is retried after twice the interval, doubling up to
+    // the cap; after a success the next poll is one interval later.
+    const backOff = Schedule.min([Schedule.exponential(Duration.times(pollInterval, 2)), Schedule.spaced(maxPollInterval)])
+    const poll = dispatching.withPermit(pollOnce).pipe(
+      Effect.sandbox,
+      Effect.tapError((cause) =>
+        Cause.hasInterruptsOnly(cause)
+          ? Effect.void
+          : Effect.logWarning("DurableEventBus: polling the outbox failed; backing off", cause)
+      ),
+      Effect.retry(backOff)
+    )
+    // The first look is one interval after start.
+    yield* Effect.forkScoped(Effect.schedule(poll, Schedule.spaced(pollInterval)))
   }
 
   return EventBus.of({
@@ -256,9 +255,6 @@ export const make = Effect.fnUntraced(function*(options: DurableEventBusOptions 
   })
 })
 
-export const DurableEventBus = {
-  make,
-  /** The durable bus on the PgClient in context (migration 3 applied); its poll loop lives in the layer's scope. */
-  layerNoDeps: (options: DurableEventBusOptions = {}): Layer.Layer<EventBus, never, PgClient.PgClient> =>
-    Layer.effect(EventBus, make(options))
-}
+/** The durable bus on the PgClient in context (migration 3 applied); its poll loop lives in the layer's scope. */
+export const layerNoDeps = (options: DurableEventBusOptions = {}): Layer.Layer<EventBus, never, PgClient.PgClient> =>
+  Layer.effect(EventBus, make(options))

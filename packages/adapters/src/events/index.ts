@@ -1,2 +1,3 @@
 /** Durable events: the EventBus on the SQL store's transactional outbox. See DurableEventBus.ts. */
-export { DurableEventBus, type DurableEventBusOptions } from "./DurableEventBus.ts"
+export * as DurableEventBus from "./DurableEventBus.ts"
+export type { DurableEventBusOptions } from "./DurableEventBus.ts"

@@ -5,9 +5,9 @@
  * `retry-after-ms`; attempts bounded by a count and by a total deadline that starts with the first
  * attempt. Errors from the `openai` SDK are mapped to `effect/ai`'s `AiError` reasons here.
  *
- * Owns: error classification, Retry-After parsing, the retry loop. Not here: what a request is.
+ * Owns: error classification, Retry-After parsing, the retry schedule. Not here: what a request is.
  */
-import { Cause, Clock, Duration, Effect, Exit, Option, Random } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Option, Random, Schedule } from "effect"
 import { AiError } from "effect/ai"
 import OpenAI from "openai"
 import type * as RateControl from "./RateControl.ts"
@@ -118,20 +118,48 @@ export interface Attempted<A> {
   readonly attempts: number
 }
 
-/** Runs `send` until it answers, fails for good, runs out of attempts or passes the deadline. */
+/**
+ * When to try again after a failed attempt (the schedule's input): only a retryable failure, at
+ * most `maxRetries` times; after the server's `Retry-After` plus up to 10% when it sent one, else
+ * exponential back-off from `retryBaseDelayMs`, capped at `retryMaxDelayMs`, jittered to between
+ * half and all of it; and never when the wait would end past `deadlineAt()` (the total deadline,
+ * known once the first attempt has started).
+ */
+export const retrySchedule = (settings: RetrySettings, deadlineAt: () => number | undefined) =>
+  Schedule.min([
+    Schedule.exponential(Duration.millis(settings.retryBaseDelayMs)),
+    Schedule.spaced(Duration.millis(settings.retryMaxDelayMs))
+  ]).pipe(
+    Schedule.setInputType<AttemptFailure>(),
+    Schedule.while(({ attempt, input }) => input.retryable && attempt <= settings.maxRetries),
+    Schedule.modifyDelay(({ duration, input }) =>
+      Effect.map(Random.next, (random) =>
+        input.retryAfterMs !== undefined
+          // Never sooner than asked; a little later so a crowd of callers does not return at once.
+          ? Duration.millis(Math.ceil(input.retryAfterMs * (1 + 0.1 * random)) + 1)
+          : Duration.times(duration, 0.5 + 0.5 * random))
+    ),
+    Schedule.while(({ duration, now }) => {
+      const deadline = deadlineAt()
+      return deadline === undefined || now + Duration.toMillis(duration) <= deadline
+    })
+  )
+
+/** Runs `send` until it answers, fails for good, runs out of attempts or passes the deadline (`retrySchedule`). */
 export const withRetries = <A>(
   rate: RateControl.RateControl,
   settings: RetrySettings,
   request: { readonly method: string; readonly url: string },
   send: (signal: AbortSignal) => PromiseLike<A>
 ): Effect.Effect<Attempted<A>, RetriesExhausted> =>
-  Effect.gen(function*() {
+  Effect.suspend(() => {
     const { method, url } = request
     let attempts = 0
     let deadlineAt: number | undefined
-    while (true) {
+    /** One HTTP attempt, admitted by the limiter, which learns of its outcome. */
+    const attempt = Effect.suspend(() => {
       attempts += 1
-      const exit = yield* rate.admit((admission) =>
+      return rate.admit((admission) =>
         Effect.gen(function*() {
           const now = yield* Clock.currentTimeMillis
           deadlineAt ??= now + settings.deadlineMs
@@ -153,23 +181,13 @@ export const withRetries = <A>(
             const failure = Cause.findErrorOption(result.cause)
             if (Option.isSome(failure) && failure.value.rateLimited) yield* rate.onRateLimited(admission)
           }
-          return result
+          return yield* result
         })
       )
-      if (Exit.isSuccess(exit)) return { value: exit.value, attempts }
-      const found = Cause.findErrorOption(exit.cause)
-      if (Option.isNone(found)) return yield* Effect.failCause(exit.cause as Cause.Cause<never>)
-      const failure = found.value
-      if (!failure.retryable || attempts > settings.maxRetries) return yield* Effect.fail({ error: failure.error, attempts })
-      const backoffMs = failure.retryAfterMs !== undefined
-        // Never sooner than asked; a little later so a crowd of callers does not return at once.
-        ? Math.ceil(failure.retryAfterMs * (1 + 0.1 * (yield* Random.next))) + 1
-        : Math.min(settings.retryMaxDelayMs, settings.retryBaseDelayMs * 2 ** (attempts - 1)) *
-          (0.5 + 0.5 * (yield* Random.next))
-      const now = yield* Clock.currentTimeMillis
-      if (deadlineAt !== undefined && now + backoffMs > deadlineAt) {
-        return yield* Effect.fail({ error: failure.error, attempts })
-      }
-      yield* Effect.sleep(Duration.millis(backoffMs))
-    }
+    })
+    return attempt.pipe(
+      Effect.retry(retrySchedule(settings, () => deadlineAt)),
+      Effect.map((value): Attempted<A> => ({ value, attempts })),
+      Effect.mapError((failure): RetriesExhausted => ({ error: failure.error, attempts }))
+    )
   })

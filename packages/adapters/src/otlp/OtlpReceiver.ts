@@ -100,7 +100,7 @@ export const handleTraces = (options: OtlpReceiverOptions = {}) => {
 }
 
 /** `POST /v1/traces` as a router layer (gzip/deflate bodies are decompressed under the same limit). */
-export const otlpTracesRoute = (options: OtlpReceiverOptions = {}) =>
+export const route = (options: OtlpReceiverOptions = {}) =>
   Layer.unwrap(Effect.gen(function*() {
     const ingest = yield* OtlpIngest
     const keys = yield* IngestKeyRepo
@@ -118,9 +118,7 @@ export const otlpTracesRoute = (options: OtlpReceiverOptions = {}) =>
   }))
 
 /** A standalone receiver on a Node HTTP server (port 0 picks a free port; read it from HttpServer). */
-export const OtlpReceiver = {
-  layer: (options: OtlpReceiverOptions & { readonly port: number; readonly host?: string }) =>
-    HttpRouter.serve(otlpTracesRoute(options), { disableLogger: true, disableListenLog: true }).pipe(
-      Layer.provideMerge(NodeHttpServer.layer(createServer, { port: options.port, ...(options.host === undefined ? {} : { host: options.host }) }))
-    )
-}
+export const layer = (options: OtlpReceiverOptions & { readonly port: number; readonly host?: string }) =>
+  HttpRouter.serve(route(options), { disableLogger: true, disableListenLog: true }).pipe(
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: options.port, ...(options.host === undefined ? {} : { host: options.host }) }))
+  )

@@ -2,8 +2,9 @@
  * How the simulated model "reads" a US individual-tax scenario written in plain English: keyword
  * and pattern reading of marital status, living arrangements, home costs, the qualifying person,
  * age, sight and dependency. It is the simulated model's own understanding (imperfect on purpose
- * where the text is ambiguous), not the world model's rules — adapters never import worlds.
+ * where the text is ambiguous), not the world model's rules; only the tax year is the tax world's.
  */
+import { TAX_YEAR } from "@spectral/worlds"
 
 export interface ReadFacts {
   taxYear: number
@@ -33,7 +34,6 @@ export interface Reading {
 }
 
 const MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
-const TAX_YEAR = 2025
 
 const monthIndex = (text: string): number | undefined => {
   const m = text.match(/\b(january|february|march|april|may|june|july|august|september|october|november|december)\b/)

@@ -6,12 +6,20 @@
  * limit, unless guidance or examples in its prompt cover them; chain of thought helps; a high
  * temperature makes it misread and fabricate). The judge knows the rules well and explains
  * failures in words, naming the deciding facts — what failure clustering and guidance feed on.
+ * The 2025 amounts (standard deductions, additional amounts, the dependent's limit) are the tax
+ * world's tables in `@spectral/worlds`; the blind spots are this module's own.
  */
+import type { SeededGenerator } from "@spectral/engine"
+import {
+  ADDITIONAL_STANDARD_DEDUCTION_2025,
+  DEPENDENT_STANDARD_DEDUCTION_2025,
+  STANDARD_DEDUCTION_2025,
+  TAX_YEAR
+} from "@spectral/worlds"
 import { type ReadFacts, readScenario } from "./TaxReading.ts"
 
-export interface Random {
-  readonly next: () => number
-}
+/** The skills' dice: the engine's seeded generator. */
+export type Random = Pick<SeededGenerator, "next">
 
 export interface PromptFeatures {
   /** Lower-cased system prompt (base prompt, guidance, reasoning instruction). */
@@ -23,9 +31,6 @@ export interface PromptFeatures {
 }
 
 export type Status = "single" | "mfj" | "mfs" | "hoh" | "qss"
-
-const TAX_YEAR = 2025
-const BASE: Readonly<Record<Status, number>> = { single: 15750, mfs: 15750, mfj: 31500, qss: 31500, hoh: 23625 }
 
 const isChild = (r: ReadFacts["qualifyingPersonRelationship"]) => r === "child" || r === "stepchild" || r === "foster_child"
 
@@ -59,12 +64,18 @@ export const additionalCount = (f: ReadFacts, status: Status): number => {
   return n
 }
 
-export const additionalAmount = (status: Status) => (status === "single" || status === "hoh" ? 2000 : 1600)
+export const additionalAmount = (status: Status) =>
+  status === "single" || status === "hoh" ? ADDITIONAL_STANDARD_DEDUCTION_2025.unmarried : ADDITIONAL_STANDARD_DEDUCTION_2025.married
+
+const { minimum: dependentMinimum, earnedIncomePlus } = DEPENDENT_STANDARD_DEDUCTION_2025
+const usd = (amount: number) => `$${amount.toLocaleString("en-US")}`
+/** The dependent's minimum as a prompt may write it, with or without the thousands comma (`1,?350`). */
+const dependentMinimumPattern = new RegExp(String(dependentMinimum).replace(/\B(?=(\d{3})+(?!\d))/g, ",?"))
 
 export const standardDeduction = (f: ReadFacts, status: Status, knows: { additional: boolean; dependentLimit: boolean } = { additional: true, dependentLimit: true }): number => {
   if (status === "mfs" && f.spouseItemizes) return 0
-  let base = BASE[status]
-  if (f.canBeClaimedAsDependent && knows.dependentLimit) base = Math.min(base, Math.max(1350, (f.earnedIncome ?? 0) + 450))
+  let base = STANDARD_DEDUCTION_2025[status]
+  if (f.canBeClaimedAsDependent && knows.dependentLimit) base = Math.min(base, Math.max(dependentMinimum, (f.earnedIncome ?? 0) + earnedIncomePlus))
   return base + (knows.additional ? additionalCount(f, status) * additionalAmount(status) : 0)
 }
 
@@ -146,7 +157,7 @@ export const advise = (factsIn: Record<string, unknown> | undefined, stimulus: s
     status = status === "hoh" ? "single" : "hoh"
   }
   const knowsAdditional = !miss(0.4, knows(p, [/additional/, /65 or older/, /\bblind/]))
-  const knowsLimit = !miss(0.55, knows(p, [/1,?350/, /earned income plus/, /dependent'?s? (standard )?deduction/]))
+  const knowsLimit = !miss(0.55, knows(p, [dependentMinimumPattern, /earned income plus/, /dependent'?s? (standard )?deduction/]))
   const deduction = standardDeduction(facts, status, { additional: knowsAdditional, dependentLimit: knowsLimit })
   const rationale = fabricatedRelative !== undefined
     ? `Based on the facts, and since the taxpayer's ${fabricatedRelative} also lives in the home, the status is ${status}.`
@@ -196,7 +207,7 @@ export const judge = (stimulus: string, answer: Record<string, unknown>, dimensi
   } else if (!deductionOk) {
     const extra = additionalCount(facts, truth.status)
     if (facts.canBeClaimedAsDependent && deduction > expectedDeduction) {
-      explanation = `Standard deduction of $${deduction} ignores the dependent limit: someone who can be claimed as a dependent gets the greater of $1,350 or earned income plus $450 (here $${expectedDeduction}).`
+      explanation = `Standard deduction of $${deduction} ignores the dependent limit: someone who can be claimed as a dependent gets the greater of ${usd(dependentMinimum)} or earned income plus ${usd(earnedIncomePlus)} (here $${expectedDeduction}).`
     } else if (extra > 0 && deduction < expectedDeduction) {
       explanation = `Standard deduction of $${deduction} leaves out the additional amount for age 65 or older or blindness: ${extra} × $${additionalAmount(truth.status)} should be added (expected $${expectedDeduction}).`
     } else {

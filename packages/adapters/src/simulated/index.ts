@@ -1,4 +1,6 @@
-export * from "./SimulatedLanguageModel.ts"
+export * as SimulatedLanguageModel from "./SimulatedLanguageModel.ts"
+export type { SimulatedOptions } from "./SimulatedLanguageModel.ts"
+export * from "./SimulatedAnswer.ts"
 export * from "./TaxReading.ts"
 export * from "./TaxSkills.ts"
 export * from "./FlsaSkills.ts"

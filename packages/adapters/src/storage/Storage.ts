@@ -1,25 +1,36 @@
 /**
- * Choosing and opening the SQL store: a PostgreSQL server given by URL, or embedded PGlite under a
- * local folder (the zero-setup default). Each layer migrates (where it may), checks the tenancy
+ * The SQL store's one entry point: a PostgreSQL server given by URL, or embedded PGlite under a
+ * local folder (the zero-setup default). Each `layer…` migrates (where it may), checks the tenancy
  * guarantees, and provides every repository port; its scope closes every connection it opened.
  * Configuration is read through effect's `Config` (see `StorageConfig`). The `…WithEvents` layers
  * also provide the engine's `UnitOfWork` (one transaction per unit, repository calls join it), the
  * durable `EventBus` (outbox, see events/DurableEventBus.ts) and the SQL `ResponseCache`, all on the
- * same connection pool. Owns no queries.
+ * same connection pool; the `…NoDeps` layers put the same parts on a `PgClient` the caller opened.
+ * `migrate…` apply the migrations. The parts (repository queries, migrations, the PGlite server,
+ * the workspace transaction) are in `internal/`; this module owns no queries.
  */
 import { PgClient } from "@effect/sql-pg"
 import { Config, Context, Effect, Layer, Option, Redacted, Schema } from "effect"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
-import { appRole, type AppliedMigration, currentMigrationId, latestMigrationId, migrate, schemaName } from "./Migrations.ts"
-import { makePgliteClient } from "./PgliteClient.ts"
-import { makeSqlStorage, type Repositories, repositoriesContext, type SqlStorageOptions } from "./SqlStorage.ts"
 import { EventBus, UnitOfWork } from "@spectral/engine"
-import { DurableEventBus, type DurableEventBusOptions } from "../events/DurableEventBus.ts"
+import * as DurableEventBus from "../events/DurableEventBus.ts"
 import { ResponseCache } from "../llm/ResponseCache.ts"
-import { makeSqlResponseCache } from "./SqlResponseCache.ts"
-import { makeSqlUnitOfWork, makeWorkspaceTransaction } from "./WorkspaceTransaction.ts"
+import * as Migrations from "./internal/Migrations.ts"
+import * as PgliteClient from "./internal/PgliteClient.ts"
+import {
+  layerNoDeps as repositoriesOnClient,
+  makeRepositories,
+  type Repositories,
+  repositoriesContext
+} from "./internal/SqlRepositories.ts"
+import { makeSqlResponseCache } from "./internal/SqlResponseCache.ts"
+import { makeSqlUnitOfWork, makeWorkspaceTransaction } from "./internal/WorkspaceTransaction.ts"
+
+export type { Repositories, RepositoryOptions } from "./internal/SqlRepositories.ts"
+export { type PgliteOptions, PgliteUnavailable } from "./internal/PgliteClient.ts"
+export { type AppliedMigration, appRole, currentMigrationId, latestMigrationId, MigrationFailed } from "./internal/Migrations.ts"
 
 /** Why a store could not be opened. */
 export class StorageSetupError extends Schema.TaggedError<StorageSetupError>()("StorageSetupError", {
@@ -45,10 +56,8 @@ export interface PgOptions {
   readonly maxConnections?: number | undefined
 }
 
-export interface PgliteStoreOptions {
-  /** Where PGlite keeps its files (created when missing). */
-  readonly dataDir: string
-}
+/** Where PGlite keeps its files (`dataDir`, created when missing). */
+export type PgliteStoreOptions = PgliteClient.PgliteOptions
 
 /** Run an effect on one client, as both PgClient and SqlClient. */
 const onClient = (client: PgClient.PgClient) =>
@@ -67,7 +76,7 @@ export const migratePg = (ownerUrl: string | Redacted.Redacted<string>) =>
   Effect.scoped(
     Effect.gen(function*() {
       const owner = yield* connectPg(redacted(ownerUrl), 1)
-      return yield* migrate.pipe(
+      return yield* Migrations.migrate.pipe(
         onClient(owner),
         Effect.mapError(setupError("Migrate"))
       )
@@ -89,7 +98,7 @@ const rolePrivileges = Effect.gen(function*() {
     SELECT r.rolname AS role, r.rolsuper AS superuser, r.rolbypassrls AS "bypassRls",
       EXISTS (
         SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = ${schemaName} AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
+        WHERE n.nspname = ${Migrations.schemaName} AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
       ) AS "ownsTables"
     FROM pg_catalog.pg_roles r WHERE r.rolname = current_user`.withoutTransform
   return rows[0] as RolePrivileges
@@ -101,24 +110,24 @@ const checkUnprivileged = Effect.gen(function*() {
   const problems = [
     role.superuser ? "is a superuser" : undefined,
     role.bypassRls ? "has BYPASSRLS" : undefined,
-    role.ownsTables ? `owns the ${schemaName} tables` : undefined
+    role.ownsTables ? `owns the ${Migrations.schemaName} tables` : undefined
   ].filter((problem) => problem !== undefined)
   if (problems.length > 0) {
     return yield* new StorageSetupError({
       reason: "PrivilegedRole",
       message: `the engine's connection uses role "${role.role}", which ${problems.join(" and ")}: row-level ` +
-        `security would not isolate workspaces. Connect as "${appRole}" (see the README) and give the owner's ` +
+        `security would not isolate workspaces. Connect as "${Migrations.appRole}" (see the README) and give the owner's ` +
         `URL as SPECTRAL_DATABASE_OWNER_URL for migrations.`
     })
   }
 })
 
 const checkSchemaCurrent = Effect.gen(function*() {
-  const current = yield* currentMigrationId.pipe(Effect.orElseSucceed(() => 0))
-  if (current < latestMigrationId) {
+  const current = yield* Migrations.currentMigrationId.pipe(Effect.orElseSucceed(() => 0))
+  if (current < Migrations.latestMigrationId) {
     return yield* new StorageSetupError({
       reason: "SchemaOutdated",
-      message: `the database is at migration ${current}, this build needs ${latestMigrationId}: run ` +
+      message: `the database is at migration ${current}, this build needs ${Migrations.latestMigrationId}: run ` +
         "`spectral db migrate` (as the owner) or set SPECTRAL_DATABASE_OWNER_URL"
     })
   }
@@ -141,19 +150,23 @@ const openPg = (options: PgOptions) =>
     return { client, assumeRole: undefined }
   })
 
+/** Embedded PGlite's client, as its superuser. */
+const connectPglite = (options: PgliteStoreOptions) =>
+  PgliteClient.makePgliteClient(options).pipe(
+    Effect.mapError((error) =>
+      new StorageSetupError({
+        reason: "Connect",
+        message: error._tag === "SqlError" ? describeSqlError(error) : error.message
+      })
+    )
+  )
+
 /** Open (and migrate) embedded PGlite; its only session is privileged, so transactions assume the app role. */
 const openPglite = (options: PgliteStoreOptions) =>
   Effect.gen(function*() {
-    const client = yield* makePgliteClient(options).pipe(
-      Effect.mapError((error) =>
-        new StorageSetupError({
-          reason: "Connect",
-          message: error._tag === "SqlError" ? describeSqlError(error) : error.message
-        })
-      )
-    )
-    yield* migrate.pipe(onClient(client), Effect.mapError(setupError("Migrate")))
-    return { client, assumeRole: appRole as string | undefined }
+    const client = yield* connectPglite(options)
+    yield* Migrations.migrate.pipe(onClient(client), Effect.mapError(setupError("Migrate")))
+    return { client, assumeRole: Migrations.appRole as string | undefined }
   })
 
 interface Opened {
@@ -161,17 +174,15 @@ interface Opened {
   readonly assumeRole: string | undefined
 }
 
-const repositoriesOn = ({ client, assumeRole }: Opened) => {
-  const sqlOptions: SqlStorageOptions = { assumeRole }
-  return Effect.map(makeSqlStorage(sqlOptions).pipe(onClient(client)), repositoriesContext)
-}
+const repositoriesOn = ({ client, assumeRole }: Opened) =>
+  Effect.map(makeRepositories({ assumeRole }).pipe(onClient(client)), repositoriesContext)
 
 /** Everything the SQL store offers a host: the repositories, UnitOfWork, the durable bus, the response cache. */
 export type SqlStore = Repositories | EventBus | ResponseCache
 
 export interface EventOptions {
   /** Settings of the durable bus (poll interval, attempts before dead-lettering, …). */
-  readonly events?: Omit<DurableEventBusOptions, "assumeRole"> | undefined
+  readonly events?: Omit<DurableEventBus.DurableEventBusOptions, "assumeRole"> | undefined
 }
 
 const storeOn = (opened: Opened, options: EventOptions) =>
@@ -218,62 +229,69 @@ export type StorageConfig = Config.Success<typeof StorageConfig>
 export const describeStore = (config: StorageConfig): string =>
   Option.isSome(config.databaseUrl) ? "postgres" : `pglite:${config.dataDir}`
 
-/** Apply pending migrations to the configured store; returns what was applied. */
-export const migrateConfigured = (config: StorageConfig): Effect.Effect<ReadonlyArray<AppliedMigration>, StorageSetupError> =>
+/** Apply pending migrations through the given store configuration; returns what was applied. */
+export const migrate = (config: StorageConfig): Effect.Effect<ReadonlyArray<Migrations.AppliedMigration>, StorageSetupError> =>
   Option.isSome(config.databaseUrl)
     ? migratePg(Option.getOrElse(config.ownerUrl, () => config.databaseUrl.pipe(Option.getOrThrow)))
     : Effect.scoped(
       Effect.gen(function*() {
-        const client = yield* makePgliteClient({ dataDir: config.dataDir }).pipe(
-          Effect.mapError((error) =>
-            new StorageSetupError({
-              reason: "Connect",
-              message: error._tag === "SqlError" ? describeSqlError(error) : error.message
-            })
-          )
-        )
-        return yield* migrate.pipe(onClient(client), Effect.mapError(setupError("Migrate")))
+        const client = yield* connectPglite({ dataDir: config.dataDir })
+        return yield* Migrations.migrate.pipe(onClient(client), Effect.mapError(setupError("Migrate")))
       })
     ).pipe(Effect.provide(Reactivity.layer))
 
 /** Apply pending migrations to the store the environment selects (what `spectral db migrate` runs). */
 export const migrateFromConfig: Effect.Effect<
-  { readonly store: string; readonly applied: ReadonlyArray<AppliedMigration>; readonly latest: number },
+  { readonly store: string; readonly applied: ReadonlyArray<Migrations.AppliedMigration>; readonly latest: number },
   StorageSetupError | Config.ConfigError
 > = Effect.gen(function*() {
   const config = yield* StorageConfig
-  const applied = yield* migrateConfigured(config)
-  return { store: describeStore(config), applied, latest: latestMigrationId }
+  const applied = yield* migrate(config)
+  return { store: describeStore(config), applied, latest: Migrations.latestMigrationId }
 })
 
-export const Storage = {
-  layerPg,
-  layerPglite,
-  /** Apply pending migrations through the given store configuration. */
-  migrate: migrateConfigured,
-  migrateFromConfig,
-  /** `SPECTRAL_DATABASE_URL` set: the server; otherwise embedded PGlite under `SPECTRAL_DATA_DIR`. */
-  layerConfig: Layer.unwrap(
+/** Apply pending migrations on the SqlClient in context, as its role (the owner). */
+export const migrateNoDeps: Effect.Effect<ReadonlyArray<Migrations.AppliedMigration>, Migrations.MigrationFailed, SqlClient.SqlClient> =
+  Migrations.migrate
+
+/** `SPECTRAL_DATABASE_URL` set: the server; otherwise embedded PGlite under `SPECTRAL_DATA_DIR`. */
+export const layerConfig: Layer.Layer<Repositories, StorageSetupError | Config.ConfigError> = Layer.unwrap(
+  Effect.map(StorageConfig, (config) =>
+    Option.match(config.databaseUrl, {
+      onSome: (url) => layerPg({ url, ownerUrl: Option.getOrUndefined(config.ownerUrl), maxConnections: config.maxConnections }),
+      onNone: () => layerPglite({ dataDir: config.dataDir })
+    }))
+)
+
+/**
+ * `layerConfig` plus UnitOfWork, the durable EventBus (outbox) and the SQL ResponseCache: what a
+ * host runs scans on. Use instead of `layerConfig` + `EventBus.layerMemory`.
+ */
+export const layerConfigWithEvents = (options: EventOptions = {}): Layer.Layer<SqlStore, StorageSetupError | Config.ConfigError> =>
+  Layer.unwrap(
     Effect.map(StorageConfig, (config) =>
       Option.match(config.databaseUrl, {
         onSome: (url) =>
-          layerPg({ url, ownerUrl: Option.getOrUndefined(config.ownerUrl), maxConnections: config.maxConnections }),
-        onNone: () => layerPglite({ dataDir: config.dataDir })
+          layerPgWithEvents({ ...options, url, ownerUrl: Option.getOrUndefined(config.ownerUrl), maxConnections: config.maxConnections }),
+        onNone: () => layerPgliteWithEvents({ ...options, dataDir: config.dataDir })
       }))
-  ),
-  layerPgWithEvents,
-  layerPgliteWithEvents,
-  /**
-   * `layerConfig` plus UnitOfWork, the durable EventBus (outbox) and the SQL ResponseCache: what a
-   * host runs scans on. Use instead of `layerConfig` + `EventBus.layerMemory`.
-   */
-  layerConfigWithEvents: (options: EventOptions = {}): Layer.Layer<SqlStore, StorageSetupError | Config.ConfigError> =>
-    Layer.unwrap(
-      Effect.map(StorageConfig, (config) =>
-        Option.match(config.databaseUrl, {
-          onSome: (url) =>
-            layerPgWithEvents({ ...options, url, ownerUrl: Option.getOrUndefined(config.ownerUrl), maxConnections: config.maxConnections }),
-          onNone: () => layerPgliteWithEvents({ ...options, dataDir: config.dataDir })
-        }))
-    )
+  )
+
+/** A role switched to in every transaction, for a connection whose own role bypasses row-level security. */
+export interface AssumeRoleOptions {
+  readonly assumeRole?: string | undefined
 }
+
+/** Every repository port on the PgClient in context (migrations must have run; `assumeRole` as above). */
+export const layerNoDeps = repositoriesOnClient
+
+/** The repositories, UnitOfWork, the durable EventBus and the SQL ResponseCache on the PgClient in context (migrations must have run). */
+export const layerWithEventsNoDeps = (options: AssumeRoleOptions & EventOptions = {}): Layer.Layer<SqlStore, never, PgClient.PgClient> =>
+  Layer.effectContext(Effect.gen(function*() {
+    const client = yield* PgClient.PgClient
+    return yield* storeOn({ client, assumeRole: options.assumeRole }, options)
+  }))
+
+/** Just the PgClient (and SqlClient) on embedded PGlite under `dataDir`, as its superuser; nothing migrated. */
+export const layerPgliteClient: (options: PgliteStoreOptions) => Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, PgliteClient.PgliteUnavailable | SqlError> =
+  PgliteClient.layer

@@ -16,8 +16,8 @@ import { type EventBus, type EventHandler, StorageError } from "@spectral/engine
 import type { SpectralEvent } from "@spectral/engine/contracts"
 import { Effect, type Layer, type Scope } from "effect"
 import { DurableEventBus, type DurableEventBusOptions } from "../../src/events/index.ts"
-import { makeSqlStorage } from "../../src/storage/SqlStorage.ts"
-import { makeWorkspaceTransaction } from "../../src/storage/WorkspaceTransaction.ts"
+import { makeRepositories } from "../../src/storage/internal/SqlRepositories.ts"
+import { makeWorkspaceTransaction } from "../../src/storage/internal/WorkspaceTransaction.ts"
 import * as F from "../storage/fixtures.ts"
 import { AppSession } from "../storage/RlsProbe.ts"
 
@@ -44,7 +44,7 @@ export const durableEventsSuite = <E>(
 
     const services = Effect.gen(function*() {
       const sql = yield* PgClient.PgClient
-      const repos = yield* makeSqlStorage({ assumeRole })
+      const repos = yield* makeRepositories({ assumeRole })
       const tx = makeWorkspaceTransaction(sql, { assumeRole })
       const session = yield* AppSession
       return { repos, tx, session }

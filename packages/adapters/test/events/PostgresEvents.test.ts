@@ -7,7 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Redacted } from "effect"
 import { inject } from "vitest"
-import { migratePg } from "../../src/storage/Storage.ts"
+import { Storage } from "../../src/storage/index.ts"
 import { serverRequired } from "../storage/PgServer.ts"
 import { AppSession } from "../storage/RlsProbe.ts"
 import { durableEventsSuite } from "./DurableEventsSuite.ts"
@@ -22,7 +22,7 @@ if (server === null) {
   })
 } else {
   const app = PgClient.layer({ url: Redacted.make(server.appUrl), maxConnections: 8 }).pipe(
-    Layer.provide(Layer.effectDiscard(migratePg(server.ownerUrl)))
+    Layer.provide(Layer.effectDiscard(Storage.migratePg(server.ownerUrl)))
   )
   const session = Layer.effect(AppSession, Effect.gen(function*() {
     return AppSession.connected(yield* PgClient.PgClient)

@@ -13,7 +13,7 @@ import { spawnSync } from "node:child_process"
 import { cpSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Migrations, PgliteClient, SqlStorage, Storage } from "../../src/storage/index.ts"
+import { Storage } from "../../src/storage/index.ts"
 import * as F from "./fixtures.ts"
 import { repositoryContract } from "./RepositoryContract.ts"
 import { AppSession, rlsProbe } from "./RlsProbe.ts"
@@ -32,11 +32,11 @@ repositoryContract("embedded PGlite", Storage.layerPglite({ dataDir: freshDir() 
 
 /** Repositories and an app-role session on one embedded database (the layer the store itself uses). */
 const sqlFixture = (dataDir: string) => {
-  const migrated = Layer.effectDiscard(Migrations.migrate).pipe(Layer.provideMerge(PgliteClient.layer({ dataDir })))
+  const migrated = Layer.effectDiscard(Storage.migrateNoDeps).pipe(Layer.provideMerge(Storage.layerPgliteClient({ dataDir })))
   const session = Layer.effect(AppSession, Effect.gen(function*() {
     return AppSession.assumed(yield* PgClient.PgClient)
   }))
-  return Layer.mergeAll(SqlStorage.layerNoDeps({ assumeRole: Migrations.appRole }), session).pipe(Layer.provide(migrated))
+  return Layer.mergeAll(Storage.layerNoDeps({ assumeRole: Storage.appRole }), session).pipe(Layer.provide(migrated))
 }
 
 rlsProbe("embedded PGlite (SET LOCAL ROLE spectral_app)", sqlFixture(freshDir()))

@@ -13,8 +13,7 @@ import { Deferred, Effect, Fiber, Layer, Option, Redacted } from "effect"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import { SqlClient } from "effect/sql"
 import { inject } from "vitest"
-import { Migrations, Storage } from "../../src/storage/index.ts"
-import { migratePg } from "../../src/storage/Storage.ts"
+import { Storage } from "../../src/storage/index.ts"
 import * as F from "./fixtures.ts"
 import { type PgServerInfo, serverRequired } from "./PgServer.ts"
 import { repositoryContract } from "./RepositoryContract.ts"
@@ -27,7 +26,7 @@ const client = (url: string, maxConnections = 4) =>
   PgClient.layer({ url: Redacted.make(url), maxConnections })
 
 /** Migrations applied through the owner before anything else in the layer is built. */
-const migrated = (info: PgServerInfo) => Layer.effectDiscard(migratePg(info.ownerUrl))
+const migrated = (info: PgServerInfo) => Layer.effectDiscard(Storage.migratePg(info.ownerUrl))
 
 /** A session on the engine's own role (`spectral_app`), after migrations. */
 const appSession = (info: PgServerInfo) =>
@@ -72,7 +71,7 @@ if (server === null) {
   describe("PostgreSQL server: opening the store", () => {
     it.live("refuses an engine connection that owns the tables or is a superuser", () =>
       Effect.gen(function*() {
-        yield* migratePg(info.ownerUrl)
+        yield* Storage.migratePg(info.ownerUrl)
         const asOwner = yield* setupFailure(Layer.build(Storage.layerPg({ url: info.ownerUrl })))
         expect(asOwner).toMatchObject({ _tag: "StorageSetupError", reason: "PrivilegedRole" })
         expect(asOwner.message).toContain("owns the spectral tables")
@@ -110,9 +109,9 @@ if (server === null) {
           expect(yield* Storage.migrate(config)).toEqual([])
           const version = yield* Effect.scoped(Effect.gen(function*() {
             const app = yield* PgClient.make({ url: Redacted.make(appUrl), maxConnections: 1 })
-            return yield* Effect.provideService(Migrations.currentMigrationId, SqlClient.SqlClient, app)
+            return yield* Effect.provideService(Storage.currentMigrationId, SqlClient.SqlClient, app)
           })).pipe(Effect.provide(Reactivity.layer))
-          expect(version).toBe(Migrations.latestMigrationId)
+          expect(version).toBe(Storage.latestMigrationId)
           yield* Layer.build(Storage.layerPg({ url: appUrl }))
         }).pipe(Effect.scoped),
       60_000

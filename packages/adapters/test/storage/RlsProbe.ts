@@ -9,8 +9,8 @@ import { expect, layer } from "@effect/vitest"
 import type { PgClient } from "@effect/sql-pg"
 import { Context, Effect, type Layer } from "effect"
 import type { SqlError } from "effect/sql/SqlError"
-import { appendOnlyTables, appRole, workspaceTables } from "../../src/storage/Migrations.ts"
-import { sqlState } from "../../src/storage/SqlFailure.ts"
+import { appendOnlyTables, appRole, workspaceTables } from "../../src/storage/internal/Migrations.ts"
+import { sqlState } from "../../src/storage/internal/SqlFailure.ts"
 import { freshWorkspaceId } from "./fixtures.ts"
 
 /** Transactions as the app role, with the workspace set for the transaction (or not set at all). */

@@ -42,6 +42,7 @@ const framework: EvaluationFramework = {
     sanityMaxDelta: 0.4,
     maxInfraFailureRate: 0.1,
     maxParseFailureRate: 0.1,
+    maxJudgeFailureRate: 0.05,
     minSamples: 20,
     minChangedShare: 0.05,
     maxChangedShare: 0.9,

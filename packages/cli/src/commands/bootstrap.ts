@@ -1,12 +1,15 @@
 /**
- * `spectral bootstrap --input FILE [--output FILE]`: a bootstrap confidence interval for each
- * case of a JSON file (statistic, samples, level, method, resamples, seed), so anyone can check
- * the engine's numbers on their own data. An invalid case gets `{"id","error"}` naming the
- * problem; the other cases still run.
+ * `spectral bootstrap --input FILE [--output FILE] [--allow-large]`: a bootstrap confidence
+ * interval for each case of a JSON file (statistic, samples, level, method, resamples, seed), so
+ * anyone can check the engine's numbers on their own data. An invalid case gets `{"id","error"}`
+ * naming the problem; the other cases still run. A case above the documented cost (n × resamples
+ * over `MAX_BOOTSTRAP_DRAWS`, or more than `MAX_BOOTSTRAP_WORKERS` workers) is refused the same
+ * way unless `--allow-large`.
  */
 import { Clock, Effect, Result, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { bootstrapCIEffect, BootstrapMethod, BootstrapStatistic } from "@spectral/engine/stats"
+import { reportFailures } from "../CliFailure.ts"
 import { readJsonFile, runCases, writeJsonOutput } from "../CliIo.ts"
 
 /** A JSON number, or "NaN" / "Infinity" / "-Infinity" as some tools write them (rejected by the engine, by position). */
@@ -46,14 +49,44 @@ export interface BootstrapCaseResult {
 
 export type BootstrapCaseOutcome = BootstrapCaseResult | { readonly id: string; readonly error: string }
 
+/** Row draws per case (n × resamples, n = the values of x and y) refused without `--allow-large` (about 3 s on one core). */
+export const MAX_BOOTSTRAP_DRAWS = 1_000_000_000
+/** Worker threads a case may ask for without `--allow-large` (`"auto"`, the default, uses the machine's cores). */
+export const MAX_BOOTSTRAP_WORKERS = 16
+/** Resamples when a case gives none (the engine's default). */
+const DEFAULT_RESAMPLES = 9999
+
+export interface BootstrapFileOptions {
+  /** Run cases above `MAX_BOOTSTRAP_DRAWS` / `MAX_BOOTSTRAP_WORKERS`. */
+  readonly allowLarge?: boolean | undefined
+  /** The file the document came from, named when it is not `{"cases":[…]}`. */
+  readonly source?: string | undefined
+}
+
+/** Why a case is refused without `--allow-large`, or null when it is within the limits. */
+export const costRefusal = (input: BootstrapCase): string | null => {
+  const n = input.x.length + (input.y?.length ?? 0)
+  const resamples = input.resamples ?? DEFAULT_RESAMPLES
+  const draws = n * resamples
+  if (draws > MAX_BOOTSTRAP_DRAWS) {
+    return `TooLarge: n × resamples = ${n} × ${resamples} = ${draws} row draws, above the limit of ${MAX_BOOTSTRAP_DRAWS}; pass --allow-large to run it`
+  }
+  if (typeof input.workers === "number" && input.workers > MAX_BOOTSTRAP_WORKERS) {
+    return `TooManyWorkers: workers is ${input.workers}, above the limit of ${MAX_BOOTSTRAP_WORKERS}; pass --allow-large to run it`
+  }
+  return null
+}
+
 
 const toNumbers = (values: ReadonlyArray<number | "NaN" | "Infinity" | "-Infinity">): Array<number> =>
   values.map((value) =>
     typeof value === "number" ? value : value === "NaN" ? NaN : value === "Infinity" ? Infinity : -Infinity
   )
 
-/** Run one decoded case; an invalid one becomes `{id, error}`. */
-const runCase = Effect.fnUntraced(function*(input: BootstrapCase) {
+/** Run one decoded case; an invalid one (or one above the cost limits without `allowLarge`) becomes `{id, error}`. */
+const runCase = Effect.fnUntraced(function*(input: BootstrapCase, allowLarge: boolean) {
+  const refusal = allowLarge ? null : costRefusal(input)
+  if (refusal !== null) return { id: input.id, error: refusal } satisfies BootstrapCaseOutcome
   const started = yield* Clock.currentTimeNanos
   const outcome = yield* bootstrapCIEffect({
     statistic: input.statistic,
@@ -90,7 +123,8 @@ const runCase = Effect.fnUntraced(function*(input: BootstrapCase) {
 })
 
 /** Decode and run every case of a parsed input file; a case that does not decode is reported, not fatal. */
-export const runBootstrapFile = runCases(BootstrapCase, runCase)
+export const runBootstrapFile = (document: unknown, options: BootstrapFileOptions = {}) =>
+  runCases(BootstrapCase, (input: BootstrapCase) => runCase(input, options.allowLarge === true))(document, options.source)
 
 export const bootstrap = Command.make(
   "bootstrap",
@@ -100,13 +134,17 @@ export const bootstrap = Command.make(
         "JSON file: {\"cases\":[{\"id\",\"statistic\",\"x\",\"y\"?,\"weights\"?,\"groups\"?,\"paired\"?,\"level\",\"method\",\"resamples\",\"seed\"}]}"
       )
     ),
-    output: Flag.String("output").pipe(Flag.withDescription("Write the results here instead of stdout"), Flag.optional)
+    output: Flag.String("output").pipe(Flag.withDescription("Write the results here instead of stdout"), Flag.optional),
+    allowLarge: Flag.Boolean("allow-large").pipe(
+      Flag.withDescription(`Run cases above the cost limits (n × resamples > ${MAX_BOOTSTRAP_DRAWS}, workers > ${MAX_BOOTSTRAP_WORKERS})`),
+      Flag.withDefault(false)
+    )
   },
-  Effect.fn("bootstrap")(function*({ input, output }) {
+  Effect.fn("bootstrap")(function*({ input, output, allowLarge }) {
     const file = yield* readJsonFile(input)
-    const results = yield* runBootstrapFile(file)
+    const results = yield* runBootstrapFile(file, { allowLarge, source: input })
     yield* writeJsonOutput(output, results)
-  })
+  }, reportFailures)
 ).pipe(
   Command.withDescription(
     "Bootstrap confidence intervals (percentile, basic, BCa) for means, weighted means, paired/independent differences and ratios of means"

@@ -6,6 +6,7 @@
 import { Clock, Effect, Result, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { clusterMatrix, clusterTexts, fromRows } from "@spectral/engine/clustering"
+import { reportFailures } from "../CliFailure.ts"
 import { readJsonFile, runCases, writeJsonOutput } from "../CliIo.ts"
 
 /** A coordinate: a JSON number, or "NaN" / "Infinity" / "-Infinity" as some tools write them (rejected by the engine, by position). */
@@ -84,7 +85,7 @@ const runCase = Effect.fnUntraced(function*(input: ClusterCase) {
 })
 
 /** Decode and run every case of a parsed input file; a case that does not decode is reported, not fatal. */
-export const runClusterFile = runCases(ClusterCase, runCase)
+export const runClusterFile = (document: unknown, source?: string) => runCases(ClusterCase, runCase)(document, source)
 
 export const cluster = Command.make(
   "cluster",
@@ -94,9 +95,9 @@ export const cluster = Command.make(
   },
   Effect.fn("cluster")(function*({ input, output }) {
     const file = yield* readJsonFile(input)
-    const results = yield* runClusterFile(file)
+    const results = yield* runClusterFile(file, input)
     yield* writeJsonOutput(output, results)
-  })
+  }, reportFailures)
 ).pipe(
   Command.withDescription("k-means (fixed k or auto) on points, or root-cause clustering with severity variants on texts"),
   Command.withExamples([{ command: "spectral cluster --input cases.json --output results.json", description: "Cluster every case in a file" }])

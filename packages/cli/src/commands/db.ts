@@ -6,8 +6,9 @@
  * live in `@spectral/adapters`; this module only wires config to output.
  */
 import { Storage } from "@spectral/adapters"
-import { Console, Effect } from "effect"
+import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
+import { reportFailures } from "../CliFailure.ts"
 import { writeJsonOutput } from "../CliIo.ts"
 
 const migrate = Command.make(
@@ -22,7 +23,7 @@ const migrate = Command.make(
       applied: result.applied,
       latestMigration: result.latest
     })
-  }, Effect.tapError((error) => Console.error(`spectral db migrate: ${error._tag}: ${error.message}`)))
+  }, reportFailures)
 ).pipe(
   Command.withDescription("Apply pending storage migrations (as the schema owner) and print what was applied"),
   Command.withExamples([

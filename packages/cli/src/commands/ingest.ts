@@ -8,6 +8,7 @@ import { Console, Effect, Layer } from "effect"
 import { Argument, Command } from "effect/cli"
 import { MemoryStorage } from "@spectral/engine"
 import { ingestDocuments, OtlpIngest } from "@spectral/adapters"
+import { reportFailures } from "../CliFailure.ts"
 import { CliInputError, readJsonFile } from "../CliIo.ts"
 
 export const ingest = Command.make(
@@ -21,7 +22,7 @@ export const ingest = Command.make(
       Effect.provide(OtlpIngest.layer().pipe(Layer.provideMerge(MemoryStorage.layer)))
     )
     yield* Console.log(JSON.stringify(summary))
-  })
+  }, reportFailures)
 ).pipe(
   Command.withDescription("Ingest OTLP/JSON trace files and print the spans stored and the agents inferred from them"),
   Command.withExamples([{ command: "spectral ingest traces.json", description: "Spans, rejected spans and inferred agents" }])

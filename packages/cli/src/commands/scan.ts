@@ -1,13 +1,16 @@
 /**
  * `spectral scan --workspace FILE [--seed N] [--output DIR]`: declare (upsert) the workspace from a
  * JSON file, run one scan on the configured storage and model, print a JSON summary, and with
- * `--output` write the ChangeSet and the AgentPerformanceCard (Markdown, HTML, JSON) there.
+ * `--output` write the ChangeSet and the AgentPerformanceCard (Markdown, HTML, JSON) there. A scan
+ * that ran and failed prints its summary (`"state":"failed"`, phase, reason) and exits 1; any other
+ * failure is `CliFailure`'s one `{"error"}` line.
  */
-import { Console, Effect, FileSystem, Option, Path, Result, Schema } from "effect"
+import { Console, Effect, FileSystem, Option, Path, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { renderHtml, renderJson, renderMarkdown, ScanOrchestrator, WorkspaceRepo } from "@spectral/engine"
 import { Workspace } from "@spectral/engine/contracts"
-import { CliInputError, readJsonFile } from "../CliIo.ts"
+import { CliFailed, EXIT_INTERNAL, reportFailures } from "../CliFailure.ts"
+import { CliInputError, issueLine, readJsonFile } from "../CliIo.ts"
 import { hostLayer } from "../HostLayers.ts"
 
 export const scan = Command.make(
@@ -20,26 +23,20 @@ export const scan = Command.make(
   Effect.fn(function*({ workspace: file, seed, output }) {
     const raw = yield* readJsonFile(file)
     const workspace = yield* Schema.decodeUnknownEffect(Workspace)(raw).pipe(
-      Effect.mapError((error) => new CliInputError({ file, message: `invalid workspace: ${error.message}` }))
+      Effect.mapError((error) => new CliInputError({ file, message: `invalid workspace: ${issueLine(error.issue)}` }))
     )
-    const attempt = yield* Effect.gen(function*() {
+    const outcome = yield* Effect.gen(function*() {
       yield* (yield* WorkspaceRepo).upsert(workspace)
       return yield* (yield* ScanOrchestrator).run({ workspaceId: workspace.id, seed })
-    }).pipe(Effect.provide(hostLayer(seed)), Effect.result)
-    if (Result.isFailure(attempt)) {
-      const error = attempt.failure
-      // A failed scan is recorded as failed (with its reason) and reported as JSON; exit code 1.
-      yield* Console.log(JSON.stringify(
-        error._tag === "ScanFailed"
-          ? { scanId: error.scanId, state: "failed", phase: error.phase, error: error.reason }
-          : { state: "failed", error: error.message },
-        null,
-        2
-      ))
-      process.exitCode = 1
-      return
-    }
-    const outcome = attempt.success
+    }).pipe(
+      Effect.provide(hostLayer(seed)),
+      // A scan that ran and failed is recorded as failed (with its phase and reason) and its summary is the output; exit code 1.
+      Effect.catchTag("ScanFailed", (error) =>
+        Effect.andThen(
+          Console.log(JSON.stringify({ scanId: error.scanId, state: "failed", phase: error.phase, error: error.reason }, null, 2)),
+          new CliFailed({ code: EXIT_INTERNAL, message: error.reason })
+        ))
+    )
     if (Option.isSome(output)) {
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
@@ -60,5 +57,5 @@ export const scan = Command.make(
       changeSet: outcome.changeSet === null ? null : { id: outcome.changeSet.id, version: outcome.changeSet.version, status: outcome.changeSet.status, baselineId: outcome.changeSet.baselineId },
       spend: outcome.spend.total
     }, null, 2))
-  })
+  }, reportFailures)
 ).pipe(Command.withDescription("Run one scan of a declared workspace on the configured storage and model"))

@@ -8,6 +8,7 @@
 import { Console, Effect, Layer, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { issueIngestKey, OtlpIngest, OtlpReceiver, Storage } from "@spectral/adapters"
+import { reportFailures } from "../CliFailure.ts"
 
 export const serve = Command.make(
   "serve",
@@ -27,5 +28,5 @@ export const serve = Command.make(
     })
     const receiver = OtlpReceiver.layer({ port, host }).pipe(Layer.provide(OtlpIngest.layer()))
     yield* program.pipe(Effect.provide(receiver.pipe(Layer.provideMerge(Storage.layerConfig))))
-  })
+  }, reportFailures)
 ).pipe(Command.withDescription("Serve the OTLP/HTTP trace receiver (POST /v1/traces) on the configured storage"))

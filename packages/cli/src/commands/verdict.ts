@@ -9,12 +9,13 @@
  * The exit code is the worst case's: 1 when any case is no_go, else 2 when any is invalid, else 3
  * when any is caution, else 0; stderr names the case that decided it. The rules live in the engine.
  */
-import { Console, Effect, Predicate, Runtime, Schema } from "effect"
+import { Console, Effect, Predicate, Result, Runtime, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { builtinGates, fileDecision, type Gate, verdictFile } from "@spectral/engine"
 import { resolve } from "node:path"
 import { pathToFileURL } from "node:url"
-import { CliInputError, readJsonFile, writeJsonOutput } from "../CliIo.ts"
+import { reportFailures } from "../CliFailure.ts"
+import { CliInputError, issueLine, readJsonFile, writeJsonOutput } from "../CliIo.ts"
 
 const VerdictFileShape = Schema.Struct({ cases: Schema.Array(Schema.Unknown) })
 
@@ -52,9 +53,16 @@ export const loadPluginGates = Effect.fn("verdict.loadPluginGates")(function*(mo
   return gates.map((g): Gate => ({ ...g, name: g.name.includes("/") ? g.name : `${name}/${g.name}` }))
 })
 
-export const runVerdictFile = Effect.fn("verdict.runVerdictFile")(function*(file: unknown, extraGates: ReadonlyArray<Gate> = []) {
-  const { cases } = yield* Schema.decodeUnknownEffect(VerdictFileShape)(file)
-  return { results: verdictFile(cases, [...builtinGates, ...extraGates]) }
+export const runVerdictFile = Effect.fn("verdict.runVerdictFile")(function*(
+  file: unknown,
+  extraGates: ReadonlyArray<Gate> = [],
+  source: string = "the input"
+) {
+  const decoded = Schema.decodeUnknownResult(VerdictFileShape)(file)
+  if (Result.isFailure(decoded)) {
+    return yield* new CliInputError({ file: source, message: `expected {"cases":[…]}: ${issueLine(decoded.failure.issue)}` })
+  }
+  return { results: verdictFile(decoded.success.cases, [...builtinGates, ...extraGates]) }
 })
 
 export const verdict = Command.make(
@@ -72,14 +80,14 @@ export const verdict = Command.make(
   Effect.fn("verdict")(function*({ input, output, plugin }) {
     const file = yield* readJsonFile(input)
     const extra = (yield* Effect.forEach(plugin, loadPluginGates)).flat()
-    const result = yield* runVerdictFile(file, extra)
+    const result = yield* runVerdictFile(file, extra, input)
     yield* writeJsonOutput(output, result)
     const decision = fileDecision(result.results)
     if (decision.code !== 0) {
       yield* Console.error(`spectral verdict: exit ${decision.code}: ${decision.summary}`)
       return yield* new VerdictNotGo({ id: decision.decidedBy ?? "", code: decision.code })
     }
-  })
+  }, reportFailures)
 ).pipe(
   Command.withDescription("Verdict (go / caution / no_go) with every gate's check on a baseline and a candidate run; exits with the worst case: 0 go, 1 no_go, 2 invalid, 3 caution"),
   Command.withExamples([

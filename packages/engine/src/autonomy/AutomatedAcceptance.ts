@@ -115,6 +115,10 @@ export class AutomatedAcceptance extends Context.Service<AutomatedAcceptance, {
         }
         const verdict = yield* scans.verdict(event.workspaceId, event.scanId)
         const worldScore = yield* candidateWorldModelScore(event.workspaceId, event.scanId)
+        // The configuration in force now (after any rollback above): a change set measured against
+        // another one was validated on a baseline that is no longer the one it would replace.
+        const current = (yield* repo.list(event.workspaceId)).find((c) => c.status === "accepted")
+        const baselineName = (id: string | null) => (id === null ? "the workspace's declared agents" : id)
         const bounded = () => {
           const delta = verdict.delta?.estimate ?? 0
           const out: Array<string> = []
@@ -123,8 +127,8 @@ export class AutomatedAcceptance extends Context.Service<AutomatedAcceptance, {
           else if (worldScore < autonomy.minWorldModelScore) out.push(`world-model score ${(worldScore * 100).toFixed(1)} < min_world_model_score ${(autonomy.minWorldModelScore * 100).toFixed(1)}`)
           const affected = rulesAffected(withAuthority)
           if (affected > autonomy.maxRulesAffected) out.push(`${affected} failure clusters affected > max_rules_affected ${autonomy.maxRulesAffected}`)
-          if (autonomy.requireValidatedChangeSet && !verdict.checks.some((c) => c.gate === "safety" && c.status === "pass")) {
-            out.push("require_validated_changeset: the change did not pass the world's conformity check")
+          if (autonomy.requireValidatedChangeSet && withAuthority.baselineId !== (current?.id ?? null)) {
+            out.push(`require_validated_changeset: measured against ${baselineName(withAuthority.baselineId)}, but the current baseline is ${baselineName(current?.id ?? null)}: scan again on the current baseline`)
           }
           return out
         }

@@ -6,7 +6,7 @@
  * per-cluster before/after, the AgentPerformanceCard, and `scan.completed` — whose handler stamps
  * the authority and applies the autonomy mode.
  */
-import { Result } from "effect"
+import { Effect, Result } from "effect"
 import {
   absent,
   ALPHA_FOOTER,
@@ -17,10 +17,12 @@ import {
   type ClusterOutcome,
   type CompositeScore,
   type Diagnosis,
+  type EvalSet,
   type Measure,
   present,
   type VerdictResult
 } from "../contracts/index.ts"
+import { SampleRepo } from "../ports/Repositories.ts"
 import { bootstrapCI } from "../stats/BootstrapCI.ts"
 import { type ArmMeasurement, summarizeByStimulus } from "../measurement/Measurement.ts"
 import type { ObserveOutput } from "./Observe.ts"
@@ -78,7 +80,9 @@ export const buildChangeSet = (
   optimize: OptimizeOutput,
   safety: SafetyOutput,
   verdict: VerdictResult,
-  now: string
+  now: string,
+  /** The versioned sample set the scan measured on (`recordSampleSet`). */
+  sampleSet: { readonly id: string; readonly version: number }
 ): ChangeSet => {
   const winner = optimize.winner
   const safe = safety.violations.length === 0
@@ -114,7 +118,7 @@ export const buildChangeSet = (
     // merely the latest: a rejected or validated change set in between is not a baseline.
     baselineId: context.baselineChangeSet?.id ?? null,
     framework: { id: context.workspace.framework.id, version: context.workspace.framework.version },
-    sampleSet: { id: observe.evalSet.id, version: 1 },
+    sampleSet,
     agents,
     explainability: { summary, reasoning, decisionLog: optimize.decisionLog, clusterOutcomes: outcomes },
     status,
@@ -204,3 +208,22 @@ export const buildCard = (
     footer: ALPHA_FOOTER
   }
 }
+
+/**
+ * The scan's eval set as a versioned SampleSet (its working and holdout stimulus ids): the same
+ * split as a stored version reuses that version; a different one (the eval set was regenerated,
+ * resized or re-split) is the next version. Idempotent on resume.
+ */
+export const recordSampleSet = Effect.fnUntraced(function*(workspaceId: string, evalSet: EvalSet, now: string) {
+  const repo = yield* SampleRepo
+  const working = evalSet.samples.filter((s) => s.holdoutLayer === "working").map((s) => s.id).sort()
+  const holdout = evalSet.samples.filter((s) => s.holdoutLayer !== "working").map((s) => s.id).sort()
+  const same = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => a.length === b.length && a.every((x, i) => x === b[i])
+  const versions = (yield* repo.sampleSets(workspaceId)).filter((s) => s.id === evalSet.id)
+  const existing = versions.find((s) => same([...s.working].sort(), working) && same([...s.holdout].sort(), holdout))
+  if (existing !== undefined) return { id: existing.id, version: existing.version }
+  const version = versions.reduce((max, s) => Math.max(max, s.version), 0) + 1
+  yield* repo.insertSampleSet({ id: evalSet.id, workspaceId, version, working, holdout, createdAt: now })
+  return { id: evalSet.id, version }
+})
+

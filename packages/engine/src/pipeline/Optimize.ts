@@ -39,17 +39,6 @@ import { ScorerRegistry } from "../plugin/ScorerRegistry.ts"
 import { describeVectors, type FinalistRecord, Tournament } from "../optimize/Tournament.ts"
 
 export { failingExamplesOf, passingExamplesOf, teamBlame } from "./StrategyInputs.ts"
-export {
-  dominates,
-  type FinalistRecord,
-  mergeCandidates,
-  minLatencyMs,
-  objectiveOf,
-  pairedMeanDelta,
-  scoredByBoth,
-  vectorValue,
-  type VectorValue
-} from "../optimize/Tournament.ts"
 
 export interface OptimizeOutput {
   readonly winner: { readonly candidate: Candidate; readonly measurement: ArmMeasurement; readonly workingDelta: number } | null

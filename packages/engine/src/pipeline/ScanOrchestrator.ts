@@ -24,10 +24,10 @@ import { EventBus } from "../ports/EventBus.ts"
 import { emitEventWith, PhaseEventCollector } from "../ports/PhaseEvents.ts"
 import { UnitOfWork } from "../ports/UnitOfWork.ts"
 import { ModelCallPermits } from "../ports/ModelCall.ts"
-import { ChangeSetRepo, ScanRepo, WorkspaceRepo } from "../ports/Repositories.ts"
+import { ChangeSetRepo, SampleRepo, ScanRepo, WorkspaceRepo } from "../ports/Repositories.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import { Calibrate } from "./Calibrate.ts"
-import { buildCard, buildChangeSet } from "./Complete.ts"
+import { buildCard, buildChangeSet, recordSampleSet } from "./Complete.ts"
 import { Diagnose } from "./Diagnose.ts"
 import { Evaluate, type EvaluateOutput } from "./Evaluate.ts"
 import { Observe, type ObserveOutput } from "./Observe.ts"
@@ -80,6 +80,7 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
       const workspaces = yield* WorkspaceRepo
       const scans = yield* ScanRepo
       const changeSetRepo = yield* ChangeSetRepo
+      const sampleRepo = yield* SampleRepo
       const ledger = yield* BudgetLedger
       const bus = yield* EventBus
       const unitOfWork = yield* UnitOfWork
@@ -167,7 +168,8 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
           yield* setScan({ verdict: decided.verdict.outcome })
           const completed = yield* phase<CompleteOutput, unknown, never>("complete", Effect.gen(function*() {
             const now = yield* nowIso
-            const proposed = buildChangeSet(ctx, observed, diagnosis, optimized, checked, decided.verdict, now)
+            const sampleSet = yield* recordSampleSet(workspace.id, observed.evalSet, now).pipe(Effect.provideService(SampleRepo, sampleRepo))
+            const proposed = buildChangeSet(ctx, observed, diagnosis, optimized, checked, decided.verdict, now, sampleSet)
             const changeSet = workspace.autonomy.mode === "observe_only" ? null : proposed
             if (changeSet !== null) {
               // Idempotent: a completion interrupted after this insert finds its row on resume.

@@ -10,6 +10,26 @@ import { type PublishedWorldModel, publishOrThrow } from "../WorldModel.ts"
 
 export const FLSA_WORLD_ID = "us-flsa-overtime"
 
+/**
+ * The amounts the rules apply: the one place they are written (the simulated model in
+ * `@spectral/adapters` reads them from here too).
+ */
+export const FLSA_AMOUNTS = {
+  /** Weekly salary the white-collar exemptions require, at least (29 CFR § 541.600). */
+  salaryLevelPerWeek: 684,
+  /** Hourly rate at which a computer employee paid by the hour is exempt, at least (29 CFR § 541.400). */
+  computerEmployeeHourlyRate: 27.63,
+  /** Annual sales that make an enterprise covered, generally (29 U.S.C. § 203(s)). */
+  enterpriseCoverageSales: 500_000,
+  /** Hours in a workweek after which overtime is owed (29 U.S.C. § 207(a)(1)). */
+  overtimeAfterHours: 40,
+  /** Overtime pay per hour as a multiple of the regular rate (time and a half). */
+  overtimeRateMultiple: 1.5
+} as const
+
+const usd = (amount: number) => `$${amount.toLocaleString("en-US")}`
+const { salaryLevelPerWeek, computerEmployeeHourlyRate, enterpriseCoverageSales, overtimeAfterHours, overtimeRateMultiple } = FLSA_AMOUNTS
+
 const USC = "29 U.S.C. (Fair Labor Standards Act)"
 const CFR541 = "29 CFR Part 541 (Defining and delimiting the exemptions for executive, administrative, professional, computer and outside sales employees)"
 const CFR778 = "29 CFR Part 778 (Overtime compensation)"
@@ -20,15 +40,15 @@ const nonExempt = { outcome: "exemptionStatus", in: ["non_exempt"] }
 export const flsaRules: ReadonlyArray<Rule> = [
   {
     id: "flsa.coverage", tier: 1, kind: "definition", title: "Covered employment",
-    statement: "The overtime requirement applies to employees of covered enterprises (generally $500,000 annual sales) or individually engaged in interstate commerce.",
+    statement: `The overtime requirement applies to employees of covered enterprises (generally ${usd(enterpriseCoverageSales)} annual sales) or individually engaged in interstate commerce.`,
     citation: { source: USC, section: "§ 203(s) enterprise coverage; § 207(a)(1)" }, stage: 0,
     appliesWhen: { fact: "coveredByFlsa", op: "eq", value: true }
   },
   {
-    id: "flsa.salary-level", tier: 1, kind: "definition", title: "Salary basis at $684 per week or more",
-    statement: "The white-collar exemptions require payment on a salary basis of not less than $684 per week.",
+    id: "flsa.salary-level", tier: 1, kind: "definition", title: `Salary basis at ${usd(salaryLevelPerWeek)} per week or more`,
+    statement: `The white-collar exemptions require payment on a salary basis of not less than ${usd(salaryLevelPerWeek)} per week.`,
     citation: { source: CFR541, section: "§ 541.600 amount of salary required; § 541.602 salary basis" }, stage: 0,
-    appliesWhen: { all: [{ fact: "payBasis", op: "eq", value: "salary" }, { fact: "weeklySalary", op: "gte", value: 684 }] },
+    appliesWhen: { all: [{ fact: "payBasis", op: "eq", value: "salary" }, { fact: "weeklySalary", op: "gte", value: salaryLevelPerWeek }] },
     contradictions: ["salaried (employees|workers|staff)[^.]{0,30}(are )?(always|automatically) exempt"]
   },
   {
@@ -40,12 +60,12 @@ export const flsaRules: ReadonlyArray<Rule> = [
   },
   {
     id: "flsa.exempt.computer", tier: 1, kind: "definition", title: "Computer employee exemption",
-    statement: "A computer systems analyst, programmer or software engineer paid at the salary level, or hourly at not less than $27.63 an hour, is exempt.",
+    statement: `A computer systems analyst, programmer or software engineer paid at the salary level, or hourly at not less than ${usd(computerEmployeeHourlyRate)} an hour, is exempt.`,
     citation: { source: CFR541, section: "§ 541.400 computer employees" }, stage: 0,
     appliesWhen: {
       all: [
         { fact: "primaryDuty", op: "eq", value: "computer" },
-        { any: [{ rule: "flsa.salary-level" }, { all: [{ fact: "payBasis", op: "eq", value: "hourly" }, { fact: "hourlyRate", op: "gte", value: 27.63 }] }] }
+        { any: [{ rule: "flsa.salary-level" }, { all: [{ fact: "payBasis", op: "eq", value: "hourly" }, { fact: "hourlyRate", op: "gte", value: computerEmployeeHourlyRate }] }] }
       ]
     }
   },
@@ -85,17 +105,17 @@ export const flsaRules: ReadonlyArray<Rule> = [
   },
   {
     id: "flsa.regular-rate.salary", tier: 2, kind: "amount", title: "Regular rate of a salaried non-exempt employee",
-    statement: "A weekly salary for a 40-hour week gives a regular rate of the salary divided by 40.",
+    statement: `A weekly salary for a ${overtimeAfterHours}-hour week gives a regular rate of the salary divided by ${overtimeAfterHours}.`,
     citation: { source: CFR778, section: "§ 778.113 salaried employees — general" }, stage: 2,
     appliesWhen: { all: [nonExempt, { fact: "payBasis", op: "eq", value: "salary" }] },
-    outcome: { kind: "assign", field: "regularRate", value: { mul: [{ fact: "weeklySalary" }, 0.025] } }
+    outcome: { kind: "assign", field: "regularRate", value: { mul: [{ fact: "weeklySalary" }, 1 / overtimeAfterHours] } }
   },
   {
-    id: "flsa.overtime", tier: 1, kind: "amount", title: "Time and a half over 40 hours",
-    statement: "A non-exempt employee is paid at least one and one-half times the regular rate for hours worked over 40 in a workweek.",
+    id: "flsa.overtime", tier: 1, kind: "amount", title: `Time and a half over ${overtimeAfterHours} hours`,
+    statement: `A non-exempt employee is paid at least one and one-half times the regular rate for hours worked over ${overtimeAfterHours} in a workweek.`,
     citation: { source: USC, section: "§ 207(a)(1)" }, stage: 3,
-    appliesWhen: { all: [nonExempt, { fact: "hoursWorked", op: "gt", value: 40 }] },
-    outcome: { kind: "assign", field: "overtimePay", value: { mul: [{ fact: "hoursWorked", plus: -40 }, { current: "regularRate" }, 1.5] } },
+    appliesWhen: { all: [nonExempt, { fact: "hoursWorked", op: "gt", value: overtimeAfterHours }] },
+    outcome: { kind: "assign", field: "overtimePay", value: { mul: [{ fact: "hoursWorked", plus: -overtimeAfterHours }, { current: "regularRate" }, overtimeRateMultiple] } },
     contradictions: [
       "overtime[^.]{0,40}(only )?(after|over|beyond) (4[1-9]|[5-9]\\d) hours",
       "(straight[- ]time|same rate|regular rate only)[^.]{0,30}(for|on) overtime",
@@ -106,7 +126,7 @@ export const flsaRules: ReadonlyArray<Rule> = [
     id: "flsa.guidance.workweek", tier: 3, kind: "guidance", title: "Each workweek stands alone",
     statement: "Hours are not averaged over two or more weeks; overtime is computed per fixed 168-hour workweek.",
     citation: { source: CFR778, section: "§ 778.104 each workweek stands alone" }, stage: 0,
-    appliesWhen: { fact: "hoursWorked", op: "gt", value: 40 }
+    appliesWhen: { fact: "hoursWorked", op: "gt", value: overtimeAfterHours }
   }
 ]
 
@@ -115,7 +135,7 @@ const header: WorldModelHeader = {
   version: "0.1.0",
   title: "US Fair Labor Standards Act: overtime eligibility and overtime pay for one workweek",
   domain: "employment",
-  description: "Whether a worker is owed federal overtime (coverage, the white-collar, computer and outside-sales exemptions at the $684/week salary level) and the overtime premium for one workweek.",
+  description: `Whether a worker is owed federal overtime (coverage, the white-collar, computer and outside-sales exemptions at the ${usd(salaryLevelPerWeek)}/week salary level) and the overtime premium for one workweek.`,
   sources: [
     { source: USC, section: "§ 207(a)(1); § 213(a)(1)" },
     { source: CFR541, section: "§§ 541.100–541.602" },
@@ -145,7 +165,7 @@ const header: WorldModelHeader = {
   ],
   segments: {
     hourly_staff: "Hourly workers",
-    salaried_below_level: "Salaried under $684 a week",
+    salaried_below_level: `Salaried under ${usd(salaryLevelPerWeek)} a week`,
     salaried_manager: "Salaried managers and administrators",
     tech_worker: "Programmers and systems analysts",
     field_sales: "Sales made away from the office",

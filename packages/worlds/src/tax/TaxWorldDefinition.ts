@@ -2,7 +2,9 @@
  * `us-federal-individual-tax`: filing status and the 2025 standard deduction, written from IRS
  * Publication 501 (2025) and the 2025 amounts. Authored as data in the world-model format
  * (`RuleSet.ts`); each rule cites its section. Version 0.2.0 adds one rule (the additional
- * standard deduction for a spouse with no gross income on a separate return). No evaluation here.
+ * standard deduction for a spouse with no gross income on a separate return). The 2025 amounts are
+ * written once, in the exported tables below, and the rules (and the simulated model in
+ * `@spectral/adapters`) read them from there. No evaluation here.
  */
 import type { Rule, WorldModelHeader } from "../RuleSet.ts"
 
@@ -11,6 +13,31 @@ export const TAX_WORLD_ID = "us-federal-individual-tax"
 const PUB_501 = "IRS Publication 501 (2025), Dependents, Standard Deduction, and Filing Information"
 const PUB_501_URL = "https://www.irs.gov/publications/p501"
 const cite = (section: string) => ({ source: PUB_501, section, url: PUB_501_URL })
+
+/** Table 6 (2025): the basic standard deduction for each filing status. */
+export const STANDARD_DEDUCTION_2025: Readonly<Record<"single" | "mfj" | "mfs" | "hoh" | "qss", number>> = {
+  single: 15750,
+  mfs: 15750,
+  mfj: 31500,
+  qss: 31500,
+  hoh: 23625
+}
+
+/** Table 7 (2025): added once for being 65 or older and once for being blind (and for a spouse where allowed). */
+export const ADDITIONAL_STANDARD_DEDUCTION_2025 = {
+  /** Single or head of household. */
+  unmarried: 2000,
+  /** Married filing jointly or separately, qualifying surviving spouse. */
+  married: 1600
+} as const
+
+/** Table 8 (2025): a dependent's basic standard deduction is the greater of `minimum` or earned income plus `earnedIncomePlus`. */
+export const DEPENDENT_STANDARD_DEDUCTION_2025 = { minimum: 1350, earnedIncomePlus: 450 } as const
+
+const usd = (amount: number) => `$${amount.toLocaleString("en-US")}`
+const base = STANDARD_DEDUCTION_2025
+const additional = ADDITIONAL_STANDARD_DEDUCTION_2025
+const dependent = DEPENDENT_STANDARD_DEDUCTION_2025
 
 const CHILD_LIKE = ["child", "stepchild", "foster_child"]
 const any65OrBlind = { any: [{ fact: "age65OrOlder", op: "eq", value: true }, { fact: "blind", op: "eq", value: true }] } as const
@@ -229,34 +256,34 @@ export const taxRules_0_1_0: ReadonlyArray<Rule> = [
     id: "sd.base.single-or-mfs",
     tier: 1,
     kind: "amount",
-    title: "Standard deduction: Single or married filing separately, $15,750",
-    statement: "For 2025 the standard deduction is $15,750 for Single or Married filing separately.",
+    title: `Standard deduction: Single or married filing separately, ${usd(base.single)}`,
+    statement: `For 2025 the standard deduction is ${usd(base.single)} for Single or Married filing separately.`,
     citation: cite("Standard Deduction — Table 6, Standard Deduction Chart for Most People (2025)"),
     stage: 2,
     appliesWhen: { outcome: "filingStatus", in: ["single", "mfs"] },
-    outcome: { kind: "assign", field: "standardDeduction", value: 15750 }
+    outcome: { kind: "assign", field: "standardDeduction", value: base.single }
   },
   {
     id: "sd.base.mfj-or-qss",
     tier: 1,
     kind: "amount",
-    title: "Standard deduction: Married filing jointly or qualifying surviving spouse, $31,500",
-    statement: "For 2025 the standard deduction is $31,500 for Married filing jointly or Qualifying surviving spouse.",
+    title: `Standard deduction: Married filing jointly or qualifying surviving spouse, ${usd(base.mfj)}`,
+    statement: `For 2025 the standard deduction is ${usd(base.mfj)} for Married filing jointly or Qualifying surviving spouse.`,
     citation: cite("Standard Deduction — Table 6, Standard Deduction Chart for Most People (2025)"),
     stage: 2,
     appliesWhen: { outcome: "filingStatus", in: ["mfj", "qss"] },
-    outcome: { kind: "assign", field: "standardDeduction", value: 31500 }
+    outcome: { kind: "assign", field: "standardDeduction", value: base.mfj }
   },
   {
     id: "sd.base.hoh",
     tier: 1,
     kind: "amount",
-    title: "Standard deduction: Head of household, $23,625",
-    statement: "For 2025 the standard deduction is $23,625 for Head of household.",
+    title: `Standard deduction: Head of household, ${usd(base.hoh)}`,
+    statement: `For 2025 the standard deduction is ${usd(base.hoh)} for Head of household.`,
     citation: cite("Standard Deduction — Table 6, Standard Deduction Chart for Most People (2025)"),
     stage: 2,
     appliesWhen: { outcome: "filingStatus", in: ["hoh"] },
-    outcome: { kind: "assign", field: "standardDeduction", value: 23625 }
+    outcome: { kind: "assign", field: "standardDeduction", value: base.hoh }
   },
   // Stage 3: dependents.
   {
@@ -264,14 +291,14 @@ export const taxRules_0_1_0: ReadonlyArray<Rule> = [
     tier: 1,
     kind: "amount",
     title: "Standard deduction for dependents",
-    statement: "If someone else can claim you as a dependent, your basic standard deduction is the greater of $1,350 or your earned income plus $450, but not more than the regular amount for your filing status.",
+    statement: `If someone else can claim you as a dependent, your basic standard deduction is the greater of ${usd(dependent.minimum)} or your earned income plus ${usd(dependent.earnedIncomePlus)}, but not more than the regular amount for your filing status.`,
     citation: cite("Standard Deduction for Dependents — Table 8 (2025)"),
     stage: 3,
     appliesWhen: { fact: "canBeClaimedAsDependent", op: "eq", value: true },
     outcome: {
       kind: "assign",
       field: "standardDeduction",
-      value: { min: [{ current: "standardDeduction" }, { max: [1350, { fact: "earnedIncome", plus: 450, default: 0 }] }] }
+      value: { min: [{ current: "standardDeduction" }, { max: [dependent.minimum, { fact: "earnedIncome", plus: dependent.earnedIncomePlus, default: 0 }] }] }
     }
   },
   // Stage 4: additional amounts for age 65 or older and blindness.
@@ -279,45 +306,45 @@ export const taxRules_0_1_0: ReadonlyArray<Rule> = [
     id: "sd.additional.married",
     tier: 1,
     kind: "amount",
-    title: "Additional standard deduction, married filers: $1,600 each for 65 or older and blind",
-    statement: "For 2025 a married taxpayer (joint, separate, or qualifying surviving spouse) adds $1,600 for being 65 or older and $1,600 for being blind.",
+    title: `Additional standard deduction, married filers: ${usd(additional.married)} each for 65 or older and blind`,
+    statement: `For 2025 a married taxpayer (joint, separate, or qualifying surviving spouse) adds ${usd(additional.married)} for being 65 or older and ${usd(additional.married)} for being blind.`,
     citation: cite("Standard Deduction — Higher Standard Deduction for Age (65 or Older) and Blindness, Table 7 (2025)"),
     stage: 4,
     appliesWhen: { all: [{ outcome: "filingStatus", in: ["mfj", "mfs", "qss"] }, any65OrBlind] },
     outcome: {
       kind: "assign",
       field: "standardDeduction",
-      value: { add: [{ current: "standardDeduction" }, { countTrue: ["age65OrOlder", "blind"], times: 1600 }] }
+      value: { add: [{ current: "standardDeduction" }, { countTrue: ["age65OrOlder", "blind"], times: additional.married }] }
     }
   },
   {
     id: "sd.additional.spouse-joint",
     tier: 1,
     kind: "amount",
-    title: "Additional standard deduction for the spouse on a joint return: $1,600 each",
-    statement: "On a joint return the additional amount is also taken for a spouse who is 65 or older or blind, $1,600 each for 2025.",
+    title: `Additional standard deduction for the spouse on a joint return: ${usd(additional.married)} each`,
+    statement: `On a joint return the additional amount is also taken for a spouse who is 65 or older or blind, ${usd(additional.married)} each for 2025.`,
     citation: cite("Standard Deduction — Higher Standard Deduction for Age (65 or Older) and Blindness, Table 7 (2025)"),
     stage: 4,
     appliesWhen: { all: [{ outcome: "filingStatus", in: ["mfj"] }, spouse65OrBlind] },
     outcome: {
       kind: "assign",
       field: "standardDeduction",
-      value: { add: [{ current: "standardDeduction" }, { countTrue: ["spouseAge65OrOlder", "spouseBlind"], times: 1600 }] }
+      value: { add: [{ current: "standardDeduction" }, { countTrue: ["spouseAge65OrOlder", "spouseBlind"], times: additional.married }] }
     }
   },
   {
     id: "sd.additional.unmarried",
     tier: 1,
     kind: "amount",
-    title: "Additional standard deduction, Single or head of household: $2,000 each for 65 or older and blind",
-    statement: "For 2025 a Single or Head of household taxpayer adds $2,000 for being 65 or older and $2,000 for being blind.",
+    title: `Additional standard deduction, Single or head of household: ${usd(additional.unmarried)} each for 65 or older and blind`,
+    statement: `For 2025 a Single or Head of household taxpayer adds ${usd(additional.unmarried)} for being 65 or older and ${usd(additional.unmarried)} for being blind.`,
     citation: cite("Standard Deduction — Higher Standard Deduction for Age (65 or Older) and Blindness, Table 7 (2025)"),
     stage: 4,
     appliesWhen: { all: [{ outcome: "filingStatus", in: ["single", "hoh"] }, any65OrBlind] },
     outcome: {
       kind: "assign",
       field: "standardDeduction",
-      value: { add: [{ current: "standardDeduction" }, { countTrue: ["age65OrOlder", "blind"], times: 2000 }] }
+      value: { add: [{ current: "standardDeduction" }, { countTrue: ["age65OrOlder", "blind"], times: additional.unmarried }] }
     }
   },
   // Stage 5: separate return when the spouse itemizes.
@@ -365,7 +392,7 @@ export const taxRule_0_2_0_spouseSeparate: Rule = {
   tier: 1,
   kind: "amount",
   title: "Additional standard deduction for the spouse on a separate return",
-  statement: "If you file separately you can take the additional $1,600 for your spouse who is 65 or older or blind if your spouse had no gross income, is not filing a return, and cannot be claimed as a dependent.",
+  statement: `If you file separately you can take the additional ${usd(additional.married)} for your spouse who is 65 or older or blind if your spouse had no gross income, is not filing a return, and cannot be claimed as a dependent.`,
   citation: cite("Standard Deduction — Higher Standard Deduction for Age (65 or Older) and Blindness, Spouse 65 or older or blind"),
   stage: 4,
   appliesWhen: {
@@ -378,7 +405,7 @@ export const taxRule_0_2_0_spouseSeparate: Rule = {
   outcome: {
     kind: "assign",
     field: "standardDeduction",
-    value: { add: [{ current: "standardDeduction" }, { countTrue: ["spouseAge65OrOlder", "spouseBlind"], times: 1600 }] }
+    value: { add: [{ current: "standardDeduction" }, { countTrue: ["spouseAge65OrOlder", "spouseBlind"], times: additional.married }] }
   }
 }
 

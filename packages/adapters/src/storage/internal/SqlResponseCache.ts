@@ -6,9 +6,9 @@
  * finds every answer here and makes no model call. What may be cached is the provider's decision.
  */
 import { CallContext } from "@spectral/engine"
-import { PgClient } from "@effect/sql-pg"
-import { Effect, Layer, Option } from "effect"
-import { ResponseCache, ResponseCacheError } from "../llm/ResponseCache.ts"
+import type { PgClient } from "@effect/sql-pg"
+import { Effect, Option } from "effect"
+import { ResponseCache, ResponseCacheError } from "../../llm/ResponseCache.ts"
 import { makeWorkspaceTransaction } from "./WorkspaceTransaction.ts"
 
 export const makeSqlResponseCache = (
@@ -38,12 +38,4 @@ export const makeSqlResponseCache = (
         )
       }).pipe(Effect.mapError((cause) => new ResponseCacheError({ operation: "put", cause })))
   })
-}
-
-export const SqlResponseCache = {
-  /** The cache on the PgClient in context (migration 3 applied). */
-  layerNoDeps: (options: { readonly assumeRole?: string | undefined } = {}): Layer.Layer<ResponseCache, never, PgClient.PgClient> =>
-    Layer.effect(ResponseCache, Effect.gen(function*() {
-      return makeSqlResponseCache(yield* PgClient.PgClient, options)
-    }))
 }

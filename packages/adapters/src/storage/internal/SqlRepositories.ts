@@ -1,13 +1,13 @@
 /**
  * The SQL driver for every repository port, on effect/sql with @effect/sql-pg's PgClient: composes
  * one repository module per port (`repositories/`) over one shared SqlRepoContext, and provides them
- * as a context and a layer. Each row is a JSONB document encoded through its contract Schema, plus
+ * as a context and a layer (`Storage.layerNoDeps`). Each row is a JSONB document encoded through its contract Schema, plus
  * the columns the queries filter and sort by; a row that no longer decodes is a `Corrupt`
  * StorageError, never a crash. Every call is one transaction that first sets
  * `spectral.workspace_id` for that transaction only (`set_config(..., true)`), so row-level security
  * scopes it; with `assumeRole` it also switches to that role for the transaction (`SET LOCAL ROLE`),
  * for connections whose own role is privileged. Behaves like the engine's MemoryStorage. Does not own
- * connections, migrations or any query (those are in the repository modules).
+ * connections (Storage.ts), migrations or any query (those are in the repository modules).
  */
 import {
   ChangeSetRepo,
@@ -45,7 +45,7 @@ export type Repositories =
   | RetentionRepo
   | IngestKeyRepo
 
-export interface SqlStorageOptions {
+export interface RepositoryOptions {
   /**
    * A role to switch to inside every transaction. Needed when the connection's own role bypasses
    * row-level security (embedded PGlite, whose only session is the superuser `postgres`).
@@ -55,7 +55,8 @@ export interface SqlStorageOptions {
   readonly batchSize?: number | undefined
 }
 
-export const makeSqlStorage = Effect.fnUntraced(function*(options: SqlStorageOptions = {}) {
+/** Every repository on the PgClient in context. */
+export const makeRepositories = Effect.fnUntraced(function*(options: RepositoryOptions = {}) {
   const sql = yield* PgClient.PgClient
   const context = makeSqlRepoContext(sql, { batchSize: options.batchSize ?? 500, assumeRole: options.assumeRole })
   return {
@@ -72,7 +73,7 @@ export const makeSqlStorage = Effect.fnUntraced(function*(options: SqlStorageOpt
 })
 
 /** The repositories as a context (what every storage layer provides). */
-export const repositoriesContext = (s: Effect.Success<ReturnType<typeof makeSqlStorage>>) =>
+export const repositoriesContext = (s: Effect.Success<ReturnType<typeof makeRepositories>>) =>
   Context.make(WorkspaceRepo, s.workspace).pipe(
     Context.add(ScanRepo, s.scan),
     Context.add(ScanTraceRepo, s.scanTrace),
@@ -85,7 +86,5 @@ export const repositoriesContext = (s: Effect.Success<ReturnType<typeof makeSqlS
   )
 
 /** Every repository port on the PgClient in context (migrations must have run). */
-export const SqlStorage = {
-  layerNoDeps: (options: SqlStorageOptions = {}): Layer.Layer<Repositories, never, PgClient.PgClient> =>
-    Layer.effectContext(Effect.map(makeSqlStorage(options), repositoriesContext))
-}
+export const layerNoDeps = (options: RepositoryOptions = {}): Layer.Layer<Repositories, never, PgClient.PgClient> =>
+  Layer.effectContext(Effect.map(makeRepositories(options), repositoriesContext))

@@ -4,7 +4,7 @@
  * The scope owns everything: closing it closes the client, the socket server and PGlite, so a
  * process that used it exits on its own. PGlite is single-session and single-user (the superuser
  * `postgres`), so the client keeps one connection; row-level security is applied by switching to
- * the app role per transaction (see SqlStorage's `assumeRole`).
+ * the app role per transaction (see SqlRepositories' `assumeRole`).
  */
 import { PGlite } from "@electric-sql/pglite"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
@@ -114,7 +114,6 @@ export const makePgliteClient = (options: PgliteOptions) =>
     })
   })
 
-export const PgliteClient = {
-  layer: (options: PgliteOptions): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, PgliteUnavailable | SqlError> =>
-    PgClient.layerFrom(makePgliteClient(options))
-}
+/** The PgClient (and SqlClient) on embedded PGlite, as its superuser. */
+export const layer = (options: PgliteOptions): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, PgliteUnavailable | SqlError> =>
+  PgClient.layerFrom(makePgliteClient(options))

@@ -7,9 +7,9 @@
  * and a nested `withTransaction` becomes a savepoint on the same connection. SQL failures become
  * StorageErrors (`toStorageError`). Owns no tables.
  */
-import { type UnitOfWorkShape, layerUnitOfWork, type StorageError } from "@spectral/engine"
-import { PgClient } from "@effect/sql-pg"
-import { Effect, Layer } from "effect"
+import type { StorageError, UnitOfWorkShape } from "@spectral/engine"
+import type { PgClient } from "@effect/sql-pg"
+import { Effect } from "effect"
 import { isSqlError, type SqlError } from "effect/sql/SqlError"
 import { toStorageError } from "./SqlFailure.ts"
 
@@ -51,12 +51,3 @@ export const makeWorkspaceTransaction = (
 export const makeSqlUnitOfWork = (transaction: WorkspaceTransaction): UnitOfWorkShape => ({
   transactional: (workspaceId, effect) => transaction.transactional(workspaceId, effect)
 })
-
-export const SqlUnitOfWork = {
-  /** The UnitOfWork on the PgClient in context (the same client the repositories use). */
-  layerNoDeps: (options: { readonly assumeRole?: string | undefined } = {}): Layer.Layer<never, never, PgClient.PgClient> =>
-    Layer.unwrap(Effect.gen(function*() {
-      const sql = yield* PgClient.PgClient
-      return layerUnitOfWork(makeSqlUnitOfWork(makeWorkspaceTransaction(sql, options)))
-    }))
-}
