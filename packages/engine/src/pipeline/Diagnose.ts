@@ -16,14 +16,13 @@ import {
   type RubricFailure
 } from "../clustering/FailureClustering.ts"
 import { EventBus, type EventRejected } from "../ports/EventBus.ts"
-import { emitEventWith } from "../ports/PhaseEvents.ts"
+import { emitEventWith, makeEvent } from "../ports/PhaseEvents.ts"
 import { FailureClusterRepo, ScanTraceRepo } from "../ports/Repositories.ts"
 import { detectSystemicSignals, observationsFromScanTraces } from "../traces/SystemicSignals.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import type { RunMeasurement } from "../measurement/Measurement.ts"
 import type { ObserveOutput } from "./Observe.ts"
 import { BASELINE_ARM, type ScanContext } from "./ScanContext.ts"
-import { nowIso } from "../clock/Time.ts"
 
 export class DiagnoseFailed extends Schema.TaggedError<DiagnoseFailed>()("DiagnoseFailed", {
   message: Schema.String
@@ -239,13 +238,7 @@ export class Diagnose extends Context.Service<Diagnose, {
         const diagnosis: Diagnosis = { ...clustered, systemicSignals }
         yield* repo.insert(context.workspace.id, diagnosis.clusters)
         for (const cluster of diagnosis.clusters) {
-          yield* emit({
-            id: `${cluster.id}:detected`,
-            type: "platform.failure_cluster.detected",
-            version: 1,
-            workspaceId: context.workspace.id,
-            occurredAt: yield* nowIso,
-            payload: {
+          yield* emit(yield* makeEvent("platform.failure_cluster.detected", `${cluster.id}:detected`, {
               workspaceId: context.workspace.id,
               scanId: context.scan.id,
               clusterId: cluster.id,
@@ -257,8 +250,7 @@ export class Diagnose extends Context.Service<Diagnose, {
               segments: cluster.segments,
               representativeExplanations: cluster.representativeExplanations,
               authority: observe.evalSet.attribution.authority
-            }
-          })
+          }))
         }
         return diagnosis
       })

@@ -14,13 +14,12 @@ import {
   type TrackScores
 } from "../contracts/index.ts"
 import { EventBus, type EventRejected } from "../ports/EventBus.ts"
-import { emitEventWith } from "../ports/PhaseEvents.ts"
+import { emitEventWith, makeEvent } from "../ports/PhaseEvents.ts"
 import { ScanRepo } from "../ports/Repositories.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import { type ArmMeasurement, type StimulusSummary, summarizeByStimulus } from "../measurement/Measurement.ts"
 import type { ObserveOutput } from "./Observe.ts"
 import type { ScanContext } from "./ScanContext.ts"
-import { nowIso } from "../clock/Time.ts"
 
 export interface EvaluateOutput {
   readonly composite: CompositeScore
@@ -117,13 +116,7 @@ export class Evaluate extends Context.Service<Evaluate, {
         const composite = compose(observe.evalSet, observe.baseline)
         const divergence = divergenceOf(context, observe.evalSet, observe.baseline, `${context.scan.id}:divergence`)
         yield* scans.saveDivergence(divergence)
-        yield* emit({
-          id: `${context.scan.id}:rubric.divergence`,
-          type: "rubric.divergence",
-          version: 1,
-          workspaceId: context.workspace.id,
-          occurredAt: yield* nowIso,
-          payload: {
+        yield* emit(yield* makeEvent("rubric.divergence", `${context.scan.id}:rubric.divergence`, {
             workspaceId: context.workspace.id,
             scanId: context.scan.id,
             worldModelScore: divergence.worldModelScore,
@@ -132,8 +125,7 @@ export class Evaluate extends Context.Service<Evaluate, {
             disagreementRate: divergence.disagreementRate,
             stimuliCount: divergence.stimuliCount,
             authority: divergence.authority
-          }
-        })
+        }))
         return { composite, divergence } satisfies EvaluateOutput
       })
       return Evaluate.of({ run })

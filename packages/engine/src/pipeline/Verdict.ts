@@ -11,7 +11,7 @@ import { check } from "../gates/Gate.ts"
 import { VerdictEngine } from "../gates/VerdictEngine.ts"
 import type { GateArm, PairedStimulus, VerdictInput } from "../gates/VerdictInput.ts"
 import { EventBus, type EventRejected } from "../ports/EventBus.ts"
-import { emitEventWith } from "../ports/PhaseEvents.ts"
+import { emitEventWith, makeEvent } from "../ports/PhaseEvents.ts"
 import { ScanRepo } from "../ports/Repositories.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import { changeSetIdFor } from "./Complete.ts"
@@ -20,7 +20,6 @@ import type { ObserveOutput } from "./Observe.ts"
 import type { OptimizeOutput } from "./Optimize.ts"
 import type { SafetyOutput } from "./Safety.ts"
 import type { ScanContext } from "./ScanContext.ts"
-import { nowIso } from "../clock/Time.ts"
 
 const toGateArm = (s: StimulusSummary | undefined): GateArm =>
   s === undefined
@@ -135,14 +134,7 @@ export class Verdict extends Context.Service<Verdict, {
             ? { _tag: "Absent", reason: optimize.winner === null ? "no candidate change" : "no comparable stimuli" }
             : { _tag: "Present", value: decision.delta.estimate }
         }
-        const occurredAt = yield* nowIso
-        yield* emit({
-          id: `${context.scan.id}:verdict.issued`,
-          type: "verdict.issued",
-          version: 1,
-          workspaceId: context.workspace.id,
-          occurredAt,
-          payload: {
+        yield* emit(yield* makeEvent("verdict.issued", `${context.scan.id}:verdict.issued`, {
             workspaceId: context.workspace.id,
             scanId: context.scan.id,
             verdictId: verdict.id,
@@ -151,16 +143,12 @@ export class Verdict extends Context.Service<Verdict, {
             checksTotal: verdict.checksTotal,
             // The change set completion will create (its id is deterministic); none under observe_only.
             changeSetId: context.workspace.autonomy.mode === "observe_only" ? null : changeSetIdFor(context)
-          }
-        })
-        yield* emit({
-          id: `${context.scan.id}:scan.convergence.delta`,
-          type: "scan.convergence.delta",
-          version: 1,
+        }))
+        yield* emit(yield* makeEvent("scan.convergence.delta", `${context.scan.id}:scan.convergence.delta`, {
           workspaceId: context.workspace.id,
-          occurredAt,
-          payload: { workspaceId: context.workspace.id, scanId: context.scan.id, convergenceDelta: composite.convergenceDelta }
-        })
+          scanId: context.scan.id,
+          convergenceDelta: composite.convergenceDelta
+        }))
         return { verdict, composite: withDelta } satisfies VerdictOutput
       })
       return Verdict.of({ run })

@@ -6,6 +6,7 @@
  */
 import { Context, Effect, Ref } from "effect"
 import type { SpectralEvent } from "../contracts/index.ts"
+import { nowIso } from "../clock/Time.ts"
 import { EventBus, type EventRejected } from "./EventBus.ts"
 
 export const PhaseEventCollector = Context.Reference<Ref.Ref<ReadonlyArray<SpectralEvent>> | undefined>(
@@ -27,3 +28,14 @@ export const emitEventWith = (bus: EventBus["Service"]) => (event: SpectralEvent
     if (collector === undefined) return yield* bus.publish(event)
     yield* Ref.update(collector, (events) => [...events, event])
   })
+
+/** The event of one type in the SpectralEvent union. */
+export type EventOf<T extends SpectralEvent["type"]> = Extract<SpectralEvent, { readonly type: T }>
+
+/**
+ * The one way the engine builds an event: the envelope (version 1, the payload's workspace,
+ * `occurredAt` from the Clock) around a payload of that type.
+ */
+export const makeEvent = <T extends SpectralEvent["type"]>(type: T, id: string, payload: EventOf<T>["payload"]): Effect.Effect<EventOf<T>> =>
+  Effect.map(nowIso, (occurredAt) => ({ id, type, version: 1, workspaceId: payload.workspaceId, occurredAt, payload }) as unknown as EventOf<T>)
+
