@@ -10,7 +10,14 @@
  * tournament winner (judged on the holdout): false-go ≤ α; beside it the same data judged on the
  * working set that chose it (the verdict before the fix). Power under selection: K = 6, one with
  * +5 / +10 pts, go beside a paired t-test on the winner's holdout.
- * `--quick`: 200 comparisons, n = 50 / 200, 999 resamples.
+ * Multiplicity (design in VerdictStudy's module doc): +3 pts blended on 200 stimuli with 4 agents +
+ * 8 world-model dimensions watched and unchanged (per-stimulus SD of each paired difference 0.16 /
+ * 0.24, tolerance / SE ≈ 1.77): go with 12 watched ≥ 90 % of go with none; one agent 2× its
+ * tolerance worse: go ≤ 5 %; the engine's rule beside the old point-estimate rule on the same
+ * replications (2,000, 999 resamples), then n = 250–400 (400 replications each) for where both
+ * targets hold.
+ * `--quick`: 200 comparisons, n = 50 / 200, 999 resamples; multiplicity 200 replications, then
+ * n = 300 / 400 at 100.
  */
 import { spawnSync } from "node:child_process"
 import { Console, Effect } from "effect"
@@ -19,14 +26,23 @@ import {
   aaSelectionStudy,
   aaStudy,
   type CellResult,
+  clopperPearsonLower,
   clopperPearsonUpper,
+  MULTIPLICITY_DESIGN,
+  MULTIPLICITY_TARGETS,
+  type MultiplicityResult,
+  multiplicityRequiredSize,
+  multiplicityStudy,
   pairedTTest,
   powerStudy,
+  runMultiplicity,
   runSelectionCell,
   SELECTION_CANDIDATES,
   type SelectionCellResult,
   simulatePair,
-  STUDY_SIZES
+  studyThresholds,
+  STUDY_SIZES,
+  toleranceOverStandardError
 } from "@spectral/engine/testing"
 import { SeededStream } from "@spectral/engine/stats"
 import type { Suite } from "../Suite.ts"
@@ -61,6 +77,115 @@ const scipyCheck = (): string => {
 
 const row = (r: CellResult, extra: string) =>
   `| ${r.kind.padEnd(10)} | ${r.effect === 0 ? "    0" : `+${(r.effect * 100).toFixed(0)}`.padStart(5)} | ${String(r.n).padStart(5)} | ${String(r.comparisons).padStart(5)} | ${pct(r.goRate)} | ${pct(r.tTestRate)} | ${pct(r.disagreement)} | ${extra} |`
+
+/** Two-sided 95 % Clopper–Pearson interval of `k` of `n`, in percent. */
+const interval = (k: number, n: number) => `[${(100 * clopperPearsonLower(k, n, 0.975)).toFixed(1)}, ${(100 * clopperPearsonUpper(k, n, 0.975)).toFixed(1)}]`
+const rate = (k: number, n: number) => `${(100 * k / n).toFixed(1)} % ${interval(k, n)}`
+
+/** The multiplicity study (design in VerdictStudy's module doc): engine rule vs the old point-estimate rule. */
+const multiplicity = (quick: boolean, figures: Record<string, number>) =>
+  Effect.gen(function*() {
+    const design = MULTIPLICITY_DESIGN
+    const watched = design.agents + design.worldDimensions
+    const thresholds = studyThresholds(ALPHA)
+    const kAgent = toleranceOverStandardError(thresholds.maxAgentRegression, design.agentNoise, design.n)
+    const kDimension = toleranceOverStandardError(thresholds.maxDimensionRegression, design.dimensionNoise, design.n)
+    // The regression gates' p-values use the bootstrap SE, which 999 resamples pin to ≈ 2 %.
+    const options = { alpha: ALPHA, comparisons: quick ? 200 : 2000, resamples: 999, seed: 20251, decide: (input: Parameters<typeof decide>[0]) => decide(input, builtinGates) }
+    const started = performance.now()
+    const r = runMultiplicity(design, options)
+    const reps = r.replications
+    const lost = `−${(100 * design.regressionTolerances * thresholds.maxAgentRegression).toFixed(0)} pts`
+    yield* Console.log(`\n### Multiplicity: ${watched} watched metrics, one family of paired tests (α = ${ALPHA}; targets go ratio ≥ ${MULTIPLICITY_TARGETS.goRatio}, regressed go ≤ ${100 * MULTIPLICITY_TARGETS.regressedGo} %)\n`)
+    yield* Console.log(
+      `Design: blended score from the continuous simulator, true +${(100 * design.effect).toFixed(0)} pts, n = ${design.n} stimuli, ${reps} replications, ${options.resamples} resamples. ` +
+        `Watched: ${design.agents} agents + ${design.worldDimensions} world-model dimensions, truly unchanged, independent of each other and of the blended score; ` +
+        `each metric's per-stimulus paired difference N(0, σ²) with σ = ${design.agentNoise} (agents, tolerance ${pct(thresholds.maxAgentRegression).trim()} pts) and ${design.dimensionNoise} (dimensions, tolerance ${pct(thresholds.maxDimensionRegression).trim()} pts): ` +
+        `tolerance / SE = ${kAgent.toFixed(2)} (agents), ${kDimension.toFixed(2)} (dimensions). Regression: agent_0 truly ${lost} (${design.regressionTolerances}× its tolerance), the rest of the data unchanged. ` +
+        `Each replication decides the same data with the same bootstrap seed three ways (nothing watched, ${watched} watched unchanged, agent_0 regressed); the old rule (block when a metric's mean paired delta < −tolerance) is applied to the same inputs. ` +
+        `Intervals: two-sided 95 % Clopper–Pearson; the ratio's is exact because every go with metrics watched is a go with none (violations: ${r.nestingViolations}), so it is a proportion of the nothing-watched goes.\n`
+    )
+    yield* Console.log(`| rule | go, nothing watched | go, ${watched} watched unchanged | go ratio | go, agent_0 ${lost} | one-sided 95 % upper |`)
+    yield* Console.log("| --- | --- | --- | --- | --- | --- |")
+    const base = r.goNothingWatched
+    const ratio = (k: number) => `${(k / base).toFixed(3)} [${clopperPearsonLower(k, base, 0.975).toFixed(3)}, ${clopperPearsonUpper(k, base, 0.975).toFixed(3)}]`
+    const upper = (k: number) => `${(100 * clopperPearsonUpper(k, reps)).toFixed(1)} %`
+    yield* Console.log(`| engine: Holm-adjusted paired tests, beyond tolerance | ${rate(r.goNothingWatched, reps)} | ${rate(r.goWatched, reps)} | ${ratio(r.goWatched)} | ${rate(r.goRegressed, reps)} | ${upper(r.goRegressed)} |`)
+    yield* Console.log(`| old: mean delta < −tolerance | ${rate(r.goNothingWatched, reps)} | ${rate(r.goWatchedOldRule, reps)} | ${ratio(r.goWatchedOldRule)} | ${rate(r.goRegressedOldRule, reps)} | ${upper(r.goRegressedOldRule)} |`)
+    const meets = (ok: boolean) => (ok ? "meets" : "MISSES")
+    const ratioOk = (x: MultiplicityResult) => x.goWatched / x.goNothingWatched >= MULTIPLICITY_TARGETS.goRatio
+    const regressedOk = (x: MultiplicityResult) => x.goRegressed / x.replications <= MULTIPLICITY_TARGETS.regressedGo
+    const ratioBoundOk = (x: MultiplicityResult) => clopperPearsonLower(x.goWatched, x.goNothingWatched) >= MULTIPLICITY_TARGETS.goRatio
+    const regressedBoundOk = (x: MultiplicityResult) => clopperPearsonUpper(x.goRegressed, x.replications) <= MULTIPLICITY_TARGETS.regressedGo
+    yield* Console.log(
+      `\nEngine at n = ${design.n}: go ratio ${meets(ratioOk(r))} the target ≥ ${MULTIPLICITY_TARGETS.goRatio} (old rule ${meets(r.goWatchedOldRule / r.goNothingWatched >= MULTIPLICITY_TARGETS.goRatio)}); ` +
+        `regressed go ${meets(regressedOk(r))} the target ≤ ${100 * MULTIPLICITY_TARGETS.regressedGo} % (old rule ${meets(r.goRegressedOldRule / reps <= MULTIPLICITY_TARGETS.regressedGo)}).`
+    )
+    const f = "multiplicity"
+    Object.assign(figures, {
+      [`${f}_n`]: design.n,
+      [`${f}_watched_metrics`]: watched,
+      [`${f}_agent_noise_sd`]: design.agentNoise,
+      [`${f}_dimension_noise_sd`]: design.dimensionNoise,
+      [`${f}_tolerance_over_se_agents`]: kAgent,
+      [`${f}_tolerance_over_se_dimensions`]: kDimension,
+      [`${f}_replications`]: reps,
+      [`${f}_go_rate_nothing_watched`]: r.goNothingWatched / reps,
+      [`${f}_go_rate_nothing_watched_low95`]: clopperPearsonLower(r.goNothingWatched, reps, 0.975),
+      [`${f}_go_rate_nothing_watched_high95`]: clopperPearsonUpper(r.goNothingWatched, reps, 0.975),
+      [`${f}_go_rate_${watched}_watched`]: r.goWatched / reps,
+      [`${f}_go_rate_${watched}_watched_low95`]: clopperPearsonLower(r.goWatched, reps, 0.975),
+      [`${f}_go_rate_${watched}_watched_high95`]: clopperPearsonUpper(r.goWatched, reps, 0.975),
+      [`${f}_go_ratio`]: r.goWatched / r.goNothingWatched,
+      [`${f}_go_ratio_low95`]: clopperPearsonLower(r.goWatched, r.goNothingWatched, 0.975),
+      [`${f}_go_ratio_high95`]: clopperPearsonUpper(r.goWatched, r.goNothingWatched, 0.975),
+      [`${f}_go_rate_regressed_2x`]: r.goRegressed / reps,
+      [`${f}_go_rate_regressed_2x_upper95`]: clopperPearsonUpper(r.goRegressed, reps),
+      [`${f}_old_rule_go_rate_${watched}_watched`]: r.goWatchedOldRule / reps,
+      [`${f}_old_rule_go_ratio`]: r.goWatchedOldRule / r.goNothingWatched,
+      [`${f}_old_rule_go_ratio_low95`]: clopperPearsonLower(r.goWatchedOldRule, r.goNothingWatched, 0.975),
+      [`${f}_old_rule_go_ratio_high95`]: clopperPearsonUpper(r.goWatchedOldRule, r.goNothingWatched, 0.975),
+      [`${f}_old_rule_go_rate_regressed_2x`]: r.goRegressedOldRule / reps,
+      [`${f}_old_rule_go_rate_regressed_2x_upper95`]: clopperPearsonUpper(r.goRegressedOldRule, reps),
+      [`${f}_nesting_violations`]: r.nestingViolations
+    })
+
+    // Where both targets hold: the same design at larger n, the per-stimulus noise fixed.
+    const sizes = quick ? [300, 400] : [250, 300, 350, 400]
+    const grid = multiplicityStudy({ ...options, comparisons: quick ? 100 : 400 }, sizes, design)
+    const required = multiplicityRequiredSize(design, ALPHA)
+    yield* Console.log(`\nThe same design at larger n (σ fixed, ${grid[0]!.replications} replications each):\n`)
+    yield* Console.log(`| n | tolerance / SE | go, nothing watched % | go, ${watched} watched % | go ratio | go, agent_0 ${lost} % | one-sided 95 % upper | targets (estimates) | targets (one-sided 95 % bounds) |`)
+    yield* Console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for (const x of [r, ...grid]) {
+      const k = toleranceOverStandardError(thresholds.maxAgentRegression, design.agentNoise, x.n)
+      yield* Console.log(
+        `| ${String(x.n).padStart(4)} | ${k.toFixed(2)} | ${pct(x.goNothingWatched / x.replications)} | ${pct(x.goWatched / x.replications)} | ${(x.goWatched / x.goNothingWatched).toFixed(3)} | ${pct(x.goRegressed / x.replications)} | ${pct(clopperPearsonUpper(x.goRegressed, x.replications))} | ` +
+          `${ratioOk(x) && regressedOk(x) ? "both met" : "not both"} | ${ratioBoundOk(x) && regressedBoundOk(x) ? "both met" : "not both"} |`
+      )
+    }
+    for (const x of grid) {
+      figures[`${f}_n${x.n}_go_ratio`] = x.goWatched / x.goNothingWatched
+      figures[`${f}_n${x.n}_go_rate_regressed_2x`] = x.goRegressed / x.replications
+      figures[`${f}_n${x.n}_go_rate_regressed_2x_upper95`] = clopperPearsonUpper(x.goRegressed, x.replications)
+    }
+    const smallest = [r, ...grid].find((x) => ratioOk(x) && regressedOk(x))
+    const smallestByBounds = [r, ...grid].find((x) => ratioBoundOk(x) && regressedBoundOk(x))
+    if (smallest !== undefined) figures[`${f}_smallest_n_both_targets`] = smallest.n
+    if (smallestByBounds !== undefined) figures[`${f}_smallest_n_both_targets_bounds`] = smallestByBounds.n
+    figures[`${f}_required_n_normal_approx`] = required.engineRule
+    figures[`${f}_required_n_normal_approx_any_threshold_rule`] = required.anyThresholdRule
+    const noiseAtDesignSize = (n: number) => `σ ≤ ${(design.agentNoise * Math.sqrt(design.n / n)).toFixed(3)} (agents), ${(design.dimensionNoise * Math.sqrt(design.n / n)).toFixed(3)} (dimensions)`
+    const seconds = (performance.now() - started) / 1000
+    figures[`${f}_seconds`] = seconds
+    yield* Console.log(
+      `\nSmallest n where both targets hold: ${smallest === undefined ? "none of these" : smallest.n} on the estimates; ${smallestByBounds === undefined ? "none of these" : smallestByBounds.n} on the one-sided 95 % bounds (ratio lower, regressed-go upper). ` +
+        `${smallest === undefined ? "" : `The same tolerance / SE as n = ${smallest.n} at n = ${design.n} is per-stimulus ${noiseAtDesignSize(smallest.n)} (SE = σ / √n; not simulated). `}` +
+        `Normal approximation: the engine's rule needs n ≥ ${Math.ceil(required.engineRule)} (tolerance / SE ≥ ${toleranceOverStandardError(thresholds.maxAgentRegression, design.agentNoise, required.engineRule).toFixed(2)}); ` +
+        `the best rule that blocks on a metric's estimate alone needs n ≥ ${Math.ceil(required.anyThresholdRule)}` +
+        `${required.anyThresholdRule > design.n ? ` — at n = ${design.n} no threshold on the estimates meets both targets with ${watched} independent metrics at this noise` : ""}. (${seconds.toFixed(1)} s)`
+    )
+  })
 
 export const verdictSuite: Suite = {
   name: "verdict",
@@ -154,6 +279,8 @@ export const verdictSuite: Suite = {
           figures[`power_selection_${kind}_e${Math.round(effect * 100)}_k6_ttest`] = r.tTestRate
         }
       }
+
+      yield* multiplicity(quick, figures)
       return figures
     })
 }

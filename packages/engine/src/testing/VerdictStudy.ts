@@ -18,12 +18,29 @@
  * picks the best working delta, and runs the verdict as the engine does for a tournament winner
  * (`selectedOnWorkingSet`: judged on the synthetic holdout); the A/A false-go must stay ≤ α for
  * every K.
+ *
+ * Multiplicity: the regression gates test every watched agent and dimension as one family (paired
+ * bootstrap, Holm at α, blocking only when significant and beyond the tolerance). The study's
+ * design (`MULTIPLICITY_DESIGN`): a true +3 pts blended improvement on 200 stimuli (the continuous
+ * simulator) with 4 agents and 8 world-model dimensions watched that truly do not move, each
+ * independent of the others and of the blended score, each per-stimulus paired difference
+ * N(0, σ²) with σ = 0.16 for agents (tolerance 2 pts) and 0.24 for dimensions (tolerance 3 pts):
+ * tolerance / SE ≈ 1.77 for every metric, where the old point-estimate rule (block when a metric's
+ * mean delta is below −tolerance, `pointEstimateRuleBlocks`) blocks ≈ 37 % of real improvements.
+ * Each replication decides the same data, with the same bootstrap seed, three ways: nothing
+ * watched, the 12 watched and unchanged, and `agent_0` truly 2× its tolerance worse; the old rule
+ * is applied to the same inputs. Targets: go with 12 watched ≥ 90 % of go with none; go with the
+ * regression in ≤ 5 %. Watching only adds checks, so the go replications with 12 watched are a
+ * subset of those with none and the ratio is a binomial proportion among the latter (an exact
+ * interval). The same design at larger n (noise fixed) finds where both targets hold;
+ * `multiplicityRequiredSize` is the normal approximation of that n, for the engine's rule and for
+ * the best rule that thresholds estimates alone.
  */
 import { DEFAULT_THRESHOLDS, type VerdictThresholds } from "../contracts/index.ts"
 import { SeededStream } from "../stats/SeededStream.ts"
 import { normalQuantile } from "../stats/NormalDistribution.ts"
 import type { Decision } from "../gates/Decision.ts"
-import type { PairedStimulus, VerdictInput } from "../gates/VerdictInput.ts"
+import type { GateArm, PairedStimulus, VerdictInput } from "../gates/VerdictInput.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Student's t distribution (regularized incomplete beta, Numerical Recipes' continued fraction)
@@ -276,6 +293,9 @@ export const clopperPearsonUpper = (k: number, n: number, confidence = 0.95): nu
   return (low + high) / 2
 }
 
+/** Exact one-sided lower Clopper–Pearson bound on a rate from `k` of `n` (the upper bound of the misses, mirrored). */
+export const clopperPearsonLower = (k: number, n: number, confidence = 0.95): number => (k <= 0 ? 0 : 1 - clopperPearsonUpper(n - k, n, confidence))
+
 // ---------------------------------------------------------------------------------------------
 // Tournament selection: the winner is the best of K candidates on the working set
 
@@ -375,3 +395,195 @@ export const aaSelectionStudy = (
 ): ReadonlyArray<SelectionCellResult> =>
   kinds.flatMap((kind) => candidates.map((k) => runSelectionCell({ kind, ...size, candidates: k, effect: 0 }, options)))
 
+
+// ---------------------------------------------------------------------------------------------
+// Multiplicity: watching many metrics must not block a real improvement
+
+export interface MultiplicityDesign {
+  /** Stimuli per comparison. */
+  readonly n: number
+  /** True improvement of the blended score (the continuous simulator), 0..1 scale. */
+  readonly effect: number
+  /** Watched agents (`agent_0`, …) and world-model dimensions (`dimension_0`, …); none of them moves unless regressed. */
+  readonly agents: number
+  readonly worldDimensions: number
+  /** Per-stimulus standard deviation of each agent's paired difference (candidate − baseline), 0..1 scale. */
+  readonly agentNoise: number
+  /** The same for each world-model dimension. */
+  readonly dimensionNoise: number
+  /** In the regression scenario `agent_0` truly drops by this many agent tolerances (`maxAgentRegression`). */
+  readonly regressionTolerances: number
+}
+
+/**
+ * The study's design: 4 agents + 8 world-model dimensions watched, +3 pts blended on 200 stimuli,
+ * per-stimulus SD 0.16 (agents) and 0.24 (dimensions), so that tolerance / standard error is
+ * 0.02·√200 / 0.16 = 0.03·√200 / 0.24 ≈ 1.77 for every metric at n = 200.
+ */
+export const MULTIPLICITY_DESIGN: MultiplicityDesign = {
+  n: 200,
+  effect: 0.03,
+  agents: 4,
+  worldDimensions: 8,
+  agentNoise: 0.16,
+  dimensionNoise: 0.24,
+  regressionTolerances: 2
+}
+
+/** Tolerance over the standard error of a watched metric's mean paired difference: tolerance·√n / noise. */
+export const toleranceOverStandardError = (tolerance: number, noise: number, n: number): number => (tolerance * Math.sqrt(n)) / noise
+
+/**
+ * The regression rule before the paired tests, kept here as the reference: block when any watched
+ * metric's weighted-mean paired delta (candidate − baseline, on the stimuli both arms scored) is
+ * below −tolerance (`maxAgentRegression` for agents, `maxDimensionRegression` for dimensions of
+ * either authority). No significance, no multiplicity adjustment.
+ */
+export const pointEstimateRuleBlocks = (input: VerdictInput): boolean => {
+  const sources = [
+    { tolerance: input.thresholds.maxAgentRegression, pick: (arm: GateArm) => arm.agents },
+    { tolerance: input.thresholds.maxDimensionRegression, pick: (arm: GateArm) => arm.worldDimensions },
+    { tolerance: input.thresholds.maxDimensionRegression, pick: (arm: GateArm) => arm.rubricDimensions }
+  ]
+  const rows = input.stimuli.filter((s) => (s.baseline.status ?? "ok") === "ok" && (s.candidate.status ?? "ok") === "ok")
+  for (const source of sources) {
+    const keys = new Set<string>()
+    for (const s of rows) for (const k of Object.keys(source.pick(s.baseline) ?? {})) keys.add(k)
+    for (const key of keys) {
+      let sum = 0
+      let weight = 0
+      for (const s of rows) {
+        const b = source.pick(s.baseline)?.[key]
+        const c = source.pick(s.candidate)?.[key]
+        if (b === undefined || c === undefined) continue
+        sum += s.weight * (c - b)
+        weight += s.weight
+      }
+      if (weight > 0 && sum / weight < -source.tolerance) return true
+    }
+  }
+  return false
+}
+
+export interface MultiplicityResult extends MultiplicityDesign {
+  readonly replications: number
+  /** Go counts, every one on the same replications (same blended data, same bootstrap seed). */
+  readonly goNothingWatched: number
+  /** Every metric watched and truly unchanged: the engine's gates, and the point-estimate rule. */
+  readonly goWatched: number
+  readonly goWatchedOldRule: number
+  /** The same data with `agent_0` regressed by `regressionTolerances` tolerances. */
+  readonly goRegressed: number
+  readonly goRegressedOldRule: number
+  /** Replications that were go with metrics watched but not with nothing watched: 0, since watching only adds checks. */
+  readonly nestingViolations: number
+}
+
+const withWatched = (
+  input: VerdictInput,
+  agents: ReadonlyArray<{ readonly baseline: Float64Array; readonly candidate: Float64Array }>,
+  dimensions: ReadonlyArray<{ readonly baseline: Float64Array; readonly candidate: Float64Array }>,
+  agentShift: number
+): VerdictInput => {
+  const scores = (metrics: typeof agents, prefix: string, i: number, arm: "baseline" | "candidate", shift: number) => {
+    const out: Record<string, number> = {}
+    for (const [k, m] of metrics.entries()) out[`${prefix}_${k}`] = m[arm][i]! + (k === 0 ? shift : 0)
+    return out
+  }
+  return {
+    ...input,
+    stimuli: input.stimuli.map((s, i) => ({
+      ...s,
+      baseline: { ...s.baseline, agents: scores(agents, "agent", i, "baseline", 0), worldDimensions: scores(dimensions, "dimension", i, "baseline", 0) },
+      candidate: { ...s.candidate, agents: scores(agents, "agent", i, "candidate", agentShift), worldDimensions: scores(dimensions, "dimension", i, "candidate", 0) }
+    }))
+  }
+}
+
+/**
+ * One watched metric on `n` stimuli: a per-stimulus level 0.6 + 0.1·N(0, 1) shared by both arms,
+ * each arm adding its own run noise N(0, noise²/2), so the paired difference is exactly
+ * N(0, noise²). Not clamped to [0, 1]: the gates read only differences, and clamping would shrink
+ * the stated noise and the regression.
+ */
+const simulateWatchedMetric = (n: number, noise: number, rng: SeededStream) => {
+  const baseline = new Float64Array(n)
+  const candidate = new Float64Array(n)
+  const run = noise / Math.SQRT2
+  for (let i = 0; i < n; i++) {
+    const level = 0.6 + 0.1 * normal(rng)
+    baseline[i] = level + run * normal(rng)
+    candidate[i] = level + run * normal(rng)
+  }
+  return { baseline, candidate }
+}
+
+/**
+ * `comparisons` replications of one design. Each draws the blended scores from the continuous
+ * simulator with the design's effect and every watched metric independently (of each other and of
+ * the blended score: the case where multiplicity bites hardest), then decides three inputs with
+ * the same bootstrap seed: nothing watched, every metric watched and unchanged, and the same data
+ * with `agent_0` regressed. The point-estimate rule is applied to the same inputs.
+ */
+export const runMultiplicity = (design: MultiplicityDesign, options: StudyOptions): MultiplicityResult => {
+  const thresholds = studyThresholds(options.alpha)
+  const rng = SeededStream.make(options.seed, 2_000_003 + design.n * 31 + Math.round(design.agentNoise * 1e4) * 7 + Math.round(design.dimensionNoise * 1e4))
+  const shift = -design.regressionTolerances * thresholds.maxAgentRegression
+  let goNothingWatched = 0
+  let goWatched = 0
+  let goWatchedOldRule = 0
+  let goRegressed = 0
+  let goRegressedOldRule = 0
+  let nestingViolations = 0
+  for (let r = 0; r < options.comparisons; r++) {
+    const { baseline, candidates } = simulateArms("continuous", design.n, [design.effect], rng)
+    const agents = Array.from({ length: design.agents }, () => simulateWatchedMetric(design.n, design.agentNoise, rng))
+    const dimensions = Array.from({ length: design.worldDimensions }, () => simulateWatchedMetric(design.n, design.dimensionNoise, rng))
+    const nothing = studyInput(baseline, candidates[0]!, thresholds, options.resamples, options.seed * 7919 + r)
+    const watched = withWatched(nothing, agents, dimensions, 0)
+    const regressed = withWatched(nothing, agents, dimensions, shift)
+    const base = options.decide(nothing).outcome === "go"
+    const unchanged = options.decide(watched).outcome === "go"
+    if (base) goNothingWatched++
+    if (unchanged) goWatched++
+    if (unchanged && !base) nestingViolations++
+    if (base && !pointEstimateRuleBlocks(watched)) goWatchedOldRule++
+    if (options.decide(regressed).outcome === "go") goRegressed++
+    if (base && !pointEstimateRuleBlocks(regressed)) goRegressedOldRule++
+  }
+  return { ...design, replications: options.comparisons, goNothingWatched, goWatched, goWatchedOldRule, goRegressed, goRegressedOldRule, nestingViolations }
+}
+
+/** The design at each of several sizes, the per-stimulus noise held fixed (tolerance / SE grows with √n). */
+export const multiplicityStudy = (
+  options: StudyOptions,
+  sizes: ReadonlyArray<number>,
+  design: MultiplicityDesign = MULTIPLICITY_DESIGN
+): ReadonlyArray<MultiplicityResult> => sizes.map((n) => runMultiplicity({ ...design, n }, options))
+
+/** The study's targets: go with every metric watched ≥ 90 % of go with none; go with the regression ≤ 5 %. */
+export const MULTIPLICITY_TARGETS = { goRatio: 0.9, regressedGo: 0.05 } as const
+
+/**
+ * The normal approximation of the smallest n at which both targets can hold, the per-stimulus
+ * noise of the design held fixed (a metric's estimate / SE is N(δ / SE, 1), independent across
+ * metrics; the regressed metric `agent_0` has δ = −ρ·tolerance; the blended go rate is a common
+ * factor and left out). The engine's rule
+ * lets the regression through when it is not significant after Holm (its p is the family's
+ * smallest, so the bar is z_{α/m}) or within the tolerance: it needs tolerance / SE ≥
+ * max((z_{α/m} + z_{0.95}) / ρ, z_{0.95} / (ρ − 1)); unchanged metrics block it with probability
+ * ≤ α, inside the go-ratio target whenever α ≤ 1 − 0.9. For comparison, the best rule that blocks
+ * a metric when its estimate is below a fixed threshold (the old rule with another margin): the
+ * threshold that keeps (1 − Φ(−t))^m ≥ 0.9 must also leave the regression ≥ 1.645 SE inside it.
+ */
+export const multiplicityRequiredSize = (design: MultiplicityDesign, alpha: number): { readonly engineRule: number; readonly anyThresholdRule: number } => {
+  const thresholds = studyThresholds(alpha)
+  const m = design.agents + design.worldDimensions
+  const rho = design.regressionTolerances
+  const zTarget = normalQuantile(1 - MULTIPLICITY_TARGETS.regressedGo)
+  const engineK = Math.max((normalQuantile(1 - alpha / m) + zTarget) / rho, rho > 1 ? zTarget / (rho - 1) : Infinity)
+  const thresholdK = (-normalQuantile(1 - MULTIPLICITY_TARGETS.goRatio ** (1 / m)) + zTarget) / rho
+  // The regressed metric is `agent_0`: its tolerance / SE is what has to reach k.
+  const size = (k: number) => ((k * design.agentNoise) / thresholds.maxAgentRegression) ** 2
+  return { engineRule: size(engineK), anyThresholdRule: size(thresholdK) }
+}

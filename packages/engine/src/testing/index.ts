@@ -1,7 +1,8 @@
 /**
  * `@spectral/engine/testing`: what tests and benchmarks use to check the engine, not product API.
- * The verdict study (A/A false-go and power simulations through the real gates, a paired t-test
- * to compare against, Clopper–Pearson bounds), Gaussian blobs with known labels, and the
+ * The verdict study (A/A false-go, power and multiplicity simulations through the real gates, a
+ * paired t-test and the old point-estimate regression rule to compare against, Clopper–Pearson
+ * bounds), Gaussian blobs with known labels, and the
  * adjusted Rand index to score a clustering against them, and failure explanations generated
  * from known root causes.
  */

@@ -1,20 +1,29 @@
 /**
  * Small, fast versions of the bench's statistical validation (`npm run bench -- verdict`): the
- * A/A false-go rate through the real gates and fold, and the go rate beside a paired t-test.
+ * A/A false-go rate through the real gates and fold, the go rate beside a paired t-test, and the
+ * multiplicity study (12 watched metrics against the old point-estimate rule).
  */
-import { assert, describe, it } from "vitest"
+import { assert, beforeAll, describe, it } from "vitest"
 import { builtinGates } from "../../src/gates/BuiltinGates.ts"
 import { decide } from "../../src/gates/Decision.ts"
 import {
   aaSelectionStudy,
   aaStudy,
+  clopperPearsonLower,
   clopperPearsonUpper,
+  MULTIPLICITY_DESIGN,
+  multiplicityRequiredSize,
+  type MultiplicityResult,
   pairedTTest,
+  pointEstimateRuleBlocks,
   runCell,
+  runMultiplicity,
   SELECTION_CANDIDATES,
   type SelectionCellResult,
   studentTCdf,
-  studentTQuantile
+  studentTQuantile,
+  studyInput,
+  studyThresholds
 } from "../../src/testing/index.ts"
 
 const options = { alpha: 0.05, comparisons: 500, resamples: 999, seed: 11, decide: (i: Parameters<typeof decide>[0]) => decide(i, builtinGates) }
@@ -94,3 +103,41 @@ describe("A/A with tournament selection: the winner is the best of K no-effect c
   })
 })
 
+describe("multiplicity: 4 agents + 8 world-model dimensions watched beside a +3 pts blended improvement (n = 200)", () => {
+  // 100 replications, the bench's design (tolerance / SE ≈ 1.77 for every watched metric).
+  let r: MultiplicityResult
+  beforeAll(() => {
+    r = runMultiplicity(MULTIPLICITY_DESIGN, { ...options, comparisons: 100 })
+  })
+  it("the engine keeps most of the go rate with 12 watched unchanged metrics; the old point-estimate rule does not", () => {
+    // The improvement is detectable with nothing watched, so the ratio is informative.
+    assert.isAtLeast(r.goNothingWatched, 50, JSON.stringify(r))
+    assert.strictEqual(r.nestingViolations, 0)
+    assert.isAtLeast(r.goWatched / r.goNothingWatched, 0.85, JSON.stringify(r))
+    // ≈ 0.62 expected: 12 metrics each below −tolerance with probability Φ(−1.77) ≈ 3.9 %.
+    assert.isAtMost(r.goWatchedOldRule / r.goNothingWatched, 0.8, JSON.stringify(r))
+    assert.isAbove(r.goWatched - r.goWatchedOldRule, 0.1 * r.goNothingWatched, JSON.stringify(r))
+  })
+  it("one agent truly 2× its tolerance worse blocks in most replications", () => {
+    // ≈ 20 % go expected at this noise (the bench reports it against the ≤ 5 % target).
+    assert.isAtMost(r.goRegressed / r.replications, 0.4, JSON.stringify(r))
+    assert.isBelow(r.goRegressed, r.goWatched)
+  })
+  it("the normal approximation of the size both targets need (scipy.stats.norm): engine rule n ≈ 293.5, any estimate threshold ≈ 258.7", () => {
+    const required = multiplicityRequiredSize(MULTIPLICITY_DESIGN, 0.05)
+    assert.closeTo(required.engineRule, 293.52062376587304, 0.01)
+    assert.closeTo(required.anyThresholdRule, 258.7257297982294, 0.01)
+  })
+  it("the old rule blocks on a mean paired delta below −tolerance, and only then", () => {
+    const base = studyInput([0.5, 0.5], [0.6, 0.6], studyThresholds(0.05), 99, 1)
+    const withAgent = (delta: number) => ({
+      ...base,
+      stimuli: base.stimuli.map((s) => ({ ...s, baseline: { ...s.baseline, agents: { a: 0.5 } }, candidate: { ...s.candidate, agents: { a: 0.5 + delta } } }))
+    })
+    assert.isFalse(pointEstimateRuleBlocks(withAgent(-0.019)))
+    assert.isTrue(pointEstimateRuleBlocks(withAgent(-0.021)))
+  })
+  it("Clopper–Pearson lower bound mirrors the upper bound (scipy.stats.beta.ppf(0.05, 90, 11) = 0.83628…)", () => {
+    assert.closeTo(clopperPearsonLower(90, 100), 0.8362823767241852, 1e-6)
+  })
+})
