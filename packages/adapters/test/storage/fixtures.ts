@@ -43,6 +43,7 @@ const framework: EvaluationFramework = {
     maxInfraFailureRate: 0.1,
     maxParseFailureRate: 0.1,
     maxJudgeFailureRate: 0.05,
+    minJudgeAgreement: 0.7,
     minSamples: 20,
     minChangedShare: 0.05,
     maxChangedShare: 0.9,

@@ -54,6 +54,11 @@ export const Diagnosis = Schema.Struct({
   /** Reported beside the clusters; absent when the diagnosis did not look for them. */
   systemicSignals: Schema.optionalKey(Schema.Array(SystemicSignalRecord)),
   clusters: Schema.Array(FailureCluster),
+  /**
+   * Traces the world model fails and the judge passes: failures a lenient judge would hide. Kept
+   * apart from the clusters (which the rubric authority alone chooses) and reported beside them.
+   */
+  missedByJudge: Schema.Array(Schema.String).pipe(Schema.withDecodingDefaultKey(Effect.succeed([]))),
   evaluatedCount: NonNegativeInt,
   failingCount: NonNegativeInt
 })

@@ -70,6 +70,8 @@ export const VerdictThresholds = Schema.Struct({
   maxParseFailureRate: UnitInterval,
   /** Share of stimuli whose judge failed on every run (no rubric score) above which go becomes caution; above half, no_go. */
   maxJudgeFailureRate: UnitInterval.pipe(Schema.withDecodingDefaultKey(Effect.succeed(0.05))),
+  /** Judge calibration: the least pass/fail agreement with ground truth, per rubric dimension that shares a world-model dimension's id, before caution. */
+  minJudgeAgreement: UnitInterval.pipe(Schema.withDecodingDefaultKey(Effect.succeed(0.7))),
   minSamples: PositiveInt,
   /** Output similarity: a candidate whose outputs differ from baseline on fewer than `minChangedShare` (or more than `maxChangedShare`) of stimuli is flagged. */
   minChangedShare: UnitInterval,
@@ -101,6 +103,7 @@ export const DEFAULT_THRESHOLDS: VerdictThresholds = {
   maxInfraFailureRate: 0.05,
   maxParseFailureRate: 0.1,
   maxJudgeFailureRate: 0.05,
+  minJudgeAgreement: 0.7,
   minSamples: 30,
   minChangedShare: 0.02,
   maxChangedShare: 0.95,

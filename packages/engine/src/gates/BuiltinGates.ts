@@ -1,5 +1,6 @@
 /** The gates every verdict runs unless a host replaces the registry. */
 import { hardConstraintsGate } from "./HardConstraintGate.ts"
+import { judgeAgreementGate } from "./JudgeAgreementGate.ts"
 import { convergenceGate, outputSimilarityGate, paretoGate } from "./OutputGates.ts"
 import { bootstrapCiGate, deltaThresholdGate, holdoutGapGate, sanityDowngradeGate } from "./QualityGates.ts"
 import { agentRegressionGate, dimensionRegressionGate } from "./RegressionGates.ts"
@@ -14,5 +15,6 @@ export const builtinGates = [
   paretoGate,
   sanityDowngradeGate,
   convergenceGate,
+  judgeAgreementGate,
   hardConstraintsGate
 ] as const

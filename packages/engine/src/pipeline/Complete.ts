@@ -98,6 +98,9 @@ export const buildChangeSet = (
   const reasoning = [
     `Measured ${observe.evalSet.samples.length} stimuli from ${observe.evalSet.attribution.worldModelId}@${observe.evalSet.attribution.worldModelVersion}; ${diagnosis.failingCount} quality failures in ${diagnosis.clusters.length} cluster(s), ${diagnosis.quarantine.infraFailures.length} infrastructure, ${diagnosis.quarantine.parseFailures.length} parse and ${diagnosis.quarantine.judgeFailures.length} judge failures quarantined.`,
     ...diagnosis.clusters.slice(0, 5).map((c) => `Cluster "${c.label}": ${c.memberTraceIds.length} failures (${c.frequencyPct.toFixed(1)}%), blamed on ${Object.entries(c.agentBlame).sort((a, b) => b[1] - a[1]).map(([a, s]) => `${a} ${(s * 100).toFixed(0)}%`).join(", ")}.`),
+    ...(diagnosis.missedByJudge.length > 0
+      ? [`Missed by the judge: ${diagnosis.missedByJudge.length} answer${diagnosis.missedByJudge.length === 1 ? "" : "s"} the world model fails were passed by the judge.`]
+      : []),
     winner === null ? "No candidate improved the working set." : `Winner ${winner.candidate.id} (${winner.candidate.strategy}): ${winner.candidate.rationale}.`,
     ...(diagnosis.systemicSignals ?? []).map((signal) => `Systemic signal (${signal.kind}): ${signal.description}`),
     ...safety.violations.map((v) => `Safety violation (${v.invariant}, rule ${v.rule}, agent ${v.agentId}): ${v.message}`),

@@ -163,6 +163,8 @@ export const diagnose = (
     // world fails but the rubric passes are divergence, reported by Evaluate, not clustered.
     const failing = quality.filter((r) => r.rubric !== undefined && r.rubric < threshold && r.explanation !== undefined)
     const passing = quality.filter((r) => r.rubric !== undefined && r.rubric >= threshold)
+    // Reported, never clustered: the world model decides only this list, not what the clusterer sees.
+    const missedByJudge = passing.filter((r) => r.worldModel !== undefined && r.worldModel < threshold).map((r) => r.traceId)
     const passingMeanScore = passing.length === 0 ? 1 : passing.reduce((s, r) => s + r.rubric!, 0) / passing.length
     const shares = new Map(failing.map((r) => [r.traceId, runBlame?.get(r.traceId) ?? { [blameOf(r, context.agents, context.finalAgentIds)]: 1 }]))
     // Only rubric explanations and scores cross into the clusterer (blame, which reads intermediate
@@ -209,6 +211,7 @@ export const diagnose = (
     return {
       quarantine: { infraFailures: infra, parseFailures: parse, judgeFailures: judge },
       clusters,
+      missedByJudge,
       evaluatedCount: quality.length,
       failingCount: failing.length
     } satisfies Diagnosis

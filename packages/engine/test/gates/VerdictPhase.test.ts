@@ -118,7 +118,7 @@ describe("Verdict phase", () => {
       const third = yield* runPhase({ previousVersion: 2 })
       assert.strictEqual(issued(third.events), "ws:cs:3")
       // The id the completion step gives the change set it builds from the same context.
-      const diagnosis = { clusters: [], failingCount: 0, quarantine: { infraFailures: [], parseFailures: [], judgeFailures: [] } } as never
+      const diagnosis = { clusters: [], failingCount: 0, quarantine: { infraFailures: [], parseFailures: [], judgeFailures: [] }, missedByJudge: [] } as never
       const built = buildChangeSet(third.context, third.observe, diagnosis, third.optimize, { checked: true, violations: [] }, third.out.verdict, "2025-01-01T00:00:00.000Z", { id: "evalset", version: 1 })
       assert.strictEqual(issued(third.events), built.id)
       assert.strictEqual(changeSetIdFor(third.context), built.id)

@@ -174,6 +174,7 @@ export const toyFramework = (options: ToyOptions): EvaluationFramework => ({
     maxInfraFailureRate: 0.05,
     maxParseFailureRate: 0.1,
     maxJudgeFailureRate: 0.05,
+    minJudgeAgreement: 0.7,
     minSamples: 10,
     minChangedShare: 0.02,
     maxChangedShare: 1,

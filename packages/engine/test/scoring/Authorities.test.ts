@@ -77,4 +77,20 @@ describe("two authorities kept apart", () => {
       // No blended score is reported as if the judge had scored.
       assert.isUndefined(outcome.scan.blendedScore)
     }))
+
+  it.effect("a lenient judge: its agreement with ground truth is measured and cautions, and what it missed is listed", () =>
+    Effect.gen(function*() {
+      // The judge passes every answer on "total"; ground truth fails the broken reader's misreads.
+      const { outcome, traces } = yield* scanWith(colliding(), () => JSON.stringify({ scores: { total: 1 }, explanation: "Looks right." }))
+      const judge = outcome.verdict.checks.find((c) => c.check === "judge:total")!
+      assert.strictEqual(judge.status, "caution")
+      assert.match(judge.reason, /^the judge agrees with ground truth on total for \d+\.\d% \[\d+\.\d%, \d+\.\d%\] of \d+ judged answers \(κ 0\.00, lenient by \+\d+\.\d pts\): below 70\.0%$/)
+      assert.notStrictEqual(outcome.verdict.outcome, "go")
+      // Every baseline answer the world model failed is in the diagnosis as missed by the judge.
+      const failedByWorld = traces.filter((t) => t.arm === "baseline" && t.status === "ok")
+      assert.isAbove(outcome.diagnosis.missedByJudge.length, 0)
+      assert.isAtMost(outcome.diagnosis.missedByJudge.length, failedByWorld.length)
+      assert.deepStrictEqual(outcome.diagnosis.clusters, [])
+      assert.isTrue(outcome.changeSet!.explainability.reasoning.some((line) => line.startsWith(`Missed by the judge: ${outcome.diagnosis.missedByJudge.length} answer`)))
+    }))
 })
