@@ -126,6 +126,8 @@ const regressionGate = (gate: string, kind: RegressionKind): Gate["run"] => (inp
       ? `beyond the ${pct(m.tolerance)} tolerance but not significant (${test} ≥ α ${alpha}): not blocking`
       : m.adjustedP < alpha
       ? `significantly lower but within the ${pct(m.tolerance)} tolerance (${test})`
+      : m.estimate >= 0
+      ? `no regression (${test})`
       : `within the ${pct(m.tolerance)} tolerance (${test})`
     return check(gate, `${kind}:${m.key}`, "pass", `${what}; ${why}`, m.estimate, -m.tolerance)
   })
