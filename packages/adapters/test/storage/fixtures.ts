@@ -44,6 +44,7 @@ const framework: EvaluationFramework = {
     maxParseFailureRate: 0.1,
     maxJudgeFailureRate: 0.05,
     minJudgeAgreement: 0.7,
+    maxConsistencyRegression: 0.05,
     minSamples: 20,
     minChangedShare: 0.05,
     maxChangedShare: 0.9,

@@ -72,6 +72,8 @@ export const VerdictThresholds = Schema.Struct({
   maxJudgeFailureRate: UnitInterval.pipe(Schema.withDecodingDefaultKey(Effect.succeed(0.05))),
   /** Judge calibration: the least pass/fail agreement with ground truth, per rubric dimension that shares a world-model dimension's id, before caution. */
   minJudgeAgreement: UnitInterval.pipe(Schema.withDecodingDefaultKey(Effect.succeed(0.7))),
+  /** With epochs > 1: the largest significant drop of pass^k (stimuli passing in every run) before the verdict fails. */
+  maxConsistencyRegression: UnitInterval.pipe(Schema.withDecodingDefaultKey(Effect.succeed(0.05))),
   minSamples: PositiveInt,
   /** Output similarity: a candidate whose outputs differ from baseline on fewer than `minChangedShare` (or more than `maxChangedShare`) of stimuli is flagged. */
   minChangedShare: UnitInterval,
@@ -104,6 +106,7 @@ export const DEFAULT_THRESHOLDS: VerdictThresholds = {
   maxParseFailureRate: 0.1,
   maxJudgeFailureRate: 0.05,
   minJudgeAgreement: 0.7,
+  maxConsistencyRegression: 0.05,
   minSamples: 30,
   minChangedShare: 0.02,
   maxChangedShare: 0.95,

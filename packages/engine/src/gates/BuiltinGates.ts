@@ -1,4 +1,5 @@
 /** The gates every verdict runs unless a host replaces the registry. */
+import { consistencyGate } from "./ConsistencyGate.ts"
 import { hardConstraintsGate } from "./HardConstraintGate.ts"
 import { judgeAgreementGate } from "./JudgeAgreementGate.ts"
 import { convergenceGate, outputSimilarityGate, paretoGate } from "./OutputGates.ts"
@@ -16,5 +17,6 @@ export const builtinGates = [
   sanityDowngradeGate,
   convergenceGate,
   judgeAgreementGate,
+  consistencyGate,
   hardConstraintsGate
 ] as const

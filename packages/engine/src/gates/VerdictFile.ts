@@ -97,6 +97,12 @@ export const decodeVerdictCase = (raw: unknown): Result.Result<{ readonly id: st
   }
   const thresholds = Schema.decodeUnknownResult(VerdictThresholds)({ ...DEFAULT_THRESHOLDS, ...c.framework })
   if (Result.isFailure(thresholds)) return Result.fail(`invalid framework: ${formatIssue(thresholds.failure.issue)}`)
+  // Epochs: either no arm gives per-run scores, or every arm of every stimulus gives the same number.
+  const runCounts = new Set(c.stimuli.flatMap((s) => [s.baseline.runs?.length ?? 0, s.candidate.runs?.length ?? 0]))
+  if (runCounts.size > 1) {
+    const short = c.stimuli.find((s) => (s.baseline.runs?.length ?? 0) !== (s.candidate.runs?.length ?? 0) || (s.baseline.runs?.length ?? 0) !== Math.max(...runCounts))
+    return Result.fail(`invalid case: runs (per-epoch scores) must have the same length on every arm of every stimulus; found lengths ${[...runCounts].sort((a, b) => a - b).join(", ")}${short === undefined ? "" : ` (stimulus "${short.id}": baseline ${short.baseline.runs?.length ?? 0}, candidate ${short.candidate.runs?.length ?? 0})`}`)
+  }
   const seen = new Set<string>()
   for (const s of c.stimuli) {
     if (seen.has(s.id)) return Result.fail(`invalid case: stimulus id "${s.id}" appears twice`)

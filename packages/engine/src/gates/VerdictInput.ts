@@ -45,6 +45,8 @@ export interface VerdictInput {
   readonly vectors: ReadonlyArray<OptimizationVector>
   /** The framework's hard constraints, enforced on the candidate (`builtin/hard_constraints`); none when absent. */
   readonly hardConstraints?: ReadonlyArray<HardConstraint> | undefined
+  /** A run passes at this blended score (the framework's passThreshold); 0.5 when absent. */
+  readonly passThreshold?: number | undefined
   readonly resamples: number
   readonly seed: number
   /**

@@ -88,6 +88,7 @@ export class Verdict extends Context.Service<Verdict, {
         const input: VerdictInput = {
           stimuli: pairStimuli(observe.evalSet, observe.baseline, candidate),
           thresholds: framework.verdict,
+          passThreshold: framework.passThreshold,
           vectors: framework.objective.vectors,
           hardConstraints: framework.hardConstraints,
           resamples: calibration.resamples,

@@ -24,10 +24,10 @@ describe("decide over the built-in gates", () => {
     assert.strictEqual(d.checksTotal, d.checks.filter((x) => x.status !== "neutral").length)
     assert.isAbove(d.delta!.low, 0)
     assert.include(d.explanation, VERDICT_POLICY)
-    // Every built-in gate reports: the eight, convergence, judge agreement and the hard constraints.
+    // Every built-in gate reports: the eight, convergence, judge agreement, consistency and the hard constraints.
     assert.deepStrictEqual(
       [...new Set(d.checks.map((x) => x.gate))].sort(),
-      ["agent_regression", "bootstrap_ci", "convergence", "delta_threshold", "dimension_regression", "hard_constraints", "holdout_generalization_gap", "judge_agreement", "output_similarity", "pareto", "sanity_downgrade"]
+      ["agent_regression", "bootstrap_ci", "consistency", "convergence", "delta_threshold", "dimension_regression", "hard_constraints", "holdout_generalization_gap", "judge_agreement", "output_similarity", "pareto", "sanity_downgrade"]
     )
   })
   it("the sanity downgrade turns go into caution (too few samples) but never a no_go into caution", () => {

@@ -175,6 +175,7 @@ export const toyFramework = (options: ToyOptions): EvaluationFramework => ({
     maxParseFailureRate: 0.1,
     maxJudgeFailureRate: 0.05,
     minJudgeAgreement: 0.7,
+    maxConsistencyRegression: 0.05,
     minSamples: 10,
     minChangedShare: 0.02,
     maxChangedShare: 1,
