@@ -12,6 +12,7 @@ import { MemoryStorage, Plugin, ScanEngine } from "@spectral/engine"
 import { clusterTexts } from "@spectral/engine/clustering"
 import { Workspace } from "@spectral/engine/contracts"
 import { bootstrapCI, type BootstrapInterval } from "@spectral/engine/stats"
+import { seededGenerator } from "@spectral/engine/random"
 import { adjustedRandIndex } from "@spectral/engine/testing"
 import { OptimizerPlugins } from "@spectral/plugins"
 import { taxWorld_0_2_0 } from "@spectral/worlds"
@@ -28,6 +29,7 @@ const lines: ReadonlyArray<readonly [string, unknown]> = [
   ["@spectral/engine/contracts", typeof Workspace === "function" || typeof Workspace === "object"],
   ["@spectral/engine/stats", interval.low <= interval.estimate && interval.estimate <= interval.high],
   ["@spectral/engine/clustering", clustering.labels.length === 4],
+  ["@spectral/engine/random", seededGenerator(7).next() === seededGenerator(7).next()],
   ["@spectral/engine/testing", adjustedRandIndex([0, 0, 1, 1], [1, 1, 0, 0]) === 1],
   ["@spectral/adapters", typeof SimulatedLanguageModel.layer === "function"],
   ["@spectral/adapters/testing", typeof findPostgresBinaries === "function"],

@@ -90,6 +90,7 @@ describe("installed from the packed tarballs", () => {
       "@spectral/engine/contracts ok",
       "@spectral/engine/stats ok",
       "@spectral/engine/clustering ok",
+      "@spectral/engine/random ok",
       "@spectral/engine/testing ok",
       "@spectral/adapters ok",
       "@spectral/adapters/testing ok",

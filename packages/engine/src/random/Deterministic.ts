@@ -37,9 +37,17 @@ export const hashHex = (text: string): string => hashHex32(text) + hashHex32(tex
 export interface SeededGenerator {
   /** Uniform in [0, 1). */
   readonly next: () => number
+  /** Uniform integer in [0, maxExclusive). */
   readonly int: (maxExclusive: number) => number
+  /** Uniform integer in [min, max]. */
+  readonly between: (min: number, max: number) => number
+  readonly chance: (p: number) => boolean
+  readonly pick: <A>(items: ReadonlyArray<A>) => A
+  /** A Fisher–Yates shuffle (a new array). */
+  readonly shuffle: <A>(items: ReadonlyArray<A>) => Array<A>
 }
 
+/** mulberry32: one 32-bit state, the same sequence for the same seed on every platform. */
 export const seededGenerator = (seed: number): SeededGenerator => {
   let state = seed >>> 0
   const next = () => {
@@ -49,5 +57,22 @@ export const seededGenerator = (seed: number): SeededGenerator => {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
-  return { next, int: (maxExclusive) => Math.floor(next() * maxExclusive) }
+  const int = (maxExclusive: number) => Math.floor(next() * maxExclusive)
+  return {
+    next,
+    int,
+    between: (min, max) => min + int(max - min + 1),
+    chance: (p) => next() < p,
+    pick: <A>(items: ReadonlyArray<A>) => items[int(items.length)]!,
+    shuffle: <A>(items: ReadonlyArray<A>) => {
+      const out = [...items]
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = int(i + 1)
+        const tmp = out[i]!
+        out[i] = out[j]!
+        out[j] = tmp
+      }
+      return out
+    }
+  }
 }
