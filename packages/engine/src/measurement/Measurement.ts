@@ -224,9 +224,40 @@ const meanRecord = (records: ReadonlyArray<Readonly<Record<string, number>>>) =>
   return Object.fromEntries([...keys].map((k) => [k, meanOf(records.filter((r) => k in r).map((r) => r[k]!))!]))
 }
 
+const runsIndex = new WeakMap<ReadonlyArray<RunMeasurement>, ReadonlyMap<string, ReadonlyArray<RunMeasurement>>>()
+
+/**
+ * The runs of each stimulus, in order: built once per runs array (a measurement's runs are never
+ * mutated after it is built) and shared by every reader, so no phase scans all runs per stimulus.
+ */
+export const runsByStimulus = (runs: ReadonlyArray<RunMeasurement>): ReadonlyMap<string, ReadonlyArray<RunMeasurement>> => {
+  let index = runsIndex.get(runs)
+  if (index === undefined) {
+    const groups = new Map<string, Array<RunMeasurement>>()
+    for (const run of runs) {
+      const group = groups.get(run.stimulusId)
+      if (group === undefined) groups.set(run.stimulusId, [run])
+      else group.push(run)
+    }
+    index = groups
+    runsIndex.set(runs, index)
+  }
+  return index
+}
+
+const summaries = new WeakMap<ReadonlyArray<RunMeasurement>, ReadonlyMap<string, StimulusSummary>>()
+
+/** Per-stimulus summaries of a measurement, computed once per runs array (memoized). */
 export const summarizeByStimulus = (measurement: ArmMeasurement): ReadonlyMap<string, StimulusSummary> => {
-  const groups = new Map<string, Array<RunMeasurement>>()
-  for (const run of measurement.runs) groups.set(run.stimulusId, [...(groups.get(run.stimulusId) ?? []), run])
+  const cached = summaries.get(measurement.runs)
+  if (cached !== undefined) return cached
+  const out = summarize(measurement)
+  summaries.set(measurement.runs, out)
+  return out
+}
+
+const summarize = (measurement: ArmMeasurement): ReadonlyMap<string, StimulusSummary> => {
+  const groups = runsByStimulus(measurement.runs)
   const out = new Map<string, StimulusSummary>()
   for (const [stimulusId, runs] of groups) {
     const scored = runs.filter((r) => r.status !== "infra_failure")

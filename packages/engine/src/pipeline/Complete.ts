@@ -24,7 +24,7 @@ import {
 } from "../contracts/index.ts"
 import { SampleRepo } from "../ports/Repositories.ts"
 import { bootstrapCI } from "../stats/BootstrapCI.ts"
-import { type ArmMeasurement, summarizeByStimulus } from "../measurement/Measurement.ts"
+import { type ArmMeasurement, runsByStimulus, summarizeByStimulus } from "../measurement/Measurement.ts"
 import type { ObserveOutput } from "./Observe.ts"
 import type { OptimizeOutput } from "./Optimize.ts"
 import type { SafetyOutput } from "./Safety.ts"
@@ -157,7 +157,8 @@ export const buildCard = (
       return values.length === 0 ? absent("no per-agent scores") : present(mean(values))
     }
     const paired = c === undefined ? [] : [...c.keys()].filter((id) => b.get(id)?.agents[agent.id] !== undefined && c.get(id)?.agents[agent.id] !== undefined)
-    const runsOf = (stimulusId: string) => (candidateArm ?? observe.baseline).runs.filter((r) => r.stimulusId === stimulusId)
+    const byStimulus = runsByStimulus((candidateArm ?? observe.baseline).runs)
+    const runsOf = (stimulusId: string) => byStimulus.get(stimulusId) ?? []
     const perStimulus = [...shown.keys()].map((id) => runsOf(id).map((r) => r.agents[agent.id]).filter((v): v is number => v !== undefined))
     const withScores = perStimulus.filter((runs) => runs.length > 0)
     return {

@@ -20,7 +20,7 @@ import { emitEventWith, makeEvent } from "../ports/PhaseEvents.ts"
 import { FailureClusterRepo, ScanTraceRepo } from "../ports/Repositories.ts"
 import { detectSystemicSignals, observationsFromScanTraces } from "../traces/SystemicSignals.ts"
 import type { StorageError } from "../ports/StorageError.ts"
-import type { RunMeasurement } from "../measurement/Measurement.ts"
+import { type RunMeasurement, runsByStimulus } from "../measurement/Measurement.ts"
 import type { ObserveOutput } from "./Observe.ts"
 import { BASELINE_ARM, type ScanContext } from "./ScanContext.ts"
 
@@ -104,13 +104,14 @@ export const counterfactualBlame = (
     const upstream = context.agents.filter((a) => !context.finalAgentIds.includes(a.id))
     const failing = runs.filter((r) => r.status === "ok" && (r.blended ?? 0) < threshold)
     const members = context.agents.map((agent) => ({ agent, version: context.baseline.find((v) => v.agentId === agent.id)! }))
+    const byStimulus = runsByStimulus(runs)
     const blame = new Map<string, RunBlame>()
     for (const r of runs) if (r.parseFailedAgent !== undefined) blame.set(r.traceId, { [r.parseFailedAgent]: 1 })
     const decided = yield* Effect.forEach(failing, (run) =>
       Effect.gen(function*() {
         const sample = samples.get(run.stimulusId)
         if (sample === undefined || upstream.length === 0) return [run.traceId, finalShares(context.finalAgentIds, 1)] as const
-        const passingRuns = runs.filter((r) => r.stimulusId === run.stimulusId && r.status === "ok" && (r.blended ?? 0) >= threshold)
+        const passingRuns = (byStimulus.get(run.stimulusId) ?? []).filter((r) => r.status === "ok" && (r.blended ?? 0) >= threshold)
         const actual = run.worldModel ?? 0
         for (const [index, agent] of upstream.entries()) {
           const replacement = replacementFor(agent, sample, run, passingRuns)
