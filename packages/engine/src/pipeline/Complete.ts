@@ -123,7 +123,15 @@ export const buildChangeSet = (
     framework: { id: context.workspace.framework.id, version: context.workspace.framework.version },
     sampleSet,
     agents,
-    explainability: { summary, reasoning, decisionLog: optimize.decisionLog, clusterOutcomes: outcomes },
+    explainability: {
+      summary,
+      reasoning,
+      // The tournament's winner, vetoed by the world: the log says so, not only "won".
+      decisionLog: winner !== null && !safe
+        ? [...optimize.decisionLog, { strategy: winner.candidate.strategy, candidateId: winner.candidate.id, outcome: "rejected_by_safety" as const, reason: safety.violations.map((v) => `${v.invariant} (rule ${v.rule}, agent ${v.agentId}): ${v.message}`).join("; "), workingDelta: winner.workingDelta }]
+        : optimize.decisionLog,
+      clusterOutcomes: outcomes
+    },
     status,
     scanId: context.scan.id,
     authority: null,

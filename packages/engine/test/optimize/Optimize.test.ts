@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer } from "effect"
 import { BudgetLedger } from "../../src/agents/BudgetLedger.ts"
-import type { Workspace } from "../../src/contracts/index.ts"
+import type { AgentVersion, Workspace } from "../../src/contracts/index.ts"
 import { summarizeByStimulus } from "../../src/measurement/Measurement.ts"
 import type { ObserveOutput } from "../../src/pipeline/Observe.ts"
 import type { OptimizeOutput } from "../../src/pipeline/Optimize.ts"
@@ -11,7 +11,8 @@ import { EventBus } from "../../src/ports/EventBus.ts"
 import { MemoryStorage } from "../../src/ports/MemoryStorage.ts"
 import { ScanRepo, WorkspaceRepo } from "../../src/ports/Repositories.ts"
 import { Plugin } from "../../src/plugin/Plugin.ts"
-import { selectStrategies, type Strategy, withAgent } from "../../src/strategies/Strategy.ts"
+import { builtinStrategies } from "../../src/strategies/BuiltinStrategies.ts"
+import { type Candidate, changedAgents, selectStrategies, type Strategy, type StrategyInput, withAgent } from "../../src/strategies/Strategy.ts"
 import { type ToyOptions, toyModel, toyProvider, toyWorkspace } from "./ToyTeam.ts"
 
 const engine = (options: ToyOptions, extensions: Parameters<typeof ScanEngine.layer>[1] = []) =>
@@ -118,13 +119,106 @@ describe("strategies and plugins", () => {
       assert.strictEqual(outcome.verdict.outcome, "go", outcome.verdict.explanation)
     }))
 
-  it.effect("every built-in strategy proposes within a scan, and the tournament logs each candidate", () =>
+  it.effect("every built-in strategy proposes a candidate that makes the change it names, and the tournament logs each one", () =>
     Effect.gen(function*() {
+      // The broken calculator, also sampling hot and shown only the sentence that names the units:
+      // evidence every built-in strategy has an answer to (the sampler, the examples, the guidance,
+      // the instruction, the reasoning and the context).
       const options: ToyOptions = { broken: "calculator" }
-      const { optimize } = yield* scan(toyWorkspace(options)).pipe(Effect.provide(engine(options)))
-      const strategies = new Set(optimize.decisionLog.map((d) => d.strategy))
-      for (const name of ["builtin/hyperparameter_shift", "builtin/few_shot", "builtin/rule_guidance", "builtin/instruction_rewrite", "builtin/chain_of_thought", "builtin/context_selection"]) {
-        assert.isTrue(strategies.has(name), `${name} is in the decision log`)
+      const toy = toyWorkspace(options)
+      const workspace: Workspace = {
+        ...toy,
+        agents: toy.agents.map((a) =>
+          a.id !== "calculator" ? a : {
+            ...a,
+            template: { ...a.template, contextSelection: { mode: "fields", fields: ["units"], maxChars: 2000, truncation: "tail" } },
+            hyperparameters: { ...a.hyperparameters, temperature: 0.9 }
+          }
+        )
+      }
+      // The built-ins asked again, by a strategy of the same scan, with the input Optimize built from
+      // the scan's observe and diagnose outputs.
+      const proposals = new Map<string, ReadonlyArray<Candidate>>()
+      let given: StrategyInput | undefined
+      const recorder: Strategy = {
+        name: "recorder",
+        description: "asks every built-in strategy with the scan's own strategy input and records the answers",
+        propose: (input) =>
+          Effect.gen(function*() {
+            given = input
+            for (const strategy of builtinStrategies) proposals.set(strategy.name, yield* strategy.propose({ ...input, strategyName: strategy.name }))
+            return []
+          })
+      }
+      const { outcome, optimize } = yield* scan(workspace).pipe(Effect.provide(engine(options, [Plugin.make({ name: "test", strategies: [recorder] })])))
+      const input = given!
+      assert.deepStrictEqual(outcome.diagnosis.clusters.map((c) => Object.keys(c.agentBlame)), outcome.diagnosis.clusters.map(() => ["calculator"]))
+      const before = input.current.find((a) => a.agentId === "calculator")!
+      const reader = input.current.find((a) => a.agentId === "reader")!
+
+      /** The calculator's configuration in the strategy's candidate that changes it; the reader and everything not named kept. */
+      const changedCalculator = (name: string, changes: ReadonlyArray<keyof AgentVersion["template"] | "hyperparameters">) => {
+        const candidates = proposals.get(name) ?? []
+        assert.isAbove(candidates.length, 0, `${name} proposes a candidate`)
+        for (const c of candidates) {
+          assert.deepStrictEqual([...changedAgents(input.current, c.agents)], [...c.changed], `${name}'s ${c.id} changes the agents it says it changes`)
+        }
+        const candidate = candidates.find((c) => c.changed.includes("calculator"))
+        assert.isDefined(candidate, `${name} changes the blamed calculator`)
+        assert.deepStrictEqual(candidate!.agents.find((a) => a.agentId === "reader"), reader, `${name} keeps the reader, who is not to blame`)
+        const after = candidate!.agents.find((a) => a.agentId === "calculator")!
+        for (const key of Object.keys(before.template) as Array<keyof AgentVersion["template"]>) {
+          if (!changes.includes(key)) assert.deepStrictEqual(after.template[key], before.template[key], `${name} leaves the template's ${key} alone`)
+        }
+        if (!changes.includes("hyperparameters")) assert.deepStrictEqual(after.hyperparameters, before.hyperparameters, `${name} leaves the sampling settings alone`)
+        return { candidate: candidate!, after }
+      }
+
+      const shift = changedCalculator("builtin/hyperparameter_shift", ["hyperparameters"]).after.hyperparameters
+      assert.isBelow(shift.temperature, before.hyperparameters.temperature, "the hot sampler is cooled")
+      assert.isAtLeast(shift.temperature, input.bounds.temperature.min)
+      assert.isAtMost(shift.temperature, input.bounds.temperature.max)
+      assert.isAtLeast(shift.maxTokens, input.bounds.maxTokens.min)
+      assert.isAtMost(shift.maxTokens, input.bounds.maxTokens.max)
+
+      const examples = changedCalculator("builtin/few_shot", ["fewShotExamples"]).after.template.fewShotExamples
+      assert.isAbove(examples.length, before.template.fewShotExamples.length)
+      const passing = input.passingExamples.filter((e) => e.agentId === "calculator")
+      const failingInputs = new Set(input.failingExamples.map((e) => e.input))
+      for (const example of examples.slice(before.template.fewShotExamples.length)) {
+        const source = passing.find((e) => e.input === example.input)
+        assert.isDefined(source, `the example "${example.input}" is a passing working-set run`)
+        assert.strictEqual(example.output, source!.output, "with the calculator's own passing answer")
+        assert.isFalse(failingInputs.has(example.input))
+      }
+
+      const guidance = changedCalculator("builtin/rule_guidance", ["guidance"]).after.template.guidance
+      const added = guidance.slice(before.template.guidance.length)
+      assert.isAbove(added.length, 0)
+      for (const line of added) {
+        assert.isTrue(input.clusters.some((c) => line.includes(c.label) && c.representativeExplanations.some((e) => line.includes(e))), `"${line}" is written from a cluster's explanation`)
+      }
+
+      const rewritten = changedCalculator("builtin/instruction_rewrite", ["basePrompt", "guidance"]).after.template.basePrompt
+      assert.notStrictEqual(rewritten, before.template.basePrompt)
+      assert.match(rewritten, /multipl/i, "the instruction is the language model's rewrite")
+
+      const reasoning = changedCalculator("builtin/chain_of_thought", ["chainOfThought"]).after.template.chainOfThought
+      assert.strictEqual(before.template.chainOfThought, "none")
+      assert.strictEqual(reasoning, "full", "the most blamed agent gets full reasoning")
+
+      const context = changedCalculator("builtin/context_selection", ["contextSelection", "upstreamInjection"]).after.template.contextSelection
+      assert.strictEqual(before.template.contextSelection.mode, "fields")
+      assert.strictEqual(context.mode, "full", "the whole stimulus instead of the selected sentence")
+      assert.isUndefined(context.fields)
+
+      // The same proposals competed in the scan: each is in the decision log under its strategy, one won.
+      for (const [name, candidates] of proposals) {
+        for (const c of candidates) {
+          const entry = optimize.decisionLog.find((d) => d.candidateId === c.id)
+          assert.strictEqual(entry?.strategy, name, `${c.id} is logged`)
+          assert.include(["won", "lost", "over_budget"], entry!.outcome)
+        }
       }
       assert.strictEqual(optimize.decisionLog.filter((d) => d.outcome === "won").length, 1)
       assert.isTrue((optimize.finalists ?? []).some((f) => f.onParetoFront))
