@@ -15,6 +15,7 @@ import { Effect, Result } from "effect"
 import type * as AiError from "effect/ai/AiError"
 import * as EmbeddingModel from "effect/ai/EmbeddingModel"
 import { hashHex32 } from "../random/Deterministic.ts"
+import { clusterLabels } from "./ClusterLabel.ts"
 import { clusteringError, type ClusteringError, EmptyInput, InvalidArgument, NonFiniteValue, RaggedDimensions } from "./ClusteringError.ts"
 import { embedCorpus } from "./HashedTfIdfEmbedding.ts"
 import type { PointMatrix } from "./PointMatrix.ts"
@@ -208,6 +209,14 @@ const reportsOf = (input: FailureClusteringInput, clustering: TextClustering, re
   const members = Array.from({ length: clustering.k }, () => [] as Array<number>)
   clustering.labels.forEach((cluster, i) => members[cluster].push(i))
   const reports: Array<FailureCluster> = []
+  // Labels from what the members say: the clause most distinctive of each cluster (ClusterLabel.ts).
+  const central = members.map((rows, cluster) => {
+    if (rows.length === 0) return 0
+    const pattern = representativesOf(clustering, cluster, 1)[0]
+    const row = rows.findIndex((i) => clustering.prepared.patternOf[i] === pattern)
+    return row < 0 ? 0 : row
+  })
+  const labels = clusterLabels(members.map((rows) => rows.map((i) => failures[i].explanation)), central, clustering.topTerms.map((terms) => terms.join(" ")))
   for (let cluster = 0; cluster < clustering.k; cluster++) {
     const rows = members[cluster]
     if (rows.length === 0) continue
@@ -215,7 +224,7 @@ const reportsOf = (input: FailureClusteringInput, clustering: TextClustering, re
     const scores = rows.map((i) => failures[i].rubricScore)
     const meanRubricScore = mean(scores)
     const topTerms = clustering.topTerms[cluster]
-    const label = topTerms.join(" ")
+    const label = labels[cluster]!
     const variants = clustering.variants
       .filter((variant) => variant.cluster === cluster)
       .map((variant): FailureVariant => ({

@@ -85,14 +85,22 @@ describe("clusterFailures", () => {
       assert.deepStrictEqual(timeout.agents, ["preparer", "reviewer"])
     }))
 
-  it.effect("labels clusters with readable top terms, and reports frequency and effect size", () =>
+  it.effect("labels clusters with a phrase from what their members say (varying quantities as ranges), and reports frequency and effect size", () =>
     Effect.sync(() => {
       const result = Result.getOrThrow(clusterFailures(scan, { seed: 1 }))
       const [timeout, ...rest] = result.clusters
-      assert.strictEqual(timeout.label, "timeout calling tax_lookup")
+      assert.strictEqual(timeout.label, "timeout after 5–60s calling tax_lookup")
+      assert.deepStrictEqual(result.clusters.map((c) => c.label).sort(), [
+        "provider returned 429 rate limit after 2–5 retries",
+        "timeout after 5–60s calling tax_lookup",
+        "used 2019–2022 tax brackets instead of the 2023–2024 brackets"
+      ])
+      // A phrase, not a bag of terms: its words, quantities aside, appear in this order in a member.
       for (const cluster of result.clusters) {
-        assert.match(cluster.label, /^[a-z_]+( [a-z_]+){1,2}$/)
-        assert.notInclude(cluster.label, "num")
+        const words = cluster.label.toLowerCase().split(" ").filter((w) => !/\d/.test(w))
+        const members = scan.failures.filter((f) => cluster.memberIds.includes(f.traceId)).map((f) => f.explanation.toLowerCase())
+        assert.isTrue(members.some((text) => new RegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")).test(text)), cluster.label)
+        assert.notInclude(cluster.label, "<num>")
       }
       assert.strictEqual(timeout.frequencyPct, 10)
       assert.closeTo(timeout.effectSize, 100 * (0.85 - (0.3 + 0.5 + 0.35 + 0.25) / 4), 1e-9)
