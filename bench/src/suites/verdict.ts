@@ -16,8 +16,14 @@
  * tolerance worse: go ≤ 5 %; the engine's rule beside the old point-estimate rule on the same
  * replications (2,000, 999 resamples), then n = 250–400 (400 replications each) for where both
  * targets hold.
+ * Sequential (design in SequentialStudy's module doc): the winner's 200-stimulus holdout measured in
+ * batches of 20 with a look after each, stopping when the betting confidence sequence excludes 0,
+ * beside fixed n on the same data. A/A (K = 6, 1,000 comparisons per kind): false-go ≤ α, with
+ * naive peeking (a t-test at every look) beside it; clear effects (fixed n decides ≥ 99 %; 300
+ * each): ≥ 30 % fewer holdout stimuli measured, with the outcome and bootstrap-interval agreement
+ * with fixed n; moderate effects reported; 999 resamples.
  * `--quick`: 200 comparisons, n = 50 / 200, 999 resamples; multiplicity 200 replications, then
- * n = 300 / 400 at 100.
+ * n = 300 / 400 at 100; sequential 200 A/A comparisons per kind, 60 per effect.
  */
 import { spawnSync } from "node:child_process"
 import { Console, Effect } from "effect"
@@ -37,8 +43,14 @@ import {
   powerStudy,
   runMultiplicity,
   runSelectionCell,
+  runSequentialCell,
   SELECTION_CANDIDATES,
   type SelectionCellResult,
+  SEQUENTIAL_CLEAR_EFFECTS,
+  SEQUENTIAL_DESIGN,
+  SEQUENTIAL_MODERATE_EFFECTS,
+  type SequentialCellResult,
+  sequentialSaving,
   simulatePair,
   studyThresholds,
   STUDY_SIZES,
@@ -187,6 +199,120 @@ const multiplicity = (quick: boolean, figures: Record<string, number>) =>
     )
   })
 
+/** The sequential verdict (design in SequentialStudy's module doc): early stopping on the holdout beside fixed n. */
+const sequential = (quick: boolean, figures: Record<string, number>) =>
+  Effect.gen(function*() {
+    const design = SEQUENTIAL_DESIGN
+    const options = { alpha: ALPHA, comparisons: quick ? 60 : 300, resamples: 999, seed: 20252, batch: design.batch, decide: (input: Parameters<typeof decide>[0]) => decide(input, builtinGates) }
+    const aaComparisons = quick ? 200 : 1000
+    const started = performance.now()
+    const f = "sequential"
+    const looks = Math.ceil(design.holdout / design.batch)
+    yield* Console.log(`\n### Sequential verdict: the winner's ${design.holdout}-stimulus holdout in batches of ${design.batch} (${looks} looks), stopping when the ${100 * (1 - ALPHA)} % betting confidence sequence excludes 0\n`)
+    yield* Console.log(
+      `Design: VerdictStudy's simulator on ${design.working} working + ${design.holdout} synthetic holdout stimuli; after each batch the anytime-valid confidence sequence (mixture of 20 constant bets, Waudby-Smith & Ramdas 2024) on the paired holdout deltas is updated, ` +
+        `no look before ${Math.ceil(studyThresholds(ALPHA).minSamples / 2)} stimuli (minSamples / 2); the real gates then judge the stimuli measured (the whole holdout, as fixed n, when the sequence never excludes 0). ` +
+        `Fixed n: the same gates on the whole holdout, same data, same bootstrap seed (${options.resamples} resamples). A/A: K = 6 no-effect candidates, winner the best working delta. Effects: one candidate, the same true effect on working and holdout; a regression is the improvement's simulation with the arms swapped. ` +
+        `Intervals: Clopper–Pearson 95 % for rates (one-sided upper for false-go), normal 95 % for the mean saving.\n`
+    )
+
+    yield* Console.log(`A/A under continuous monitoring (every batch a look; target false-go ≤ α = ${ALPHA}):\n`)
+    yield* Console.log("| scores     |  K | comps | go % sequential | one-sided 95 % upper | go % fixed n | sequence above 0 % | naive peeking go % | verdict |")
+    yield* Console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    let aaGo = 0
+    let aaTotal = 0
+    let aaNaive = 0
+    for (const kind of ["binary", "continuous"] as const) {
+      const r = runSequentialCell({ kind, working: design.working, holdout: design.holdout, effect: 0, candidates: 6 }, { ...options, comparisons: aaComparisons })
+      const c = r.comparisons
+      aaGo += r.sequentialGo
+      aaTotal += c
+      aaNaive += r.naivePeekingGo
+      yield* Console.log(
+        `| ${kind.padEnd(10)} |  6 | ${String(c).padStart(5)} | ${pct(r.sequentialGo / c)} | ${pct(clopperPearsonUpper(r.sequentialGo, c))} | ${pct(r.fixedGo / c)} | ${pct(r.stoppedBetter / c)} | ${pct(r.naivePeekingGo / c)} | ${r.sequentialGo / c <= ALPHA ? "ok" : "ABOVE α"} |`
+      )
+      Object.assign(figures, {
+        [`${f}_aa_${kind}_false_go`]: r.sequentialGo / c,
+        [`${f}_aa_${kind}_false_go_upper95`]: clopperPearsonUpper(r.sequentialGo, c),
+        [`${f}_aa_${kind}_fixed_false_go`]: r.fixedGo / c,
+        [`${f}_aa_${kind}_stopped_above_zero`]: r.stoppedBetter / c,
+        [`${f}_aa_${kind}_naive_peeking_false_go`]: r.naivePeekingGo / c,
+        [`${f}_aa_${kind}_saving`]: sequentialSaving(r).saving
+      })
+    }
+    figures[`${f}_aa_false_go`] = aaGo / aaTotal
+    figures[`${f}_aa_false_go_upper95`] = clopperPearsonUpper(aaGo, aaTotal)
+    figures[`${f}_aa_naive_peeking_false_go`] = aaNaive / aaTotal
+    yield* Console.log(
+      `\nOverall false-go ${aaGo} / ${aaTotal} = ${(100 * aaGo / aaTotal).toFixed(2)} % (one-sided 95 % upper ${(100 * clopperPearsonUpper(aaGo, aaTotal)).toFixed(2)} %) — ${aaGo / aaTotal <= ALPHA ? "meets" : "MISSES"} the target ≤ ${100 * ALPHA} %; ` +
+        `by construction ≤ α/2 (the sequence, at any look) + α/2 (fixed n at the end). Naive peeking, the same looks judged by a paired t-test at α each: ${(100 * aaNaive / aaTotal).toFixed(1)} %.\n`
+    )
+
+    yield* Console.log(`Effects (${options.comparisons} comparisons each; target on the clear cells: ≥ 30 % fewer holdout stimuli measured, the same decisions):\n`)
+    yield* Console.log("| scores     | effect | cell     | fixed n decided % | stopped early % | mean measured | saving % [95 %] | same outcome % [95 %] | same interval status % [95 %] | target |")
+    yield* Console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    const label = (effect: number) => `${effect < 0 ? "m" : "p"}${Math.round(Math.abs(effect) * 100)}`
+    const clear: Array<SequentialCellResult> = []
+    const cells = (["continuous", "binary"] as const).flatMap((kind) => [
+      ...SEQUENTIAL_CLEAR_EFFECTS[kind].map((effect) => ({ kind, effect, clear: true })),
+      ...SEQUENTIAL_MODERATE_EFFECTS[kind].map((effect) => ({ kind, effect, clear: false }))
+    ])
+    for (const cell of cells) {
+      const r = runSequentialCell({ kind: cell.kind, working: design.working, holdout: design.holdout, effect: cell.effect, candidates: 1 }, options)
+      const c = r.comparisons
+      const saving = sequentialSaving(r)
+      if (cell.clear) clear.push(r)
+      const met = saving.saving >= 0.3
+      yield* Console.log(
+        `| ${cell.kind.padEnd(10)} | ${`${cell.effect > 0 ? "+" : "−"}${Math.round(Math.abs(cell.effect) * 100)}`.padStart(6)} | ${(cell.clear ? "clear" : "moderate").padEnd(8)} | ${pct(r.fixedDecided / c)} | ${pct((r.stoppedBetter + r.stoppedWorse) / c)} | ${(r.measured / c).toFixed(1).padStart(6)} | ` +
+          `${pct(saving.saving)} [${(100 * saving.low).toFixed(1)}, ${(100 * saving.high).toFixed(1)}] | ${rate(r.outcomeAgreement, c)} | ${rate(r.intervalAgreement, c)} | ${cell.clear ? (met ? `meets${saving.low < 0.3 ? " (interval spans 30 %)" : ""}` : "MISSES") : "-"} |`
+      )
+      const key = `${f}_${cell.kind}_${label(cell.effect)}`
+      Object.assign(figures, {
+        [`${key}_fixed_decided`]: r.fixedDecided / c,
+        [`${key}_stopped_early`]: (r.stoppedBetter + r.stoppedWorse) / c,
+        [`${key}_mean_measured`]: r.measured / c,
+        [`${key}_saving`]: saving.saving,
+        [`${key}_saving_low95`]: saving.low,
+        [`${key}_saving_high95`]: saving.high,
+        [`${key}_outcome_agreement`]: r.outcomeAgreement / c,
+        [`${key}_outcome_agreement_low95`]: clopperPearsonLower(r.outcomeAgreement, c, 0.975),
+        [`${key}_outcome_agreement_high95`]: clopperPearsonUpper(r.outcomeAgreement, c, 0.975),
+        [`${key}_interval_agreement`]: r.intervalAgreement / c,
+        [`${key}_interval_agreement_low95`]: clopperPearsonLower(r.intervalAgreement, c, 0.975),
+        [`${key}_interval_agreement_high95`]: clopperPearsonUpper(r.intervalAgreement, c, 0.975),
+        [`${key}_go`]: r.sequentialGo / c,
+        [`${key}_fixed_go`]: r.fixedGo / c,
+        [`${key}_no_go`]: r.sequentialNoGo / c,
+        [`${key}_fixed_no_go`]: r.fixedNoGo / c
+      })
+    }
+    const minSaving = Math.min(...clear.map((r) => sequentialSaving(r).saving))
+    const pooled = (pick: (r: SequentialCellResult) => number) => clear.reduce((sum, r) => sum + pick(r), 0)
+    const clearComparisons = pooled((r) => r.comparisons)
+    const measuredShare = pooled((r) => r.measured) / pooled((r) => r.comparisons * r.holdout)
+    Object.assign(figures, {
+      [`${f}_clear_min_saving`]: minSaving,
+      [`${f}_clear_saving`]: 1 - measuredShare,
+      [`${f}_clear_outcome_agreement`]: pooled((r) => r.outcomeAgreement) / clearComparisons,
+      [`${f}_clear_outcome_agreement_low95`]: clopperPearsonLower(pooled((r) => r.outcomeAgreement), clearComparisons, 0.975),
+      [`${f}_clear_interval_agreement`]: pooled((r) => r.intervalAgreement) / clearComparisons,
+      [`${f}_clear_interval_agreement_low95`]: clopperPearsonLower(pooled((r) => r.intervalAgreement), clearComparisons, 0.975)
+    })
+    const disagreements = clearComparisons - pooled((r) => r.outcomeAgreement)
+    const byCheck = new Map<string, number>()
+    for (const r of clear) for (const [check, k] of Object.entries(r.disagreeingChecks)) byCheck.set(check, (byCheck.get(check) ?? 0) + k)
+    const culprits = [...byCheck].sort((a, b) => b[1] - a[1]).map(([check, k]) => `${check} ${k}`).join(", ")
+    const seconds = (performance.now() - started) / 1000
+    figures[`${f}_seconds`] = seconds
+    yield* Console.log(
+      `\nClear cells: saving ${(100 * (1 - measuredShare)).toFixed(1)} % of holdout stimuli (each stimulus is one call per agent plus the judge), smallest ${(100 * minSaving).toFixed(1)} % — ${minSaving >= 0.3 ? "meets" : "MISSES"} the target ≥ 30 %; ` +
+        `same outcome ${(100 * pooled((r) => r.outcomeAgreement) / clearComparisons).toFixed(1)} %, same bootstrap-interval status ${(100 * pooled((r) => r.intervalAgreement) / clearComparisons).toFixed(1)} %` +
+        `${disagreements === 0 ? "." : `; in the ${disagreements} outcome disagreements the checks judged differently on the fewer holdout stimuli were: ${culprits}.`} ` +
+        `An exact test that knows only the range [−1, 1] needs about log(2/α) / log(1 + μ) stimuli or more to decide a mean μ, whatever the variance (≈ ${Math.ceil(Math.log(2 / ALPHA) / Math.log(1.05))} at μ = 5 pts), which is why +5 pts saves less than +10. (${seconds.toFixed(1)} s)`
+    )
+  })
+
 export const verdictSuite: Suite = {
   name: "verdict",
   description: "A/A false-go rate and power of the verdict vs a paired t-test",
@@ -281,6 +407,7 @@ export const verdictSuite: Suite = {
       }
 
       yield* multiplicity(quick, figures)
+      yield* sequential(quick, figures)
       return figures
     })
 }

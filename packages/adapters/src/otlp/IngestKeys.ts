@@ -1,15 +1,20 @@
 /**
  * OTLP ingest keys: a random bearer key per workspace, stored only as its SHA-256 hash. The key
- * names the workspace; a missing, unknown or revoked key authenticates nothing.
+ * names the workspace; a missing, unknown or revoked key, or one naming the empty workspace id,
+ * authenticates nothing, and no key is issued for the empty id.
  */
 import { createHash, randomBytes } from "node:crypto"
 import { Clock, Effect, Option } from "effect"
-import { IngestKeyRepo } from "@spectral/engine"
+import { IngestKeyRepo, StorageError } from "@spectral/engine"
+import { isWorkspaceId } from "@spectral/engine/contracts"
 
 export const hashIngestKey = (key: string): string => createHash("sha256").update(key, "utf8").digest("hex")
 
-/** Issue a new key for a workspace; the plain key is returned once and never stored. */
+/** Issue a new key for a workspace (never the empty id); the plain key is returned once and never stored. */
 export const issueIngestKey = Effect.fn("IngestKeys.issue")(function*(workspaceId: string, label: string) {
+  if (!isWorkspaceId(workspaceId)) {
+    return yield* StorageError.refused("ingest key", label, "the empty workspace id names no workspace: issue keys for a real one")
+  }
   const repo = yield* IngestKeyRepo
   const key = `spk_${randomBytes(24).toString("base64url")}`
   const createdAt = new Date(yield* Clock.currentTimeMillis).toISOString()
@@ -24,5 +29,5 @@ export const workspaceForKey = Effect.fn("IngestKeys.workspaceForKey")(function*
     Effect.map(Option.some),
     Effect.catchTag("StorageError", (error) => error.reason._tag === "NotFound" ? Effect.succeed(Option.none()) : Effect.fail(error))
   )
-  return Option.filter(found, (k) => k.revokedAt === undefined).pipe(Option.map((k) => k.workspaceId))
+  return Option.filter(found, (k) => k.revokedAt === undefined && isWorkspaceId(k.workspaceId)).pipe(Option.map((k) => k.workspaceId))
 })

@@ -1,10 +1,12 @@
 /**
  * The OTLP/JSON decoder for `ExportTraceServiceRequest`, tolerant where the specification says so:
  * ids are case-insensitive hex, 64-bit integers arrive as strings or numbers, unknown fields are
- * ignored, enum values may be integers. Shape errors at the request level fail the request;
- * anything wrong inside one span is left for per-span validation.
+ * ignored, enum values may be integers. Shape errors at the request level fail the request, and so
+ * does an attribute nested past the depth limit; anything else wrong inside one span is left for
+ * per-span validation. Attribute keys are own properties (`__proto__` included).
  */
-import type { OtlpEvent, OtlpResourceSpans, OtlpScopeSpans, OtlpSpan, OtlpTraceRequest } from "./OtlpModel.ts"
+import { AttributeTooDeep, defaultMaxAttributeDepth, setAttribute } from "./AttributeValues.ts"
+import type { DecodeOptions, OtlpEvent, OtlpResourceSpans, OtlpScopeSpans, OtlpSpan, OtlpTraceRequest } from "./OtlpModel.ts"
 
 type Json = Record<string, unknown>
 
@@ -28,7 +30,12 @@ const intValue = (value: unknown): number | string | null => {
   return null
 }
 
-export const anyValueJson = (value: unknown): unknown => {
+/**
+ * An OTLP/JSON AnyValue as a plain value. `depth` counts the arrays and key-value lists around it;
+ * past `maxDepth` the request is malformed (`AttributeTooDeep` is thrown, and caught at
+ * `decodeJsonRequest`).
+ */
+export const anyValueJson = (value: unknown, maxDepth = defaultMaxAttributeDepth, depth = 0): unknown => {
   if (!isObject(value)) return null
   if ("stringValue" in value) return str(value.stringValue)
   if ("boolValue" in value) return value.boolValue === true
@@ -37,17 +44,24 @@ export const anyValueJson = (value: unknown): unknown => {
     const d = value.doubleValue
     return typeof d === "number" ? d : typeof d === "string" ? Number(d) : null
   }
-  if ("arrayValue" in value) return arrayOf(isObject(value.arrayValue) ? value.arrayValue.values : undefined).map(anyValueJson)
-  if ("kvlistValue" in value) return attributesJson(isObject(value.kvlistValue) ? value.kvlistValue.values : undefined)
+  if ("arrayValue" in value) {
+    if (depth >= maxDepth) throw new AttributeTooDeep(maxDepth)
+    return arrayOf(isObject(value.arrayValue) ? value.arrayValue.values : undefined).map((item) => anyValueJson(item, maxDepth, depth + 1))
+  }
+  if ("kvlistValue" in value) {
+    if (depth >= maxDepth) throw new AttributeTooDeep(maxDepth)
+    return attributesJson(isObject(value.kvlistValue) ? value.kvlistValue.values : undefined, maxDepth, depth + 1)
+  }
   if ("bytesValue" in value) return str(value.bytesValue)
   return null
 }
 
-export const attributesJson = (list: unknown): Record<string, unknown> => {
+/** A list of OTLP/JSON KeyValues as a record of own properties (`__proto__` is an ordinary key). */
+export const attributesJson = (list: unknown, maxDepth = defaultMaxAttributeDepth, depth = 0): Record<string, unknown> => {
   const out: Record<string, unknown> = {}
   for (const kv of arrayOf(list)) {
     if (!isObject(kv) || typeof kv.key !== "string") continue
-    out[kv.key] = anyValueJson(kv.value)
+    setAttribute(out, kv.key, anyValueJson(kv.value, maxDepth, depth))
   }
   return out
 }
@@ -80,7 +94,7 @@ const statusCode = (value: unknown): number => {
   return 0
 }
 
-const spanJson = (s: Json): OtlpSpan => {
+const spanJson = (s: Json, maxDepth: number): OtlpSpan => {
   const status = isObject(s.status) ? s.status : {}
   return {
     traceId: idJson(s.traceId, 16),
@@ -90,11 +104,11 @@ const spanJson = (s: Json): OtlpSpan => {
     kind: spanKind(s.kind),
     startTimeUnixNano: nanos(s.startTimeUnixNano),
     endTimeUnixNano: nanos(s.endTimeUnixNano),
-    attributes: attributesJson(s.attributes),
+    attributes: attributesJson(s.attributes, maxDepth),
     events: arrayOf(s.events).filter(isObject).map((e): OtlpEvent => ({
       name: str(e.name),
       timeUnixNano: nanos(e.timeUnixNano) ?? 0n,
-      attributes: attributesJson(e.attributes)
+      attributes: attributesJson(e.attributes, maxDepth)
     })),
     statusCode: statusCode(status.code),
     statusMessage: str(status.message)
@@ -102,24 +116,34 @@ const spanJson = (s: Json): OtlpSpan => {
 }
 
 /** Decode a parsed OTLP/JSON body; `{ error }` when it is not an ExportTraceServiceRequest. */
-export const decodeJsonRequest = (body: unknown): { readonly request: OtlpTraceRequest } | { readonly error: string } => {
+export const decodeJsonRequest = (
+  body: unknown,
+  options: DecodeOptions = {}
+): { readonly request: OtlpTraceRequest } | { readonly error: string } => {
+  const maxDepth = options.maxAttributeDepth ?? defaultMaxAttributeDepth
   if (!isObject(body)) return { error: "the body is not a JSON object" }
   if (body.resourceSpans !== undefined && !Array.isArray(body.resourceSpans)) return { error: "resourceSpans is not an array" }
   const resourceSpans: Array<OtlpResourceSpans> = []
-  for (const rs of arrayOf(body.resourceSpans)) {
-    if (!isObject(rs)) return { error: "a resourceSpans entry is not an object" }
-    const scopes: Array<OtlpScopeSpans> = []
-    // `instrumentationLibrarySpans` is the pre-1.0 name some old exporters still send.
-    for (const ss of [...arrayOf(rs.scopeSpans), ...arrayOf(rs.instrumentationLibrarySpans)]) {
-      if (!isObject(ss)) return { error: "a scopeSpans entry is not an object" }
-      const scope = isObject(ss.scope) ? ss.scope : isObject(ss.instrumentationLibrary) ? ss.instrumentationLibrary : {}
-      scopes.push({
-        scopeName: str(scope.name),
-        // A span that is not even an object is kept as an empty span, so validation counts it as rejected.
-        spans: arrayOf(ss.spans).map((s) => spanJson(isObject(s) ? s : {}))
-      })
+  // A value nested past the limit is thrown from deep inside; this is the one place it is caught.
+  try {
+    for (const rs of arrayOf(body.resourceSpans)) {
+      if (!isObject(rs)) return { error: "a resourceSpans entry is not an object" }
+      const scopes: Array<OtlpScopeSpans> = []
+      // `instrumentationLibrarySpans` is the pre-1.0 name some old exporters still send.
+      for (const ss of [...arrayOf(rs.scopeSpans), ...arrayOf(rs.instrumentationLibrarySpans)]) {
+        if (!isObject(ss)) return { error: "a scopeSpans entry is not an object" }
+        const scope = isObject(ss.scope) ? ss.scope : isObject(ss.instrumentationLibrary) ? ss.instrumentationLibrary : {}
+        scopes.push({
+          scopeName: str(scope.name),
+          // A span that is not even an object is kept as an empty span, so validation counts it as rejected.
+          spans: arrayOf(ss.spans).map((s) => spanJson(isObject(s) ? s : {}, maxDepth))
+        })
+      }
+      resourceSpans.push({ resource: attributesJson(isObject(rs.resource) ? rs.resource.attributes : undefined, maxDepth), scopeSpans: scopes })
     }
-    resourceSpans.push({ resource: attributesJson(isObject(rs.resource) ? rs.resource.attributes : undefined), scopeSpans: scopes })
+  } catch (error) {
+    if (error instanceof AttributeTooDeep) return { error: error.message }
+    throw error
   }
   return { request: { resourceSpans } }
 }

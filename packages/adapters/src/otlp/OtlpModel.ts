@@ -41,6 +41,12 @@ export interface OtlpTraceRequest {
   readonly resourceSpans: ReadonlyArray<OtlpResourceSpans>
 }
 
+/** Limits both decoders apply. */
+export interface DecodeOptions {
+  /** How deeply arrays and key-value lists may nest inside an attribute (default 32). */
+  readonly maxAttributeDepth?: number | undefined
+}
+
 export class OtlpDecodeError extends Schema.TaggedError<OtlpDecodeError>()("OtlpDecodeError", {
   encoding: Schema.Literals(["json", "protobuf"]),
   message: Schema.String

@@ -2,9 +2,11 @@
  * A protobuf wire decoder for `ExportTraceServiceRequest` (opentelemetry/proto trace v1) and the
  * encoder for its response. No protobuf library is installed, and the messages are small: varints,
  * length-delimited fields, fixed32/fixed64. Unknown fields are skipped by wire type, as protobuf
- * requires; a truncated or impossible wire structure fails the whole request.
+ * requires; a truncated or impossible wire structure, or an attribute nested past the depth limit,
+ * fails the whole request. Attribute keys are own properties (`__proto__` included).
  */
-import { bytesToHex, type OtlpEvent, type OtlpResourceSpans, type OtlpScopeSpans, type OtlpSpan, type OtlpTraceRequest } from "./OtlpModel.ts"
+import { AttributeTooDeep, defaultMaxAttributeDepth, setAttribute } from "./AttributeValues.ts"
+import { bytesToHex, type DecodeOptions, type OtlpEvent, type OtlpResourceSpans, type OtlpScopeSpans, type OtlpSpan, type OtlpTraceRequest } from "./OtlpModel.ts"
 import { Writer } from "./ProtobufWriter.ts"
 
 class WireError {
@@ -112,7 +114,18 @@ class Reader {
 const int64Value = (value: bigint): number | string =>
   value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString()
 
-const anyValue = (r: Reader): unknown => {
+/** Arrays and key-value lists may nest `limit` levels inside an attribute; `depth` is how many are around. */
+interface Nesting {
+  readonly limit: number
+  readonly depth: number
+}
+
+const deeper = (nesting: Nesting): Nesting => {
+  if (nesting.depth >= nesting.limit) throw new AttributeTooDeep(nesting.limit)
+  return { limit: nesting.limit, depth: nesting.depth + 1 }
+}
+
+const anyValue = (r: Reader, nesting: Nesting): unknown => {
   let value: unknown = null
   while (r.more()) {
     const tag = r.varint()
@@ -122,8 +135,8 @@ const anyValue = (r: Reader): unknown => {
     else if (field === 2 && wire === 0) value = r.varint() !== 0
     else if (field === 3 && wire === 0) value = int64Value(r.varintBig())
     else if (field === 4 && wire === 1) value = r.double()
-    else if (field === 5 && wire === 2) value = arrayValue(r.sub())
-    else if (field === 6 && wire === 2) value = keyValues(r.sub(), {})
+    else if (field === 5 && wire === 2) value = arrayValue(r.sub(), deeper(nesting))
+    else if (field === 6 && wire === 2) value = keyValues(r.sub(), {}, deeper(nesting))
     else if (field === 7 && wire === 2) {
       const [start, end] = r.bytes()
       value = Buffer.from(r.buf.subarray(start, end)).toString("base64")
@@ -132,27 +145,27 @@ const anyValue = (r: Reader): unknown => {
   return value
 }
 
-const arrayValue = (r: Reader): Array<unknown> => {
+const arrayValue = (r: Reader, nesting: Nesting): Array<unknown> => {
   const values: Array<unknown> = []
   while (r.more()) {
     const tag = r.varint()
-    if (tag >>> 3 === 1 && (tag & 7) === 2) values.push(anyValue(r.sub()))
+    if (tag >>> 3 === 1 && (tag & 7) === 2) values.push(anyValue(r.sub(), nesting))
     else r.skip(tag & 7)
   }
   return values
 }
 
 /** Reads repeated KeyValue entries (a KeyValueList body) into `into`. */
-const keyValues = (r: Reader, into: Record<string, unknown>): Record<string, unknown> => {
+const keyValues = (r: Reader, into: Record<string, unknown>, nesting: Nesting): Record<string, unknown> => {
   while (r.more()) {
     const tag = r.varint()
-    if (tag >>> 3 === 1 && (tag & 7) === 2) keyValue(r.sub(), into)
+    if (tag >>> 3 === 1 && (tag & 7) === 2) keyValue(r.sub(), into, nesting)
     else r.skip(tag & 7)
   }
   return into
 }
 
-const keyValue = (r: Reader, into: Record<string, unknown>): void => {
+const keyValue = (r: Reader, into: Record<string, unknown>, nesting: Nesting): void => {
   let key = ""
   let value: unknown = null
   while (r.more()) {
@@ -160,10 +173,10 @@ const keyValue = (r: Reader, into: Record<string, unknown>): void => {
     const field = tag >>> 3
     const wire = tag & 7
     if (field === 1 && wire === 2) key = r.string()
-    else if (field === 2 && wire === 2) value = anyValue(r.sub())
+    else if (field === 2 && wire === 2) value = anyValue(r.sub(), nesting)
     else r.skip(wire)
   }
-  into[key] = value
+  setAttribute(into, key, value)
 }
 
 const idHex = (r: Reader): string => {
@@ -171,7 +184,7 @@ const idHex = (r: Reader): string => {
   return bytesToHex(r.buf.subarray(start, end))
 }
 
-const event = (r: Reader): OtlpEvent => {
+const event = (r: Reader, nesting: Nesting): OtlpEvent => {
   let name = ""
   let time = 0n
   const attributes: Record<string, unknown> = {}
@@ -181,13 +194,13 @@ const event = (r: Reader): OtlpEvent => {
     const wire = tag & 7
     if (field === 1 && wire === 1) time = r.fixed64()
     else if (field === 2 && wire === 2) name = r.string()
-    else if (field === 3 && wire === 2) keyValue(r.sub(), attributes)
+    else if (field === 3 && wire === 2) keyValue(r.sub(), attributes, nesting)
     else r.skip(wire)
   }
   return { name, timeUnixNano: time, attributes }
 }
 
-const span = (r: Reader): OtlpSpan => {
+const span = (r: Reader, nesting: Nesting): OtlpSpan => {
   let traceId = ""
   let spanId = ""
   let parentSpanId = ""
@@ -233,11 +246,11 @@ const span = (r: Reader): OtlpSpan => {
         else r.skip(wire)
         break
       case 9:
-        if (wire === 2) keyValue(r.sub(), attributes)
+        if (wire === 2) keyValue(r.sub(), attributes, nesting)
         else r.skip(wire)
         break
       case 11:
-        if (wire === 2) events.push(event(r.sub()))
+        if (wire === 2) events.push(event(r.sub(), nesting))
         else r.skip(wire)
         break
       case 15:
@@ -258,7 +271,7 @@ const span = (r: Reader): OtlpSpan => {
   return { traceId, spanId, parentSpanId, name, kind, startTimeUnixNano: start, endTimeUnixNano: end, attributes, events, statusCode, statusMessage }
 }
 
-const scopeSpans = (r: Reader): OtlpScopeSpans => {
+const scopeSpans = (r: Reader, nesting: Nesting): OtlpScopeSpans => {
   let scopeName = ""
   const spans: Array<OtlpSpan> = []
   while (r.more()) {
@@ -272,13 +285,13 @@ const scopeSpans = (r: Reader): OtlpScopeSpans => {
         if (t >>> 3 === 1 && (t & 7) === 2) scopeName = s.string()
         else s.skip(t & 7)
       }
-    } else if (field === 2 && wire === 2) spans.push(span(r.sub()))
+    } else if (field === 2 && wire === 2) spans.push(span(r.sub(), nesting))
     else r.skip(wire)
   }
   return { scopeName, spans }
 }
 
-const resourceSpans = (r: Reader): OtlpResourceSpans => {
+const resourceSpans = (r: Reader, nesting: Nesting): OtlpResourceSpans => {
   const resource: Record<string, unknown> = {}
   const scopes: Array<OtlpScopeSpans> = []
   while (r.more()) {
@@ -289,29 +302,37 @@ const resourceSpans = (r: Reader): OtlpResourceSpans => {
       const s = r.sub()
       while (s.more()) {
         const t = s.varint()
-        if (t >>> 3 === 1 && (t & 7) === 2) keyValue(s.sub(), resource)
+        if (t >>> 3 === 1 && (t & 7) === 2) keyValue(s.sub(), resource, nesting)
         else s.skip(t & 7)
       }
-    } else if (field === 2 && wire === 2) scopes.push(scopeSpans(r.sub()))
+    } else if (field === 2 && wire === 2) scopes.push(scopeSpans(r.sub(), nesting))
     else r.skip(wire)
   }
   return { resource, scopeSpans: scopes }
 }
 
-/** Decode a protobuf `ExportTraceServiceRequest`; a malformed wire structure is `{ error }`. */
-export const decodeProtobufRequest = (body: Uint8Array): { readonly request: OtlpTraceRequest } | { readonly error: string } => {
+/**
+ * Decode a protobuf `ExportTraceServiceRequest`; a malformed wire structure, or an attribute nested
+ * past `maxAttributeDepth`, is `{ error }`.
+ */
+export const decodeProtobufRequest = (
+  body: Uint8Array,
+  options: DecodeOptions = {}
+): { readonly request: OtlpTraceRequest } | { readonly error: string } => {
   const r = new Reader(body, 0, body.length)
   const out: Array<OtlpResourceSpans> = []
+  const nesting: Nesting = { limit: options.maxAttributeDepth ?? defaultMaxAttributeDepth, depth: 0 }
   // Protobuf throws on malformed input deep in recursion; the one boundary where it is caught.
   try {
     while (r.more()) {
       const tag = r.varint()
-      if (tag >>> 3 === 1 && (tag & 7) === 2) out.push(resourceSpans(r.sub()))
+      if (tag >>> 3 === 1 && (tag & 7) === 2) out.push(resourceSpans(r.sub(), nesting))
       else r.skip(tag & 7)
     }
   } catch (error) {
+    if (error instanceof AttributeTooDeep) return { error: error.message }
     if (error instanceof WireError) return { error: `malformed protobuf: ${error.message}` }
-    return { error: `malformed protobuf: ${String(error)}` }
+    return { error: "malformed protobuf" }
   }
   return { request: { resourceSpans: out } }
 }

@@ -6,8 +6,8 @@
  * also provide the engine's `UnitOfWork` (one transaction per unit, repository calls join it), the
  * durable `EventBus` (outbox, see events/DurableEventBus.ts) and the SQL `ResponseCache`, all on the
  * same connection pool; the `…NoDeps` layers put the same parts on a `PgClient` the caller opened.
- * `migrate…` apply the migrations. The parts (repository queries, migrations, the PGlite server,
- * the workspace transaction) are in `internal/`; this module owns no queries.
+ * `migrate…` apply the migrations. The parts (repository queries, migrations, PGlite and its
+ * in-process connection, the workspace transaction) are in `internal/`; this module owns no queries.
  */
 import { PgClient } from "@effect/sql-pg"
 import { Config, Context, Effect, Layer, Option, Redacted, Schema } from "effect"
@@ -56,7 +56,7 @@ export interface PgOptions {
   readonly maxConnections?: number | undefined
 }
 
-/** Where PGlite keeps its files (`dataDir`, created when missing). */
+/** Where PGlite keeps its files (`dataDir`, created 0700 when missing). */
 export type PgliteStoreOptions = PgliteClient.PgliteOptions
 
 /** Run an effect on one client, as both PgClient and SqlClient. */
@@ -150,24 +150,39 @@ const openPg = (options: PgOptions) =>
     return { client, assumeRole: undefined }
   })
 
-/** Embedded PGlite's client, as its superuser. */
-const connectPglite = (options: PgliteStoreOptions) =>
-  PgliteClient.makePgliteClient(options).pipe(
-    Effect.mapError((error) =>
-      new StorageSetupError({
-        reason: "Connect",
-        message: error._tag === "SqlError" ? describeSqlError(error) : error.message
-      })
-    )
-  )
+const pgliteFailure = (error: SqlError | PgliteClient.PgliteUnavailable | StorageSetupError | Migrations.MigrationFailed) => {
+  switch (error._tag) {
+    case "StorageSetupError":
+      return error
+    case "MigrationFailed":
+      return new StorageSetupError({ reason: "Migrate", message: error.message })
+    case "SqlError":
+      return new StorageSetupError({ reason: "Connect", message: describeSqlError(error) })
+    case "PgliteUnavailable":
+      return new StorageSetupError({ reason: "Connect", message: error.message })
+  }
+}
 
-/** Open (and migrate) embedded PGlite; its only session is privileged, so transactions assume the app role. */
-const openPglite = (options: PgliteStoreOptions) =>
+/** Embedded PGlite's owner connection (its bootstrap superuser). */
+const connectPglite = (options: PgliteStoreOptions) =>
+  PgliteClient.makePgliteClient(options).pipe(Effect.mapError(pgliteFailure))
+
+/**
+ * Open embedded PGlite, migrate it through a short-lived owner connection, then connect as the app
+ * role for the whole session, checked unprivileged and current exactly like a server connection.
+ */
+const openPgliteAsApp = (options: PgliteStoreOptions) =>
   Effect.gen(function*() {
-    const client = yield* connectPglite(options)
-    yield* Migrations.migrate.pipe(onClient(client), Effect.mapError(setupError("Migrate")))
-    return { client, assumeRole: Migrations.appRole as string | undefined }
-  })
+    const db = yield* PgliteClient.open(options)
+    yield* Effect.scoped(Effect.flatMap(db.connect(undefined), (owner) => Migrations.migrate.pipe(onClient(owner))))
+    const client = yield* db.connect(Migrations.appRole)
+    yield* Effect.all([checkUnprivileged, checkSchemaCurrent]).pipe(onClient(client))
+    return client
+  }).pipe(Effect.mapError(pgliteFailure))
+
+/** Open (and migrate) embedded PGlite; the engine's session is the app role, so nothing needs assuming. */
+const openPglite = (options: PgliteStoreOptions) =>
+  Effect.map(openPgliteAsApp(options), (client): Opened => ({ client, assumeRole: undefined }))
 
 interface Opened {
   readonly client: PgClient.PgClient
@@ -201,7 +216,7 @@ const storeOn = (opened: Opened, options: EventOptions) =>
 export const layerPg = (options: PgOptions): Layer.Layer<Repositories, StorageSetupError> =>
   Layer.effectContext(Effect.flatMap(openPg(options), repositoriesOn)).pipe(Layer.provide(Reactivity.layer))
 
-/** The store on embedded PGlite under `dataDir`; migrations run at startup. */
+/** The store on embedded PGlite under `dataDir`, reachable only in-process, as the app role; migrations run at startup. */
 export const layerPglite = (options: PgliteStoreOptions): Layer.Layer<Repositories, StorageSetupError> =>
   Layer.effectContext(Effect.flatMap(openPglite(options), repositoriesOn)).pipe(Layer.provide(Reactivity.layer))
 
@@ -295,3 +310,10 @@ export const layerWithEventsNoDeps = (options: AssumeRoleOptions & EventOptions 
 /** Just the PgClient (and SqlClient) on embedded PGlite under `dataDir`, as its superuser; nothing migrated. */
 export const layerPgliteClient: (options: PgliteStoreOptions) => Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, PgliteClient.PgliteUnavailable | SqlError> =
   PgliteClient.layer
+
+/**
+ * The PgClient (and SqlClient) the embedded store runs on: PGlite under `dataDir`, migrated, the
+ * session as `spectral_app` (checked unprivileged). `layerNoDeps()` on it is `layerPglite`.
+ */
+export const layerPgliteAppClient = (options: PgliteStoreOptions): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, StorageSetupError> =>
+  PgClient.layerFrom(openPgliteAsApp(options))

@@ -1,7 +1,7 @@
 /**
- * The durable event bus on embedded PGlite (a copy of the template folder), as the app role per
- * transaction; and the whole store (repositories, unit of work, bus, response cache) on a client
- * the caller opened.
+ * The durable event bus on embedded PGlite (a copy of the template folder) on the store's own
+ * session (the app role, as on a server); and the whole store (repositories, unit of work, bus,
+ * response cache) on a client the caller opened (PGlite's superuser, switching role per transaction).
  */
 import { expect, layer } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
@@ -21,12 +21,11 @@ import { convergenceEvent, durableEventsSuite } from "./DurableEventsSuite.ts"
 const dataDir = mkdtempSync(join(tmpdir(), "spectral-pglite-events-"))
 cpSync(inject("spectralPgliteTemplate"), dataDir, { recursive: true })
 
-const migrated = Layer.effectDiscard(Storage.migrateNoDeps).pipe(Layer.provideMerge(Storage.layerPgliteClient({ dataDir })))
 const session = Layer.effect(AppSession, Effect.gen(function*() {
-  return AppSession.assumed(yield* PgClient.PgClient)
+  return AppSession.connected(yield* PgClient.PgClient)
 }))
 
-durableEventsSuite("embedded PGlite", Layer.provideMerge(session, migrated), Storage.appRole)
+durableEventsSuite("embedded PGlite", Layer.provideMerge(session, Storage.layerPgliteAppClient({ dataDir })), undefined)
 
 /** `Storage.layerWithEventsNoDeps`: every part of the store on a client the caller opened (here PGlite's superuser). */
 const ownClientDir = mkdtempSync(join(tmpdir(), "spectral-pglite-nodeps-"))
@@ -60,5 +59,8 @@ layer(onOwnClient, { timeout: "120 seconds", excludeTestServices: true })("the s
       yield* cache.put("request-hash", "{\"answer\":1}").pipe(inWorkspace(ws))
       expect(yield* cache.get("request-hash").pipe(inWorkspace(ws))).toEqual(Option.some("{\"answer\":1}"))
       expect(yield* cache.get("request-hash").pipe(inWorkspace(F.freshWorkspaceId("other")))).toEqual(Option.none())
+      // Outside any workspace (the context's default, the empty id) nothing is stored or found.
+      yield* cache.put("no-workspace-hash", "{\"answer\":2}")
+      expect(yield* cache.get("no-workspace-hash")).toEqual(Option.none())
     }))
 })

@@ -1,9 +1,14 @@
-import { readFileSync } from "node:fs"
+import { cpSync, mkdtempSync, readFileSync } from "node:fs"
+import { type AddressInfo, createServer as createNetServer } from "node:net"
+import { tmpdir } from "node:os"
 import { gzipSync } from "node:zlib"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { describe, expect, it } from "@effect/vitest"
-import { Context, Deferred, Effect, Fiber, Layer } from "effect"
+import { describe, expect, it, layer } from "@effect/vitest"
+import { PgClient } from "@effect/sql-pg"
+import { inject } from "vitest"
+import "../storage/PgServer.ts"
+import { Context, Deferred, Effect, Fiber, Layer, Logger, Redacted } from "effect"
 import { HttpServer } from "effect/http"
 import { TestClock } from "effect/testing"
 import { context as otelContext, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api"
@@ -25,7 +30,9 @@ import {
   StorageError,
   TraceRepo
 } from "@spectral/engine"
-import { ingestDocuments, ingestOtlp, issueIngestKey, OtlpIngest, OtlpReceiver } from "../../src/otlp/index.ts"
+import type { Trace } from "@spectral/engine/contracts"
+import { hashIngestKey, ingestDocuments, ingestOtlp, issueIngestKey, OtlpIngest, OtlpReceiver } from "../../src/otlp/index.ts"
+import { Storage } from "../../src/storage/index.ts"
 import { encodeProtobufRequest } from "../../src/testing/index.ts"
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -106,6 +113,21 @@ const otlpJson = (spans: ReadonlyArray<Record<string, unknown>>, resource: Array
   JSON.stringify({ resourceSpans: [{ resource: { attributes: resource }, scopeSpans: [{ scope: { name: "t" }, spans }] }] })
 
 const hex = (n: number, bytes: number) => n.toString(16).padStart(bytes * 2, "0")
+
+/** A protobuf body with one span (ids from numbers), made without the SDK. */
+const protobufSpan = (traceId: number, spanId: number, name: string, attributes: Record<string, unknown> = {}) =>
+  encodeProtobufRequest({
+    resourceSpans: [{
+      resource: {},
+      scopeSpans: [{
+        scopeName: "t",
+        spans: [{
+          traceId: hex(traceId, 16), spanId: hex(spanId, 8), parentSpanId: "", name, kind: 1,
+          startTimeUnixNano: 1n, endTimeUnixNano: 2n, attributes, events: [], statusCode: 0, statusMessage: ""
+        }]
+      }]
+    }]
+  })
 const rawSpan = (i: number, overrides: Record<string, unknown> = {}) => ({
   traceId: hex(1000 + (i >> 2), 16),
   spanId: hex(5000 + i, 8),
@@ -244,18 +266,7 @@ describe("OTLP receiver responses (RELIABILITY.md, OTLP ingest)", () => {
       expect(wrongType.status).toBe(400)
       expect(JSON.parse(wrongType.text).message).toContain("content type")
       // A valid span followed by a truncated one: the whole body is malformed, so nothing is stored.
-      const valid = encodeProtobufRequest({
-        resourceSpans: [{
-          resource: {},
-          scopeSpans: [{
-            scopeName: "t",
-            spans: [{
-              traceId: hex(1, 16), spanId: hex(2, 8), parentSpanId: "", name: "ok", kind: 1,
-              startTimeUnixNano: 1n, endTimeUnixNano: 2n, attributes: {}, events: [], statusCode: 0, statusMessage: ""
-            }]
-          }]
-        }]
-      })
+      const valid = protobufSpan(1, 2, "ok")
       const truncated = new Uint8Array([...valid, 0x0a, 0x40, 0x01])
       const badProto = yield* post(url, truncated, { ...auth, "content-type": "application/x-protobuf" })
       expect(badProto.status).toBe(400)
@@ -375,5 +386,263 @@ describe("ingest library call and fixtures", () => {
       expect(sample!.state).toBe("historical")
       expect(sample!.traceRef._tag).toBe("Tombstone")
       expect(sample!.structuralMetadata.rootAgent).toBe("intake")
+    }))
+})
+
+/** What a receiver logged: level and the text of each line. */
+type LogLine = { readonly level: string; readonly text: string }
+
+const capturingLogger = (lines: Array<LogLine>) =>
+  Logger.layer([Logger.make(({ logLevel, message }) => {
+    lines.push({ level: logLevel, text: (Array.isArray(message) ? message : [message]).map(String).join(" ") })
+  })])
+
+/** A receiver on the embedded SQL store, the default a newcomer runs; keys are issued as asked. */
+class SqlReceiver extends Context.Service<SqlReceiver, {
+  readonly url: string
+  readonly key: (workspaceId: string) => Effect.Effect<string, StorageError>
+  readonly traces: (workspaceId: string) => Effect.Effect<ReadonlyArray<Trace>, StorageError>
+  readonly logs: Array<LogLine>
+}>()("@spectral/adapters/test/otlp/SqlReceiver") {
+  static readonly layer = Layer.effect(SqlReceiver, Effect.gen(function*() {
+    const dataDir = mkdtempSync(join(tmpdir(), "spectral-otlp-"))
+    cpSync(inject("spectralPgliteTemplate"), dataDir, { recursive: true })
+    const logs: Array<LogLine> = []
+    const store = Storage.layerPglite({ dataDir })
+    const receiver = OtlpReceiver.layer({ port: 0, host: "127.0.0.1" }).pipe(
+      Layer.provide(OtlpIngest.layer()),
+      Layer.provideMerge(store),
+      Layer.provide(capturingLogger(logs))
+    )
+    const built = yield* Layer.build(receiver)
+    const address = Context.get(built, HttpServer.HttpServer).address
+    const onStore = <A, E>(effect: Effect.Effect<A, E, IngestKeyRepo | TraceRepo>) => Effect.provideContext(effect, built)
+    return SqlReceiver.of({
+      url: `http://127.0.0.1:${"port" in address ? address.port : 0}/v1/traces`,
+      key: (workspaceId) => onStore(issueIngestKey(workspaceId, "test")),
+      traces: (workspaceId) => onStore(Effect.flatMap(TraceRepo, (repo) => repo.list(workspaceId))),
+      logs
+    })
+  }))
+}
+
+let workspaces = 0
+
+/** The shared receiver, a fresh workspace and a key for it. */
+const freshKey = Effect.gen(function*() {
+  const receiver = yield* SqlReceiver
+  const ws = `ws-otlp-${Date.now().toString(36)}-${workspaces++}`
+  return { receiver, ws, key: yield* receiver.key(ws) }
+})
+
+/** A JSON kvlist value nested `depth` levels deep around a string. */
+const nestedKvlist = (depth: number): Record<string, unknown> => {
+  let value: Record<string, unknown> = { stringValue: "bottom" }
+  for (let i = 0; i < depth; i++) value = { kvlistValue: { values: [{ key: `level${depth - i}`, value }] } }
+  return value
+}
+
+/** Spans made by the SDK with values PostgreSQL cannot store as they are. */
+const sdkSpansWithOddValues = (): Effect.Effect<ReadonlyArray<ReadableSpan>> => {
+  const memory = new InMemorySpanExporter()
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: memory })] })
+  const tracer = provider.getTracer("odd-values")
+  tracer.startSpan("clean", { attributes: { "gen_ai.request.model": "gpt-4o" } }).end()
+  tracer.startSpan("with a NUL", { attributes: { note: "nul\u0000byte" } }).end()
+  tracer.startSpan("with a lone surrogate", { attributes: { note: "half\ud83d" } }).end()
+  return Effect.promise(() => provider.forceFlush()).pipe(Effect.map(() => memory.getFinishedSpans()))
+}
+
+layer(SqlReceiver.layer, { timeout: "120 seconds", excludeTestServices: true })("OTLP receiver on the embedded SQL store: bad values, limits, outages (RELIABILITY.md)", (it) => {
+  it.effect("a NUL or a lone surrogate anywhere in a span: the span is stored escaped, the rest of the batch too, 200 says so", () =>
+    Effect.gen(function*() {
+      const { receiver, ws, key } = yield* freshKey
+      const spans = [
+        rawSpan(0),
+        rawSpan(1, { attributes: [{ key: "note", value: { stringValue: "a\u0000b" } }] }),
+        rawSpan(2, { name: "span 2 \udc00", attributes: [{ key: "lone", value: { stringValue: "x\ud800y" } }] }),
+        rawSpan(3, {
+          attributes: [
+            { key: "k\u0000ey", value: { kvlistValue: { values: [{ key: "inner", value: { arrayValue: { values: [{ stringValue: "\u0000" }] } } }] } } },
+            // A NUL only after the JSON text inside an attribute is parsed (the mapping reads the completion from it).
+            { key: "gen_ai.output.messages", value: { stringValue: JSON.stringify([{ role: "assistant", parts: [{ type: "text", content: "ok\u0000" }] }]) } }
+          ]
+        })
+      ]
+      const response = yield* post(receiver.url, otlpJson(spans), { "content-type": "application/json", authorization: `Bearer ${key}` })
+      expect(response.status).toBe(200)
+      const body = JSON.parse(response.text)
+      expect(Number(body.partialSuccess.rejectedSpans)).toBe(0)
+      expect(body.partialSuccess.errorMessage).toContain("3 span(s) stored with NUL characters or lone surrogates escaped")
+      const stored = new Map((yield* receiver.traces(ws)).map((t) => [t.spanId, t]))
+      expect(stored.size).toBe(4)
+      expect(stored.get(hex(5001, 8))!.attributes["note"]).toBe("a\\u0000b")
+      expect(stored.get(hex(5002, 8))!.attributes["lone"]).toBe("x\\ud800y")
+      expect(stored.get(hex(5002, 8))!.name).toBe("span 2 \\udc00")
+      expect(stored.get(hex(5003, 8))!.attributes["k\\u0000ey"]).toEqual({ inner: ["\\u0000"] })
+      expect(stored.get(hex(5003, 8))!.output).toBe("ok\\u0000")
+    }))
+
+  it.effect("the SDK exporters (JSON and protobuf) get SUCCESS for spans with a NUL or a lone surrogate, and every span is stored", () =>
+    Effect.gen(function*() {
+      const exporters = [
+        (url: string, key: string) => new JsonExporter({ url, headers: { authorization: `Bearer ${key}` } }),
+        (url: string, key: string) => new ProtoExporter({ url, headers: { authorization: `Bearer ${key}` } })
+      ]
+      for (const make of exporters) {
+        const { receiver, ws, key } = yield* freshKey
+        const result = yield* exportWith(make(receiver.url, key), yield* sdkSpansWithOddValues())
+        expect(result.code).toBe(ExportResultCode.SUCCESS)
+        const notes = (yield* receiver.traces(ws)).map((t) => t.attributes["note"]).filter((n) => n !== undefined) as Array<string>
+        expect(notes).toHaveLength(2)
+        expect(notes).toContain("nul\\u0000byte")
+        // The JSON exporter keeps the lone half (escaped here); protobuf's UTF-8 has already replaced it.
+        expect(notes.find((n) => n.startsWith("half"))).toMatch(/^half(\\ud83d|\ufffd+)$/)
+      }
+    }))
+
+  it.effect("__proto__, constructor and other prototype names are stored as ordinary keys, in both encodings", () =>
+    Effect.gen(function*() {
+      const { receiver, ws, key } = yield* freshKey
+      const attributes = [
+        { key: "__proto__", value: { stringValue: "p" } },
+        { key: "constructor", value: { stringValue: "c" } },
+        { key: "hasOwnProperty", value: { stringValue: "h" } },
+        { key: "obj", value: { kvlistValue: { values: [{ key: "__proto__", value: { kvlistValue: { values: [{ key: "polluted", value: { boolValue: true } }] } } }] } } }
+      ]
+      const json = yield* post(receiver.url, otlpJson([rawSpan(0, { attributes })]), { "content-type": "application/json", authorization: `Bearer ${key}` })
+      expect(json.status).toBe(200)
+      const protoAttributes = JSON.parse("{\"__proto__\": \"p\", \"toString\": \"t\"}") as Record<string, unknown>
+      const proto = yield* post(receiver.url, protobufSpan(77, 78, "proto", protoAttributes), { "content-type": "application/x-protobuf", authorization: `Bearer ${key}` })
+      expect(proto.status).toBe(200)
+      const stored = new Map((yield* receiver.traces(ws)).map((t) => [t.name, t.attributes]))
+      const own = (record: Record<string, unknown> | undefined, name: string) => Object.getOwnPropertyDescriptor(record ?? {}, name)?.value
+      const fromJson = stored.get("span 0")
+      expect([own(fromJson, "__proto__"), own(fromJson, "constructor"), own(fromJson, "hasOwnProperty")]).toEqual(["p", "c", "h"])
+      expect(own(own(fromJson, "obj") as Record<string, unknown>, "__proto__")).toEqual({ polluted: true })
+      expect(Object.getPrototypeOf(fromJson)).toBe(Object.prototype)
+      expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined()
+      expect([own(stored.get("proto"), "__proto__"), own(stored.get("proto"), "toString")]).toEqual(["p", "t"])
+    }))
+
+  it.effect("attributes nested past the documented depth (32) get 400 naming the limit, in both encodings; at the limit they are stored", () =>
+    Effect.gen(function*() {
+      const { receiver, ws, key } = yield* freshKey
+      const headers = { "content-type": "application/json", authorization: `Bearer ${key}` }
+      // 5,000 levels (20,000 JSON levels): written as text, since JSON.stringify itself overflows the stack on it.
+      const deepValue = `${"{\"kvlistValue\":{\"values\":[{\"key\":\"l\",\"value\":".repeat(5000)}{"stringValue":"bottom"}${"}]}}".repeat(5000)}`
+      const deepBody = otlpJson([rawSpan(0, { attributes: [{ key: "deep", value: "DEEP" }] })]).replace("\"DEEP\"", deepValue)
+      const deep = yield* post(receiver.url, deepBody, headers)
+      expect(deep.status).toBe(400)
+      expect(JSON.parse(deep.text)).toEqual({ code: 3, message: expect.stringContaining("deeper than 32 levels") })
+      const justPast = yield* post(receiver.url, otlpJson([rawSpan(1, { attributes: [{ key: "deep", value: nestedKvlist(33) }] })]), headers)
+      expect(justPast.status).toBe(400)
+      let array: unknown = "bottom"
+      for (let i = 0; i < 1000; i++) array = [array]
+      const deepProto = yield* post(receiver.url, protobufSpan(90, 91, "deep", { deep: array }), { ...headers, "content-type": "application/x-protobuf" })
+      expect(deepProto.status).toBe(400)
+      expect(yield* receiver.traces(ws)).toEqual([])
+      const atLimit = yield* post(receiver.url, otlpJson([rawSpan(2, { attributes: [{ key: "deep", value: nestedKvlist(32) }] })]), headers)
+      expect(atLimit.status).toBe(200)
+      expect(yield* receiver.traces(ws)).toHaveLength(1)
+    }))
+
+  it.effect("an unsupported Content-Encoding: 401 without a key (the key is checked first), 415 with one", () =>
+    Effect.gen(function*() {
+      const { receiver, key } = yield* freshKey
+      const body = otlpJson([rawSpan(0)])
+      const anonymous = yield* post(receiver.url, body, { "content-type": "application/json", "content-encoding": "br" })
+      expect(anonymous.status).toBe(401)
+      for (const coding of ["br", "gzip, br", "zstd"]) {
+        const refused = yield* post(receiver.url, body, { "content-type": "application/json", "content-encoding": coding, authorization: `Bearer ${key}` })
+        expect(refused.status).toBe(415)
+        expect(refused.headers.get("accept-encoding")).toBe("gzip, deflate")
+        expect(JSON.parse(refused.text).message).toContain("content encoding")
+      }
+    }))
+
+  it.effect("every 4xx and 5xx is logged in one line that quotes no body content; a 200 logs nothing", () =>
+    Effect.gen(function*() {
+      const { receiver, key } = yield* freshKey
+      const auth = { authorization: `Bearer ${key}` }
+      const secret = "SECRET-BODY-CONTENT-4242"
+      const before = receiver.logs.length
+      const statuses = [
+        (yield* post(receiver.url, secret, { "content-type": "application/json" })).status,
+        (yield* post(receiver.url, `{"resourceSpans": ${secret}}`, { ...auth, "content-type": "application/json" })).status,
+        (yield* post(receiver.url, secret, { ...auth, "content-type": "application/x-protobuf" })).status,
+        (yield* post(receiver.url, secret, { ...auth, "content-type": "text/plain" })).status,
+        (yield* post(receiver.url, secret, { ...auth, "content-type": "application/json", "content-encoding": "br" })).status
+      ]
+      expect(statuses).toEqual([401, 400, 400, 400, 415])
+      const ok = yield* post(receiver.url, otlpJson([rawSpan(0)]), { ...auth, "content-type": "application/json" })
+      expect(ok.status).toBe(200)
+      const lines = receiver.logs.slice(before)
+      expect(lines.map((line) => line.level)).toEqual(["Warn", "Warn", "Warn", "Warn", "Warn"])
+      expect(lines.map((line) => /^OTLP \/v1\/traces (\d+):/.exec(line.text)?.[1])).toEqual(statuses.map(String))
+      for (const line of lines) {
+        expect(line.text).not.toContain("\n")
+        expect(line.text).not.toContain(secret)
+      }
+    }))
+})
+
+describe("OTLP receiver when the database is down or refuses a span", () => {
+  it.effect("the database unreachable: 503 with Retry-After and a status body, logged as an error (exporters retry 503, not 500)", () =>
+    Effect.gen(function*() {
+      const logs: Array<LogLine> = []
+      // A port nothing listens on: every query fails to connect.
+      const closedPort = yield* Effect.promise(() => new Promise<number>((resolve) => {
+        const server = createNetServer().listen(0, "127.0.0.1", () => {
+          const port = (server.address() as AddressInfo).port
+          server.close(() => resolve(port))
+        })
+      }))
+      const store = Storage.layerNoDeps().pipe(
+        Layer.provide(PgClient.layer({ url: Redacted.make(`postgres://spectral_app@127.0.0.1:${closedPort}/spectral`), connectTimeout: "2 seconds" }))
+      )
+      const built = yield* Layer.build(OtlpReceiver.layer({ port: 0, host: "127.0.0.1" }).pipe(
+        Layer.provide(OtlpIngest.layer()),
+        Layer.provide(store),
+        Layer.provide(capturingLogger(logs))
+      ))
+      const address = Context.get(built, HttpServer.HttpServer).address
+      const url = `http://127.0.0.1:${"port" in address ? address.port : 0}/v1/traces`
+      const response = yield* post(url, otlpJson([rawSpan(0)]), { "content-type": "application/json", authorization: "Bearer spk_any" })
+      expect(response.status).toBe(503)
+      expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0)
+      expect(JSON.parse(response.text)).toMatchObject({ code: 14 })
+      expect(logs.map((line) => line.level)).toEqual(["Error"])
+    }))
+
+  it.effect("a span the store refuses (for a reason a retry would not change) is rejected alone; the rest of its batch is stored", () =>
+    Effect.gen(function*() {
+      const badSpan = hex(5002, 8)
+      const { storage, url, keyA } = yield* startReceiver({
+        traceRepo: (s) => ({
+          ...s.trace,
+          append: (ws, rows) =>
+            rows.some((row) => row.spanId === badSpan)
+              ? Effect.fail(new StorageError({ reason: { _tag: "Corrupt", entity: "trace", id: badSpan, message: "cannot store this value" } }))
+              : s.trace.append(ws, rows)
+        })
+      })
+      const response = yield* post(url, otlpJson([rawSpan(0), rawSpan(1), rawSpan(2), rawSpan(3)]), { "content-type": "application/json", authorization: `Bearer ${keyA}` })
+      expect(response.status).toBe(200)
+      const body = JSON.parse(response.text)
+      expect(Number(body.partialSuccess.rejectedSpans)).toBe(1)
+      expect(body.partialSuccess.errorMessage).toContain(`span ${badSpan}: could not be stored`)
+      expect((yield* storage.trace.list("ws-a")).map((t) => t.spanId).sort()).toEqual([hex(5000, 8), hex(5001, 8), hex(5003, 8)])
+    }))
+
+  it.effect("no key is issued for the empty workspace id, and a stored key naming it authenticates nothing", () =>
+    Effect.gen(function*() {
+      const { storage, url } = yield* startReceiver()
+      const issued = yield* Effect.flip(issueIngestKey("", "test").pipe(Effect.provideService(IngestKeyRepo, storage.ingestKey)))
+      expect(issued.reason._tag).toBe("Refused")
+      yield* storage.ingestKey.save({ workspaceId: "", keyHash: hashIngestKey("spk_empty"), label: "legacy", createdAt: "2025-01-01T00:00:00.000Z" })
+      const response = yield* post(url, otlpJson([rawSpan(0)]), { "content-type": "application/json", authorization: "Bearer spk_empty" })
+      expect(response.status).toBe(401)
+      expect(yield* storage.trace.list("")).toEqual([])
     }))
 })

@@ -2,8 +2,8 @@
  * The row-level-security probe, written once and run on each SQL backend: every workspace-scoped
  * table × select / insert / update / delete × own workspace / other workspace / no workspace set,
  * through raw SQL as the engine's role (`spectral_app`), plus a catalog check of the role and of
- * the tables' RLS flags. Other workspace → 0 rows or SQLSTATE 42501; no workspace → 0 rows (writes
- * refused). Dropping any one policy makes that table's probe fail (the own-workspace cells).
+ * the tables' RLS flags. Other workspace → 0 rows or SQLSTATE 42501; no workspace, or the empty id
+ * (what a reused connection reads back) → 0 rows (writes refused). Dropping any one policy makes that table's probe fail (the own-workspace cells).
  */
 import { expect, layer } from "@effect/vitest"
 import type { PgClient } from "@effect/sql-pg"
@@ -20,26 +20,13 @@ export class AppSession extends Context.Service<AppSession, {
     f: (sql: PgClient.PgClient) => Effect.Effect<A, SqlError>
   ) => Effect.Effect<A, SqlError>
 }>()("@spectral/adapters/test/storage/AppSession") {
-  /** `client` connects as the app role itself (the server). */
+  /** `client`'s session is the app role itself (a server connection, or the embedded store's session). */
   static readonly connected = (client: PgClient.PgClient) =>
     AppSession.of({
       run: (workspaceId, f) =>
         client.withTransaction(
           Effect.andThen(
             workspaceId === undefined ? Effect.void : Effect.asVoid(client`SELECT set_config('spectral.workspace_id', ${workspaceId}, true)`),
-            f(client)
-          )
-        )
-    })
-  /** `client` is privileged and switches to the app role per transaction (embedded PGlite). */
-  static readonly assumed = (client: PgClient.PgClient) =>
-    AppSession.of({
-      run: (workspaceId, f) =>
-        client.withTransaction(
-          Effect.andThen(
-            workspaceId === undefined
-              ? client`SELECT set_config('role', ${appRole}, true)`
-              : client`SELECT set_config('role', ${appRole}, true), set_config('spectral.workspace_id', ${workspaceId}, true)`,
             f(client)
           )
         )
@@ -169,6 +156,9 @@ const probeTable = (spec: TableSpec) =>
       insertOwnB: yield* as(b, insert(b, keyB)),
       insertOther: yield* as(a, insert(b, keyIsWorkspace ? freshWorkspaceId("rls-c") : `${keyB}-2`)),
       insertUnset: yield* as(undefined, insert(a, keyIsWorkspace ? freshWorkspaceId("rls-d") : `${keyA}-2`)),
+      // The empty id is what a reused connection reads back once any transaction set a workspace.
+      insertEmpty: yield* as("", insert("", keyIsWorkspace ? "" : `${keyA}-empty`)),
+      selectEmpty: yield* as("", selectAll),
       selectOwn: yield* as(a, selectKey(keyA)),
       selectOther: yield* as(a, selectKey(keyB)),
       selectEverythingOwn: yield* as(a, selectAll),
@@ -189,6 +179,8 @@ const probeTable = (spec: TableSpec) =>
       insertOwnB: rows(1),
       insertOther: refused,
       insertUnset: refused,
+      insertEmpty: refused,
+      selectEmpty: rows(0),
       selectOwn: rows(1),
       selectOther: rows(0),
       selectEverythingOwn: rows(1),

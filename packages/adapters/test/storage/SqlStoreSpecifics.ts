@@ -1,11 +1,11 @@
 /**
  * What only a SQL backend can be asked: a row damaged behind the repositories' back (a corrupt
  * JSONB document, an unknown phase name) is a typed `Corrupt` StorageError naming the row, never a
- * crash or a silently wrong value. Run on each SQL backend with the repositories and an app session
+ * crash or a silently wrong value; the empty workspace id is refused before any SQL. Run on each SQL backend with the repositories and an app session
  * on the same database.
  */
 import { expect, layer } from "@effect/vitest"
-import { ChangeSetRepo, ScanRepo, type StorageError, TraceRepo } from "@spectral/engine"
+import { ChangeSetRepo, IngestKeyRepo, ScanRepo, type StorageError, TraceRepo } from "@spectral/engine"
 import { Effect, type Layer } from "effect"
 import type { Repositories } from "../../src/storage/index.ts"
 import * as F from "./fixtures.ts"
@@ -49,6 +49,34 @@ export const sqlStoreSpecifics = <E>(backend: string, store: Layer.Layer<Reposit
         expect(yield* reasonOf(changeSets.list(ws))).toMatchObject({ _tag: "Corrupt" })
         expect(yield* reasonOf(traces.list(ws))).toMatchObject({ _tag: "Corrupt", entity: "trace" })
         expect(yield* reasonOf(scans.phaseOutputs(ws, "scan-1"))).toMatchObject({ _tag: "Corrupt", entity: "phase output" })
+      }))
+
+    it.effect("the empty workspace id is refused before any SQL: no key, scan or trace is stored under it", () =>
+      Effect.gen(function*() {
+        const keys = yield* IngestKeyRepo
+        const scans = yield* ScanRepo
+        const traces = yield* TraceRepo
+        const session = yield* AppSession
+        const key = { workspaceId: "", keyHash: `hash-empty-${F.freshWorkspaceId()}`, label: "empty", createdAt: "2025-01-01T00:00:00.000Z" }
+        expect((yield* Effect.flip(keys.save(key))).reason._tag).toMatch(/Refused|Corrupt/)
+        expect(yield* reasonOf(scans.insert(F.scan("", "scan-empty", 1)))).toMatchObject({ _tag: expect.stringMatching(/Refused|Corrupt/) })
+        expect(yield* reasonOf(traces.list(""))).toMatchObject({ _tag: "Refused" })
+        expect(yield* reasonOf(keys.findByHash(key.keyHash))).toMatchObject({ _tag: "NotFound" })
+        // With no workspace set (a reused connection reads the setting back as ''), nothing is visible.
+        yield* session.run(F.freshWorkspaceId(), (sql) => sql`SELECT 1`)
+        expect(yield* session.run(undefined, (sql) => sql`SELECT workspace_id FROM spectral.ingest_keys WHERE workspace_id = ''`)).toEqual([])
+      }))
+
+    it.effect("a value the database cannot store (a NUL character) is Corrupt, not Unavailable: nobody retries it, nothing is stored", () =>
+      Effect.gen(function*() {
+        const traces = yield* TraceRepo
+        const ws = F.freshWorkspaceId()
+        const withNul = { ...F.trace(ws, "trace-nul", "span-1"), attributes: { note: "a\u0000b" } }
+        expect(yield* reasonOf(traces.append(ws, [F.trace(ws, "trace-ok", "span-1"), withNul]))).toMatchObject({
+          _tag: "Corrupt",
+          message: expect.stringContaining("cannot store this value")
+        })
+        expect(yield* traces.list(ws)).toEqual([])
       }))
 
     it.effect("an invalid value is refused on write, so what is stored always reads back", () =>

@@ -1,5 +1,6 @@
 /** The AgentPerformanceCard (rendered to Markdown, HTML and JSON by the engine's cards module). */
 import { Schema } from "effect"
+import { WorkspaceId } from "./WorkspaceId.ts"
 import { EvaluationAuthorityRef } from "./EvalSet.ts"
 import { Measure, NonNegativeInt } from "./Measure.ts"
 import { GateCheck, Interval, Outcome } from "./Verdict.ts"
@@ -22,7 +23,7 @@ export const AgentCardEntry = Schema.Struct({
 export type AgentCardEntry = typeof AgentCardEntry.Type
 
 export const AgentPerformanceCard = Schema.Struct({
-  workspaceId: Schema.String,
+  workspaceId: WorkspaceId,
   workspaceName: Schema.String,
   scanId: Schema.String,
   changeSetId: Schema.String,

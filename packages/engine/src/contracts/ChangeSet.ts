@@ -3,6 +3,7 @@
  * snapshot and the sample set it was measured on; each agent carries its own version.
  */
 import { Schema } from "effect"
+import { WorkspaceId } from "./WorkspaceId.ts"
 import { EvaluationAuthorityRef } from "./EvalSet.ts"
 import { Instant, PositiveInt } from "./Measure.ts"
 import { Interval } from "./Verdict.ts"
@@ -47,7 +48,7 @@ export type Explainability = typeof Explainability.Type
 
 export const ChangeSet = Schema.Struct({
   id: Schema.NonEmptyString,
-  workspaceId: Schema.NonEmptyString,
+  workspaceId: WorkspaceId,
   version: PositiveInt,
   /** The change set this one was evaluated against; null for the first. */
   baselineId: Schema.NullOr(Schema.String),

@@ -3,6 +3,7 @@
  * RubricDivergenceRecord.
  */
 import { Schema } from "effect"
+import { WorkspaceId } from "./WorkspaceId.ts"
 import { EvaluationAuthorityRef } from "./EvalSet.ts"
 import { Measure, NonNegativeInt } from "./Measure.ts"
 
@@ -37,7 +38,7 @@ export type CompositeScore = typeof CompositeScore.Type
 export const RubricDivergenceRecord = Schema.Struct({
   id: Schema.NonEmptyString,
   scanId: Schema.String,
-  workspaceId: Schema.String,
+  workspaceId: WorkspaceId,
   worldModelScore: Measure,
   rubricScore: Measure,
   /** rubric − world model, on the same traces. */

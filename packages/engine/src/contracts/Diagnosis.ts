@@ -3,6 +3,7 @@
  * per-agent blame).
  */
 import { Effect, Schema } from "effect"
+import { WorkspaceId } from "./WorkspaceId.ts"
 import { NonNegative, NonNegativeInt } from "./Measure.ts"
 
 export const ClusterVariant = Schema.Struct({
@@ -15,7 +16,7 @@ export type ClusterVariant = typeof ClusterVariant.Type
 export const FailureCluster = Schema.Struct({
   id: Schema.NonEmptyString,
   scanId: Schema.String,
-  workspaceId: Schema.String,
+  workspaceId: WorkspaceId,
   label: Schema.String,
   topTerms: Schema.Array(Schema.String),
   memberTraceIds: Schema.Array(Schema.String),

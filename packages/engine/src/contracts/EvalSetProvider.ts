@@ -4,12 +4,13 @@
  * EvalSet, and checks a proposed change against the world's structural invariants for Safety.
  */
 import { Context, type Effect, Schema } from "effect"
+import { WorkspaceId } from "./WorkspaceId.ts"
 import { EvalSet, EvaluationAuthorityRef } from "./EvalSet.ts"
 import { EvaluationFramework } from "./EvaluationFramework.ts"
 import { AgentVersion } from "./ChangeSet.ts"
 
 export const EvalSetRequest = Schema.Struct({
-  workspaceId: Schema.String,
+  workspaceId: WorkspaceId,
   worldModelId: Schema.String,
   framework: EvaluationFramework,
   seed: Schema.Int,
@@ -25,7 +26,7 @@ export const EvalSetAvailability = Schema.Struct({
 export type EvalSetAvailability = typeof EvalSetAvailability.Type
 
 export const ConformityRequest = Schema.Struct({
-  workspaceId: Schema.String,
+  workspaceId: WorkspaceId,
   worldModelId: Schema.String,
   baseline: Schema.Array(AgentVersion),
   proposed: Schema.Array(AgentVersion)

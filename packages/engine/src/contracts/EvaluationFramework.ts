@@ -1,7 +1,7 @@
 /**
  * The EvaluationFramework: rubrics with weighted dimensions, the objective, hard constraints,
- * economic parameters and the verdict thresholds. Thresholds outside their domain fail at decode
- * time, naming the field.
+ * economic parameters, the verdict thresholds and the (optional) sequential verdict. Thresholds
+ * outside their domain fail at decode time, naming the field.
  */
 import { Effect, Schema } from "effect"
 import { NonNegative, NonNegativeInt, PositiveInt, UnitInterval } from "./Measure.ts"
@@ -113,6 +113,22 @@ export const DEFAULT_THRESHOLDS: VerdictThresholds = {
   maxConvergenceDelta: 0.15
 }
 
+/**
+ * The sequential verdict (off by default): a tournament winner's holdout is measured in batches of
+ * `batch` stimuli in a seeded order, and after each batch an anytime-valid confidence sequence at
+ * level 1 − α (the verdict's α) on the paired blended delta is updated (stats/ConfidenceSequence.ts);
+ * measuring stops as soon as it lies above zero (clearly better) or below it (clearly worse), and
+ * otherwise runs to the end of the holdout, where the fixed-n verdict decides as without it. The
+ * gates then judge the stimuli measured. Looking starts once minSamples / 2 holdout stimuli are
+ * comparable. A stored framework without it decodes with it off; a partial one gets the defaults.
+ */
+export const SequentialVerdict = Schema.Struct({
+  enabled: Schema.Boolean.pipe(Schema.withDecodingDefaultKey(Effect.succeed(false))),
+  /** Holdout stimuli measured between looks. */
+  batch: PositiveInt.pipe(Schema.withDecodingDefaultKey(Effect.succeed(20)))
+})
+export type SequentialVerdict = typeof SequentialVerdict.Type
+
 export const EvaluationFramework = Schema.Struct({
   id: Schema.NonEmptyString,
   version: PositiveInt,
@@ -132,6 +148,8 @@ export const EvaluationFramework = Schema.Struct({
   optimization: Schema.Struct({
     maxCandidates: PositiveInt,
     maxRounds: NonNegativeInt
-  })
+  }),
+  /** Measure a tournament winner's holdout sequentially (`SequentialVerdict`); off when absent. */
+  sequential: Schema.optionalKey(SequentialVerdict)
 })
 export type EvaluationFramework = typeof EvaluationFramework.Type

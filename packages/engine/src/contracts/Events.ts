@@ -3,12 +3,13 @@
  * its workspace; a payload whose workspace disagrees with the envelope is rejected on decode.
  */
 import { Schema } from "effect"
+import { WorkspaceId } from "./WorkspaceId.ts"
 import { Outcome } from "./Verdict.ts"
 import { EvaluationAuthorityRef } from "./EvalSet.ts"
 import { Instant, Measure, NonNegative, NonNegativeInt } from "./Measure.ts"
 
 export const FailureClusterDetected = Schema.Struct({
-  workspaceId: Schema.String,
+  workspaceId: WorkspaceId,
   scanId: Schema.String,
   clusterId: Schema.String,
   label: Schema.String,
@@ -23,7 +24,7 @@ export const FailureClusterDetected = Schema.Struct({
 export type FailureClusterDetected = typeof FailureClusterDetected.Type
 
 export const RubricDivergence = Schema.Struct({
-  workspaceId: Schema.String,
+  workspaceId: WorkspaceId,
   scanId: Schema.String,
   worldModelScore: Measure,
   rubricScore: Measure,
@@ -35,7 +36,7 @@ export const RubricDivergence = Schema.Struct({
 export type RubricDivergence = typeof RubricDivergence.Type
 
 export const VerdictIssued = Schema.Struct({
-  workspaceId: Schema.String,
+  workspaceId: WorkspaceId,
   scanId: Schema.String,
   verdictId: Schema.String,
   outcome: Outcome,
@@ -46,14 +47,14 @@ export const VerdictIssued = Schema.Struct({
 export type VerdictIssued = typeof VerdictIssued.Type
 
 export const ScanConvergenceDelta = Schema.Struct({
-  workspaceId: Schema.String,
+  workspaceId: WorkspaceId,
   scanId: Schema.String,
   convergenceDelta: Measure
 })
 export type ScanConvergenceDelta = typeof ScanConvergenceDelta.Type
 
 export const ScanCompleted = Schema.Struct({
-  workspaceId: Schema.String,
+  workspaceId: WorkspaceId,
   scanId: Schema.String,
   changeSetId: Schema.NullOr(Schema.String),
   outcome: Outcome,
@@ -66,7 +67,7 @@ const envelope = <const T extends string, P extends Schema.Top>(type: T, payload
     id: Schema.NonEmptyString,
     type: Schema.Literal(type),
     version: Schema.Literal(1),
-    workspaceId: Schema.NonEmptyString,
+    workspaceId: WorkspaceId,
     occurredAt: Instant,
     payload
   })

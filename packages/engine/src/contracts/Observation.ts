@@ -3,11 +3,12 @@
  * copies it; becomes historical when the trace is purged) and SampleSet (versioned, working/holdout).
  */
 import { Schema } from "effect"
+import { WorkspaceId } from "./WorkspaceId.ts"
 import { Instant, NonNegative, NonNegativeInt, PositiveInt } from "./Measure.ts"
 
 export const Trace = Schema.Struct({
   id: Schema.NonEmptyString,
-  workspaceId: Schema.NonEmptyString,
+  workspaceId: WorkspaceId,
   traceId: Schema.NonEmptyString,
   spanId: Schema.NonEmptyString,
   parentSpanId: Schema.optionalKey(Schema.String),
@@ -43,7 +44,7 @@ export type EvaluationHistoryEntry = typeof EvaluationHistoryEntry.Type
 
 export const Sample = Schema.Struct({
   id: Schema.NonEmptyString,
-  workspaceId: Schema.NonEmptyString,
+  workspaceId: WorkspaceId,
   state: SampleState,
   traceRef: TraceReference,
   structuralMetadata: Schema.Record(Schema.String, Schema.String),
@@ -56,7 +57,7 @@ export type Sample = typeof Sample.Type
 
 export const SampleSet = Schema.Struct({
   id: Schema.NonEmptyString,
-  workspaceId: Schema.NonEmptyString,
+  workspaceId: WorkspaceId,
   version: PositiveInt,
   working: Schema.Array(Schema.String),
   holdout: Schema.Array(Schema.String),

@@ -4,10 +4,15 @@
  * EvalResult (one per trace and scoring authority).
  */
 import { Schema } from "effect"
+import { WorkspaceId } from "./WorkspaceId.ts"
 import { AttributionEnvelope, HoldoutLayer, Provenance } from "./EvalSet.ts"
 import { Instant, NonNegative, NonNegativeInt, PositiveInt, UnitInterval } from "./Measure.ts"
 
-export const ScanState = Schema.Literals(["scheduled", "running", "completed", "failed"])
+/**
+ * `abandoned`: its process stopped (the lease ran out) and it could not be resumed (another seed
+ * or workspace declaration was asked for, or it stopped too often); final, with its reason.
+ */
+export const ScanState = Schema.Literals(["scheduled", "running", "completed", "failed", "abandoned"])
 export type ScanState = typeof ScanState.Type
 
 /** The pipeline's phases in order; a scan records each one it has finished. */
@@ -62,9 +67,19 @@ export const ScanSpend = Schema.Struct({
 })
 export type ScanSpend = typeof ScanSpend.Type
 
+/**
+ * Who is running a scan, until when: renewed by the running process's heartbeat. A scan in
+ * progress whose lease ran out has no live process; the next run of its workspace resumes it.
+ */
+export const ScanLease = Schema.Struct({
+  owner: Schema.NonEmptyString,
+  expiresAt: Instant
+})
+export type ScanLease = typeof ScanLease.Type
+
 export const Scan = Schema.Struct({
   id: Schema.NonEmptyString,
-  workspaceId: Schema.NonEmptyString,
+  workspaceId: WorkspaceId,
   state: ScanState,
   seed: Schema.Int,
   completedPhases: Schema.Array(PhaseName),
@@ -77,6 +92,12 @@ export const Scan = Schema.Struct({
   blendedScore: Schema.optionalKey(UnitInterval),
   failureReason: Schema.optionalKey(Schema.String),
   spend: Schema.optionalKey(ScanSpend),
+  /** Held while a process runs the scan (absent on scans stored before leases, and once it ended). */
+  lease: Schema.optionalKey(ScanLease),
+  /** How many times it was resumed after its process stopped. */
+  resumes: Schema.optionalKey(NonNegativeInt),
+  /** Digest of the workspace declaration it started on: a changed declaration is not resumed. */
+  declarationDigest: Schema.optionalKey(Schema.String),
   createdAt: Instant,
   updatedAt: Instant
 })
@@ -112,7 +133,7 @@ export const Arm = Schema.String
 export const ScanTrace = Schema.Struct({
   id: Schema.NonEmptyString,
   scanId: Schema.String,
-  workspaceId: Schema.String,
+  workspaceId: WorkspaceId,
   stimulusId: Schema.String,
   arm: Arm,
   epoch: NonNegativeInt,
@@ -137,7 +158,7 @@ export type Authority = typeof Authority.Type
 export const EvalResult = Schema.Struct({
   id: Schema.NonEmptyString,
   scanId: Schema.String,
-  workspaceId: Schema.String,
+  workspaceId: WorkspaceId,
   traceId: Schema.String,
   authority: Authority,
   score: UnitInterval,

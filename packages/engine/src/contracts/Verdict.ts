@@ -1,5 +1,6 @@
 /** The verdict: every gate's checks and the folded outcome ("41 of 50 checks pass"). */
 import { Schema } from "effect"
+import { WorkspaceId } from "./WorkspaceId.ts"
 import { NonNegativeInt } from "./Measure.ts"
 
 export const CheckStatus = Schema.Literals(["pass", "fail", "neutral", "caution"])
@@ -25,7 +26,7 @@ export type Interval = typeof Interval.Type
 export const VerdictResult = Schema.Struct({
   id: Schema.NonEmptyString,
   scanId: Schema.String,
-  workspaceId: Schema.String,
+  workspaceId: WorkspaceId,
   outcome: Outcome,
   checksPassed: NonNegativeInt,
   checksTotal: NonNegativeInt,

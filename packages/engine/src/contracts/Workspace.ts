@@ -5,6 +5,7 @@
 import { Schema } from "effect"
 import { EvaluationFramework } from "./EvaluationFramework.ts"
 import { NonNegativeInt, PositiveInt, UnitInterval } from "./Measure.ts"
+import { WorkspaceId } from "./WorkspaceId.ts"
 
 export const ChainOfThought = Schema.Literals(["none", "brief", "full"])
 export type ChainOfThought = typeof ChainOfThought.Type
@@ -140,7 +141,7 @@ export const agentGraphProblem = (agents: ReadonlyArray<{ readonly id: string; r
 }
 
 export const Workspace = Schema.Struct({
-  id: Schema.NonEmptyString,
+  id: WorkspaceId,
   name: Schema.NonEmptyString,
   /** The world model the workspace is evaluated against (id only: the version is the world's choice). */
   worldModelId: Schema.NonEmptyString,

@@ -3,6 +3,7 @@
  * EvalSetProvider contract. This is all `@spectral/worlds` may import from the engine.
  */
 export * from "./Measure.ts"
+export * from "./WorkspaceId.ts"
 export * from "./EvaluationFramework.ts"
 export * from "./Workspace.ts"
 export * from "./EvalSet.ts"

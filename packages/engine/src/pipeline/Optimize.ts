@@ -3,7 +3,9 @@
  * diagnosis, the current configuration, working-set examples, a budget, a metered `complete` and
  * a working-set-only `evaluate`: StrategyInputs.ts), then runs the tournament on the working set
  * (successive halving, merges, Pareto front and the framework's objective: Tournament.ts) and
- * measures the winner on the holdout for the verdict.
+ * measures the winner on the holdout for the verdict: all at once, or (with `framework.sequential`
+ * on) in batches that stop once an anytime-valid confidence sequence on the paired blended delta
+ * excludes zero (stats/ConfidenceSequence.ts), recording how much was measured and why it stopped.
  *
  * This phase owns the flow and the hard budget: every call goes through the scan's one ledger; the
  * tournament keeps back what measuring the winner on the holdout will cost, and stops spending when
@@ -18,13 +20,17 @@ import type { LanguageModel } from "effect/ai"
 import type { AgentVersion, DecisionLogEntry, Diagnosis, EvalSetSample } from "../contracts/index.ts"
 import { AgentRunner } from "../agents/AgentRunner.ts"
 import { BudgetLedger, type LedgerSnapshot, type Spend } from "../agents/BudgetLedger.ts"
-import { hashHex } from "../random/Deterministic.ts"
+import { hashHex, hashString, seededGenerator } from "../random/Deterministic.ts"
 import { ScanTraceRepo } from "../ports/Repositories.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import { RubricScorer } from "../scoring/RubricScorer.ts"
 import { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
 import { type Candidate, changedAgents, type StrategyInput, StrategyRegistry, suspectAgents } from "../strategies/Strategy.ts"
-import { type ArmMeasurement, measureArm } from "../measurement/Measurement.ts"
+import { type ArmMeasurement, measureArm, type RunMeasurement } from "../measurement/Measurement.ts"
+import { pct } from "../gates/Gate.ts"
+import { subsetRows } from "../gates/QualityGates.ts"
+import { makeConfidenceSequence } from "../stats/ConfidenceSequence.ts"
+import { pairStimuli } from "../measurement/PairedStimuli.ts"
 import type { ObserveOutput } from "./Observe.ts"
 import type { ScanContext } from "./ScanContext.ts"
 import {
@@ -48,6 +54,41 @@ export interface OptimizeOutput {
   readonly finalists?: ReadonlyArray<FinalistRecord>
   /** Why spending stopped early, when it did. */
   readonly budgetNote?: string
+  /** With `framework.sequential` on: how much of the winner's holdout was measured, and why measuring stopped. */
+  readonly sequentialHoldout?: SequentialHoldout
+}
+
+export interface SequentialHoldout {
+  /** Holdout stimuli measured, of those there were. */
+  readonly measured: number
+  readonly available: number
+  /** Of those measured, the comparable synthetic holdout stimuli: what the confidence sequence saw and the bootstrap CI gate judges. */
+  readonly observed: number
+  readonly batch: number
+  readonly looks: number
+  /**
+   * `better` / `worse`: the confidence sequence lies above / below zero; `exhausted`: the whole
+   * holdout was measured and the fixed-n verdict decides; `budget`: the budget stopped it first.
+   */
+  readonly stopped: "better" | "worse" | "exhausted" | "budget"
+  /** Level (1 − α) and bounds of the confidence sequence at the last look, on the paired blended delta (scaled by weight / the largest holdout weight). */
+  readonly level: number
+  readonly low: number
+  readonly high: number
+}
+
+const sequentialNote = (s: SequentialHoldout): string => {
+  const sequence = `the ${+(s.level * 100).toFixed(2)}% confidence sequence [${pct(s.low)}, ${pct(s.high)}] on the paired delta`
+  const looks = `${s.looks} look${s.looks === 1 ? "" : "s"}, batches of ${s.batch}`
+  switch (s.stopped) {
+    case "better":
+    case "worse":
+      return `holdout measured sequentially: stopped after ${s.measured} of ${s.available} stimuli (${looks}): ${sequence} lies ${s.stopped === "better" ? "above" : "below"} zero; the gates judge the ${s.observed} comparable stimuli measured`
+    case "exhausted":
+      return `holdout measured sequentially: all ${s.available} stimuli (${looks}); ${sequence} holds zero, so the fixed-n verdict decides`
+    case "budget":
+      return `holdout measured sequentially: the budget stopped it after ${s.measured} of ${s.available} stimuli (${looks}); ${sequence}; the gates judge the ${s.observed} comparable stimuli measured`
+  }
 }
 
 const remaining = (s: LedgerSnapshot) => ({
@@ -253,14 +294,81 @@ export class Optimize extends Context.Service<Optimize, {
         const { best, finalists: records } = tournament
         const done = (winner: OptimizeOutput["winner"]) => ({ winner, decisionLog, budgetExhausted, finalists: records, ...(budgetNote !== undefined ? { budgetNote } : {}) }) satisfies OptimizeOutput
         if (best === undefined) return done(null)
-        // The winner on the holdout, for the verdict's generalization gate.
-        const held = yield* measure(best.candidate, holdout, false)
+        /**
+         * The winner's holdout in batches of `batchSize` (a seeded order, so an eval set sorted by
+         * segment does not put one segment first), the confidence sequence updated after each on
+         * the rows the bootstrap CI gate will judge, until it lies above or below zero. Each
+         * observation is the paired blended delta scaled by weight / the largest holdout weight:
+         * in [−1, 1], its mean has the sign of the weighted mean delta the gate tests.
+         */
+        const measureHoldoutSequentially = (candidate: Candidate, batchSize: number) =>
+          Effect.gen(function*() {
+            const order = seededGenerator(hashString(`sequential-holdout:${context.scan.seed}`)).shuffle(holdout)
+            const maxWeight = Math.max(...holdout.map((s) => s.stimulusWeight))
+            const deltas = (runs: ReadonlyArray<RunMeasurement>) =>
+              subsetRows({
+                stimuli: pairStimuli(observe.evalSet, observe.baseline, { arm: candidate.id, runs }),
+                thresholds: framework.verdict,
+                vectors: [],
+                resamples: 0,
+                seed: context.scan.seed,
+                selectedOnWorkingSet: true,
+                noCandidate: false,
+                budgetExhausted
+              }, "synthetic_holdout").map((s) => (s.weight / maxWeight) * (s.candidate.score - s.baseline.score))
+            const sequence = makeConfidenceSequence({ alpha: framework.verdict.alpha })
+            // Too few holdout stimuli is a caution (`judgedSubset`): no stop before minSamples / 2.
+            const minimum = Math.ceil(framework.verdict.minSamples / 2)
+            const runs: Array<RunMeasurement> = []
+            let count = 0
+            let looks = 0
+            let stopped: SequentialHoldout["stopped"] = "exhausted"
+            while (count < order.length) {
+              const batch = order.slice(count, count + batchSize)
+              const m = yield* measure(candidate, batch, false)
+              if (m === undefined) {
+                stopped = "budget"
+                break
+              }
+              runs.push(...m.runs)
+              count += batch.length
+              looks++
+              for (const x of deltas(m.runs)) sequence.push(x)
+              const test = sequence.n() >= minimum ? sequence.test() : "inside"
+              if (test !== "inside") {
+                stopped = test === "above" ? "better" : "worse"
+                break
+              }
+            }
+            const bounds = sequence.look()
+            const record: SequentialHoldout = {
+              measured: count,
+              available: holdout.length,
+              observed: sequence.n(),
+              batch: batchSize,
+              looks,
+              stopped,
+              level: 1 - framework.verdict.alpha,
+              low: bounds.low,
+              high: bounds.high
+            }
+            const held: ArmMeasurement | undefined = count === 0 && holdout.length > 0 ? undefined : { arm: candidate.id, runs }
+            return { held, record }
+          })
+        // The winner on the holdout, for the verdict's generalization gate: all at once, or in
+        // batches until the confidence sequence decides.
+        const sequential = framework.sequential
+        const { held, record } = sequential?.enabled === true
+          ? yield* measureHoldoutSequentially(best.candidate, sequential.batch)
+          : { held: yield* measure(best.candidate, holdout, false), record: undefined }
         if (held === undefined) {
           decisionLog.push({ strategy: best.candidate.strategy, candidateId: best.candidate.id, outcome: "over_budget", reason: "the scan's budget ran out before the holdout was measured" })
           return done(null)
         }
-        decisionLog.push({ strategy: best.candidate.strategy, candidateId: best.candidate.id, outcome: "won", reason: `on the Pareto front with the best objective ${(best.objective * 100).toFixed(2)}, working delta ${(best.delta * 100).toFixed(1)} pts (${describeVectors(best)}): ${best.candidate.rationale}`, workingDelta: best.delta })
-        return done({ candidate: best.candidate, measurement: { arm: best.candidate.id, runs: [...best.measurement.runs, ...held.runs] }, workingDelta: best.delta })
+        const note = record === undefined ? "" : `; ${sequentialNote(record)}`
+        decisionLog.push({ strategy: best.candidate.strategy, candidateId: best.candidate.id, outcome: "won", reason: `on the Pareto front with the best objective ${(best.objective * 100).toFixed(2)}, working delta ${(best.delta * 100).toFixed(1)} pts (${describeVectors(best)}): ${best.candidate.rationale}${note}`, workingDelta: best.delta })
+        const output = done({ candidate: best.candidate, measurement: { arm: best.candidate.id, runs: [...best.measurement.runs, ...held.runs] }, workingDelta: best.delta })
+        return record === undefined ? output : { ...output, sequentialHoldout: record }
       })
       return Optimize.of({ run })
     })

@@ -5,54 +5,21 @@
  * `scan.convergence.delta`.
  */
 import { Context, Effect, Layer } from "effect"
-import type { CalibrationRecord, CompositeScore, EvalSet, VerdictResult } from "../contracts/index.ts"
+import type { CalibrationRecord, CompositeScore, VerdictResult } from "../contracts/index.ts"
 import { BudgetLedger, unpricedNote } from "../agents/BudgetLedger.ts"
 import { check } from "../gates/Gate.ts"
 import { VerdictEngine } from "../gates/VerdictEngine.ts"
-import type { GateArm, PairedStimulus, VerdictInput } from "../gates/VerdictInput.ts"
+import type { VerdictInput } from "../gates/VerdictInput.ts"
 import { EventBus, type EventRejected } from "../ports/EventBus.ts"
 import { emitEventWith, makeEvent } from "../ports/PhaseEvents.ts"
 import { ScanRepo } from "../ports/Repositories.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import { changeSetIdFor } from "./Complete.ts"
-import { type ArmMeasurement, type StimulusSummary, summarizeByStimulus } from "../measurement/Measurement.ts"
+import { pairStimuli } from "../measurement/PairedStimuli.ts"
 import type { ObserveOutput } from "./Observe.ts"
 import type { OptimizeOutput } from "./Optimize.ts"
 import type { SafetyOutput } from "./Safety.ts"
 import type { ScanContext } from "./ScanContext.ts"
-
-const toGateArm = (s: StimulusSummary | undefined): GateArm =>
-  s === undefined
-    ? { score: 0, runs: [], status: "infra_failure" }
-    : {
-      score: s.blended ?? 0,
-      runs: s.runs,
-      ...(s.worldModel !== undefined ? { worldModel: s.worldModel } : {}),
-      ...(s.rubric !== undefined ? { rubric: s.rubric } : {}),
-      agents: s.agents,
-      worldDimensions: s.worldDimensions,
-      rubricDimensions: s.rubricDimensions,
-      costUsd: s.costUsd,
-      latencyMs: s.latencyMs,
-      ...(s.output !== undefined ? { output: s.output } : {}),
-      status: s.status
-    }
-
-export const pairStimuli = (evalSet: EvalSet, baseline: ArmMeasurement, candidate: ArmMeasurement): ReadonlyArray<PairedStimulus> => {
-  const b = summarizeByStimulus(baseline)
-  const c = summarizeByStimulus(candidate)
-  return evalSet.samples.filter((s) => b.has(s.id) && c.has(s.id)).map((s) => ({
-    id: s.id,
-    holdout: s.holdoutLayer !== "working",
-    source: s.provenance === "conformance_sample" ? "conformance" as const : "synthetic" as const,
-    weight: s.stimulusWeight,
-    // No `group`: a segment is a stratum of independently generated stimuli, not a cluster of
-    // correlated ones, and a cluster bootstrap over a handful of segments gives far too narrow
-    // an interval. Stimuli are resampled one by one.
-    baseline: toGateArm(b.get(s.id)),
-    candidate: toGateArm(c.get(s.id))
-  }))
-}
 
 export interface VerdictOutput {
   readonly verdict: VerdictResult

@@ -48,7 +48,7 @@ export type Repositories =
 export interface RepositoryOptions {
   /**
    * A role to switch to inside every transaction. Needed when the connection's own role bypasses
-   * row-level security (embedded PGlite, whose only session is the superuser `postgres`).
+   * row-level security (a client on embedded PGlite's owner session, `Storage.layerPgliteClient`).
    */
   readonly assumeRole?: string | undefined
   /** Rows per INSERT when writing a batch (default 500). */

@@ -2,15 +2,18 @@
  * One workspace's transaction on the SQL store, shared by the unit of work, the durable event bus
  * and the response cache: `transactional(workspaceId, effect)` runs `effect` inside
  * `withTransaction` after `set_config('spectral.workspace_id', …, true)` (and, with `assumeRole`,
- * `set_config('role', …, true)`), so row-level security scopes everything it does. Repository calls
- * made inside join that transaction: effect/sql keeps the open transaction in the fiber's context,
- * and a nested `withTransaction` becomes a savepoint on the same connection. SQL failures become
- * StorageErrors (`toStorageError`). Owns no tables.
+ * `set_config('role', …, true)`), so row-level security scopes everything it does; the empty
+ * workspace id is refused before any SQL. Repository calls made inside join that transaction:
+ * effect/sql keeps the open transaction in the fiber's context, and a nested `withTransaction`
+ * becomes a savepoint on the same connection. SQL failures become StorageErrors
+ * (`toStorageError`). Owns no tables.
  */
 import type { StorageError, UnitOfWorkShape } from "@spectral/engine"
 import type { PgClient } from "@effect/sql-pg"
 import { Effect } from "effect"
 import { isSqlError, type SqlError } from "effect/sql/SqlError"
+import { isWorkspaceId } from "@spectral/engine/contracts"
+import { emptyWorkspaceRefused } from "./repositories/SqlRepoContext.ts"
 import { toStorageError } from "./SqlFailure.ts"
 
 export interface WorkspaceTransaction {
@@ -42,7 +45,10 @@ export const makeWorkspaceTransaction = (
     )
 
   return {
-    transactional: (workspaceId, effect) => run("unit of work", workspaceId, Effect.andThen(enter(workspaceId), effect)),
+    transactional: (workspaceId, effect) =>
+      isWorkspaceId(workspaceId)
+        ? run("unit of work", workspaceId, Effect.andThen(enter(workspaceId), effect))
+        : Effect.fail(emptyWorkspaceRefused("unit of work", "(empty workspace id)")),
     unscoped: (effect) => run("unit of work", "(no workspace)", Effect.andThen(enterUnscoped, effect))
   }
 }

@@ -4,13 +4,14 @@
  * the table's row-level security policy admits.
  */
 import { IngestKeyRepo } from "@spectral/engine"
+import { WorkspaceId } from "@spectral/engine/contracts"
 import { Effect, Schema } from "effect"
 import { isSqlError } from "effect/sql/SqlError"
 import { toStorageError } from "../SqlFailure.ts"
 import { decodeRow, type DocRow, encodeDoc, type SqlRepoContext } from "./SqlRepoContext.ts"
 
 const IngestKeyDoc = Schema.Struct({
-  workspaceId: Schema.String,
+  workspaceId: WorkspaceId,
   keyHash: Schema.String,
   label: Schema.String,
   createdAt: Schema.String,

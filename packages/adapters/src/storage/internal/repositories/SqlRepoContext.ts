@@ -1,11 +1,13 @@
 /**
  * What every SQL repository is built from: the PgClient, the workspace-scoped transaction each call
  * runs in (`set_config('spectral.workspace_id', ..., true)`, and with `assumeRole` also
- * `set_config('role', ..., true)`, so row-level security scopes it; SQL failures become StorageErrors
- * through `toStorageError`), the JSON document codecs (a row that no longer decodes is a `Corrupt`
- * StorageError), batching and the workspace check on written rows. Owns no table and no query.
+ * `set_config('role', ..., true)`, so row-level security scopes it; the empty workspace id is
+ * refused before any SQL; SQL failures become StorageErrors through `toStorageError`), the JSON
+ * document codecs (a row that no longer decodes is a `Corrupt` StorageError), batching and the
+ * workspace check on written rows. Owns no table and no query.
  */
 import { StorageError } from "@spectral/engine"
+import { isWorkspaceId } from "@spectral/engine/contracts"
 import { Effect, Schema } from "effect"
 import type { PgClient } from "@effect/sql-pg"
 import { isSqlError, type SqlError } from "effect/sql/SqlError"
@@ -20,6 +22,10 @@ export type Codec<A> = Schema.Codec<A, unknown>
 
 export const corrupt = (entity: string, id: string, message: string) =>
   new StorageError({ reason: { _tag: "Corrupt", entity, id, message } })
+
+/** The empty workspace id names no workspace: refused before any SQL runs. */
+export const emptyWorkspaceRefused = (entity: string, id: string) =>
+  StorageError.refused(entity, id, "the empty workspace id names no workspace")
 
 export const decodeRow = <A>(schema: Codec<A>, entity: string) => {
   const decode = Schema.decodeUnknownEffect(schema)
@@ -102,16 +108,18 @@ export const makeSqlRepoContext = (
     id: string,
     body: Effect.Effect<A, E, R>
   ): Effect.Effect<A, Exclude<E, SqlError> | StorageError, R> =>
-    sql.withTransaction(Effect.andThen(enterWorkspace(workspaceId), body)).pipe(
-      Effect.mapError((error) =>
-        isSqlError(error) ? toStorageError(entity, id, error) : error as Exclude<E, SqlError>
-      ),
-      // effect/sql turns a failed ROLLBACK or COMMIT cleanup into a defect; when the connection is
-      // gone (the usual reason) that is still just an unavailable database, so keep it typed.
-      Effect.catchDefect((defect) =>
-        isSqlError(defect) ? Effect.fail(toStorageError(entity, id, defect)) : Effect.die(defect)
+    !isWorkspaceId(workspaceId)
+      ? Effect.fail(emptyWorkspaceRefused(entity, id))
+      : sql.withTransaction(Effect.andThen(enterWorkspace(workspaceId), body)).pipe(
+        Effect.mapError((error) =>
+          isSqlError(error) ? toStorageError(entity, id, error) : error as Exclude<E, SqlError>
+        ),
+        // effect/sql turns a failed ROLLBACK or COMMIT cleanup into a defect; when the connection is
+        // gone (the usual reason) that is still just an unavailable database, so keep it typed.
+        Effect.catchDefect((defect) =>
+          isSqlError(defect) ? Effect.fail(toStorageError(entity, id, defect)) : Effect.die(defect)
+        )
       )
-    )
 
   const single = <A>(
     rows: ReadonlyArray<DocRow>,

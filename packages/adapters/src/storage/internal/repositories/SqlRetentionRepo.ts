@@ -4,11 +4,12 @@
  * the purge of raw traces. Does not decide transitions (the engine's traces/Retention does).
  */
 import { RetentionRepo, type StorageError } from "@spectral/engine"
+import { WorkspaceId } from "@spectral/engine/contracts"
 import { Effect, Schema } from "effect"
 import { checkWorkspace, chunks, decodeRows, type DocRow, encodeDoc, type SqlRepoContext } from "./SqlRepoContext.ts"
 
 const RetentionRecordDoc = Schema.Struct({
-  workspaceId: Schema.String,
+  workspaceId: WorkspaceId,
   traceId: Schema.String,
   state: Schema.Literals(["ACTIVE", "REFERENCED", "ORPHANED", "TOMBSTONED"]),
   ingestedAt: Schema.String,
@@ -18,7 +19,7 @@ const RetentionRecordDoc = Schema.Struct({
 
 const RetentionEventDoc = Schema.Struct({
   id: Schema.String,
-  workspaceId: Schema.String,
+  workspaceId: WorkspaceId,
   subjectKind: Schema.Literals(["trace", "sample", "legal_hold"]),
   subject: Schema.String,
   from: Schema.NullOr(Schema.String),
@@ -28,11 +29,11 @@ const RetentionEventDoc = Schema.Struct({
   at: Schema.String
 })
 
-const RetentionPolicyDoc = Schema.Struct({ workspaceId: Schema.String, entity: Schema.String, days: Schema.Finite })
+const RetentionPolicyDoc = Schema.Struct({ workspaceId: WorkspaceId, entity: Schema.String, days: Schema.Finite })
 
 const LegalHoldDoc = Schema.Struct({
   id: Schema.String,
-  workspaceId: Schema.String,
+  workspaceId: WorkspaceId,
   traceIds: Schema.Array(Schema.String),
   reason: Schema.String,
   placedAt: Schema.String,
