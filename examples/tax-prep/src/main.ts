@@ -3,9 +3,15 @@
  * default storage (or `SPECTRAL_DATABASE_URL`) with the simulated model (or `SPECTRAL_LLM=openai`),
  * print a short report, and write the ChangeSet (JSON) and the AgentPerformanceCard (Markdown,
  * HTML, JSON) to the output folder. Run it twice: the second scan's baseline is the first's.
+ *
+ * A scan a stopped process left behind (killed, crashed) is resumed by the next run, like
+ * `spectral scan` does (`ScanOrchestrator.runOrResume`; lease `SPECTRAL_SCAN_LEASE_MS`). A scan that
+ * fails — a dead or failing model provider included — is reported on stderr with its phase and
+ * reason (the provider's error) and the job exits 1.
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Config, Console, Effect, FileSystem, Layer, Path } from "effect"
+import { Config, Console, Effect, FileSystem, Layer, Option, Path, Runtime, Schema } from "effect"
+import { hostname } from "node:os"
 import { hostLayer } from "@spectral/cli"
 import { EventBus, renderHtml, renderJson, renderMarkdown, ScanOrchestrator, ScanRepo, WorkspaceRepo } from "@spectral/engine"
 import { WorldEvolution } from "@spectral/worlds"
@@ -16,8 +22,16 @@ const Settings = Config.all({
   model: Config.String("SPECTRAL_MODEL").pipe(Config.withDefault("")),
   outputDir: Config.String("SPECTRAL_OUTPUT_DIR").pipe(Config.withDefault("out/tax-prep")),
   seed: Config.Int("SPECTRAL_SEED").pipe(Config.withDefault(1)),
-  concurrency: Config.Int("SPECTRAL_SCAN_CONCURRENCY").pipe(Config.withDefault(16))
+  concurrency: Config.Int("SPECTRAL_SCAN_CONCURRENCY").pipe(Config.withDefault(16)),
+  leaseMs: Config.Int("SPECTRAL_SCAN_LEASE_MS").pipe(Config.withDefault(30_000)),
+  // Absent: the embedded store, whose data folder this process holds alone.
+  databaseUrl: Config.option(Config.Redacted("SPECTRAL_DATABASE_URL"))
 })
+
+/** The scan failed and that was said on stderr: exit 1 without another report. */
+class ScanNotCompleted extends Schema.TaggedError<ScanNotCompleted>()("ScanNotCompleted", { message: Schema.String }) {
+  override readonly [Runtime.errorReported] = false
+}
 
 const summarizeDecisions = (kinds: ReadonlyArray<string>) => {
   const counts = new Map<string, number>()
@@ -37,7 +51,19 @@ const program = Effect.gen(function*() {
   const evolution = yield* WorldEvolution
   yield* (yield* EventBus).subscribe("world-evolution", (event) => evolution.consume(event))
   const orchestrator = yield* ScanOrchestrator
-  const outcome = yield* orchestrator.run({ workspaceId: workspace.id, seed: settings.seed, concurrency: settings.concurrency })
+  const outcome = yield* orchestrator.runOrResume({
+    workspaceId: workspace.id,
+    seed: settings.seed,
+    concurrency: settings.concurrency,
+    lease: { durationMs: settings.leaseMs, owner: `${hostname()}:${process.pid}` },
+    exclusiveStore: Option.isNone(settings.databaseUrl)
+  }).pipe(
+    Effect.catchTag("ScanFailed", (error) =>
+      Effect.andThen(
+        Console.error(`Scan ${error.scanId} failed in ${error.phase}: ${error.reason}`),
+        new ScanNotCompleted({ message: error.message })
+      ))
+  )
   const history = yield* (yield* ScanRepo).list(workspace.id)
 
   const dir = settings.outputDir
@@ -57,7 +83,8 @@ const program = Effect.gen(function*() {
   const { verdict, diagnosis, changeSet, spend } = outcome
   const biggest = diagnosis.clusters[0]
   const lines = [
-    `Scan ${outcome.scan.id} finished (${outcome.scan.state}). Verdict: ${verdict.checksPassed} / ${verdict.checksTotal} checks passing — ${verdict.outcome.toUpperCase()}.`,
+    ...outcome.abandoned.map((left) => `Scan ${left.id} was left behind and is abandoned: ${left.failureReason ?? ""}`),
+    `Scan ${outcome.scan.id} ${outcome.resumed ? "was left behind by a stopped process, resumed and " : ""}finished (${outcome.scan.state}). Verdict: ${verdict.checksPassed} / ${verdict.checksTotal} checks passing — ${verdict.outcome.toUpperCase()}.`,
     biggest === undefined
       ? "No failure clusters."
       : `The biggest cluster is "${biggest.label}" — ${biggest.memberTraceIds.length} of your ${diagnosis.failingCount} failures.`,

@@ -3,13 +3,14 @@
  * assistant, tool messages) and tools to a request body; a completion back to response parts; and
  * the judgement of whether a completion is usable — structured output decoded against the
  * requested schema, truncation, empty or null content, refusals, an HTTP 200 carrying an error —
- * with the raw text kept on every failure.
+ * with the raw text kept on every failure; and whether a usable answer may be cached (complete, and
+ * when the prompt asks for JSON, holding the JSON object the caller decodes).
  *
  * Owns: pure request/response mapping. Not here: sending, retrying, caching, accounting.
  */
 import { Effect, Schema } from "effect"
 import { AiError, type LanguageModel, type Prompt, type Response, Tool } from "effect/ai"
-import { SPECTRAL_METADATA_KEY } from "@spectral/engine"
+import { extractJsonObject, SPECTRAL_METADATA_KEY } from "@spectral/engine"
 import type OpenAI from "openai"
 
 const MODULE = "OpenAiCompatible"
@@ -145,6 +146,20 @@ export const withJsonInstructions = (messages: Array<ChatMessage>, instructions:
   return [{ role: "system", content: instructions }, ...messages]
 }
 
+/**
+ * Whether a plain-text request asks for a JSON answer (a system or user message says "JSON"), as
+ * the engine's agents and judge do: its answer is of use only when it holds a JSON object.
+ */
+export const asksForJson = (messages: ReadonlyArray<ChatMessage>): boolean =>
+  messages.some((message) => {
+    if (message.role !== "system" && message.role !== "user" && message.role !== "developer") return false
+    const content = message.content
+    const text = typeof content === "string"
+      ? content
+      : content.map((part) => ("text" in part && typeof part.text === "string" ? part.text : "")).join(" ")
+    return /\bjson\b/i.test(text)
+  })
+
 // -----------------------------------------------------------------------------
 // Interpreting a completion
 // -----------------------------------------------------------------------------
@@ -153,7 +168,10 @@ export interface Usable {
   readonly text: string
   readonly toolCalls: ReadonlyArray<{ readonly id: string; readonly name: string; readonly params: unknown }>
   readonly finishReason: Response.FinishReason
-  /** Only complete answers are cached: a truncated or filtered one is returned but not stored. */
+  /**
+   * Only complete answers that decode are cached: a truncated or filtered one, or prose where JSON
+   * was asked for, is returned (the caller records its parse failure) but not stored.
+   */
   readonly cacheable: boolean
 }
 
@@ -197,7 +215,9 @@ export const usageInfo = (usage: TokenUsage) => ({
 export const interpret = (
   completion: OpenAI.ChatCompletion,
   target: StructuredTarget | undefined,
-  costUsd: number
+  costUsd: number,
+  /** A plain-text request that asks for JSON (`asksForJson`): cacheable only when the text holds a JSON object. */
+  expectsJson = false
 ): Effect.Effect<Usable, AiError.AiError> =>
   Effect.gen(function*() {
     const raw = completion as unknown as Record<string, unknown>
@@ -282,11 +302,12 @@ export const interpret = (
         })
       })
     }
+    const decodes = target !== undefined || toolCalls.length > 0 || !expectsJson || extractJsonObject(text) !== undefined
     return {
       text,
       toolCalls,
       finishReason,
-      cacheable: finishReason === "stop" || finishReason === "tool-calls"
+      cacheable: (finishReason === "stop" || finishReason === "tool-calls") && decodes
     }
   })
 

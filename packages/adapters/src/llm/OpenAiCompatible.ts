@@ -9,12 +9,15 @@
  * each with its own timeout (aborting the HTTP request), retrying 429 / 5xx / connection failures
  * with exponential back-off and jitter (never sooner than `Retry-After`) within a total deadline;
  * validates the answer (structured output decoded against the requested schema, truncation, empty
- * content, HTTP 200 carrying an error) and only then caches it; records one `UsageLedger` entry
- * per logical call, priced from `PriceTable`.
+ * content, HTTP 200 carrying an error, prose where the prompt asked for JSON) and only then caches
+ * it; records one `UsageLedger` entry per logical call, priced from `PriceTable`. The API key (and
+ * anything shaped like a key) is redacted from every answer and every error text the provider
+ * keeps, caches or returns (`Redaction`).
  *
  * Owns: configuration, the cache key, the call flow (cache → retries → validation → cache, ledger),
  * layers. Not here: wire mapping and validation (ChatCompletions), attempts and back-off
- * (RetryPolicy), the limiter (RateControl), the cache and ledger ports (ResponseCache, UsageLedger).
+ * (RetryPolicy), the limiter (RateControl), the cache and ledger ports (ResponseCache, UsageLedger),
+ * the secret patterns (Redaction).
  */
 import { createHash } from "node:crypto"
 import { Cause, Clock, Config, Context, Effect, Exit, Layer, Option, Redacted, Schema, Stream } from "effect"
@@ -23,6 +26,7 @@ import * as OpenAiStructuredOutput from "effect/ai/OpenAiStructuredOutput"
 import { CallContext, costOf, GenerationParameters, PriceTable } from "@spectral/engine"
 import OpenAI from "openai"
 import {
+  asksForJson,
   type ChatBody,
   interpret,
   isParseFailure,
@@ -36,6 +40,7 @@ import {
   withJsonInstructions
 } from "./ChatCompletions.ts"
 import * as RateControl from "./RateControl.ts"
+import * as Redaction from "./Redaction.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 import { ResponseCache } from "./ResponseCache.ts"
 import { type ModelCallOutcome, type ModelOperation, UsageLedger } from "./UsageLedger.ts"
@@ -204,6 +209,8 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     maxConcurrency: resolved.concurrency,
     requestsPerMinute: resolved.requestsPerMinute
   })
+  // What a provider echoes back (an error quoting the key) never leaves this module unredacted.
+  const redactor = Redaction.make([options.apiKey])
   const client = new OpenAI({
     apiKey: options.apiKey === undefined ? "no-key" : Redacted.value(options.apiKey),
     baseURL: resolved.baseUrl,
@@ -245,7 +252,8 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     },
     send: (signal: AbortSignal) => PromiseLike<A>
   ): Effect.Effect<RetryPolicy.Attempted<A>, AiError.AiError> =>
-    RetryPolicy.withRetries(rate, resolved, request, send).pipe(
+    RetryPolicy.withRetries(rate, resolved, request, send, redactor.text).pipe(
+      Effect.map((attempted) => ({ ...attempted, value: redactor.json(attempted.value) })),
       Effect.catch((exhausted) =>
         Effect.gen(function*() {
           const now = yield* Clock.currentTimeMillis
@@ -302,6 +310,8 @@ export const make = Effect.fnUntraced(function*(options: Options) {
         ? withJsonInstructions(baseMessages, jsonInstructions(target))
         : baseMessages
       const tools = yield* toChatTools(providerOptions.tools, providerOptions.toolChoice)
+      // A text request asking for JSON: its answer is cached (and replayed) only when it holds JSON.
+      const expectsJson = target === undefined && asksForJson(messages)
       const body: ChatBody = {
         model,
         messages,
@@ -337,16 +347,18 @@ export const make = Effect.fnUntraced(function*(options: Options) {
         return { usage, costUsd: costOf(prices, model, usage.inputTokens, usage.outputTokens) }
       }
 
-      // The cache: a stored answer is re-validated (the schema may have changed) and costs nothing.
+      // The cache: a stored answer is re-validated (the schema may have changed; an entry stored
+      // before answers had to decode may not) and costs nothing; one that no longer passes is not replayed.
       const stored = yield* cache.get(key).pipe(
         Effect.catch((error) => Effect.as(Effect.logWarning("Response cache read failed", error), Option.none()))
       )
       if (Option.isSome(stored)) {
-        const completion = decodeJson(stored.value) as OpenAI.ChatCompletion | undefined
+        const decoded = decodeJson(stored.value) as OpenAI.ChatCompletion | undefined
+        const completion = decoded === undefined ? undefined : redactor.json(decoded)
         const usable = completion === undefined
           ? undefined
-          : yield* Effect.option(interpret(completion, target, 0))
-        if (completion !== undefined && usable !== undefined && Option.isSome(usable)) {
+          : yield* Effect.option(interpret(completion, target, 0, expectsJson))
+        if (completion !== undefined && usable !== undefined && Option.isSome(usable) && usable.value.cacheable) {
           const { usage, costUsd: savedUsd } = priced(completion)
           const latencyMs = yield* elapsed
           yield* record({
@@ -376,7 +388,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
         )
         const { value: completion, attempts } = sent
         const { usage, costUsd } = priced(completion)
-        const interpreted = yield* Effect.exit(interpret(completion, target, costUsd))
+        const interpreted = yield* Effect.exit(interpret(completion, target, costUsd, expectsJson))
         const latencyMs = yield* elapsed
         if (Exit.isSuccess(interpreted)) {
           yield* record({
@@ -483,7 +495,8 @@ export const make = Effect.fnUntraced(function*(options: Options) {
           Effect.catch((error) => Effect.as(Effect.logWarning("Response cache read failed", error), Option.none()))
         )
         if (Option.isSome(stored)) {
-          const response = decodeJson(stored.value) as OpenAI.CreateEmbeddingResponse | undefined
+          const decoded = decodeJson(stored.value) as OpenAI.CreateEmbeddingResponse | undefined
+          const response = decoded === undefined ? undefined : redactor.json(decoded)
           const vectors = response === undefined ? undefined : vectorsOf(response, inputs.length)
           if (response !== undefined && vectors !== undefined) {
             const inputTokens = response.usage?.prompt_tokens ?? 0

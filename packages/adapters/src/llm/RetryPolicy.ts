@@ -3,7 +3,8 @@
  * aborted at its timeout; 429, 5xx, 408/409, connection failures and timeouts retried with
  * exponential back-off and jitter, never sooner than the server's `Retry-After` /
  * `retry-after-ms`; attempts bounded by a count and by a total deadline that starts with the first
- * attempt. Errors from the `openai` SDK are mapped to `effect/ai`'s `AiError` reasons here.
+ * attempt. Errors from the `openai` SDK are mapped to `effect/ai`'s `AiError` reasons here, their
+ * texts (message, body, headers) passed through the caller's redaction first.
  *
  * Owns: error classification, Retry-After parsing, the retry schedule. Not here: what a request is.
  */
@@ -29,10 +30,15 @@ export interface AttemptFailure {
   readonly retryAfterMs: number | undefined
 }
 
-const headerRecord = (headers: Headers | undefined): Record<string, string> => {
+/** What a provider's error text becomes before it is kept (by default: as it is). */
+export type RedactText = (text: string) => string
+
+const asIs: RedactText = (text) => text
+
+const headerRecord = (headers: Headers | undefined, redact: RedactText): Record<string, string> => {
   const record: Record<string, string> = {}
   headers?.forEach((value, key) => {
-    record[key] = key === "authorization" || key === "api-key" ? "<redacted>" : value
+    record[key] = key === "authorization" || key === "api-key" ? "<redacted>" : redact(value)
   })
   return record
 }
@@ -52,7 +58,7 @@ export const retryAfterMillis = (headers: Headers | undefined, nowMs: number): n
   return Number.isFinite(at) ? Math.max(0, at - nowMs) : undefined
 }
 
-export const classifyFailure = (cause: unknown, method: string, url: string, nowMs: number): AttemptFailure => {
+export const classifyFailure = (cause: unknown, method: string, url: string, nowMs: number, redact: RedactText = asIs): AttemptFailure => {
   const fail = (reason: AiError.AiErrorReason, retryable: boolean, retryAfterMs?: number): AttemptFailure => ({
     error: AiError.make({ module: MODULE, method, reason }),
     retryable,
@@ -60,13 +66,13 @@ export const classifyFailure = (cause: unknown, method: string, url: string, now
     retryAfterMs
   })
   if (cause instanceof OpenAI.APIConnectionError) {
-    return fail(new AiError.NetworkError({ reason: "TransportError", method: "POST", url, description: cause.message, cause }), true)
+    return fail(new AiError.NetworkError({ reason: "TransportError", method: "POST", url, description: redact(cause.message), cause }), true)
   }
   if (cause instanceof OpenAI.APIError && typeof cause.status === "number") {
     const status = cause.status
-    const body = cause.error === undefined ? undefined : JSON.stringify(cause.error)
-    const http = { response: { status, headers: headerRecord(cause.headers) }, ...(body === undefined ? {} : { body }) }
-    const description = cause.message
+    const body = cause.error === undefined ? undefined : redact(JSON.stringify(cause.error))
+    const http = { response: { status, headers: headerRecord(cause.headers, redact) }, ...(body === undefined ? {} : { body }) }
+    const description = redact(cause.message)
     if (status === 429) {
       if (cause.code === "insufficient_quota") {
         return fail(new AiError.QuotaExhaustedError({ http }), false)
@@ -84,7 +90,7 @@ export const classifyFailure = (cause: unknown, method: string, url: string, now
     const reason = AiError.reasonFromHttpStatus({ status, http, description })
     return fail(reason, status >= 500 || status === 408 || status === 409)
   }
-  const description = cause instanceof Error ? cause.message : String(cause)
+  const description = redact(cause instanceof Error ? cause.message : String(cause))
   return fail(new AiError.UnknownError({ description }), false)
 }
 
@@ -150,7 +156,8 @@ export const withRetries = <A>(
   rate: RateControl.RateControl,
   settings: RetrySettings,
   request: { readonly method: string; readonly url: string },
-  send: (signal: AbortSignal) => PromiseLike<A>
+  send: (signal: AbortSignal) => PromiseLike<A>,
+  redact: RedactText = asIs
 ): Effect.Effect<Attempted<A>, RetriesExhausted> =>
   Effect.suspend(() => {
     const { method, url } = request
@@ -172,7 +179,7 @@ export const withRetries = <A>(
             Effect.catch((cause: unknown) =>
               isAttemptFailure(cause)
                 ? Effect.fail(cause)
-                : Effect.flatMap(Clock.currentTimeMillis, (at) => Effect.fail(classifyFailure(cause, method, url, at)))
+                : Effect.flatMap(Clock.currentTimeMillis, (at) => Effect.fail(classifyFailure(cause, method, url, at, redact)))
             ),
             Effect.exit
           )

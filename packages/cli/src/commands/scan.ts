@@ -1,17 +1,33 @@
 /**
  * `spectral scan --workspace FILE [--seed N] [--output DIR]`: declare (upsert) the workspace from a
- * JSON file, run one scan on the configured storage and model, print a JSON summary, and with
- * `--output` write the ChangeSet and the AgentPerformanceCard (Markdown, HTML, JSON) there. A scan
- * that ran and failed prints its summary (`"state":"failed"`, phase, reason) and exits 1; any other
- * failure is `CliFailure`'s one `{"error"}` line.
+ * JSON file, then resume the workspace's scan a stopped process left behind (killed, crashed) when
+ * it is this scan (same seed and declaration), or run a new one, on the configured storage and
+ * model (`ScanOrchestrator.runOrResume`; scans left behind that cannot be resumed are marked
+ * abandoned, scans other live processes run are left alone). Prints a JSON summary (`resumed`,
+ * `abandoned` say what happened to scans left behind) and with `--output` writes the ChangeSet and
+ * the AgentPerformanceCard (Markdown, HTML, JSON) there. A scan that ran and failed — a dead or
+ * failing model provider included — prints its summary (`"state":"failed"`, phase, the reason with
+ * the provider's error) and exits 1; any other failure is `CliFailure`'s one `{"error"}` line.
+ * Secrets (the provider key, anything shaped like a key) are redacted from what it prints.
+ *
+ * `SPECTRAL_SCAN_LEASE_MS` (default 30 000): how long a scan's lease lasts without its heartbeat;
+ * on a Postgres server a scan left behind is resumed once its lease ran out. On embedded PGlite the
+ * data folder is this process's alone, so a scan left behind there is resumed at once.
  */
-import { Console, Effect, FileSystem, Option, Path, Schema } from "effect"
+import { Config, Console, Effect, FileSystem, Option, Path, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
+import { hostname } from "node:os"
+import { Redaction, Storage } from "@spectral/adapters"
 import { renderHtml, renderJson, renderMarkdown, ScanOrchestrator, WorkspaceRepo } from "@spectral/engine"
 import { Workspace } from "@spectral/engine/contracts"
 import { CliFailed, EXIT_INTERNAL, reportFailures } from "../CliFailure.ts"
 import { CliInputError, issueLine, readJsonFile } from "../CliIo.ts"
 import { hostLayer } from "../HostLayers.ts"
+
+const ScanSettings = Config.all({
+  leaseMs: Config.Int("SPECTRAL_SCAN_LEASE_MS").pipe(Config.withDefault(30_000)),
+  apiKey: Config.option(Config.Redacted("OPENAI_API_KEY"))
+})
 
 export const scan = Command.make(
   "scan",
@@ -25,18 +41,28 @@ export const scan = Command.make(
     const workspace = yield* Schema.decodeUnknownEffect(Workspace)(raw).pipe(
       Effect.mapError((error) => new CliInputError({ file, message: `invalid workspace: ${issueLine(error.issue)}` }))
     )
+    const settings = yield* ScanSettings
+    const store = yield* Storage.StorageConfig
+    const redact = Redaction.make([Option.getOrUndefined(settings.apiKey)])
     const outcome = yield* Effect.gen(function*() {
       yield* (yield* WorkspaceRepo).upsert(workspace)
-      return yield* (yield* ScanOrchestrator).run({ workspaceId: workspace.id, seed })
+      return yield* (yield* ScanOrchestrator).runOrResume({
+        workspaceId: workspace.id,
+        seed,
+        lease: { durationMs: settings.leaseMs, owner: `${hostname()}:${process.pid}` },
+        exclusiveStore: Option.isNone(store.databaseUrl)
+      })
     }).pipe(
       Effect.provide(hostLayer(seed)),
       // A scan that ran and failed is recorded as failed (with its phase and reason) and its summary is the output; exit code 1.
       Effect.catchTag("ScanFailed", (error) =>
         Effect.andThen(
-          Console.log(JSON.stringify({ scanId: error.scanId, state: "failed", phase: error.phase, error: error.reason }, null, 2)),
-          new CliFailed({ code: EXIT_INTERNAL, message: error.reason })
+          Console.log(JSON.stringify({ scanId: error.scanId, state: "failed", phase: error.phase, error: redact.text(error.reason) }, null, 2)),
+          new CliFailed({ code: EXIT_INTERNAL, message: redact.text(error.reason) })
         ))
     )
+    if (outcome.resumed) yield* Console.error(`resumed scan ${outcome.scan.id}: its process had stopped (resumed ${outcome.scan.resumes ?? 1} time(s))`)
+    for (const left of outcome.abandoned) yield* Console.error(`abandoned scan ${left.id}: ${redact.text(left.failureReason ?? "")}`)
     if (Option.isSome(output)) {
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
@@ -49,6 +75,8 @@ export const scan = Command.make(
     yield* Console.log(JSON.stringify({
       scanId: outcome.scan.id,
       state: outcome.scan.state,
+      resumed: outcome.resumed,
+      abandoned: outcome.abandoned.map((left) => ({ scanId: left.id, reason: redact.text(left.failureReason ?? "") })),
       verdict: outcome.verdict.outcome,
       checksPassed: outcome.verdict.checksPassed,
       checksTotal: outcome.verdict.checksTotal,
@@ -58,4 +86,4 @@ export const scan = Command.make(
       spend: outcome.spend.total
     }, null, 2))
   }, reportFailures)
-).pipe(Command.withDescription("Run one scan of a declared workspace on the configured storage and model"))
+).pipe(Command.withDescription("Run one scan of a declared workspace (or resume the one a stopped process left behind) on the configured storage and model"))

@@ -6,6 +6,8 @@
  * awaiting a decision (`proposed`); anything else is an `InvalidApproval` and records nothing.
  * `approvalState` folds the trail into who it is assigned to and until when it is snoozed.
  * Moves of several change sets (accept, rollback) run in one `UnitOfWork`, the target first.
+ * `create` records a new change set with its one `created` audit entry (its id is derived from the
+ * change set's, so the trail can never hold two) in one unit of work.
  *
  *   proposed → accepted | rejected
  *   accepted → superseded (a newer change set was accepted) | rejected (rolled back)
@@ -27,6 +29,9 @@ export const allowedTransitions: Readonly<Record<ChangeSetStatus, ReadonlyArray<
   validated: [],
   rejected: []
 }
+
+/** The id of a change set's one `created` audit entry. */
+export const createdAuditId = (changeSetId: string): string => `${changeSetId}:created`
 
 export class IllegalTransition extends Schema.TaggedError<IllegalTransition>()("IllegalTransition", {
   changeSetId: Schema.String,
@@ -55,6 +60,11 @@ export interface ApprovalState {
 }
 
 export class ChangeSets extends Context.Service<ChangeSets, {
+  /**
+   * Record a new change set and its `created` audit entry as one unit of work. A change set whose
+   * id or version is taken fails with a Conflict and records nothing (the caller picks the next version).
+   */
+  readonly create: (changeSet: ChangeSet, actor: string, detail: string) => Effect.Effect<ChangeSet, StorageError>
   readonly transition: (
     workspaceId: string,
     changeSetId: string,
@@ -108,6 +118,23 @@ export class ChangeSets extends Context.Service<ChangeSets, {
           detail,
           at
         })
+      })
+      const create = Effect.fn("ChangeSets.create")(function*(changeSet: ChangeSet, actor: string, detail: string) {
+        return yield* unitOfWork.transactional(changeSet.workspaceId, Effect.gen(function*() {
+          yield* repo.insert(changeSet)
+          yield* repo.appendAudit({
+            id: createdAuditId(changeSet.id),
+            workspaceId: changeSet.workspaceId,
+            changeSetId: changeSet.id,
+            action: "created",
+            actor,
+            from: null,
+            to: changeSet.status,
+            detail,
+            at: changeSet.createdAt
+          })
+          return changeSet
+        }))
       })
       const transition = Effect.fn("ChangeSets.transition")(function*(
         workspaceId: string,
@@ -196,6 +223,7 @@ export class ChangeSets extends Context.Service<ChangeSets, {
         return { status: current.status, assignee, snoozedUntil, snoozed, awaitingDecision: current.status === "proposed" && !snoozed } satisfies ApprovalState
       })
       return ChangeSets.of({
+        create,
         transition,
         accept,
         rollback,

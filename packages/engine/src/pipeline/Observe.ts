@@ -4,11 +4,18 @@
  * by both authorities (Evaluate's scorers) so Calibrate and Diagnose can read scores. Partitions
  * working vs holdout from the EvalSet's two-layer holdout. In `blended` and `conformance_only` scans
  * the curated conformance samples join the stimuli (working layer only: they anchor convergence).
+ *
+ * The baseline runs also tell whether the model provider works: once more of them have failed for
+ * infrastructure reasons (connection, 5xx, authentication, …) than the framework's
+ * `verdict.maxInfraFailureRate` allows of all the runs planned, no further model call is started,
+ * calls in flight are interrupted, and Observe fails with `ProviderUnavailable` carrying the
+ * provider's error — a scan on a dead endpoint ends `failed` within a few calls, never as a
+ * measurement. Nothing of a failed Observe is stored (a resumed scan measures afresh).
  */
-import { Context, Effect, Layer, Schema } from "effect"
+import { Context, Deferred, Effect, Layer, Schema } from "effect"
 import { type EvalSet, EvalSet as EvalSetSchema, EvalSetProvider, type EvalSetUnavailable } from "../contracts/index.ts"
 import type { BudgetExhausted } from "../agents/BudgetLedger.ts"
-import { AgentRunner } from "../agents/AgentRunner.ts"
+import { AgentRunner, type TeamRunResult } from "../agents/AgentRunner.ts"
 import { SampleRepo, ScanTraceRepo, TraceRepo } from "../ports/Repositories.ts"
 import { conformanceStimuli } from "./ConformanceSamples.ts"
 import type { StorageError } from "../ports/StorageError.ts"
@@ -26,8 +33,59 @@ export class EvalSetRejected extends Schema.TaggedError<EvalSetRejected>()("Eval
   message: Schema.String
 }) {}
 
+/** The baseline runs failed for infrastructure reasons beyond what the framework allows. */
+export class ProviderUnavailable extends Schema.TaggedError<ProviderUnavailable>()("ProviderUnavailable", {
+  /** The provider's error, from the first run that failed. */
+  providerError: Schema.String,
+  failedRuns: Schema.Int,
+  plannedRuns: Schema.Int,
+  maxInfraFailureRate: Schema.Finite
+}) {
+  override get message(): string {
+    return `${this.providerError} (the model provider failed on ${this.failedRuns} of ${this.plannedRuns} baseline runs, ` +
+      `more than maxInfraFailureRate ${(this.maxInfraFailureRate * 100).toFixed(1)}% allows; no further model calls were made)`
+  }
+}
+
+/** A run the guard did not start (or interrupted) once the provider was known to be failing. */
+const notRun: TeamRunResult = { runs: [], status: "infra_failure", outputs: {} }
+
+/**
+ * Counts the infrastructure failures of a measurement's runs and trips once they are certainly
+ * beyond `maxRate` of `plannedRuns` (even if every other run succeeded): from then on, runs are
+ * not started and runs in flight are interrupted.
+ */
+const makeInfraGuard = Effect.fnUntraced(function*(runner: AgentRunner["Service"], plannedRuns: number, maxRate: number) {
+  const tripped = yield* Deferred.make<void>()
+  let failed = 0
+  let firstError: string | undefined
+  const runTeam: AgentRunner["Service"]["runTeam"] = (request) =>
+    Effect.gen(function*() {
+      if (yield* Deferred.isDone(tripped)) return notRun
+      const result = yield* Effect.raceFirst(runner.runTeam(request), Effect.as(Deferred.await(tripped), notRun))
+      if (result.status === "infra_failure" && result !== notRun) {
+        failed += 1
+        firstError ??= result.runs.find((run) => run.status === "infra_failure")?.error
+        if (failed > maxRate * plannedRuns) yield* Deferred.succeed(tripped, undefined)
+      }
+      return result
+    })
+  return {
+    runner: AgentRunner.of({ runTeam }),
+    verdict: Effect.map(Deferred.isDone(tripped), (isTripped) =>
+      isTripped
+        ? new ProviderUnavailable({
+          providerError: (firstError ?? "the model calls failed").replace(/\s*\n\s*/g, " ").trim(),
+          failedRuns: failed,
+          plannedRuns,
+          maxInfraFailureRate: maxRate
+        })
+        : undefined)
+  }
+})
+
 export class Observe extends Context.Service<Observe, {
-  readonly run: (context: ScanContext) => Effect.Effect<ObserveOutput, EvalSetUnavailable | EvalSetRejected | BudgetExhausted | StorageError>
+  readonly run: (context: ScanContext) => Effect.Effect<ObserveOutput, EvalSetUnavailable | EvalSetRejected | ProviderUnavailable | BudgetExhausted | StorageError>
 }>()("@spectral/engine/pipeline/Observe") {
   static readonly layer = Layer.effect(
     Observe,
@@ -81,6 +139,11 @@ export class Observe extends Context.Service<Observe, {
             }
           }
           : { ...fromWorld, samples: [...fromWorld.samples, ...conformance] }
+        const guard = yield* makeInfraGuard(
+          Context.get(services, AgentRunner),
+          evalSet.samples.length * workspace.framework.epochs,
+          workspace.framework.verdict.maxInfraFailureRate
+        )
         const measured = yield* measureArm({
           workspaceId: workspace.id,
           scanId: scan.id,
@@ -92,7 +155,9 @@ export class Observe extends Context.Service<Observe, {
           phase: "observe",
           finalAgentIds: context.finalAgentIds,
           concurrency: context.concurrency
-        }).pipe(Effect.provide(services))
+        }).pipe(Effect.provide(Context.add(services, AgentRunner, guard.runner)))
+        const unavailable = yield* guard.verdict
+        if (unavailable !== undefined) return yield* unavailable
         yield* traceRepo.insertTraces(workspace.id, measured.traces)
         yield* traceRepo.insertResults(workspace.id, measured.results)
         return { evalSet, baseline: measured.measurement } satisfies ObserveOutput

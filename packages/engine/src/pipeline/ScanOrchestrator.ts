@@ -1,11 +1,21 @@
 /**
  * ScanOrchestrator: the scan as a persisted state machine (scheduled → running → completed |
- * failed). It runs Preflight, Observe, Calibrate, Diagnose, Evaluate, Optimize, Safety and Verdict
- * in order, saving each phase's output at its boundary so a crashed or failed scan resumes after
- * its last finished phase (finished phases make no new model calls). A failure records `failed`
- * with the phase and reason and loses nothing already stored.
+ * failed | abandoned). It runs Preflight, Observe, Calibrate, Diagnose, Evaluate, Optimize, Safety
+ * and Verdict in order, saving each phase's output at its boundary so a crashed or failed scan
+ * resumes after its last finished phase (finished phases make no new model calls). A failure
+ * records `failed` with the phase and reason and loses nothing already stored.
+ *
+ * Who runs a scan is a lease on its row (`Scan.lease`: owner, expiry), taken when the scan starts
+ * or is resumed and renewed by a heartbeat; every write of the row first checks that this process
+ * still holds it (a process that lost its lease stops without writing). A scan in progress whose
+ * lease ran out has no live process: `runOrResume` (what `spectral scan` and hosts call) resumes
+ * the workspace's newest such scan when it is the scan asked for (same seed, same workspace
+ * declaration, not stopped too often) and marks the others `abandoned` with the reason; a lease
+ * still running is waited on until it is renewed (a live process: left alone) or runs out. Scans
+ * of one workspace may run at once: each takes its own scan id and, at completion, the next free
+ * change-set version (`ChangeSets.create`, one `created` audit entry each).
  */
-import { Cause, Context, Effect, Layer, Predicate, Ref, Schema, Semaphore } from "effect"
+import { Cause, Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Predicate, Random, Ref, Schedule, Schema, Semaphore } from "effect"
 import type {
   AgentPerformanceCard,
   AgentVersion,
@@ -14,18 +24,22 @@ import type {
   Diagnosis,
   PhaseName,
   Scan,
+  ScanLease,
   SpectralEvent,
   VerdictResult,
   Workspace
 } from "../contracts/index.ts"
+import { phaseOrder } from "../contracts/index.ts"
 import { topologicalOrder, sinkAgents } from "../agents/AgentGraph.ts"
 import { BudgetLedger, CurrentLedger, type LedgerSnapshot, openLedger, recordedSpend } from "../agents/BudgetLedger.ts"
+import { ChangeSets } from "../changesets/ChangeSetLifecycle.ts"
 import { EventBus } from "../ports/EventBus.ts"
 import { emitEventWith, PhaseEventCollector } from "../ports/PhaseEvents.ts"
 import { UnitOfWork } from "../ports/UnitOfWork.ts"
 import { ModelCallPermits } from "../ports/ModelCall.ts"
 import { ChangeSetRepo, SampleRepo, ScanRepo, WorkspaceRepo } from "../ports/Repositories.ts"
 import type { StorageError } from "../ports/StorageError.ts"
+import { hashHex } from "../random/Deterministic.ts"
 import { Calibrate } from "./Calibrate.ts"
 import { buildCard, buildChangeSet, recordSampleSet } from "./Complete.ts"
 import { Diagnose } from "./Diagnose.ts"
@@ -48,12 +62,37 @@ export class ScanFailed extends Schema.TaggedError<ScanFailed>()("ScanFailed", {
   }
 }
 
+/** How a scan's lease is held. */
+export interface ScanLeaseOptions {
+  /** How long a lease lasts without renewal. Default 30 000 ms. */
+  readonly durationMs?: number | undefined
+  /** How often the running process renews it. Default a sixth of the duration. */
+  readonly heartbeatMs?: number | undefined
+  /** Names this process in the lease (for example host and pid); a unique suffix is added. */
+  readonly owner?: string | undefined
+}
+
 export interface ScanRequest {
   readonly workspaceId: string
   readonly seed?: number
   /** Model calls in flight at once while measuring. Default 8. */
   readonly concurrency?: number
+  readonly lease?: ScanLeaseOptions | undefined
 }
+
+export interface RecoveringScanRequest extends ScanRequest {
+  /**
+   * The store is this process's alone (embedded PGlite, whose data folder is locked by the process
+   * that opened it): a scan in progress there has no live process, so it is resumed at once
+   * instead of waiting for its lease to run out.
+   */
+  readonly exclusiveStore?: boolean | undefined
+}
+
+/** A scan's lease ran out and it was not resumed again: it stopped this many times. */
+export const MAX_RESUMES = 3
+
+export const DEFAULT_LEASE_MS = 30_000
 
 export interface ScanOutcome {
   readonly scan: Scan
@@ -64,15 +103,66 @@ export interface ScanOutcome {
   readonly spend: LedgerSnapshot
 }
 
+/** `runOrResume`'s outcome: the scan, whether it was one left behind (resumed), and the scans it abandoned. */
+export interface RecoveredScanOutcome extends ScanOutcome {
+  readonly resumed: boolean
+  readonly abandoned: ReadonlyArray<Scan>
+}
+
 interface CompleteOutput {
   readonly changeSetId: string | null
   readonly card: AgentPerformanceCard
 }
 
+/** The lease this process holds on the scans it runs. */
+interface HeldLease {
+  readonly owner: string
+  readonly durationMs: number
+  readonly heartbeatMs: number
+}
+
+/** Who records a scan's change set in its audit trail. */
+const SCAN_ACTOR = "spectral/scan"
+
+const inProgress = (scan: Scan): boolean => scan.state === "scheduled" || scan.state === "running"
+
+const withoutLease = ({ lease: _lease, ...rest }: Scan): Scan => rest
+
+const withoutFailure = ({ failureReason: _failure, ...rest }: Scan): Scan => rest
+
+/** When a scan's lease runs out (for a scan stored before leases: a lease after its last write). */
+const leaseExpiry = (scan: Scan, durationMs: number): number =>
+  scan.lease !== undefined ? Date.parse(scan.lease.expiresAt) : Date.parse(scan.updatedAt) + durationMs
+
+const sameLease = (a: ScanLease | undefined, b: ScanLease | undefined): boolean =>
+  a?.owner === b?.owner && a?.expiresAt === b?.expiresAt
+
+/** The phase a scan stopped in: the first it had not finished. */
+const stoppedIn = (scan: Scan): PhaseName => phaseOrder.find((phase) => !scan.completedPhases.includes(phase)) ?? "complete"
+
+const isConflict = (error: StorageError | ScanFailed): boolean => error._tag === "StorageError" && error.reason._tag === "Conflict"
+
+/** The workspace declaration a scan measures, as a digest (a resumed scan must still be measuring it). */
+export const declarationDigest = (workspace: Workspace): string => hashHex(JSON.stringify(workspace))
+
 export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
+  /** Start a new scan of the workspace and run it to its end. */
   readonly run: (request: ScanRequest) => Effect.Effect<ScanOutcome, ScanFailed | StorageError>
-  /** Resume a scan that crashed or failed, from its last finished phase. */
-  readonly resume: (workspaceId: string, scanId: string, options?: { readonly concurrency?: number }) => Effect.Effect<ScanOutcome, ScanFailed | StorageError>
+  /**
+   * Resume a scan that crashed or failed, from its last finished phase. Refused for a scan another
+   * live process holds (its lease has not run out), and for a completed or abandoned one.
+   */
+  readonly resume: (
+    workspaceId: string,
+    scanId: string,
+    options?: { readonly concurrency?: number; readonly lease?: ScanLeaseOptions }
+  ) => Effect.Effect<ScanOutcome, ScanFailed | StorageError>
+  /**
+   * What an entry point runs: resume the workspace's scan left behind by a stopped process when it
+   * is the scan asked for (same seed and declaration), mark other scans left behind `abandoned`
+   * with the reason, and otherwise start a new scan. Scans other live processes hold are left alone.
+   */
+  readonly runOrResume: (request: RecoveringScanRequest) => Effect.Effect<RecoveredScanOutcome, ScanFailed | StorageError>
 }>()("@spectral/engine/pipeline/ScanOrchestrator") {
   static readonly layer = Layer.effect(
     ScanOrchestrator,
@@ -80,6 +170,7 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
       const workspaces = yield* WorkspaceRepo
       const scans = yield* ScanRepo
       const changeSetRepo = yield* ChangeSetRepo
+      const lifecycle = yield* ChangeSets
       const sampleRepo = yield* SampleRepo
       const ledger = yield* BudgetLedger
       const bus = yield* EventBus
@@ -92,6 +183,19 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
       const optimize = yield* Optimize
       const safety = yield* Safety
       const verdict = yield* Verdict
+
+      // This instance's leases end in `#<instance>`; the scans it is running right now.
+      const instance = `${(yield* Random.nextIntBetween(0, 2 ** 31)).toString(36)}${(yield* Random.nextIntBetween(0, 2 ** 31)).toString(36)}`
+      const running = new Set<string>()
+      const runningKey = (scan: Scan) => `${scan.workspaceId}\u0000${scan.id}`
+      const isMine = (lease: ScanLease | undefined) => lease !== undefined && lease.owner.endsWith(`#${instance}`)
+      const held = (options?: ScanLeaseOptions): HeldLease => {
+        const durationMs = Math.max(10, options?.durationMs ?? DEFAULT_LEASE_MS)
+        const heartbeatMs = Math.max(5, Math.min(durationMs / 2, options?.heartbeatMs ?? durationMs / 6))
+        return { owner: `${options?.owner ?? "scan-runner"}#${instance}`, durationMs, heartbeatMs }
+      }
+      const leaseFor = (lease: HeldLease, forMs = lease.durationMs) =>
+        Effect.map(Clock.currentTimeMillis, (now): ScanLease => ({ owner: lease.owner, expiresAt: new Date(now + forMs).toISOString() }))
 
       const contextFor = Effect.fnUntraced(function*(workspace: Workspace, scan: Scan, concurrency: number) {
         const agents = yield* topologicalOrder(workspace.agents).pipe(
@@ -118,7 +222,24 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
         } satisfies ScanContext
       })
 
-      const execute = Effect.fnUntraced(function*(initial: Scan, concurrency: number) {
+      /**
+       * Take a scan's lease over, when it is still as `observed` (nobody renewed or claimed it since),
+       * writing `change` of it with the lease (a resume counts itself here, before any work, so a
+       * scan that keeps killing its process is not resumed forever). The row has no compare-and-set:
+       * two claimants can both write it, the last write wins. With `contested`, each reads the row
+       * back after a pause, so the loser learns it before doing any work.
+       */
+      const claim = Effect.fnUntraced(function*(observed: Scan, lease: HeldLease, contested: boolean, change: (scan: Scan) => Scan = (scan) => scan) {
+        const fresh = yield* scans.get(observed.workspaceId, observed.id)
+        if (fresh.state !== observed.state || !sameLease(fresh.lease, observed.lease)) return undefined
+        yield* scans.update({ ...change(fresh), lease: yield* leaseFor(lease), updatedAt: yield* nowIso })
+        if (!contested) return yield* scans.get(observed.workspaceId, observed.id)
+        yield* Effect.sleep(Duration.millis(Math.min(1_000, lease.heartbeatMs)))
+        const after = yield* scans.get(observed.workspaceId, observed.id)
+        return after.lease?.owner === lease.owner ? after : undefined
+      })
+
+      const execute = Effect.fnUntraced(function*(initial: Scan, concurrency: number, lease: HeldLease) {
         let scan = initial
         const workspace = yield* workspaces.get(scan.workspaceId)
         const saved = yield* scans.phaseOutputs(workspace.id, scan.id)
@@ -129,12 +250,43 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
           scan.spend
         )
         const spentSoFar = Effect.map(Ref.get(ledgerState), (s) => recordedSpend(s))
-        const setScan = (patch: Partial<Scan>) =>
+        let current: PhaseName = stoppedIn(scan)
+        // Every write of the scan row is serialized (heartbeat, phase boundaries, the end) and made
+        // only while the stored row still names this process's lease; the lease ends with the scan.
+        const writes = yield* Semaphore.make(1)
+        const lost = yield* Deferred.make<void>()
+        let open = true
+        let lostTo: Scan | undefined
+        const leaseLost = (stored: Scan) =>
+          new ScanFailed({
+            scanId: scan.id,
+            phase: current,
+            reason: `another process holds the scan now (${stored.lease === undefined ? `it is ${stored.state}` : `lease of ${stored.lease.owner}`}); this one stopped without writing`
+          })
+        const writeScan = (patch: Partial<Scan>, end?: "release" | "expire") =>
           Effect.gen(function*() {
-            scan = { ...scan, ...patch, spend: yield* spentSoFar, updatedAt: yield* nowIso }
+            if (lostTo !== undefined) return yield* leaseLost(lostTo)
+            if (!open) return
+            const stored = yield* scans.get(workspace.id, scan.id)
+            if (stored.lease?.owner !== lease.owner) {
+              open = false
+              lostTo = stored
+              yield* Deferred.succeed(lost, undefined)
+              return yield* leaseLost(stored)
+            }
+            const next: Scan = { ...scan, ...patch, spend: yield* spentSoFar, updatedAt: yield* nowIso }
+            scan = end === "release" ? withoutLease(next) : end === "expire" ? { ...next, lease: yield* leaseFor(lease, 0) } : next
+            if (end !== undefined) open = false
             yield* scans.update(scan)
           })
-        let current: PhaseName = "preflight"
+        const setScan = (patch: Partial<Scan>) => writes.withPermits(1)(writeScan(patch))
+        const heartbeat = Effect.sleep(Duration.millis(lease.heartbeatMs)).pipe(
+          Effect.andThen(writes.withPermits(1)(Effect.suspend(() => (open ? Effect.flatMap(leaseFor(lease), (next) => writeScan({ lease: next })) : Effect.void)))),
+          // A storage hiccup skips one renewal; a lost lease ends the heartbeat (and the scan, below).
+          Effect.catchTag("StorageError", () => Effect.void),
+          Effect.forever,
+          Effect.ignore
+        )
         const phase = <A, E, R>(name: PhaseName, effect: Effect.Effect<A, E, R>) =>
           Effect.gen(function*() {
             current = name
@@ -143,13 +295,27 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
             const output = yield* Effect.provideService(effect, PhaseEventCollector, collected)
             // The phase boundary: its output, the scan row and its events commit together.
             const events = yield* Ref.get(collected)
-            yield* unitOfWork.transactional(workspace.id, Effect.gen(function*() {
+            yield* writes.withPermits(1)(unitOfWork.transactional(workspace.id, Effect.gen(function*() {
               yield* scans.savePhaseOutput(workspace.id, scan.id, name, output)
-              yield* setScan({ completedPhases: [...scan.completedPhases.filter((p) => p !== name), name] })
+              yield* writeScan({ completedPhases: [...scan.completedPhases.filter((p) => p !== name), name] })
               for (const event of events) yield* bus.publish(event)
-            }))
+            })))
             return output
           })
+        /**
+         * The scan's change set at the workspace's next free version, recorded once with its
+         * `created` audit entry: a version a concurrent scan took meanwhile moves this one up; a
+         * completion resumed after the insert finds its own.
+         */
+        const recordChangeSet = (proposed: ChangeSet) =>
+          Effect.gen(function*() {
+            const all = yield* changeSetRepo.list(workspace.id)
+            const own = all.find((c) => c.scanId === scan.id)
+            if (own !== undefined) return own
+            const version = (all[0]?.version ?? 0) + 1
+            const changeSet: ChangeSet = version === proposed.version ? proposed : { ...proposed, id: `${workspace.id}:cs:${version}`, version }
+            return yield* lifecycle.create(changeSet, SCAN_ACTOR, `v${version} recorded by scan ${scan.id} as ${changeSet.status}`)
+          }).pipe(Effect.retry({ times: 8, while: isConflict }))
         const body = Effect.gen(function*() {
           const context = yield* contextFor(workspace, scan, concurrency)
           const readiness = yield* phase("preflight", preflight.run(context))
@@ -170,13 +336,8 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
             const now = yield* nowIso
             const sampleSet = yield* recordSampleSet(workspace.id, observed.evalSet, now).pipe(Effect.provideService(SampleRepo, sampleRepo))
             const proposed = buildChangeSet(ctx, observed, diagnosis, optimized, checked, decided.verdict, now, sampleSet)
-            const changeSet = workspace.autonomy.mode === "observe_only" ? null : proposed
-            if (changeSet !== null) {
-              // Idempotent: a completion interrupted after this insert finds its row on resume.
-              const existing = yield* changeSetRepo.get(workspace.id, changeSet.id).pipe(Effect.option)
-              if (existing._tag === "None") yield* changeSetRepo.insert(changeSet)
-              yield* setScan({ changeSetId: changeSet.id })
-            }
+            const changeSet = workspace.autonomy.mode === "observe_only" ? null : yield* recordChangeSet(proposed)
+            if (changeSet !== null) yield* setScan({ changeSetId: changeSet.id })
             yield* emitEventWith(bus)({
               id: `${scan.id}:scan.completed`,
               type: "scan.completed",
@@ -194,7 +355,7 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
             const card = buildCard(ctx, observed, decided.composite, diagnosis, optimized, decided.verdict, changeSet ?? proposed, now)
             return { changeSetId: changeSet?.id ?? null, card } satisfies CompleteOutput
           }))
-          yield* setScan({ state: "completed" })
+          yield* writes.withPermits(1)(writeScan({ state: "completed" }, "release"))
           // Handlers of scan.completed (the autonomy handler) have run once the bus is drained.
           yield* bus.drain(workspace.id)
           const finalChangeSet = completed.changeSetId === null ? null : yield* changeSetRepo.get(workspace.id, completed.changeSetId)
@@ -208,12 +369,23 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
           } satisfies ScanOutcome
         })
         const permits = yield* Semaphore.make(Math.max(1, concurrency))
+        running.add(runningKey(scan))
+        const beating = yield* Effect.forkChild(heartbeat)
         return yield* body.pipe(
+          // A process that lost the scan's lease stops at once.
+          Effect.raceFirst(Effect.andThen(Deferred.await(lost), Effect.suspend(() => Effect.fail(leaseLost(lostTo ?? scan))))),
           // At most `concurrency` model calls in flight across the whole scan.
           Effect.provideService(ModelCallPermits, permits),
           Effect.provideService(CurrentLedger, ledgerState),
           Effect.catchCause((cause) =>
             Effect.gen(function*() {
+              if (lostTo !== undefined) return yield* leaseLost(lostTo)
+              // Interrupted (the process is stopping): the lease is let go at once, so the next run
+              // resumes the scan without waiting for it to run out.
+              if (Cause.hasInterruptsOnly(cause)) {
+                yield* writes.withPermits(1)(writeScan({}, "expire")).pipe(Effect.ignore)
+                return yield* Effect.interrupt
+              }
               const error = Cause.squash(cause)
               const reason = error instanceof ScanFailed
                 ? error.reason
@@ -221,42 +393,131 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
                 ? error.message
                 : String(error)
               // The spend so far is recorded too, so a resumed scan does not get its budget back.
-              yield* setScan({ state: "failed", failureReason: `${current}: ${reason}` }).pipe(Effect.ignore)
+              yield* writes.withPermits(1)(writeScan({ state: "failed", failureReason: `${current}: ${reason}` }, "release")).pipe(Effect.ignore)
               return yield* new ScanFailed({ scanId: scan.id, phase: current, reason })
             })
-          )
+          ),
+          Effect.onInterrupt(() => writes.withPermits(1)(writeScan({}, "expire")).pipe(Effect.ignore)),
+          Effect.ensuring(Effect.andThen(Fiber.interrupt(beating), Effect.sync(() => running.delete(runningKey(initial)))))
         )
+      })
+
+      /** A new scan row, holding this process's lease, under the workspace's next free scan id. */
+      const insertScan = Effect.fnUntraced(function*(workspace: Workspace, seed: number, lease: HeldLease) {
+        const accepted = (yield* changeSetRepo.list(workspace.id)).find((c) => c.status === "accepted")
+        const now = yield* nowIso
+        return yield* Effect.gen(function*() {
+          const existing = yield* scans.list(workspace.id)
+          const scan: Scan = {
+            id: `${workspace.id}:scan:${existing.length + 1}`,
+            workspaceId: workspace.id,
+            state: "scheduled",
+            seed,
+            completedPhases: [],
+            ...(accepted !== undefined ? { baselineChangeSetId: accepted.id } : {}),
+            lease: yield* leaseFor(lease),
+            declarationDigest: declarationDigest(workspace),
+            createdAt: now,
+            updatedAt: now
+          }
+          yield* scans.insert(scan)
+          return scan
+        }).pipe(Effect.retry({ times: 8, while: isConflict }))
       })
 
       const run = Effect.fn("ScanOrchestrator.run")(function*(request: ScanRequest) {
         const workspace = yield* workspaces.get(request.workspaceId)
-        const existing = yield* scans.list(workspace.id)
-        const accepted = (yield* changeSetRepo.list(workspace.id)).find((c) => c.status === "accepted")
-        const now = yield* nowIso
-        const scan: Scan = {
-          id: `${workspace.id}:scan:${existing.length + 1}`,
-          workspaceId: workspace.id,
-          state: "scheduled",
-          seed: request.seed ?? 1,
-          completedPhases: [],
-          ...(accepted !== undefined ? { baselineChangeSetId: accepted.id } : {}),
-          createdAt: now,
-          updatedAt: now
-        }
-        yield* scans.insert(scan)
-        return yield* execute(scan, request.concurrency ?? 8)
+        const lease = held(request.lease)
+        const scan = yield* insertScan(workspace, request.seed ?? 1, lease)
+        return yield* execute(scan, request.concurrency ?? 8, lease)
       })
 
-      const resume = Effect.fn("ScanOrchestrator.resume")(function*(workspaceId: string, scanId: string, options?: { readonly concurrency?: number }) {
+      const resume = Effect.fn("ScanOrchestrator.resume")(function*(workspaceId: string, scanId: string, options?: { readonly concurrency?: number; readonly lease?: ScanLeaseOptions }) {
         const scan = yield* scans.get(workspaceId, scanId)
-        if (scan.state === "completed") {
-          return yield* new ScanFailed({ scanId, phase: "complete", reason: "the scan already completed" })
+        if (scan.state === "completed" || scan.state === "abandoned") {
+          return yield* new ScanFailed({ scanId, phase: stoppedIn(scan), reason: `the scan is ${scan.state}${scan.state === "abandoned" ? ` (${scan.failureReason ?? "no reason"})` : ""}: nothing to resume` })
         }
-        const { failureReason: _previousFailure, ...resumed } = scan
-        return yield* execute({ ...resumed, state: "running" }, options?.concurrency ?? 8)
+        if (running.has(runningKey(scan))) {
+          return yield* new ScanFailed({ scanId, phase: stoppedIn(scan), reason: "the scan is running in this process" })
+        }
+        const lease = held(options?.lease)
+        const now = yield* Clock.currentTimeMillis
+        if (inProgress(scan) && scan.lease !== undefined && !isMine(scan.lease) && leaseExpiry(scan, lease.durationMs) > now) {
+          return yield* new ScanFailed({ scanId, phase: stoppedIn(scan), reason: `the scan is running in another process (${scan.lease.owner}, lease until ${scan.lease.expiresAt})` })
+        }
+        const claimed = yield* claim(scan, lease, scan.lease !== undefined && !isMine(scan.lease), (row) =>
+          inProgress(row) ? { ...row, resumes: (row.resumes ?? 0) + 1 } : row)
+        if (claimed === undefined) {
+          return yield* new ScanFailed({ scanId, phase: stoppedIn(scan), reason: "another process took the scan over first" })
+        }
+        return yield* execute({ ...withoutFailure(claimed), state: "running" }, options?.concurrency ?? 8, lease)
       })
 
-      return ScanOrchestrator.of({ run, resume })
+      /**
+       * A scan in progress that no live process holds (returned, as read), or undefined while one
+       * does. A lease still running is watched until it is renewed (live) or runs out (stopped).
+       */
+      const stopped = Effect.fnUntraced(function*(scan: Scan, lease: HeldLease, exclusiveStore: boolean) {
+        if (running.has(runningKey(scan))) return undefined
+        if (exclusiveStore || isMine(scan.lease)) return scan
+        const expiry = leaseExpiry(scan, lease.durationMs)
+        const watched = yield* scans.get(scan.workspaceId, scan.id).pipe(
+          Effect.repeat({
+            schedule: Schedule.spaced(Duration.millis(Math.min(1_000, lease.heartbeatMs))),
+            until: (row) =>
+              Effect.map(Clock.currentTimeMillis, (now) =>
+                !inProgress(row) || !sameLease(row.lease, scan.lease) || row.updatedAt !== scan.updatedAt || now >= expiry)
+          })
+        )
+        return inProgress(watched) && sameLease(watched.lease, scan.lease) && watched.updatedAt === scan.updatedAt ? watched : undefined
+      })
+
+      const runOrResume = Effect.fn("ScanOrchestrator.runOrResume")(function*(request: RecoveringScanRequest) {
+        const workspace = yield* workspaces.get(request.workspaceId)
+        const lease = held(request.lease)
+        const seed = request.seed ?? 1
+        const digest = declarationDigest(workspace)
+        const exclusive = request.exclusiveStore === true
+        const left: Array<Scan> = []
+        for (const scan of (yield* scans.list(workspace.id)).filter(inProgress)) {
+          const orphan = yield* stopped(scan, lease, exclusive)
+          if (orphan !== undefined) left.push(orphan)
+        }
+        // Newest first: the newest scan asked for is resumed, every other one left behind is abandoned.
+        const resumable = left.find((scan) =>
+          scan.seed === seed && (scan.declarationDigest === undefined || scan.declarationDigest === digest) && (scan.resumes ?? 0) < MAX_RESUMES)
+        const contested = (scan: Scan) => !exclusive && scan.lease !== undefined && !isMine(scan.lease)
+        const abandoned: Array<Scan> = []
+        for (const scan of left) {
+          if (scan === resumable) continue
+          const why = `its process stopped during ${stoppedIn(scan)}; ` + (
+            (scan.resumes ?? 0) >= MAX_RESUMES
+              ? `it was resumed ${scan.resumes} times and stopped each time`
+              : scan.seed !== seed
+              ? `a scan with seed ${seed} was asked for, not ${scan.seed}`
+              : scan.declarationDigest !== undefined && scan.declarationDigest !== digest
+              ? "the workspace declaration changed since it started"
+              : `scan ${resumable?.id ?? "another"} was resumed instead`
+          )
+          const claimed = yield* claim(scan, lease, contested(scan))
+          if (claimed === undefined) continue
+          const ended: Scan = { ...withoutLease(claimed), state: "abandoned", failureReason: why, updatedAt: yield* nowIso }
+          yield* scans.update(ended)
+          abandoned.push(ended)
+        }
+        if (resumable !== undefined) {
+          const claimed = yield* claim(resumable, lease, contested(resumable), (row) => ({ ...row, resumes: (row.resumes ?? 0) + 1 }))
+          if (claimed !== undefined) {
+            const outcome = yield* execute({ ...withoutFailure(claimed), state: "running" }, request.concurrency ?? 8, lease)
+            return { ...outcome, resumed: true, abandoned } satisfies RecoveredScanOutcome
+          }
+        }
+        const scan = yield* insertScan(workspace, seed, lease)
+        const outcome = yield* execute(scan, request.concurrency ?? 8, lease)
+        return { ...outcome, resumed: false, abandoned } satisfies RecoveredScanOutcome
+      })
+
+      return ScanOrchestrator.of({ run, resume, runOrResume })
     })
   )
 }
