@@ -3,6 +3,7 @@
  * cycle between the engine's folders, and every package's declared dependencies are exactly what
  * its sources import.
  */
+import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { cyclesOf, fileEdges, filesUnder, isBuiltin, packageOf, rel, repo, specifiersOf, workspaces } from "./SourceGraph.ts"
@@ -46,6 +47,16 @@ describe("import cycles", () => {
     expect(edges.size).toBeGreaterThan(5)
     const cycles = cyclesOf(new Map([...edges].map(([k, v]) => [k, [...v]])))
     expect(cycles).toEqual([])
+  })
+})
+
+describe("one way of exposing layers", () => {
+  it("no object literal bundles layers: a service owns them as statics, a driver is a module namespace", () => {
+    const offenders = workspaces.flatMap((w) => filesUnder(join(w.dir, "src"))).flatMap((file) => {
+      const text = readFileSync(file, "utf8")
+      return [...text.matchAll(/^export const ([A-Z]\w*) = \{\s*(?:\/\*\*[\s\S]*?\*\/\s*)?(layer\w*)\s*[:,]/gm)].map((m) => `${rel(file)}: ${m[1]}.${m[2]}`)
+    })
+    expect(offenders).toEqual([])
   })
 })
 

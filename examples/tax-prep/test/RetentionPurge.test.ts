@@ -20,7 +20,7 @@ import {
   EventBus,
   FailureClusterRepo,
   IngestKeyRepo,
-  makeMemoryStorage,
+  MemoryStorage,
   RetentionRepo,
   runRetentionSweep,
   SampleRepo,
@@ -135,7 +135,7 @@ const engineOn = <E>(storage: Layer.Layer<Repositories, E>) =>
 describe("retention after a conformance scan", () => {
   it.effect("memory: no copy of the purged trace's content is left in any store", () =>
     Effect.gen(function*() {
-      const s = yield* makeMemoryStorage
+      const s = yield* MemoryStorage.make
       const storage = Layer.succeedContext(
         Context.make(WorkspaceRepo, s.workspace).pipe(
           Context.add(ScanRepo, s.scan),

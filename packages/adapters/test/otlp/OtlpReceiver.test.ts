@@ -21,7 +21,7 @@ import {
   curateTraces,
   IngestKeyRepo,
   inferAgents,
-  makeMemoryStorage,
+  MemoryStorage,
   RetentionRepo,
   runRetentionSweep,
   SampleRepo,
@@ -38,12 +38,12 @@ import { encodeProtobufRequest } from "../../src/testing/index.ts"
 const here = dirname(fileURLToPath(import.meta.url))
 const fixture = (name: string): unknown => JSON.parse(readFileSync(join(here, "fixtures", name), "utf8"))
 
-type Storage = Effect.Success<typeof makeMemoryStorage>
+type Storage = Effect.Success<typeof MemoryStorage.make>
 
 /** A receiver on a loopback port over memory storage; `trace` can be swapped to simulate faults. */
 const startReceiver = (options: { maxBodyBytes?: number; maxConcurrentBatches?: number; traceRepo?: (s: Storage) => TraceRepo["Service"] } = {}) =>
   Effect.gen(function*() {
-    const storage = yield* makeMemoryStorage
+    const storage = yield* MemoryStorage.make
     const storageLayer = Layer.succeedContext(
       Context.make(TraceRepo, options.traceRepo?.(storage) ?? storage.trace).pipe(
         Context.add(RetentionRepo, storage.retention),
@@ -329,7 +329,7 @@ describe("ingest library call and fixtures", () => {
         fixture("langfuse__koog-2025-08-26.trace.json"),
         fixture("langfuse__vercel-aisdk-2025-11-17.trace.json"),
         fixture("langfuse__pydantic-ai-2025-06-06.trace.json")
-      ]).pipe(Effect.provide(OtlpIngest.layer().pipe(Layer.provideMerge(Layer.effectContext(Effect.map(makeMemoryStorage, (s) =>
+      ]).pipe(Effect.provide(OtlpIngest.layer().pipe(Layer.provideMerge(Layer.effectContext(Effect.map(MemoryStorage.make, (s) =>
         Context.make(TraceRepo, s.trace).pipe(Context.add(RetentionRepo, s.retention))))))))
       expect(summary.spans).toBe(12 + 4 + 11 + 3 + 3)
       expect(summary.rejected).toBe(0)
@@ -347,7 +347,7 @@ describe("ingest library call and fixtures", () => {
 
   it.effect("after a retention sweep no content of a purged trace remains anywhere in storage", () =>
     Effect.gen(function*() {
-      const storage = yield* makeMemoryStorage
+      const storage = yield* MemoryStorage.make
       const layer = OtlpIngest.layer().pipe(Layer.provideMerge(Layer.succeedContext(
         Context.make(TraceRepo, storage.trace).pipe(
           Context.add(RetentionRepo, storage.retention),

@@ -72,7 +72,7 @@ const plain = (value: unknown): unknown =>
     ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]))
     : value
 
-export const makeMemoryStorage = Effect.sync(() => {
+export const make = Effect.sync(() => {
   const workspaces = new Partitioned<unknown>()
   const scans = new Partitioned<Scan>()
   const phases = new Partitioned<Map<PhaseName, unknown>>()
@@ -331,18 +331,16 @@ export const makeMemoryStorage = Effect.sync(() => {
 })
 
 /** Every repository port, in memory (one shared store per layer build). */
-export const MemoryStorage = {
-  layer: Layer.effectContext(
-    Effect.map(makeMemoryStorage, (s) =>
-      Context.make(WorkspaceRepo, s.workspace).pipe(
-        Context.add(ScanRepo, s.scan),
-        Context.add(ScanTraceRepo, s.scanTrace),
-        Context.add(FailureClusterRepo, s.cluster),
-        Context.add(ChangeSetRepo, s.changeSet),
-        Context.add(SampleRepo, s.sample),
-        Context.add(TraceRepo, s.trace),
-        Context.add(RetentionRepo, s.retention),
-        Context.add(IngestKeyRepo, s.ingestKey)
-      ))
-  )
-}
+export const layer = Layer.effectContext(
+  Effect.map(make, (s) =>
+    Context.make(WorkspaceRepo, s.workspace).pipe(
+      Context.add(ScanRepo, s.scan),
+      Context.add(ScanTraceRepo, s.scanTrace),
+      Context.add(FailureClusterRepo, s.cluster),
+      Context.add(ChangeSetRepo, s.changeSet),
+      Context.add(SampleRepo, s.sample),
+      Context.add(TraceRepo, s.trace),
+      Context.add(RetentionRepo, s.retention),
+      Context.add(IngestKeyRepo, s.ingestKey)
+    ))
+)

@@ -12,7 +12,7 @@ import type { Workspace } from "../../src/contracts/index.ts"
 import * as ScanEngine from "../../src/pipeline/ScanEngine.ts"
 import { ScanOrchestrator } from "../../src/pipeline/ScanOrchestrator.ts"
 import { EventBus } from "../../src/ports/EventBus.ts"
-import { MemoryStorage } from "../../src/ports/MemoryStorage.ts"
+import * as MemoryStorage from "../../src/ports/MemoryStorage.ts"
 import { ChangeSetRepo, SampleRepo, WorkspaceRepo } from "../../src/ports/Repositories.ts"
 import { toyModel, toyProvider, toyWorkspace } from "../optimize/ToyTeam.ts"
 

@@ -7,7 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import type { ChangeSet, ChangeSetStatus } from "../../src/contracts/index.ts"
 import { ChangeSets } from "../../src/changesets/ChangeSetLifecycle.ts"
-import { MemoryStorage } from "../../src/ports/MemoryStorage.ts"
+import * as MemoryStorage from "../../src/ports/MemoryStorage.ts"
 import { ChangeSetRepo } from "../../src/ports/Repositories.ts"
 import { layerUnitOfWork } from "../../src/ports/UnitOfWork.ts"
 

@@ -5,7 +5,7 @@ import type { AgentVersion, ChangeSet, ChangeSetStatus } from "../../src/contrac
 import { allowedTransitions, ChangeSets } from "../../src/changesets/ChangeSetLifecycle.ts"
 import { nextAgentVersions } from "../../src/pipeline/Complete.ts"
 import { ChangeSetRepo } from "../../src/ports/Repositories.ts"
-import { MemoryStorage } from "../../src/ports/MemoryStorage.ts"
+import * as MemoryStorage from "../../src/ports/MemoryStorage.ts"
 
 const agent = (agentId: string, version: number, temperature = 0.5, guidance: ReadonlyArray<string> = []): AgentVersion => ({
   agentId,

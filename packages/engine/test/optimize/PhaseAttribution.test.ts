@@ -7,7 +7,7 @@ import { Effect, Layer } from "effect"
 import * as ScanEngine from "../../src/pipeline/ScanEngine.ts"
 import { ScanOrchestrator } from "../../src/pipeline/ScanOrchestrator.ts"
 import { EventBus } from "../../src/ports/EventBus.ts"
-import { MemoryStorage } from "../../src/ports/MemoryStorage.ts"
+import * as MemoryStorage from "../../src/ports/MemoryStorage.ts"
 import { WorkspaceRepo } from "../../src/ports/Repositories.ts"
 import { type ToyOptions, toyModel, toyProvider, toyWorkspace } from "./ToyTeam.ts"
 

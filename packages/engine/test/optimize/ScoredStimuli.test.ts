@@ -12,7 +12,7 @@ import { pairedMeanDelta, scoredByBoth, vectorValue } from "../../src/optimize/T
 import * as ScanEngine from "../../src/pipeline/ScanEngine.ts"
 import { ScanOrchestrator } from "../../src/pipeline/ScanOrchestrator.ts"
 import { EventBus } from "../../src/ports/EventBus.ts"
-import { MemoryStorage } from "../../src/ports/MemoryStorage.ts"
+import * as MemoryStorage from "../../src/ports/MemoryStorage.ts"
 import { WorkspaceRepo } from "../../src/ports/Repositories.ts"
 import { Plugin } from "../../src/plugin/Plugin.ts"
 import type { ObjectiveScorer } from "../../src/plugin/ScorerRegistry.ts"

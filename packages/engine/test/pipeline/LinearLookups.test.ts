@@ -17,7 +17,7 @@ import * as ScanEngine from "../../src/pipeline/ScanEngine.ts"
 import { ScanOrchestrator } from "../../src/pipeline/ScanOrchestrator.ts"
 import type { VerdictOutput } from "../../src/pipeline/Verdict.ts"
 import { EventBus } from "../../src/ports/EventBus.ts"
-import { MemoryStorage } from "../../src/ports/MemoryStorage.ts"
+import * as MemoryStorage from "../../src/ports/MemoryStorage.ts"
 import { ScanRepo, WorkspaceRepo } from "../../src/ports/Repositories.ts"
 import { toyModel, toyProvider, toyWorkspace } from "../optimize/ToyTeam.ts"
 

@@ -11,7 +11,7 @@ import * as ScanEngine from "../../src/pipeline/ScanEngine.ts"
 import type { SafetyOutput } from "../../src/pipeline/Safety.ts"
 import { ScanOrchestrator } from "../../src/pipeline/ScanOrchestrator.ts"
 import { EventBus } from "../../src/ports/EventBus.ts"
-import { MemoryStorage } from "../../src/ports/MemoryStorage.ts"
+import * as MemoryStorage from "../../src/ports/MemoryStorage.ts"
 import { ScanRepo, WorkspaceRepo } from "../../src/ports/Repositories.ts"
 import { toyEvalSet, toyModel, toyProvider, toyWorkspace } from "../optimize/ToyTeam.ts"
 

@@ -18,7 +18,7 @@ import {
   templateFromDraft,
   trackIngested
 } from "../../src/traces/index.ts"
-import { makeMemoryStorage, RetentionRepo, SampleRepo, ScanRepo, ScanTraceRepo, TraceRepo } from "../../src/ports/index.ts"
+import { MemoryStorage, RetentionRepo, SampleRepo, ScanRepo, ScanTraceRepo, TraceRepo } from "../../src/ports/index.ts"
 
 const W = "ws-1"
 let counter = 0
@@ -212,7 +212,7 @@ describe("retention", () => {
 
   it.effect("sweeps expired traces after the 90-day clock that starts at derivation, tombstones samples, audits, respects legal holds", () =>
     Effect.gen(function*() {
-      const storage = yield* makeMemoryStorage
+      const storage = yield* MemoryStorage.make
       const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
         effect.pipe(
           Effect.provideService(TraceRepo, storage.trace),
