@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Result, Schema } from "effect"
 import { EvalSet } from "@spectral/engine/contracts"
-import { buildEvalSet, decideTaxSync, taxScenarioGenerator, taxWorld_0_1_0, taxWorld_0_2_0 } from "../src/index.ts"
+import { buildEvalSet, decideTaxSync, flsaScenarioGenerator, flsaWorld_0_1_0, taxScenarioGenerator, taxWorld_0_1_0, taxWorld_0_2_0 } from "../src/index.ts"
 
 const build = (seed: number, size = 100, model = taxWorld_0_1_0) =>
   buildEvalSet(model, taxScenarioGenerator, { seed, size, generatedAt: "2026-01-01T00:00:00.000Z" })
@@ -116,3 +116,19 @@ describe("tax eval-set generation", () => {
       assert.strictEqual(a, b)
     }))
 })
+
+describe("eval sets at scale", () => {
+  it("both worlds generate 100,000 stimuli: unique ids, every holdout layer, the same set for a seed", () => {
+    for (const [model, generator] of [[taxWorld_0_2_0, taxScenarioGenerator], [flsaWorld_0_1_0, flsaScenarioGenerator]] as const) {
+      assert.strictEqual(generator.sizeRange.max, 100_000)
+      const set = buildEvalSet(model, generator, { seed: 3, size: 100_000, generatedAt: "2026-01-01T00:00:00.000Z" })
+      assert.strictEqual(set.samples.length, 100_000)
+      assert.strictEqual(new Set(set.samples.map((s) => s.id)).size, 100_000)
+      const layers = new Set(set.samples.map((s) => s.holdoutLayer))
+      assert.includeMembers([...layers], ["working", "random_holdout", "segment_holdout"])
+      const again = buildEvalSet(model, generator, { seed: 3, size: 100_000, generatedAt: "2026-01-01T00:00:00.000Z" })
+      assert.deepStrictEqual(again.samples.slice(-5).map((s) => s.input), set.samples.slice(-5).map((s) => s.input))
+    }
+  }, 60_000)
+})
+

@@ -43,7 +43,7 @@ const money = (x: number) => `$${x.toFixed(2).replace(/\.00$/, "")}`
 
 export const flsaScenarioGenerator: ScenarioGenerator = {
   worldModelId: FLSA_WORLD_ID,
-  sizeRange: { min: 6, max: 1000 },
+  sizeRange: { min: 6, max: 100_000 },
   generate: (model: PublishedWorldModel, { seed, size }): ReadonlyArray<GeneratedStimulus> => {
     const rng = seededRandom(seed)
     const segments = rng.shuffle(Object.keys(SEGMENTS).sort())

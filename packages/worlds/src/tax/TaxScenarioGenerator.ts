@@ -354,7 +354,7 @@ export const intakeFacts = (facts: TaxFacts): Record<string, GroundTruthValue> =
 
 export const taxScenarioGenerator: ScenarioGenerator = {
   worldModelId: TAX_WORLD_ID,
-  sizeRange: { min: 10, max: 2000 },
+  sizeRange: { min: 10, max: 100_000 },
   generate: (model: PublishedWorldModel, { seed, size }): ReadonlyArray<GeneratedStimulus> => {
     const rng = seededRandom(seed)
     const segments = rng.shuffle(Object.keys(SEGMENTS).sort())
