@@ -5,7 +5,7 @@
  * condition) and type-checks a file importing every public entry point with TypeScript 5.
  */
 import { execFileSync, spawnSync } from "node:child_process"
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -120,7 +120,7 @@ describe("installed from the packed tarballs", () => {
     const r = run([...npm, "exec", "--offline", "--", "spectral", "verdict", "--input", "runs.json", "--output", out], host)
     expect(r.stderr).toBe("")
     expect(r.code).toBe(0)
-    const verdict = JSON.parse(execFileSync("cat", [out], { encoding: "utf8" }))
+    const verdict = JSON.parse(readFileSync(out, "utf8"))
     expect(verdict.results[0].id).toBe("release-42")
     expect(verdict.results[0].verdict).toBe("go")
   })

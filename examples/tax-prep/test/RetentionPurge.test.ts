@@ -8,7 +8,7 @@
  * scan's verdict, scores and audited redaction are still there.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -16,11 +16,9 @@ import { join } from "node:path"
 import { PgClient } from "@effect/sql-pg"
 import { type Repositories, SimulatedLanguageModel, Storage } from "@spectral/adapters"
 import {
-  ChangeSetRepo,
   EventBus,
-  FailureClusterRepo,
-  IngestKeyRepo,
   MemoryStorage,
+  repositoriesContext,
   RetentionRepo,
   runRetentionSweep,
   SampleRepo,
@@ -136,18 +134,7 @@ describe("retention after a conformance scan", () => {
   it.effect("memory: no copy of the purged trace's content is left in any store", () =>
     Effect.gen(function*() {
       const s = yield* MemoryStorage.make
-      const storage = Layer.succeedContext(
-        Context.make(WorkspaceRepo, s.workspace).pipe(
-          Context.add(ScanRepo, s.scan),
-          Context.add(ScanTraceRepo, s.scanTrace),
-          Context.add(FailureClusterRepo, s.cluster),
-          Context.add(ChangeSetRepo, s.changeSet),
-          Context.add(SampleRepo, s.sample),
-          Context.add(TraceRepo, s.trace),
-          Context.add(RetentionRepo, s.retention),
-          Context.add(IngestKeyRepo, s.ingestKey)
-        )
-      )
+      const storage = Layer.succeedContext(repositoriesContext(s))
       yield* scanThenSweep(Effect.sync(() => JSON.stringify(s.contents()))).pipe(Effect.provide(engineOn(storage)))
     }))
 

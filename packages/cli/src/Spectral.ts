@@ -4,11 +4,13 @@
  * the same commands inside its own CLI (or adds its own subcommands) imports it from `@spectral/cli`.
  */
 import { Command } from "effect/cli"
+import { createRequire } from "node:module"
 import { MaxInputBytes } from "./CliIo.ts"
 import { Verbose } from "./CliFailure.ts"
 import { commands } from "./commands/index.ts"
 
-export const VERSION = "0.1.0"
+/** The installed package's version (`../package.json` from both `src/` and `dist/`), never typed twice. */
+export const VERSION: string = (createRequire(import.meta.url)("../package.json") as { readonly version: string }).version
 
 export const spectral = Command.make("spectral").pipe(
   Command.withDescription("Spectral engine: scans, statistics, clustering, worlds and verdicts"),

@@ -14,7 +14,7 @@ import { Config, Context, Effect, Layer, Option, Redacted, Schema } from "effect
 import * as Reactivity from "effect/reactivity/Reactivity"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
-import { EventBus, UnitOfWork } from "@spectral/engine"
+import { EventBus, repositoriesContext, UnitOfWork } from "@spectral/engine"
 import * as DurableEventBus from "../events/DurableEventBus.ts"
 import { ResponseCache } from "../llm/ResponseCache.ts"
 import * as Migrations from "./internal/Migrations.ts"
@@ -22,8 +22,7 @@ import * as PgliteClient from "./internal/PgliteClient.ts"
 import {
   layerNoDeps as repositoriesOnClient,
   makeRepositories,
-  type Repositories,
-  repositoriesContext
+  type Repositories
 } from "./internal/SqlRepositories.ts"
 import { makeSqlResponseCache } from "./internal/SqlResponseCache.ts"
 import { makeSqlUnitOfWork, makeWorkspaceTransaction } from "./internal/WorkspaceTransaction.ts"

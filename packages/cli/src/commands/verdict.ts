@@ -11,7 +11,7 @@
  */
 import { Console, Effect, Predicate, Result, Runtime, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
-import { builtinGates, fileDecision, type Gate, verdictFile } from "@spectral/engine"
+import { builtinGates, fileDecision, type Gate, namespaced, verdictFile } from "@spectral/engine"
 import { resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { reportFailures } from "../CliFailure.ts"
@@ -50,7 +50,7 @@ export const loadPluginGates = Effect.fn("verdict.loadPluginGates")(function*(mo
     return yield* new CliInputError({ file: module, message: `plugin "${definition.name}": gates must be an array of { name, description, run(input) }` })
   }
   const name = definition.name
-  return gates.map((g): Gate => ({ ...g, name: g.name.includes("/") ? g.name : `${name}/${g.name}` }))
+  return gates.map((g): Gate => ({ ...g, name: namespaced(name, g.name) }))
 })
 
 export const runVerdictFile = Effect.fn("verdict.runVerdictFile")(function*(

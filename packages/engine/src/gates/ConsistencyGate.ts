@@ -8,8 +8,7 @@
  */
 import { Result } from "effect"
 import { bootstrapCI } from "../stats/BootstrapCI.ts"
-import { normalCdf } from "../stats/NormalDistribution.ts"
-import { check, type Gate, pct, share } from "./Gate.ts"
+import { check, type Gate, pct, pWorse, share } from "./Gate.ts"
 import { judgedSubset, subsetRows } from "./QualityGates.ts"
 import type { GateArm } from "./VerdictInput.ts"
 
@@ -31,7 +30,7 @@ export const consistencyGate: Gate = {
     const result = bootstrapCI({ statistic: "mean_diff_paired", x: b, y: c, level: 1 - alpha, method: "percentile", resamples: input.resamples, seed: input.seed })
     if (Result.isFailure(result)) return [check("consistency", "pass_k", "neutral", `no interval: ${result.failure.message}`)]
     const r = result.success
-    const p = r.standardError > 0 ? normalCdf(r.estimate / r.standardError) : r.estimate < 0 ? 0 : 1
+    const p = pWorse(r)
     const before = b.reduce((s, x) => s + x, 0) / b.length
     const after = c.reduce((s, x) => s + x, 0) / c.length
     const text = `pass^${k} ${share(before)} → ${share(after)} (${pct(r.estimate)} [${pct(r.low)}, ${pct(r.high)}], one-sided p ${r.estimate < 0 ? p.toFixed(4) : "—"}) on ${rows.length} stimuli`

@@ -4,6 +4,7 @@
  */
 import { Context, Effect, Layer, Ref } from "effect"
 import type { GateCheck } from "../contracts/index.ts"
+import { normalCdf } from "../stats/NormalDistribution.ts"
 import type { VerdictInput } from "./VerdictInput.ts"
 
 export interface Gate {
@@ -66,6 +67,14 @@ export const weightedMean = (values: ReadonlyArray<number>, weights?: ReadonlyAr
 }
 
 export const pct = (x: number) => `${(x * 100).toFixed(1)} pts`
+
+/**
+ * One-sided p-value for "the candidate is worse" from a bootstrap interval: z = estimate / its
+ * bootstrap standard error; a degenerate bootstrap (SE 0) gives 0 for a drop and 1 otherwise.
+ * The regression and consistency gates test with it.
+ */
+export const pWorse = (interval: { readonly estimate: number; readonly standardError: number }): number =>
+  interval.standardError > 0 ? normalCdf(interval.estimate / interval.standardError) : interval.estimate < 0 ? 0 : 1
 
 /** A share of stimuli, as a percentage. */
 export const share = (x: number) => `${(x * 100).toFixed(1)}%`

@@ -18,8 +18,7 @@
  */
 import { Result } from "effect"
 import { bootstrapCI } from "../stats/BootstrapCI.ts"
-import { normalCdf } from "../stats/NormalDistribution.ts"
-import { check, type Gate, pct } from "./Gate.ts"
+import { check, type Gate, pct, pWorse } from "./Gate.ts"
 import { judgedSubset, subsetRows } from "./QualityGates.ts"
 import type { GateArm, VerdictInput } from "./VerdictInput.ts"
 
@@ -85,7 +84,7 @@ const computeFamily = (input: VerdictInput): RegressionFamily => {
         : bootstrapCI({ statistic: "weighted_mean", x: diffs, weights: both.map((s) => s.weight), ...common })
       if (Result.isFailure(result)) continue
       const r = result.success
-      const p = r.standardError > 0 ? normalCdf(r.estimate / r.standardError) : r.estimate < 0 ? 0 : 1
+      const p = pWorse(r)
       raw.push({ kind: source.kind, key: `${source.prefix}${key}`, n: both.length, estimate: r.estimate, low: r.low, high: r.high, p, tolerance })
     }
   }

@@ -244,7 +244,6 @@ export interface TournamentResult {
 export const runTournament = <E>(input: TournamentInput<E>): Effect.Effect<TournamentResult, E> =>
   Effect.gen(function*() {
     const { framework, baselineAgents, pool, working, scorers, inputs, measure, fitsWithHoldoutReserve, budgetExhausted } = input
-    const observe = { baseline: input.baseline }
     const seen = new Set(input.seen)
     const decisionLog: Array<DecisionLogEntry> = []
     // Successive halving over growing shares of the working set.
@@ -258,9 +257,9 @@ export const runTournament = <E>(input: TournamentInput<E>): Effect.Effect<Tourn
       : [{ name: "quality", kind: "quality" as const, direction: "maximize" as const, weight: 1 }]
     // Both arms on the same stimuli: one that either arm could not run at all is left out of both.
     const vectorsFor = (measurement: ArmMeasurement, ids: ReadonlySet<string>): ReadonlyArray<VectorValue> => {
-      const paired = scoredByBoth(observe.baseline, measurement, ids)
+      const paired = scoredByBoth(input.baseline, measurement, ids)
       return vectors.flatMap((v) => {
-        const b = vectorValue(v, observe.baseline, paired, scorers, inputs)
+        const b = vectorValue(v, input.baseline, paired, scorers, inputs)
         const c = vectorValue(v, measurement, paired, scorers, inputs)
         if (b === undefined || c === undefined) return []
         return [{ vector: v.name, kind: v.kind, direction: v.direction, weight: v.weight, baseline: b, candidate: c } satisfies VectorValue]
@@ -268,7 +267,7 @@ export const runTournament = <E>(input: TournamentInput<E>): Effect.Effect<Tourn
     }
     const score = (candidate: Candidate, measurement: ArmMeasurement, ids: ReadonlySet<string>): TournamentEntry => {
       const v = vectorsFor(measurement, ids)
-      return { candidate, measurement, delta: pairedMeanDelta(observe.baseline, measurement, ids), objective: objectiveOf(v, costPerFailure), vectors: v }
+      return { candidate, measurement, delta: pairedMeanDelta(input.baseline, measurement, ids), objective: objectiveOf(v, costPerFailure), vectors: v }
     }
     let alive: Array<TournamentEntry> = pool.map((candidate) => ({ candidate, measurement: { arm: candidate.id, runs: [] }, delta: 0, objective: 0, vectors: [] }))
     let measuredUpTo = 0

@@ -24,7 +24,8 @@ export interface PluginSpec {
   readonly scorers: ReadonlyArray<string>
 }
 
-const namespaced = (plugin: string, name: string) => (name.includes("/") ? name : `${plugin}/${name}`)
+/** A plugin entry's registered name: `<plugin>/<name>` unless it already names its namespace. */
+export const namespaced = (plugin: string, name: string) => (name.includes("/") ? name : `${plugin}/${name}`)
 
 export type PluginLayer = Layer.Layer<never, never, GateRegistry | StrategyRegistry | ScorerRegistry>
 

@@ -2,7 +2,7 @@
  * In-memory drivers for every repository port, partitioned by workspace. For tests and for hosts
  * that embed the engine without a database; `@spectral/adapters` has the SQL drivers.
  */
-import { Context, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import type { ChangeSet, EvalResult, PhaseName, Sample, SampleSet, Scan, ScanTrace, Trace } from "../contracts/index.ts"
 import {
   type ChangeSetAuditEntry,
@@ -16,6 +16,7 @@ import {
   type RetentionEvent,
   type RetentionPolicy,
   type RetentionRecord,
+  repositoriesContext,
   RetentionRepo,
   SampleRepo,
   ScanRepo,
@@ -331,16 +332,4 @@ export const make = Effect.sync(() => {
 })
 
 /** Every repository port, in memory (one shared store per layer build). */
-export const layer = Layer.effectContext(
-  Effect.map(make, (s) =>
-    Context.make(WorkspaceRepo, s.workspace).pipe(
-      Context.add(ScanRepo, s.scan),
-      Context.add(ScanTraceRepo, s.scanTrace),
-      Context.add(FailureClusterRepo, s.cluster),
-      Context.add(ChangeSetRepo, s.changeSet),
-      Context.add(SampleRepo, s.sample),
-      Context.add(TraceRepo, s.trace),
-      Context.add(RetentionRepo, s.retention),
-      Context.add(IngestKeyRepo, s.ingestKey)
-    ))
-)
+export const layer = Layer.effectContext(Effect.map(make, repositoriesContext))

@@ -230,3 +230,30 @@ export class IngestKeyRepo extends Context.Service<IngestKeyRepo, {
   /** The key with this hash, across workspaces (the lookup that tells the workspace), or NotFound. */
   readonly findByHash: (keyHash: string) => Effect.Effect<IngestKey, StorageError>
 }>()("@spectral/engine/ports/IngestKeyRepo") {}
+
+/** One implementation of every repository port, as a storage driver builds them. */
+export interface RepositorySet {
+  readonly workspace: WorkspaceRepo["Service"]
+  readonly scan: ScanRepo["Service"]
+  readonly scanTrace: ScanTraceRepo["Service"]
+  readonly cluster: FailureClusterRepo["Service"]
+  readonly changeSet: ChangeSetRepo["Service"]
+  readonly sample: SampleRepo["Service"]
+  readonly trace: TraceRepo["Service"]
+  readonly retention: RetentionRepo["Service"]
+  readonly ingestKey: IngestKeyRepo["Service"]
+}
+
+/** The repositories as a context: what every storage layer (memory, SQL) provides. */
+export const repositoriesContext = (s: RepositorySet) =>
+  Context.make(WorkspaceRepo, s.workspace).pipe(
+    Context.add(ScanRepo, s.scan),
+    Context.add(ScanTraceRepo, s.scanTrace),
+    Context.add(FailureClusterRepo, s.cluster),
+    Context.add(ChangeSetRepo, s.changeSet),
+    Context.add(SampleRepo, s.sample),
+    Context.add(TraceRepo, s.trace),
+    Context.add(RetentionRepo, s.retention),
+    Context.add(IngestKeyRepo, s.ingestKey)
+  )
+

@@ -34,7 +34,8 @@ describe("agent regression: a paired test per agent, Holm-adjusted over the fami
     const checks = agentRegressionGate.run(input(team(6, -0.03, 0, 0.3)))
     const intake = checks.find((c) => c.check === "agent:intake")!
     assert.strictEqual(intake.status, "pass")
-    if (intake.value! < -0.02) assert.include(intake.reason, "beyond the 2.0 pts tolerance but not significant")
+    assert.isBelow(intake.value!, -0.02, "the fixture's estimate is beyond the tolerance")
+    assert.include(intake.reason, "beyond the 2.0 pts tolerance but not significant")
   })
 
   it("edge: the tolerance is the framework's (a significant 1.5 pts drop passes at 2 pts and fails at 1 pt)", () => {

@@ -17,10 +17,11 @@ import {
   SampleRepo,
   ScanRepo,
   ScanTraceRepo,
+  repositoriesContext,
   TraceRepo,
   WorkspaceRepo
 } from "@spectral/engine"
-import { Context, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { PgClient } from "@effect/sql-pg"
 import { makeSqlChangeSetRepo } from "./repositories/SqlChangeSetRepo.ts"
 import { makeSqlFailureClusterRepo } from "./repositories/SqlFailureClusterRepo.ts"
@@ -71,19 +72,6 @@ export const makeRepositories = Effect.fnUntraced(function*(options: RepositoryO
     ingestKey: makeSqlIngestKeyRepo(context)
   }
 })
-
-/** The repositories as a context (what every storage layer provides). */
-export const repositoriesContext = (s: Effect.Success<ReturnType<typeof makeRepositories>>) =>
-  Context.make(WorkspaceRepo, s.workspace).pipe(
-    Context.add(ScanRepo, s.scan),
-    Context.add(ScanTraceRepo, s.scanTrace),
-    Context.add(FailureClusterRepo, s.cluster),
-    Context.add(ChangeSetRepo, s.changeSet),
-    Context.add(SampleRepo, s.sample),
-    Context.add(TraceRepo, s.trace),
-    Context.add(RetentionRepo, s.retention),
-    Context.add(IngestKeyRepo, s.ingestKey)
-  )
 
 /** Every repository port on the PgClient in context (migrations must have run). */
 export const layerNoDeps = (options: RepositoryOptions = {}): Layer.Layer<Repositories, never, PgClient.PgClient> =>
