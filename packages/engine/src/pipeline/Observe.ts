@@ -11,10 +11,15 @@
  * calls in flight are interrupted, and Observe fails with `ProviderUnavailable` carrying the
  * provider's error — a scan on a dead endpoint ends `failed` within a few calls, never as a
  * measurement. Nothing of a failed Observe is stored (a resumed scan measures afresh).
+ *
+ * Before the first call, the budget is checked against what measuring the eval set takes: one call
+ * per agent and per judged answer, for every stimulus and epoch. A call limit that cannot cover it
+ * is refused with `BudgetExhausted` naming the estimate, instead of spending the budget on a
+ * measurement that could never finish.
  */
 import { Context, Deferred, Effect, Layer, Schema } from "effect"
 import { type EvalSet, EvalSet as EvalSetSchema, EvalSetProvider, type EvalSetUnavailable } from "../contracts/index.ts"
-import type { BudgetExhausted } from "../agents/BudgetLedger.ts"
+import { BudgetExhausted, BudgetLedger } from "../agents/BudgetLedger.ts"
 import { AgentRunner, type TeamRunResult } from "../agents/AgentRunner.ts"
 import { SampleRepo, ScanTraceRepo, TraceRepo } from "../ports/Repositories.ts"
 import { conformanceStimuli } from "./ConformanceSamples.ts"
@@ -95,6 +100,7 @@ export class Observe extends Context.Service<Observe, {
       const samples = yield* SampleRepo
       const rawTraces = yield* TraceRepo
       const services = yield* Effect.context<AgentRunner | WorldModelScorer | RubricScorer>()
+      const ledger = yield* BudgetLedger
       const run = Effect.fn("Observe.run")(function*(context: ScanContext) {
         const { workspace, scan } = context
         const mode = scan.readiness?.mode ?? "synthetic_only"
@@ -139,6 +145,19 @@ export class Observe extends Context.Service<Observe, {
             }
           }
           : { ...fromWorld, samples: [...fromWorld.samples, ...conformance] }
+        const judged = workspace.framework.rubrics.some((rubric) => rubric.dimensions.length > 0) ? 1 : 0
+        const runsPlanned = evalSet.samples.length * workspace.framework.epochs
+        const callsPlanned = runsPlanned * (context.baseline.length + judged)
+        const budget = yield* ledger.snapshot
+        const callsLeft = budget.budget.maxCalls - budget.total.calls - budget.inFlight.calls
+        if (callsPlanned > callsLeft) {
+          return yield* new BudgetExhausted({
+            phase: "observe",
+            message: `the scan budget cannot cover the eval set: measuring ${evalSet.samples.length} stimuli × ${workspace.framework.epochs} epoch(s) ` +
+              `takes about ${callsPlanned} model calls (${context.baseline.length} agent(s)${judged === 1 ? " and the judge" : ""} per run), ` +
+              `but ${callsLeft} of maxCallsPerScan ${budget.budget.maxCalls} are left; raise economics.maxCallsPerScan or lower evalSetSize (nothing was called)`
+          })
+        }
         const guard = yield* makeInfraGuard(
           Context.get(services, AgentRunner),
           evalSet.samples.length * workspace.framework.epochs,

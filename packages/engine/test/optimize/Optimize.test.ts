@@ -81,6 +81,25 @@ describe("budget ledger", () => {
       assert.isTrue(Exit.isFailure(exit))
     }))
 
+  it.effect("a call limit that cannot cover the eval set is refused before Observe calls the model, with the estimate", () =>
+    Effect.gen(function*() {
+      // 40 stimuli × the team's agents and the judge: more calls than the 60 the budget allows.
+      const budget = { maxCallsPerScan: 60, maxTokensPerScan: 1_000_000, maxUsdPerScan: 1 }
+      const options: ToyOptions = { budget }
+      const workspace = toyWorkspace(options)
+      const { failure, stored } = yield* Effect.gen(function*() {
+        const failure = yield* Effect.flip(scan(workspace))
+        return { failure, stored: yield* (yield* ScanRepo).list(workspace.id) }
+      }).pipe(Effect.provide(engine(options)))
+      assert.match(
+        String((failure as { readonly reason?: unknown }).reason ?? failure.message),
+        /cannot cover the eval set: measuring 40 stimuli × 1 epoch\(s\) takes about \d+ model calls .*but 60 of maxCallsPerScan 60 are left/
+      )
+      assert.strictEqual(stored.length, 1)
+      assert.strictEqual(stored[0]!.state, "failed")
+      assert.strictEqual(stored[0]!.spend?.total.calls ?? 0, 0)
+    }))
+
   it.effect("concurrent reservations cannot overshoot together", () =>
     Effect.gen(function*() {
       const ledger = yield* BudgetLedger
