@@ -85,7 +85,7 @@ describe("budget ledger", () => {
     Effect.gen(function*() {
       // 40 stimuli × the team's agents and the judge: more calls than the 60 the budget allows.
       const budget = { maxCallsPerScan: 60, maxTokensPerScan: 1_000_000, maxUsdPerScan: 1 }
-      const options: ToyOptions = { budget }
+      const options: ToyOptions = { broken: "none", budget }
       const workspace = toyWorkspace(options)
       const { failure, stored } = yield* Effect.gen(function*() {
         const failure = yield* Effect.flip(scan(workspace))
