@@ -7,4 +7,5 @@ import { optimizeSuite } from "./optimize.ts"
 import { verdictSuite } from "./verdict.ts"
 import { scanSuite } from "./scan.ts"
 import { ingestSuite } from "./ingest.ts"
-export const suites: ReadonlyArray<Suite> = [bootstrapSuite, clusterSuite, verdictSuite, scanSuite, optimizeSuite, ingestSuite]
+import { lifecycleSuite } from "./lifecycle.ts"
+export const suites: ReadonlyArray<Suite> = [bootstrapSuite, clusterSuite, verdictSuite, scanSuite, optimizeSuite, ingestSuite, lifecycleSuite]

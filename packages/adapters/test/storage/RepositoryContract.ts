@@ -15,6 +15,7 @@ import {
   ScanRepo,
   ScanTraceRepo,
   type StorageError,
+  TemplateProposalRepo,
   TraceRepo,
   WorkspaceRepo
 } from "@spectral/engine"
@@ -471,5 +472,55 @@ export const repositoryContract = <E>(
         yield* repo.appendAudit({ ...first, changeSetId: "cs-2", action: "moved" })
         expect(yield* repo.audit(ws, "cs-1")).toEqual([first])
         expect(yield* repo.audit(ws, "cs-2")).toEqual([])
+      }))
+
+    it.effect("sample sets: every version of one set is kept, newest first; storing a version again replaces that version only", () =>
+      Effect.gen(function*() {
+        const repo = yield* SampleRepo
+        const ws = F.freshWorkspaceId()
+        yield* repo.insertSampleSet(F.sampleSet(ws, "curated", 1))
+        yield* repo.insertSampleSet({ ...F.sampleSet(ws, "curated", 2), working: ["s-9"] })
+        yield* repo.insertSampleSet({ ...F.sampleSet(ws, "curated", 1), holdout: ["s-8"] })
+        const stored = yield* repo.sampleSets(ws)
+        expect(stored.map((s) => [s.id, s.version])).toEqual([["curated", 2], ["curated", 1]])
+        expect(stored[0]!.working).toEqual(["s-9"])
+        expect(stored[1]).toEqual({ ...F.sampleSet(ws, "curated", 1), holdout: ["s-8"] })
+      }))
+
+    it.effect("retention: workspacesToSweep names the workspaces with a trace not yet tombstoned or a sample not yet archived", () =>
+      Effect.gen(function*() {
+        const repo = yield* RetentionRepo
+        const samples = yield* SampleRepo
+        const [live, done, sampled, archived] = ["live", "done", "sampled", "archived"].map((label) => F.freshWorkspaceId(label))
+        yield* repo.track(live!, [F.retentionRecord(live!, "t-1"), F.retentionRecord(live!, "t-2", "TOMBSTONED")])
+        yield* repo.track(done!, [F.retentionRecord(done!, "t-1", "TOMBSTONED")])
+        yield* samples.upsertSamples(sampled!, [F.sample(sampled!, "s-1", "historical")])
+        yield* samples.upsertSamples(archived!, [F.sample(archived!, "s-1", "archived")])
+        const named = yield* repo.workspacesToSweep()
+        expect(named).toContain(live)
+        expect(named).toContain(sampled)
+        expect(named).not.toContain(done)
+        expect(named).not.toContain(archived)
+        expect(named).not.toContain("")
+      }))
+
+    it.effect("template proposals: insert/get/list oldest first; a repeated id is a Conflict; update is a compare-and-set on status", () =>
+      Effect.gen(function*() {
+        const repo = yield* TemplateProposalRepo
+        const ws = F.freshWorkspaceId()
+        const first = F.templateProposal(ws, "template:advisor:1")
+        const second = F.templateProposal(ws, "template:advisor:2")
+        yield* repo.insert(first)
+        yield* repo.insert(second)
+        expect(yield* repo.get(ws, first.id)).toEqual(first)
+        expect((yield* repo.list(ws)).map((p) => p.id)).toEqual([first.id, second.id])
+        expect(yield* reasonOf(repo.insert({ ...first, version: 9 }))).toMatchObject({ _tag: "Conflict", id: first.id })
+        const decided = { ...first, status: "accepted" as const, decision: { actor: "priya", at: "2026-01-02T00:00:00.000Z", reason: "ok" } }
+        yield* repo.update(decided, "proposed")
+        expect(yield* repo.get(ws, first.id)).toEqual(decided)
+        expect(yield* reasonOf(repo.update({ ...first, status: "rejected" }, "proposed"))).toMatchObject({ _tag: "Conflict" })
+        expect((yield* reasonOf(repo.get(ws, "template:missing:1")))._tag).toBe("NotFound")
+        expect(yield* repo.list(F.freshWorkspaceId())).toEqual([])
+        expect((yield* reasonOf(repo.get(F.freshWorkspaceId(), first.id)))._tag).toBe("NotFound")
       }))
   })

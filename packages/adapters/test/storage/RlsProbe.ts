@@ -102,7 +102,8 @@ const specs: ReadonlyArray<TableSpec> = [
       doc
     ]
   },
-  { table: "response_cache", key: "key", json: "doc", columns: () => [doc] }
+  { table: "response_cache", key: "key", json: "doc", columns: () => [doc] },
+  { table: "template_proposals", key: "id", json: "doc", columns: () => [["agent_name", "text", "probe"], ["status", "text", "proposed"], doc] }
 ]
 
 type Outcome = { readonly rows: number } | { readonly sqlstate: string | undefined }
@@ -273,8 +274,10 @@ export const rlsProbe = <E>(backend: string, session: Layer.Layer<AppSession, E>
         expect(facts.tables.map((t) => t.table)).toEqual([...workspaceTables].sort())
         for (const table of facts.tables) {
           // ingest_keys has a second, SELECT-only policy: the lookup by hash; event_outbox one for its
-          // owner (the dispatcher's discovery function), which the app role is not a member of.
-          const policies = table.table === "ingest_keys" || table.table === "event_outbox" ? 2 : 1
+          // owner (the dispatcher's discovery function), which the app role is not a member of, and
+          // retention_records and samples likewise (the lifecycle's discovery function, migration 5).
+          const twoPolicies = ["ingest_keys", "event_outbox", "retention_records", "samples"]
+          const policies = twoPolicies.includes(table.table) ? 2 : 1
           expect(table, table.table).toEqual({ table: table.table, rls: true, forced: true, ownedByApp: false, policies })
         }
       }))

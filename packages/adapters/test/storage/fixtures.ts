@@ -11,6 +11,7 @@ import type {
   SampleSet,
   Scan,
   ScanTrace,
+  TemplateProposal,
   Trace,
   VerdictResult,
   Workspace
@@ -291,3 +292,36 @@ export const ingestKey = (workspaceId: string, keyHash: string, label = "collect
   label,
   createdAt: instant(1)
 })
+
+export const templateProposal = (workspaceId: string, id: string): TemplateProposal => {
+  const part = <A>(value: A) => ({ value, confidence: 0.8, evidence: "observed" })
+  return {
+    id,
+    workspaceId,
+    agentName: "advisor",
+    version: 1,
+    status: "proposed",
+    draft: {
+      agentName: "advisor",
+      observedPrompts: 6,
+      basePrompt: part("You advise on the filing status."),
+      contextSelection: part({ mode: "full" as const, maxChars: 2000, truncation: "head" as const }),
+      fewShotExamples: part([]),
+      chainOfThought: part("full" as const),
+      upstreamInjection: { ...part({ mode: "none" as const, label: "" }), from: [] },
+      outputFields: part(["filingStatus"])
+    },
+    template: {
+      basePrompt: "You advise on the filing status.",
+      contextSelection: { mode: "full", maxChars: 2000, truncation: "head" },
+      chainOfThought: "full",
+      fewShotExamples: [],
+      upstreamInjection: { mode: "none", label: "" },
+      guidance: [],
+      outputFields: ["filingStatus"]
+    },
+    fingerprint: "f00d",
+    tracesSeen: 6,
+    createdAt: instant(4)
+  }
+}

@@ -7,4 +7,5 @@ import { scan } from "./scan.ts"
 import { ingest } from "./ingest.ts"
 import { verdict } from "./verdict.ts"
 import { serve } from "./serve.ts"
-export const commands = [scan, bootstrap, cluster, worldCommand, db, ingest, verdict, serve] as const
+import { card } from "./card.ts"
+export const commands = [scan, bootstrap, cluster, worldCommand, db, ingest, verdict, serve, card] as const

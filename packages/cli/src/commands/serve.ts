@@ -11,6 +11,7 @@ import { Command, Flag } from "effect/cli"
 import { issueIngestKey, OtlpIngest, OtlpReceiver, Storage } from "@spectral/adapters"
 import { WorkspaceId } from "@spectral/engine/contracts"
 import { reportFailures } from "../CliFailure.ts"
+import { Lifecycle } from "../host/Lifecycle.ts"
 
 export const serve = Command.make(
   "serve",
@@ -33,7 +34,7 @@ export const serve = Command.make(
       return yield* Effect.never
     })
     const limits = yield* OtlpReceiver.OtlpReceiverConfig
-    const receiver = OtlpReceiver.layer({ port, host, ...limits }).pipe(Layer.provide(OtlpIngest.layer()))
+    const receiver = OtlpReceiver.layer({ port, host, ...limits }).pipe(Layer.provide(OtlpIngest.layer()), Layer.merge(Lifecycle.layerConfig))
     yield* program.pipe(Effect.provide(receiver.pipe(Layer.provideMerge(Storage.layerConfig))))
   }, reportFailures)
 ).pipe(Command.withDescription("Serve the OTLP/HTTP trace receiver (POST /v1/traces) on the configured storage"))

@@ -3,7 +3,7 @@
  * that embed the engine without a database; `@spectral/adapters` has the SQL drivers.
  */
 import { Effect, Layer } from "effect"
-import type { ChangeSet, EvalResult, PhaseName, Sample, SampleSet, Scan, ScanTrace, Trace } from "../contracts/index.ts"
+import type { ChangeSet, EvalResult, PhaseName, Sample, SampleSet, Scan, ScanTrace, TemplateProposal, Trace } from "../contracts/index.ts"
 import {
   type ChangeSetAuditEntry,
   ChangeSetRepo,
@@ -21,6 +21,7 @@ import {
   SampleRepo,
   ScanRepo,
   ScanTraceRepo,
+  TemplateProposalRepo,
   TraceRepo,
   WorkspaceRepo
 } from "./Repositories.ts"
@@ -37,9 +38,29 @@ class Partitioned<V> {
     }
     return table
   }
+  /** Workspaces with at least one row. */
+  workspaces(): ReadonlyArray<string> {
+    return [...this.byWorkspace.entries()].filter(([, table]) => table.size > 0).map(([workspaceId]) => workspaceId)
+  }
 }
 
 const copy = <A>(value: A): A => structuredClone(value)
+
+/** Replace a stored row only while its status is `expected` (NotFound without one, Conflict otherwise). */
+const compareAndSet = <A extends { readonly id: string; readonly workspaceId: string; readonly status: string }>(
+  store: Partitioned<A>,
+  entity: string,
+  row: A,
+  expected: string
+): Effect.Effect<void, StorageError> =>
+  Effect.suspend(() => {
+    const table = store.table(row.workspaceId)
+    const stored = table.get(row.id)
+    if (stored === undefined) return Effect.fail(StorageError.notFound(entity, row.id))
+    if (stored.status !== expected) return Effect.fail(StorageError.conflict(entity, row.id, `status is ${stored.status}, expected ${expected}`))
+    table.set(row.id, copy(row))
+    return Effect.void
+  })
 
 /**
  * Scan traces and eval results are built once by the pipeline and never mutated (their types are
@@ -100,9 +121,10 @@ export const make = Effect.sync(() => {
   const retentionPolicies = new Partitioned<RetentionPolicy>()
   const legalHolds = new Partitioned<LegalHold>()
   const ingestKeys = new Map<string, IngestKey>()
+  const proposals = new Partitioned<TemplateProposal>()
   const stores: Record<string, Partitioned<unknown>> = {
     workspaces, scans, phases, verdicts, divergences, traces, results, clusters, changeSets, audits, samples, sampleSets,
-    rawTraces, retentionRecords, retentionEvents, retentionPolicies, legalHolds
+    rawTraces, retentionRecords, retentionEvents, retentionPolicies, legalHolds, proposals
   } as never
 
   const get = <V>(store: Partitioned<V>, entity: string, workspaceId: string, id: string) =>
@@ -222,17 +244,7 @@ export const make = Effect.sync(() => {
           table.set(changeSet.id, copy(changeSet))
           return Effect.void
         }),
-      update: (changeSet, expected) =>
-        Effect.suspend(() => {
-          const table = changeSets.table(changeSet.workspaceId)
-          const stored = table.get(changeSet.id)
-          if (stored === undefined) return Effect.fail(StorageError.notFound("change set", changeSet.id))
-          if (stored.status !== expected) {
-            return Effect.fail(StorageError.conflict("change set", changeSet.id, `status is ${stored.status}, expected ${expected}`))
-          }
-          table.set(changeSet.id, copy(changeSet))
-          return Effect.void
-        }),
+      update: (changeSet, expected) => compareAndSet(changeSets, "change set", changeSet, expected),
       get: (workspaceId, changeSetId) => get(changeSets, "change set", workspaceId, changeSetId),
       list: (workspaceId) => Effect.sync(() => [...changeSets.table(workspaceId).values()].map(copy).sort((a, b) => b.version - a.version)),
       appendAudit: (entry) =>
@@ -252,7 +264,9 @@ export const make = Effect.sync(() => {
           for (const row of rows) samples.table(workspaceId).set(row.id, copy(row))
         }),
       samples: (workspaceId) => Effect.sync(() => [...samples.table(workspaceId).values()].map(copy)),
-      insertSampleSet: (sampleSet) => Effect.sync(() => void sampleSets.table(sampleSet.workspaceId).set(sampleSet.id, copy(sampleSet))),
+      // Every version of a sample set is kept (a change set names the version it was measured on).
+      insertSampleSet: (sampleSet) =>
+        Effect.sync(() => void sampleSets.table(sampleSet.workspaceId).set(`${sampleSet.id}@${sampleSet.version}`, copy(sampleSet))),
       sampleSets: (workspaceId) => Effect.sync(() => [...sampleSets.table(workspaceId).values()].map(copy).sort((a, b) => b.version - a.version))
     }),
     trace: TraceRepo.of({
@@ -317,6 +331,13 @@ export const make = Effect.sync(() => {
             }
           }
           return removed
+        }),
+      workspacesToSweep: () =>
+        Effect.sync(() => {
+          const live = (workspaceId: string) =>
+            [...retentionRecords.table(workspaceId).values()].some((r) => r.state !== "TOMBSTONED") ||
+            [...samples.table(workspaceId).values()].some((s) => s.state !== "archived")
+          return [...new Set([...retentionRecords.workspaces(), ...samples.workspaces()])].filter(live).sort()
         })
     }),
     ingestKey: IngestKeyRepo.of({
@@ -326,6 +347,18 @@ export const make = Effect.sync(() => {
           const key = ingestKeys.get(keyHash)
           return key === undefined ? Effect.fail(StorageError.notFound("ingest key", "(hash)")) : Effect.succeed(copy(key))
         })
+    }),
+    templateProposal: TemplateProposalRepo.of({
+      insert: (proposal) =>
+        Effect.suspend(() => {
+          const table = proposals.table(proposal.workspaceId)
+          if (table.has(proposal.id)) return Effect.fail(StorageError.conflict("template proposal", proposal.id, "already exists"))
+          table.set(proposal.id, copy(proposal))
+          return Effect.void
+        }),
+      update: (proposal, expected) => compareAndSet(proposals, "template proposal", proposal, expected),
+      get: (workspaceId, proposalId) => get(proposals, "template proposal", workspaceId, proposalId),
+      list: (workspaceId) => Effect.sync(() => [...proposals.table(workspaceId).values()].map(copy))
     }),
     /** Everything stored, every store and workspace (for tests that must search all of storage). */
     contents: (): unknown => ({

@@ -15,6 +15,8 @@ import type {
   SampleSet,
   Scan,
   ScanTrace,
+  TemplateProposal,
+  TemplateProposalStatus,
   Trace,
   VerdictResult,
   Workspace
@@ -164,7 +166,10 @@ export interface RetentionRecord {
   readonly traceId: string
   readonly state: RetentionState
   readonly ingestedAt: string
-  /** When sample derivation finished; the retention clock starts here (absent: not started). */
+  /**
+   * When sample derivation finished. The retention clock starts here; a trace never curated (absent)
+   * has its clock running from `ingestedAt`.
+   */
   readonly derivationCompletedAt?: string
   readonly tombstonedAt?: string
 }
@@ -214,7 +219,23 @@ export class RetentionRepo extends Context.Service<RetentionRepo, {
   readonly holds: (workspaceId: string) => Effect.Effect<ReadonlyArray<LegalHold>, StorageError>
   /** Remove every stored span of these trace ids (content and attributes); returns spans removed. */
   readonly purgeTraces: (workspaceId: string, traceIds: ReadonlyArray<string>) => Effect.Effect<number, StorageError>
+  /**
+   * The workspaces a retention sweep has work in: a trace record not yet TOMBSTONED or a sample not
+   * yet archived. The one read across workspaces, for the scheduled lifecycle; it names ids only.
+   */
+  readonly workspacesToSweep: () => Effect.Effect<ReadonlyArray<string>, StorageError>
 }>()("@spectral/engine/ports/RetentionRepo") {}
+
+/** Prompt-template drafts inferred from ingested traces, awaiting (or carrying) a person's decision. */
+export class TemplateProposalRepo extends Context.Service<TemplateProposalRepo, {
+  /** Insert a new proposal; an id already stored is a Conflict. */
+  readonly insert: (proposal: TemplateProposal) => Effect.Effect<void, StorageError>
+  /** Compare-and-set on status: fails with Conflict when the stored status is not `expected`. */
+  readonly update: (proposal: TemplateProposal, expected: TemplateProposalStatus) => Effect.Effect<void, StorageError>
+  readonly get: (workspaceId: string, proposalId: string) => Effect.Effect<TemplateProposal, StorageError>
+  /** Oldest first. */
+  readonly list: (workspaceId: string) => Effect.Effect<ReadonlyArray<TemplateProposal>, StorageError>
+}>()("@spectral/engine/ports/TemplateProposalRepo") {}
 
 /** An OTLP ingest key, stored only as its SHA-256 hash; the workspace comes from the key. */
 export interface IngestKey {
@@ -242,6 +263,7 @@ export interface RepositorySet {
   readonly trace: TraceRepo["Service"]
   readonly retention: RetentionRepo["Service"]
   readonly ingestKey: IngestKeyRepo["Service"]
+  readonly templateProposal: TemplateProposalRepo["Service"]
 }
 
 /** The repositories as a context: what every storage layer (memory, SQL) provides. */
@@ -254,6 +276,7 @@ export const repositoriesContext = (s: RepositorySet) =>
     Context.add(SampleRepo, s.sample),
     Context.add(TraceRepo, s.trace),
     Context.add(RetentionRepo, s.retention),
-    Context.add(IngestKeyRepo, s.ingestKey)
+    Context.add(IngestKeyRepo, s.ingestKey),
+    Context.add(TemplateProposalRepo, s.templateProposal)
   )
 

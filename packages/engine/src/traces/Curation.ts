@@ -3,10 +3,13 @@
  * own analysis — structural metadata and stratification tags computed here, ground truth when the
  * host provides it — and a reference to the trace, never a copy of its content. Segment coverage
  * (a minimum of active samples per segment, flagging segments for refresh), versioned SampleSets
- * with a seeded, stratified working/holdout split, and the readiness counts Preflight reports.
+ * with a seeded, stratified working/holdout split, the readiness counts Preflight reports, and the
+ * scheduled pass over incoming traffic (`curateIncoming`: fill each segment to a target, refresh
+ * segments whose samples aged out, keep the pool in a new SampleSet version when it changed).
  */
-import { Clock, Effect } from "effect"
+import { Effect } from "effect"
 import type { Sample, SampleSet, Trace } from "../contracts/index.ts"
+import { nowIso } from "../clock/Time.ts"
 import { type RetentionEvent, type RetentionRecord, RetentionRepo, SampleRepo, TraceRepo } from "../ports/Repositories.ts"
 import { hashString } from "../random/Deterministic.ts"
 import { assignAgents } from "./AgentInference.ts"
@@ -171,33 +174,22 @@ export const curationReadiness = (samples: ReadonlyArray<Sample>, evalSetAvailab
   return { mode, activeSamples, historicalSamples }
 }
 
-const nowIso = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
-
 /**
- * Derive samples for every stored trace that has none yet, store them, and mark sample derivation
- * complete for those traces (the retention clock starts there), moving them ACTIVE -> REFERENCED
- * with an audited event. Returns the new samples.
+ * Store derived samples and mark sample derivation complete for their traces (the retention clock
+ * restarts there), moving each trace to REFERENCED with an audited event. A trace already
+ * tombstoned gets no sample.
  */
-export const curateTraces = Effect.fn("Curation.curateTraces")(function*(
-  workspaceId: string,
-  options: Omit<DeriveOptions, "workspaceId" | "createdAt"> = {}
-) {
-  const traces = yield* TraceRepo
+const storeDerived = Effect.fnUntraced(function*(workspaceId: string, derived: ReadonlyArray<Sample>, now: string, actor: string) {
   const sampleRepo = yield* SampleRepo
   const retention = yield* RetentionRepo
-  const now = yield* nowIso
-  const spans = yield* traces.list(workspaceId)
-  const existing = new Set((yield* sampleRepo.samples(workspaceId)).map((s) => s.id))
-  const pending = spans.filter((s) => !existing.has(sampleIdOf(s.traceId)))
-  const derived = deriveSamples(pending, { ...options, workspaceId, createdAt: now })
-  if (derived.length > 0) yield* sampleRepo.upsertSamples(workspaceId, derived)
   const records = new Map((yield* retention.records(workspaceId)).map((r) => [r.traceId, r]))
+  const kept = derived.filter((sample) => records.get(sample.traceRef.traceId)?.state !== "TOMBSTONED")
+  if (kept.length > 0) yield* sampleRepo.upsertSamples(workspaceId, kept)
   const updated: Array<RetentionRecord> = []
   const events: Array<RetentionEvent> = []
-  for (const sample of derived) {
+  for (const sample of kept) {
     const traceId = sample.traceRef.traceId
     const record: RetentionRecord = records.get(traceId) ?? { workspaceId, traceId, state: "ACTIVE", ingestedAt: now }
-    if (record.state === "TOMBSTONED") continue
     updated.push({ ...record, state: "REFERENCED", derivationCompletedAt: record.derivationCompletedAt ?? now })
     if (record.state !== "REFERENCED") {
       events.push({
@@ -207,13 +199,127 @@ export const curateTraces = Effect.fn("Curation.curateTraces")(function*(
         subject: traceId,
         from: record.state,
         to: "REFERENCED",
-        reason: `sample ${sample.id} derived; retention clock started`,
-        actor: "curation",
+        reason: `sample ${sample.id} derived; retention clock restarted`,
+        actor,
         at: now
       })
     }
   }
   if (events.length > 0) yield* retention.appendEvents(workspaceId, events)
   if (updated.length > 0) yield* retention.saveRecords(workspaceId, updated)
-  return derived
+  return kept
+})
+
+/**
+ * Derive samples for every stored trace that has none yet, store them, and mark sample derivation
+ * complete for those traces (the retention clock restarts there), moving them ACTIVE -> REFERENCED
+ * with an audited event. Returns the new samples.
+ */
+export const curateTraces = Effect.fn("Curation.curateTraces")(function*(
+  workspaceId: string,
+  options: Omit<DeriveOptions, "workspaceId" | "createdAt"> = {}
+) {
+  const traces = yield* TraceRepo
+  const sampleRepo = yield* SampleRepo
+  const now = yield* nowIso
+  const spans = yield* traces.list(workspaceId)
+  const existing = new Set((yield* sampleRepo.samples(workspaceId)).map((s) => s.id))
+  const pending = spans.filter((s) => !existing.has(sampleIdOf(s.traceId)))
+  return yield* storeDerived(workspaceId, deriveSamples(pending, { ...options, workspaceId, createdAt: now }), now, "curation")
+})
+
+export interface CurationPolicy extends Omit<DeriveOptions, "workspaceId" | "createdAt"> {
+  /** A segment with fewer active samples than this is flagged for refresh (default 5). */
+  readonly minActivePerSegment?: number
+  /** Incoming traces fill each segment up to this many active samples (default 50); the rest are not curated. */
+  readonly targetPerSegment?: number
+  /** The versioned sample set the pool is kept in (default `curated`). */
+  readonly sampleSetId?: string
+  readonly holdoutFraction?: number
+  /** Seed of the working/holdout split (default 1). */
+  readonly seed?: number
+}
+
+export interface CurationRun {
+  /** Samples derived from incoming traces by this run. */
+  readonly derived: ReadonlyArray<Sample>
+  /** Incoming traces left uncurated (their segment is full): their retention clock runs from ingest. */
+  readonly skipped: number
+  readonly coverage: ReadonlyArray<SegmentCoverage>
+  /** Segments still below the minimum after this run: no incoming traffic could refill them. */
+  readonly needsRefresh: ReadonlyArray<string>
+  /** The sample set holding the active pool: a new version when the pool changed, else the current one. */
+  readonly sampleSet: { readonly id: string; readonly version: number; readonly created: boolean } | null
+}
+
+const sameMembers = (set: SampleSet, ids: ReadonlySet<string>): boolean =>
+  set.working.length + set.holdout.length === ids.size && [...set.working, ...set.holdout].every((id) => ids.has(id))
+
+/**
+ * One curation pass over incoming traffic (the scheduled lifecycle runs it): derive samples from
+ * stored traces that have none, newest first, filling each segment up to `targetPerSegment`
+ * active samples — so a segment whose samples aged into historical (their traces expired) is
+ * refreshed from incoming traces — then keep the active pool in a versioned SampleSet: a new
+ * version (the next integer) whenever its members changed. Traces past their window (ORPHANED,
+ * TOMBSTONED) are not curated. Returns what it did and the coverage per segment.
+ */
+export const curateIncoming = Effect.fn("Curation.curateIncoming")(function*(workspaceId: string, policy: CurationPolicy = {}) {
+  const minActive = policy.minActivePerSegment ?? 5
+  const target = Math.max(minActive, policy.targetPerSegment ?? 50)
+  const setId = policy.sampleSetId ?? "curated"
+  const traces = yield* TraceRepo
+  const sampleRepo = yield* SampleRepo
+  const retention = yield* RetentionRepo
+  const now = yield* nowIso
+  const samples = yield* sampleRepo.samples(workspaceId)
+  const existing = new Set(samples.map((s) => s.id))
+  const records = new Map((yield* retention.records(workspaceId)).map((r) => [r.traceId, r]))
+  const closed = (traceId: string) => {
+    const state = records.get(traceId)?.state
+    return state === "ORPHANED" || state === "TOMBSTONED"
+  }
+  const pending = (yield* traces.list(workspaceId)).filter((s) => !existing.has(sampleIdOf(s.traceId)) && !closed(s.traceId))
+  const candidates = deriveSamples(pending, { ...policy, workspaceId, createdAt: now })
+  const active = new Map<string, number>()
+  for (const sample of samples) {
+    if (sample.state !== "active") continue
+    const segment = sample.stratification["segment"] ?? "unsegmented"
+    active.set(segment, (active.get(segment) ?? 0) + 1)
+  }
+  const ingestedAt = (sample: Sample) => records.get(sample.traceRef.traceId)?.ingestedAt ?? ""
+  const chosen: Array<Sample> = []
+  for (const sample of [...candidates].sort((a, b) => ingestedAt(b).localeCompare(ingestedAt(a)) || a.id.localeCompare(b.id))) {
+    const segment = sample.stratification["segment"] ?? "unsegmented"
+    const count = active.get(segment) ?? 0
+    if (count >= target) continue
+    active.set(segment, count + 1)
+    chosen.push(sample)
+  }
+  const derived = yield* storeDerived(workspaceId, chosen, now, "curation")
+  const pool = new Map(samples.map((s) => [s.id, s]))
+  for (const sample of derived) pool.set(sample.id, sample)
+  const coverage = segmentCoverage([...pool.values()], minActive)
+  const activeIds = new Set([...pool.values()].filter((s) => s.state === "active").map((s) => s.id))
+  const versions = (yield* sampleRepo.sampleSets(workspaceId)).filter((set) => set.id === setId)
+  const latest = versions.reduce<SampleSet | undefined>((best, set) => (best === undefined || set.version > best.version ? set : best), undefined)
+  let sampleSet: CurationRun["sampleSet"] = latest === undefined ? null : { id: setId, version: latest.version, created: false }
+  if (activeIds.size > 0 && (latest === undefined || !sameMembers(latest, activeIds))) {
+    const version = (latest?.version ?? 0) + 1
+    yield* sampleRepo.insertSampleSet(buildSampleSet([...pool.values()], {
+      id: setId,
+      workspaceId,
+      version,
+      createdAt: now,
+      seed: policy.seed ?? 1,
+      ...(policy.holdoutFraction === undefined ? {} : { holdoutFraction: policy.holdoutFraction })
+    }))
+    sampleSet = { id: setId, version, created: true }
+  }
+  return {
+    derived,
+    skipped: candidates.length - chosen.length,
+    coverage,
+    needsRefresh: coverage.filter((c) => c.needsRefresh).map((c) => c.segment),
+    sampleSet
+  } satisfies CurationRun
 })

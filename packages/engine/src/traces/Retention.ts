@@ -1,6 +1,8 @@
 /**
- * Retention of raw traces. Policies with defaults (traces 90 days, every other entity 365 days);
- * the trace clock starts once sample derivation is complete. States of a trace:
+ * Retention of raw traces. Policies with defaults (traces 90 days, every other entity 365 days).
+ * A trace's clock starts when it is ingested; deriving a sample from it restarts the clock at
+ * derivation (seeds: the clock begins once the trace is processed and any derivation is complete),
+ * so a trace nobody curates is still purged when its window from ingest ends. States of a trace:
  *   ACTIVE      content stored, no active sample references it
  *   REFERENCED  content stored, at least one active sample references it
  *   ORPHANED    its retention window has passed: the content is waiting for the sweep to purge it
@@ -16,7 +18,8 @@
  * and are written before the change they describe, so a sweep interrupted part way re-plans and
  * finishes idempotently.
  */
-import { Clock, Effect } from "effect"
+import { Effect } from "effect"
+import { nowIso } from "../clock/Time.ts"
 import type { Sample } from "../contracts/index.ts"
 import {
   type LegalHold,
@@ -38,17 +41,31 @@ const DayMs = 86_400_000
 export const retentionDays = (policies: ReadonlyArray<RetentionPolicy>, entity: string): number =>
   policies.find((p) => p.entity === entity)?.days ?? DefaultRetentionDays[entity] ?? DefaultPolicyDays
 
-export const isHeld = (holds: ReadonlyArray<LegalHold>, traceId: string): LegalHold | undefined =>
-  holds.find((h) => h.releasedAt === undefined && (h.traceIds.includes("*") || h.traceIds.includes(traceId)))
+export const isHeld = (holds: ReadonlyArray<LegalHold>, traceId: string): LegalHold | undefined => holdIndex(holds)(traceId)
+
+/**
+ * The first hold in force (in the holds' order) over a trace, looked up in constant time: a hold
+ * may name thousands of traces, and a sweep asks for every record.
+ */
+const holdIndex = (holds: ReadonlyArray<LegalHold>): (traceId: string) => LegalHold | undefined => {
+  const byTrace = new Map<string, number>()
+  let everything = Infinity
+  holds.forEach((hold, index) => {
+    if (hold.releasedAt !== undefined) return
+    for (const id of hold.traceIds) {
+      if (id === "*") everything = Math.min(everything, index)
+      else if (!byTrace.has(id)) byTrace.set(id, index)
+    }
+  })
+  return (traceId) => holds[Math.min(everything, byTrace.get(traceId) ?? Infinity)]
+}
 
 /** What replaces a purged trace's content wherever a scan copied it (names the trace, never its content). */
 export const redactionMarker = (traceId: string): string => `[redacted: trace ${traceId} purged by retention]`
 
-/** When the trace's retention window ends, or undefined while sample derivation is not complete. */
-export const expiresAt = (record: RetentionRecord, policies: ReadonlyArray<RetentionPolicy>): number | undefined =>
-  record.derivationCompletedAt === undefined
-    ? undefined
-    : Date.parse(record.derivationCompletedAt) + retentionDays(policies, "trace") * DayMs
+/** When the trace's retention window ends: its days after sample derivation, or after ingest when never curated. */
+export const expiresAt = (record: RetentionRecord, policies: ReadonlyArray<RetentionPolicy>): number =>
+  Date.parse(record.derivationCompletedAt ?? record.ingestedAt) + retentionDays(policies, "trace") * DayMs
 
 export interface SweepInput {
   readonly workspaceId: string
@@ -117,6 +134,7 @@ export const planSweep = (input: SweepInput): SweepPlan => {
     referencing.set(sample.traceRef.traceId, list)
   }
   const traceDays = retentionDays(input.policies, "trace")
+  const holdOf = holdIndex(input.holds)
   const purge: Array<string> = []
   const records: Array<RetentionRecord> = []
   const held: Array<{ traceId: string; holdId: string }> = []
@@ -132,13 +150,14 @@ export const planSweep = (input: SweepInput): SweepPlan => {
       transition("trace", record.traceId, state, to, reason)
       state = to
     }
-    if (end === undefined || nowMs < end) {
+    // Not `nowMs < end`: a time that does not parse (NaN) keeps the trace rather than purging it.
+    if (!(nowMs >= end)) {
       move(referenced ? "REFERENCED" : "ACTIVE", referenced ? "referenced by an active sample" : "no active sample references it")
       if (state !== record.state) records.push({ ...record, state })
       continue
     }
     move("ORPHANED", `trace retention of ${traceDays} days passed`)
-    const hold = isHeld(input.holds, record.traceId)
+    const hold = holdOf(record.traceId)
     if (hold !== undefined) {
       held.push({ traceId: record.traceId, holdId: hold.id })
       if (state !== record.state) records.push({ ...record, state })
@@ -182,8 +201,6 @@ export interface SweepReport {
   readonly transitions: number
   readonly held: ReadonlyArray<{ readonly traceId: string; readonly holdId: string }>
 }
-
-const nowIso = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
 
 /** One retention sweep of a workspace, at `Clock`'s time. */
 export const runRetentionSweep = Effect.fn("Retention.runRetentionSweep")(function*(workspaceId: string, actor = "retention-sweep") {

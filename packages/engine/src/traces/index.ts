@@ -6,6 +6,7 @@
 export * from "./GenAiView.ts"
 export * from "./AgentInference.ts"
 export * from "./TemplateInference.ts"
+export * from "./TemplateProposals.ts"
 export * from "./Curation.ts"
 export * from "./Retention.ts"
 export * from "./SystemicSignals.ts"

@@ -210,7 +210,7 @@ describe("curation", () => {
 describe("retention", () => {
   const secret = "PURGE-ME-7f3a"
 
-  it.effect("sweeps expired traces after the 90-day clock that starts at derivation, tombstones samples, audits, respects legal holds", () =>
+  it.effect("sweeps expired traces after the 90-day clock that derivation restarts, tombstones samples, audits, respects legal holds", () =>
     Effect.gen(function*() {
       const storage = yield* MemoryStorage.make
       const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -230,7 +230,7 @@ describe("retention", () => {
       )
       yield* storage.trace.append(W, rows)
       yield* provide(trackIngested(W, ["old", "held"]))
-      // Ten days pass before derivation: the clock has not started yet.
+      // Ten days pass before derivation, which restarts the clock (from ingest) at day 10.
       yield* TestClock.adjust("10 days")
       const derived = yield* provide(curateTraces(W))
       expect(derived).toHaveLength(2)

@@ -18,6 +18,7 @@ import {
   ScanRepo,
   ScanTraceRepo,
   repositoriesContext,
+  TemplateProposalRepo,
   TraceRepo,
   WorkspaceRepo
 } from "@spectral/engine"
@@ -31,6 +32,7 @@ import { makeSqlRetentionRepo } from "./repositories/SqlRetentionRepo.ts"
 import { makeSqlSampleRepo } from "./repositories/SqlSampleRepo.ts"
 import { makeSqlScanRepo } from "./repositories/SqlScanRepo.ts"
 import { makeSqlScanTraceRepo } from "./repositories/SqlScanTraceRepo.ts"
+import { makeSqlTemplateProposalRepo } from "./repositories/SqlTemplateProposalRepo.ts"
 import { makeSqlTraceRepo } from "./repositories/SqlTraceRepo.ts"
 import { makeSqlWorkspaceRepo } from "./repositories/SqlWorkspaceRepo.ts"
 
@@ -45,6 +47,7 @@ export type Repositories =
   | TraceRepo
   | RetentionRepo
   | IngestKeyRepo
+  | TemplateProposalRepo
 
 export interface RepositoryOptions {
   /**
@@ -69,7 +72,8 @@ export const makeRepositories = Effect.fnUntraced(function*(options: RepositoryO
     sample: makeSqlSampleRepo(context),
     trace: makeSqlTraceRepo(context),
     retention: makeSqlRetentionRepo(context),
-    ingestKey: makeSqlIngestKeyRepo(context)
+    ingestKey: makeSqlIngestKeyRepo(context),
+    templateProposal: makeSqlTemplateProposalRepo(context)
   }
 })
 

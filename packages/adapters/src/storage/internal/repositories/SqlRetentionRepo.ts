@@ -1,11 +1,12 @@
 /**
  * RetentionRepo on SQL: a retention record per raw trace (`spectral.retention_records`), the audited
- * transition log (`spectral.retention_events`, append-only), policies per entity, legal holds, and
- * the purge of raw traces. Does not decide transitions (the engine's traces/Retention does).
+ * transition log (`spectral.retention_events`, append-only), policies per entity, legal holds, the
+ * purge of raw traces, and the workspaces a sweep has work in (migration 5's discovery function). Does not decide transitions (the engine's traces/Retention does).
  */
 import { RetentionRepo, type StorageError } from "@spectral/engine"
 import { WorkspaceId } from "@spectral/engine/contracts"
 import { Effect, Schema } from "effect"
+import { makeWorkspaceTransaction } from "../WorkspaceTransaction.ts"
 import { checkWorkspace, chunks, decodeRows, type DocRow, encodeDoc, type SqlRepoContext } from "./SqlRepoContext.ts"
 
 const RetentionRecordDoc = Schema.Struct({
@@ -40,7 +41,8 @@ const LegalHoldDoc = Schema.Struct({
   releasedAt: Schema.optionalKey(Schema.String)
 })
 
-export const makeSqlRetentionRepo = ({ batchSize, inWorkspace, json, sql }: SqlRepoContext): RetentionRepo["Service"] => {
+export const makeSqlRetentionRepo = ({ assumeRole, batchSize, inWorkspace, json, sql }: SqlRepoContext): RetentionRepo["Service"] => {
+  const { unscoped } = makeWorkspaceTransaction(sql, { assumeRole })
   const encodeRecord = encodeDoc(RetentionRecordDoc, "retention record")
   const decodeRecords = decodeRows(RetentionRecordDoc, "retention record")
   const encodeEvent = encodeDoc(RetentionEventDoc, "retention event")
@@ -156,6 +158,13 @@ export const makeSqlRetentionRepo = ({ batchSize, inWorkspace, json, sql }: SqlR
             RETURNING 1`
       )
       return removed.length
+    }),
+    // Across workspaces through migration 5's SECURITY DEFINER function: ids only, never rows.
+    workspacesToSweep: Effect.fn("SqlRetentionRepo.workspacesToSweep")(function*() {
+      const rows = yield* unscoped(
+        sql<{ readonly workspace: string }>`SELECT w AS workspace FROM spectral.workspaces_to_sweep() AS w ORDER BY w`
+      )
+      return rows.map((row) => row.workspace)
     })
   })
 }

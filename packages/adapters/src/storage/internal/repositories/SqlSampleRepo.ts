@@ -1,6 +1,7 @@
 /**
  * SampleRepo on SQL: curated samples (`spectral.samples`, batched upserts, last write wins per id)
- * and sample sets (`spectral.sample_sets`, newest version first). A sample references its trace and
+ * and sample sets (`spectral.sample_sets`, one row per version — migration 5 — newest version first).
+ * A sample references its trace and
  * never copies it; tombstoning is the retention repository's business.
  */
 import { SampleRepo } from "@spectral/engine"
@@ -59,7 +60,7 @@ export const makeSqlSampleRepo = ({ batchSize, inWorkspace, json, sql }: SqlRepo
         value.id,
         sql`INSERT INTO spectral.sample_sets (workspace_id, id, version, doc)
             VALUES (${value.workspaceId}, ${value.id}, ${value.version}, ${json(doc)})
-            ON CONFLICT (workspace_id, id) DO UPDATE SET version = EXCLUDED.version, doc = EXCLUDED.doc`
+            ON CONFLICT (workspace_id, id, version) DO UPDATE SET doc = EXCLUDED.doc`
       )
     }),
     sampleSets: Effect.fn("SqlSampleRepo.sampleSets")(function*(workspaceId) {
