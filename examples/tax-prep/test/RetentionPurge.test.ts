@@ -79,7 +79,7 @@ const scanThenSweep = <R>(everything: Effect.Effect<string, unknown, R>) =>
     const scanTraces = yield* ScanTraceRepo
     const stimulusTraces = (yield* scanTraces.traces(ws, outcome.scan.id)).filter((t) => t.stimulusId === "sample-trace-0")
     assert.isTrue(stimulusTraces.length > 0 && stimulusTraces.every((t) => t.provenance === "conformance_sample"))
-    assert.isTrue(stimulusTraces.some((t) => t.runs.some((r) => r.prompt.includes(secret))), "the scan copied the secret into its prompts")
+    assert.isTrue(stimulusTraces.every((t) => t.input?.includes(secret) === true), "the scan kept the stimulus, secret included, in its traces")
     assert.include(JSON.stringify([...(yield* (yield* ScanRepo).phaseOutputs(ws, outcome.scan.id)).values()]), secret)
     assert.include(yield* everything, secret)
     const resultsBefore = yield* scanTraces.results(ws, outcome.scan.id)
@@ -113,7 +113,7 @@ const scanThenSweep = <R>(everything: Effect.Effect<string, unknown, R>) =>
     assert.deepStrictEqual(resultsAfter.map((r) => [r.id, r.score, r.passed, r.dimensions]), resultsBefore.map((r) => [r.id, r.score, r.passed, r.dimensions]))
     const redacted = (yield* scanTraces.traces(ws, outcome.scan.id)).filter((t) => t.stimulusId === "sample-trace-0")
     assert.deepStrictEqual(redacted.map((t) => [t.id, t.status, t.costUsd]), stimulusTraces.map((t) => [t.id, t.status, t.costUsd]))
-    assert.isTrue(redacted.every((t) => t.runs.every((r) => r.prompt === "[redacted: trace trace-0 purged by retention]")))
+    assert.isTrue(redacted.every((t) => t.input === "[redacted: trace trace-0 purged by retention]" && t.runs.every((r) => r.rawOutput === "[redacted: trace trace-0 purged by retention]")))
     // The redaction is an audited event, recorded once; a second sweep changes nothing.
     const events = yield* (yield* RetentionRepo).events(ws)
     assert.deepStrictEqual(

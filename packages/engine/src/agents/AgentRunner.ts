@@ -63,12 +63,10 @@ export class AgentRunner extends Context.Service<AgentRunner, {
           Effect.map((a) => ({ _tag: "ok" as const, answer: a })),
           Effect.catchTag("ModelCallFailed", (error) => Effect.succeed({ _tag: "failed" as const, error }))
         )
-        const promptText = `${prompt.system}\n---\n${prompt.user}`
         if (answer._tag === "failed") {
           const run: AgentRun = {
             agentId: agent.id,
             agentVersion: version.version,
-            prompt: promptText,
             rawOutput: "",
             status: answer.error.kind === "parse" ? "parse_failure" : "infra_failure",
             error: answer.error.message,
@@ -91,7 +89,6 @@ export class AgentRunner extends Context.Service<AgentRunner, {
         const run: AgentRun = {
           agentId: agent.id,
           agentVersion: version.version,
-          prompt: promptText,
           rawOutput: a.text,
           ...(parsed !== undefined && status === "ok" ? { output: parsed } : {}),
           status,

@@ -57,3 +57,25 @@ export const renderPrompt = (
   user.push(`Input:\n${truncate(context, template.contextSelection.maxChars, template.contextSelection.truncation)}`)
   return { system: system.join("\n\n"), user: user.join("\n\n") }
 }
+
+/** The text of a rendered prompt as one string: system, a `---` line, user. */
+export const renderedPromptText = (prompt: RenderedPrompt): string => `${prompt.system}\n---\n${prompt.user}`
+
+/**
+ * Re-creates, byte for byte, the prompt one run of a stored trace was sent: from the agent's
+ * template version (the run's `agentVersion`), the trace's stimulus (`input`) and the outputs of the
+ * agent's upstream runs in the same trace — what `AgentRunner` rendered it from. `undefined` when
+ * the trace has no stimulus (traces stored before 0.2 kept the prompt itself, in `run.prompt`).
+ */
+export const renderedRunPrompt = (
+  trace: { readonly input?: string | undefined; readonly runs: ReadonlyArray<{ readonly agentId: string; readonly output?: Record<string, unknown> | undefined; readonly prompt?: string | undefined }> },
+  agentId: string,
+  template: PromptTemplate,
+  dependsOn: ReadonlyArray<string>
+): string | undefined => {
+  const own = trace.runs.find((run) => run.agentId === agentId)
+  if (own?.prompt !== undefined) return own.prompt
+  if (trace.input === undefined) return undefined
+  const upstream = dependsOn.map((id) => ({ agentId: id, output: trace.runs.find((run) => run.agentId === id)?.output ?? {} }))
+  return renderedPromptText(renderPrompt(template, trace.input, upstream))
+}

@@ -112,7 +112,12 @@ export const OutputValue = Schema.Unknown
 export const AgentRun = Schema.Struct({
   agentId: Schema.String,
   agentVersion: PositiveInt,
-  prompt: Schema.String,
+  /**
+   * The rendered prompt, on traces stored before 0.2 only. New traces keep the stimulus once
+   * (`ScanTrace.input`) and the upstream outputs (the other runs' `output`); `renderedRunPrompt`
+   * re-creates this text byte for byte from them and the agent's template version.
+   */
+  prompt: Schema.optionalKey(Schema.String),
   rawOutput: Schema.String,
   output: Schema.optionalKey(Schema.Record(Schema.String, OutputValue)),
   status: RunStatus,
@@ -142,6 +147,8 @@ export const ScanTrace = Schema.Struct({
   holdoutLayer: HoldoutLayer,
   segment: Schema.String,
   stimulusWeight: Schema.Finite,
+  /** The stimulus text the team was given (absent on traces stored before 0.2). */
+  input: Schema.optionalKey(Schema.String),
   runs: Schema.Array(AgentRun),
   status: RunStatus,
   finalOutput: Schema.optionalKey(Schema.Record(Schema.String, OutputValue)),

@@ -113,6 +113,7 @@ export const measureArm = Effect.fnUntraced(function*(request: MeasureRequest): 
         holdoutLayer: sample.holdoutLayer,
         segment: sample.segment,
         stimulusWeight: sample.stimulusWeight,
+        input: sample.input,
         runs: result.runs,
         status: result.status,
         ...(finalOutput !== undefined && result.status === "ok" ? { finalOutput } : {}),
