@@ -2,4 +2,4 @@ import { defineProject } from "vitest/config"
 import { sourceResolve } from "../../vitest.shared.ts"
 
 export default defineProject({
-  ...sourceResolve, test: { name: "engine", include: ["test/**/*.test.ts"] } })
+  ...sourceResolve, test: { name: "engine", include: ["test/**/*.test.ts"], testTimeout: 60_000 } })

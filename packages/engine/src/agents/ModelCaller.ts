@@ -8,7 +8,7 @@
  * budget is never passed.
  */
 import { Clock, Effect, Exit, Option, Predicate, Schema } from "effect"
-import { type AiError, LanguageModel } from "effect/ai"
+import { type AiError, LanguageModel, Prompt } from "effect/ai"
 import { CallContext, conservativePrice, costAt, GenerationParameters, type ModelPrice, ModelCallPermits, PriceTable, priceOf, SPECTRAL_METADATA_KEY } from "../ports/ModelCall.ts"
 import { BudgetExhausted, BudgetLedger, hasFiniteUsdBudget } from "./BudgetLedger.ts"
 
@@ -40,14 +40,14 @@ const callModelNow = Effect.fnUntraced(function*(
 ): Effect.fn.Return<ModelAnswer, ModelCallFailed | BudgetExhausted, LanguageModel.LanguageModel | BudgetLedger> {
   const ledger = yield* BudgetLedger
   const pricing = yield* pricingOf(parameters.model)
-  const reservation = yield* ledger.reserve(context.phase, yield* worstCaseOf(system, user, parameters))
+  const reservation = yield* ledger.reserve(context.phase, worstCaseAt(pricing.charged, system, user, parameters.maxTokens))
   const started = yield* Clock.currentTimeMillis
-  const response = yield* LanguageModel.generateText({
-    prompt: [
-      { role: "system", content: system },
-      { role: "user", content: [{ type: "text", text: user }] }
-    ]
-  }).pipe(
+  // Built from constructors: `Prompt.make` on raw messages Schema-decodes them on every call.
+  const prompt = Prompt.fromMessages([
+    Prompt.makeMessage("system", { content: system }),
+    Prompt.makeMessage("user", { content: [Prompt.makePart("text", { text: user })] })
+  ])
+  const response = yield* LanguageModel.generateText({ prompt }).pipe(
     Effect.provideService(GenerationParameters, parameters),
     Effect.provideService(CallContext, context),
     Effect.mapError((error) =>
@@ -120,10 +120,12 @@ export const worstCaseOf = (
   user: string,
   parameters: Pick<GenerationParameters, "model" | "maxTokens">
 ): Effect.Effect<{ readonly tokens: number; readonly usd: number }, never, BudgetLedger> =>
-  Effect.map(pricingOf(parameters.model), ({ charged }) => {
-    const estimatedInput = estimateTokens(system) + estimateTokens(user)
-    return { tokens: estimatedInput + parameters.maxTokens, usd: charged === undefined ? 0 : costAt(charged, estimatedInput, parameters.maxTokens) }
-  })
+  Effect.map(pricingOf(parameters.model), ({ charged }) => worstCaseAt(charged, system, user, parameters.maxTokens))
+
+const worstCaseAt = (charged: ModelPrice | undefined, system: string, user: string, maxTokens: number) => {
+  const estimatedInput = estimateTokens(system) + estimateTokens(user)
+  return { tokens: estimatedInput + maxTokens, usd: charged === undefined ? 0 : costAt(charged, estimatedInput, maxTokens) }
+}
 
 /**
  * One metered model call, holding one of the scan's call permits (`ModelCallPermits`) while it is

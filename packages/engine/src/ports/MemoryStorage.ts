@@ -164,11 +164,12 @@ export const make = Effect.sync(() => {
         Effect.sync(() => {
           const table = phases.table(workspaceId)
           const outputs = table.get(scanId) ?? new Map<PhaseName, unknown>()
-          outputs.set(phase, copy(output))
+          // By reference: a phase output is built once and never mutated (redaction replaces it).
+          outputs.set(phase, output)
           table.set(scanId, outputs)
         }),
       phaseOutputs: (workspaceId, scanId) =>
-        Effect.sync(() => new Map([...(phases.table(workspaceId).get(scanId) ?? new Map()).entries()].map(([k, v]) => [k, copy(v)]))),
+        Effect.sync(() => new Map(phases.table(workspaceId).get(scanId) ?? new Map())),
       redactPhaseOutputs: (workspaceId, stimulusId, marker) =>
         Effect.sync(() => {
           let changed = 0
