@@ -10,33 +10,110 @@
  * the provider's error) and exits 1; any other failure is `CliFailure`'s one `{"error"}` line.
  * Secrets (the provider key, anything shaped like a key) are redacted from what it prints.
  *
+ * `spectral scan --replay SCAN_ID [--output DIR]`: re-run a stored scan from its record (`Scan.record`:
+ * the workspace declaration, baseline agents, seed, eval set, judge, gates with their settings,
+ * strategies) on the configured storage and model, as a new scan id, and print the new summary
+ * (with `replayOf`). An unknown scan id, a scan stored before records existed, a record naming a
+ * plugin, gate, strategy or scorer that is not loaded, or a judge on another provider than the
+ * configured one: one `{"error"}` line naming it, exit code 2.
+ *
  * `SPECTRAL_SCAN_LEASE_MS` (default 30 000): how long a scan's lease lasts without its heartbeat;
  * on a Postgres server a scan left behind is resumed once its lease ran out. On embedded PGlite the
  * data folder is this process's alone, so a scan left behind there is resumed at once.
  */
-import { Config, Console, Effect, FileSystem, Option, Path, Schema } from "effect"
+import { Config, Console, Effect, FileSystem, Layer, Option, Path, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { hostname } from "node:os"
 import { Redaction, Storage } from "@spectral/adapters"
-import { renderHtml, renderJson, renderMarkdown, ScanOrchestrator, WorkspaceRepo } from "@spectral/engine"
-import { Workspace } from "@spectral/engine/contracts"
+import { type RecoveredScanOutcome, renderHtml, renderJson, renderMarkdown, ScanEngine, ScanOrchestrator, type ScanOutcome, WorkspaceRepo } from "@spectral/engine"
+import { ENGINE_VERSION, Workspace } from "@spectral/engine/contracts"
+import { WorldsEvalSetProvider } from "@spectral/worlds"
 import { CliFailed, EXIT_INTERNAL, reportFailures } from "../CliFailure.ts"
 import { CliInputError, issueLine, readJsonFile } from "../CliIo.ts"
-import { hostLayer } from "../HostLayers.ts"
+import { hostLayer, languageModelLayer, LlmChoice } from "../HostLayers.ts"
 
 const ScanSettings = Config.all({
   leaseMs: Config.Int("SPECTRAL_SCAN_LEASE_MS").pipe(Config.withDefault(30_000)),
   apiKey: Config.option(Config.Redacted("OPENAI_API_KEY"))
 })
 
+type Redact = ReturnType<typeof Redaction.make>
+
+/** A scan that ran and failed is recorded as failed (with its phase and reason) and its summary is the output; exit code 1. */
+const failedScan = (redact: Redact) => (error: { readonly scanId: string; readonly phase: string; readonly reason: string }) =>
+  Effect.andThen(
+    Console.log(JSON.stringify({ scanId: error.scanId, state: "failed", phase: error.phase, error: redact.text(error.reason) }, null, 2)),
+    new CliFailed({ code: EXIT_INTERNAL, message: redact.text(error.reason) })
+  )
+
+/** The change set and the cards (with the scan's record: the "Reproduce" section) in `output`. */
+const writeOutputs = Effect.fnUntraced(function*(outcome: ScanOutcome, output: Option.Option<string>) {
+  if (Option.isNone(output)) return
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const extras = { record: outcome.scan.record }
+  yield* fs.makeDirectory(output.value, { recursive: true })
+  if (outcome.changeSet !== null) yield* fs.writeFileString(path.join(output.value, "changeset.json"), JSON.stringify(outcome.changeSet, null, 2) + "\n")
+  yield* fs.writeFileString(path.join(output.value, "agent-performance-card.md"), renderMarkdown(outcome.card, extras))
+  yield* fs.writeFileString(path.join(output.value, "agent-performance-card.html"), renderHtml(outcome.card, extras))
+  yield* fs.writeFileString(path.join(output.value, "agent-performance-card.json"), renderJson(outcome.card, extras))
+})
+
+const summaryOf = (outcome: ScanOutcome) => ({
+  verdict: outcome.verdict.outcome,
+  checksPassed: outcome.verdict.checksPassed,
+  checksTotal: outcome.verdict.checksTotal,
+  delta: outcome.verdict.delta,
+  clusters: outcome.diagnosis.clusters.map((c) => ({ label: c.label, members: c.memberTraceIds.length, frequencyPct: c.frequencyPct })),
+  changeSet: outcome.changeSet === null ? null : { id: outcome.changeSet.id, version: outcome.changeSet.version, status: outcome.changeSet.status, baselineId: outcome.changeSet.baselineId },
+  spend: outcome.spend.total
+})
+
+const leaseOf = (leaseMs: number) => ({ durationMs: leaseMs, owner: `${hostname()}:${process.pid}` })
+
+/** `--replay SCAN_ID`: the stored scan's record, run again as a new scan on an engine built from it. */
+const replay = Effect.fnUntraced(function*(scanId: string, output: Option.Option<string>) {
+  const settings = yield* ScanSettings
+  const llm = yield* LlmChoice
+  const redact = Redaction.make([Option.getOrUndefined(settings.apiKey)])
+  const outcome: ScanOutcome = yield* Effect.gen(function*() {
+    const { workspaceId, record } = yield* ScanEngine.storedRecord(scanId)
+    if (record.judge.provider !== llm) {
+      return yield* new ScanEngine.ScanReplayError({ reason: { _tag: "ProviderMismatch", recorded: record.judge.provider, configured: llm } })
+    }
+    if (record.engine.version !== ENGINE_VERSION) {
+      yield* Console.error(`the record was made by ${record.engine.name}@${record.engine.version}; replaying on ${ENGINE_VERSION}`)
+    }
+    const engine = ScanEngine.layerReplay({ judge: record.judge, packages: record.packages }, record).pipe(
+      Layer.provideMerge(Layer.mergeAll(WorldsEvalSetProvider.layer, languageModelLayer(record.seed)))
+    )
+    return yield* Effect.gen(function*() {
+      return yield* (yield* ScanOrchestrator).run({ workspaceId, replay: { scanId, record }, lease: leaseOf(settings.leaseMs) })
+    }).pipe(Effect.provide(engine))
+  }).pipe(
+    Effect.provide(Storage.layerConfigWithEvents()),
+    Effect.catchTag("ScanReplayError", (error) => Effect.fail(new CliInputError({ file: `--replay ${scanId}`, message: error.message }))),
+    Effect.catchTag("ScanFailed", failedScan(redact))
+  )
+  yield* writeOutputs(outcome, output)
+  yield* Console.log(JSON.stringify({ scanId: outcome.scan.id, replayOf: scanId, state: outcome.scan.state, ...summaryOf(outcome) }, null, 2))
+})
+
 export const scan = Command.make(
   "scan",
   {
-    workspace: Flag.String("workspace").pipe(Flag.withDescription("Workspace declaration (JSON): agents, framework, autonomy")),
+    workspace: Flag.String("workspace").pipe(Flag.optional, Flag.withDescription("Workspace declaration (JSON): agents, framework, autonomy")),
     seed: Flag.Int("seed").pipe(Flag.withDefault(1), Flag.withDescription("Seed of the eval set and the scan")),
+    replay: Flag.String("replay").pipe(Flag.optional, Flag.withDescription("Re-run this stored scan from its record (as a new scan, same seed); instead of --workspace")),
     output: Flag.String("output").pipe(Flag.optional, Flag.withDescription("Folder for the change set and the cards"))
   },
-  Effect.fn(function*({ workspace: file, seed, output }) {
+  Effect.fn(function*({ workspace: workspaceFile, seed, replay: replayOf, output }) {
+    if (Option.isSome(replayOf)) {
+      if (Option.isSome(workspaceFile)) return yield* new CliInputError({ file: "--replay", message: "give --replay SCAN_ID or --workspace FILE, not both (a replay runs the declaration its record holds)" })
+      return yield* replay(replayOf.value, output)
+    }
+    if (Option.isNone(workspaceFile)) return yield* new CliInputError({ file: "--workspace", message: "missing: give --workspace FILE (or --replay SCAN_ID)" })
+    const file = workspaceFile.value
     const raw = yield* readJsonFile(file)
     const workspace = yield* Schema.decodeUnknownEffect(Workspace)(raw).pipe(
       Effect.mapError((error) => new CliInputError({ file, message: `invalid workspace: ${issueLine(error.issue)}` }))
@@ -44,46 +121,27 @@ export const scan = Command.make(
     const settings = yield* ScanSettings
     const store = yield* Storage.StorageConfig
     const redact = Redaction.make([Option.getOrUndefined(settings.apiKey)])
-    const outcome = yield* Effect.gen(function*() {
+    const outcome: RecoveredScanOutcome = yield* Effect.gen(function*() {
       yield* (yield* WorkspaceRepo).upsert(workspace)
       return yield* (yield* ScanOrchestrator).runOrResume({
         workspaceId: workspace.id,
         seed,
-        lease: { durationMs: settings.leaseMs, owner: `${hostname()}:${process.pid}` },
+        lease: leaseOf(settings.leaseMs),
         exclusiveStore: Option.isNone(store.databaseUrl)
       })
     }).pipe(
       Effect.provide(hostLayer(seed)),
-      // A scan that ran and failed is recorded as failed (with its phase and reason) and its summary is the output; exit code 1.
-      Effect.catchTag("ScanFailed", (error) =>
-        Effect.andThen(
-          Console.log(JSON.stringify({ scanId: error.scanId, state: "failed", phase: error.phase, error: redact.text(error.reason) }, null, 2)),
-          new CliFailed({ code: EXIT_INTERNAL, message: redact.text(error.reason) })
-        ))
+      Effect.catchTag("ScanFailed", failedScan(redact))
     )
     if (outcome.resumed) yield* Console.error(`resumed scan ${outcome.scan.id}: its process had stopped (resumed ${outcome.scan.resumes ?? 1} time(s))`)
     for (const left of outcome.abandoned) yield* Console.error(`abandoned scan ${left.id}: ${redact.text(left.failureReason ?? "")}`)
-    if (Option.isSome(output)) {
-      const fs = yield* FileSystem.FileSystem
-      const path = yield* Path.Path
-      yield* fs.makeDirectory(output.value, { recursive: true })
-      if (outcome.changeSet !== null) yield* fs.writeFileString(path.join(output.value, "changeset.json"), JSON.stringify(outcome.changeSet, null, 2) + "\n")
-      yield* fs.writeFileString(path.join(output.value, "agent-performance-card.md"), renderMarkdown(outcome.card))
-      yield* fs.writeFileString(path.join(output.value, "agent-performance-card.html"), renderHtml(outcome.card))
-      yield* fs.writeFileString(path.join(output.value, "agent-performance-card.json"), renderJson(outcome.card))
-    }
+    yield* writeOutputs(outcome, output)
     yield* Console.log(JSON.stringify({
       scanId: outcome.scan.id,
       state: outcome.scan.state,
       resumed: outcome.resumed,
       abandoned: outcome.abandoned.map((left) => ({ scanId: left.id, reason: redact.text(left.failureReason ?? "") })),
-      verdict: outcome.verdict.outcome,
-      checksPassed: outcome.verdict.checksPassed,
-      checksTotal: outcome.verdict.checksTotal,
-      delta: outcome.verdict.delta,
-      clusters: outcome.diagnosis.clusters.map((c) => ({ label: c.label, members: c.memberTraceIds.length, frequencyPct: c.frequencyPct })),
-      changeSet: outcome.changeSet === null ? null : { id: outcome.changeSet.id, version: outcome.changeSet.version, status: outcome.changeSet.status, baselineId: outcome.changeSet.baselineId },
-      spend: outcome.spend.total
+      ...summaryOf(outcome)
     }, null, 2))
   }, reportFailures)
-).pipe(Command.withDescription("Run one scan of a declared workspace (or resume the one a stopped process left behind) on the configured storage and model"))
+).pipe(Command.withDescription("Run one scan of a declared workspace (or resume the one a stopped process left behind, or replay a stored one) on the configured storage and model"))

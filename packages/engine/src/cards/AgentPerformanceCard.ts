@@ -2,9 +2,56 @@
  * The AgentPerformanceCard: per-agent scores with intervals, gates, clusters and the world-model
  * attribution, rendered to Markdown, HTML and JSON. Every rendering ends with the exact footer
  * `Alpha preview — not for regulated use`. Consistency (pass^k, the share of stimuli passing in
- * every one of k runs) is shown only when the scan ran each stimulus more than once.
+ * every one of k runs) is shown only when the scan ran each stimulus more than once. Given the
+ * scan's record (`Scan.record`), each rendering has a "Reproduce" section: the engine and package
+ * versions, seed, eval set, budgets, judge and agent models, and the gate, strategy and scorer specs
+ * (the JSON rendering carries the whole record as `reproduce`), and the command that replays it.
  */
-import { ALPHA_FOOTER, type AgentPerformanceCard, type Measure } from "../contracts/index.ts"
+import { ALPHA_FOOTER, type AgentPerformanceCard, type Measure, recordBudgets, ScanRecord } from "../contracts/index.ts"
+import { Schema } from "effect"
+
+/** What a rendering may add to the card: the scan's record, for the "Reproduce" section. */
+export interface CardExtras {
+  readonly record?: ScanRecord | undefined
+}
+
+type ModelParameters = { readonly provider: string; readonly model: string; readonly temperature: number; readonly maxTokens: number; readonly topP?: number; readonly seed?: number }
+
+const modelLine = (m: ModelParameters) =>
+  `${m.provider}/${m.model} (temperature ${m.temperature}, maxTokens ${m.maxTokens}${m.topP === undefined ? "" : `, topP ${m.topP}`}${m.seed === undefined ? "" : `, seed ${m.seed}`})`
+
+/** The record as labelled lines, the same in Markdown and HTML. Gates with the same settings share one line. */
+const reproduceItems = (record: ScanRecord): ReadonlyArray<readonly [string, string]> => {
+  const e = record.evalSet
+  const budgets = recordBudgets(record)
+  const bySettings = new Map<string, Array<string>>()
+  for (const gate of record.gates) {
+    const key = JSON.stringify(gate.settings)
+    bySettings.set(key, [...(bySettings.get(key) ?? []), gate.name])
+  }
+  return [
+    ["engine", `${record.engine.name}@${record.engine.version}`],
+    ["packages", record.packages.length === 0 ? "none declared" : record.packages.map((p) => `${p.name}@${p.version}`).join(", ")],
+    ["plugins", record.plugins.length === 0 ? "none" : record.plugins.map((p) => p.name).join(", ")],
+    ["seed", String(record.seed)],
+    [
+      "eval set",
+      `${e.worldModelId}@${e.worldModelVersion ?? "(version not yet known)"}${e.ruleSetHash === undefined ? "" : ` rule set ${e.ruleSetHash.slice(0, 16)}`}, generator seed ${e.generatorSeed}, size ${e.size}${
+        e.sampleSet === undefined ? "" : `; sample set ${e.sampleSet.id} v${e.sampleSet.version}`
+      }`
+    ],
+    ["budgets", `${budgets.maxCalls} calls, ${budgets.maxTokens} tokens, $${budgets.maxUsd}; ${record.concurrency} calls in flight`],
+    ["judge", modelLine(record.judge)],
+    ...record.agents.map((a) => [`agent ${a.agentId} v${a.version}`, modelLine(a.hyperparameters)] as const),
+    ...[...bySettings].map(([settings, gates]) => [`gates ${gates.join(", ")}`, settings] as const),
+    ["strategies", record.strategies.map((s) => s.name).join(", ") || "none"],
+    ["scorers", record.scorers.map((s) => s.name).join(", ")],
+    ...(record.baselineChangeSetId === undefined ? [] : [["baseline change set", record.baselineChangeSetId] as const]),
+    ...(record.replayOf === undefined ? [] : [["replay of", record.replayOf] as const])
+  ]
+}
+
+const replayCommand = (scanId: string) => `spectral scan --replay ${scanId}`
 
 const fmt = (m: Measure): string => (m._tag === "Present" ? (m.value * 100).toFixed(1) : `— (${m.reason})`)
 const pts = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}`
@@ -30,7 +77,7 @@ const clusterLine = (c: AgentPerformanceCard["clusters"][number]) =>
     c.failureRateAfter === undefined ? "" : `; failure rate ${(100 * (c.failureRateBefore ?? 1)).toFixed(0)}% → ${(100 * c.failureRateAfter).toFixed(0)}%`
   }`
 
-export const renderMarkdown = (card: AgentPerformanceCard): string => {
+export const renderMarkdown = (card: AgentPerformanceCard, extras: CardExtras = {}): string => {
   const lines: Array<string> = []
   lines.push(`# Agent performance card — ${card.workspaceName}`)
   lines.push("")
@@ -83,6 +130,14 @@ export const renderMarkdown = (card: AgentPerformanceCard): string => {
   lines.push("| --- | --- | --- | --- |")
   for (const g of card.gates) lines.push(`| ${g.gate} | ${g.check} | ${g.status} | ${g.reason.replace(/\|/g, "/")} |`)
   lines.push("")
+  if (extras.record !== undefined) {
+    lines.push("## Reproduce")
+    lines.push("")
+    lines.push(`Re-run this scan from its record: \`${replayCommand(card.scanId)}\``)
+    lines.push("")
+    for (const [label, value] of reproduceItems(extras.record)) lines.push(`- ${label}: \`${value.replace(/`/g, "'")}\``)
+    lines.push("")
+  }
   lines.push("---")
   lines.push("")
   lines.push(ALPHA_FOOTER)
@@ -91,7 +146,7 @@ export const renderMarkdown = (card: AgentPerformanceCard): string => {
 
 const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
 
-export const renderHtml = (card: AgentPerformanceCard): string => {
+export const renderHtml = (card: AgentPerformanceCard, extras: CardExtras = {}): string => {
   const row = (cells: ReadonlyArray<string>, tag = "td") => `<tr>${cells.map((c) => `<${tag}>${escape(c)}</${tag}>`).join("")}</tr>`
   const repeats = hasRepeats(card)
   const agents = card.agents.map((a) => row(agentCells(a, repeats))).join("\n")
@@ -123,10 +178,22 @@ ${repeats ? "" : "<p>One run per stimulus: consistency (pass^k) needs epochs &gt
 ${row(["gate", "check", "status", "reason"], "th")}
 ${gates}
 </table>
-<footer>${escape(ALPHA_FOOTER)}</footer>
+${extras.record === undefined ? "" : `<h2>Reproduce</h2>
+<p>Re-run this scan from its record: <code>${escape(replayCommand(card.scanId))}</code></p>
+<table>
+${reproduceItems(extras.record).map(([label, value]) => `<tr><th>${escape(label)}</th><td><code>${escape(value)}</code></td></tr>`).join("\n")}
+</table>
+`}<footer>${escape(ALPHA_FOOTER)}</footer>
 </body>
 </html>
 `
 }
 
-export const renderJson = (card: AgentPerformanceCard): string => JSON.stringify(card, null, 2) + "\n"
+const encodeRecord = Schema.encodeSync(ScanRecord)
+
+/** The card as JSON; with the record, its encoded form under `reproduce` (the footer stays the last field). */
+export const renderJson = (card: AgentPerformanceCard, extras: CardExtras = {}): string => {
+  if (extras.record === undefined) return JSON.stringify(card, null, 2) + "\n"
+  const { footer, ...rest } = card
+  return JSON.stringify({ ...rest, reproduce: { command: replayCommand(card.scanId), record: encodeRecord(extras.record) }, footer }, null, 2) + "\n"
+}

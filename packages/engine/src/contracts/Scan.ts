@@ -7,6 +7,7 @@ import { Schema } from "effect"
 import { WorkspaceId } from "./WorkspaceId.ts"
 import { AttributionEnvelope, HoldoutLayer, Provenance } from "./EvalSet.ts"
 import { Instant, NonNegative, NonNegativeInt, PositiveInt, UnitInterval } from "./Measure.ts"
+import { ScanRecord } from "./ScanRecord.ts"
 
 /**
  * `abandoned`: its process stopped (the lease ran out) and it could not be resumed (another seed
@@ -98,6 +99,8 @@ export const Scan = Schema.Struct({
   resumes: Schema.optionalKey(NonNegativeInt),
   /** Digest of the workspace declaration it started on: a changed declaration is not resumed. */
   declarationDigest: Schema.optionalKey(Schema.String),
+  /** What produced the scan, written when it starts (absent on scans stored before records existed). */
+  record: Schema.optionalKey(ScanRecord),
   createdAt: Instant,
   updatedAt: Instant
 })

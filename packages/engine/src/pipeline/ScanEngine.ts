@@ -31,10 +31,14 @@ import { Preflight } from "./Preflight.ts"
 import { Safety } from "./Safety.ts"
 import { ScanOrchestrator } from "./ScanOrchestrator.ts"
 import { Verdict } from "./Verdict.ts"
+import type { PackageVersion, ScanRecord } from "../contracts/index.ts"
+import { replayGates, ScanProvenance } from "./ScanReplay.ts"
 
 export interface Options {
   /** The judge model for the rubric authority. */
   readonly judge: JudgeSettings
+  /** Packages the engine is built with beyond `@spectral/engine` (plugin packages), for scan records. */
+  readonly packages?: ReadonlyArray<PackageVersion> | undefined
 }
 
 export const defaultJudge: JudgeSettings = { provider: "default", model: "default", temperature: 0, maxTokens: 400 }
@@ -55,22 +59,20 @@ export const layerAcceptanceSubscription = Layer.effectDiscard(
   })
 )
 
-/**
- * Every engine service. `extensions` are plugin layers (`Plugin.make`: gates, strategies,
- * scorers) built against the same registries.
- */
-export const layer = (options: Options = { judge: defaultJudge }, extensions: ReadonlyArray<PluginLayer> = []) => {
-  const registries = extensions.length === 0
+const registriesWith = (extensions: ReadonlyArray<PluginLayer>) =>
+  extensions.length === 0
     ? layerRegistries
     : Layer.mergeAll(...(extensions as [PluginLayer])).pipe(Layer.provideMerge(layerRegistries))
+
+const compose = <E>(options: Options, verdictEngine: Layer.Layer<VerdictEngine | GateRegistry | StrategyRegistry | ScorerRegistry, E>) => {
   const core = Layer.mergeAll(
     AgentRunner.layerNoDeps,
     RubricScorer.layerNoDeps(options.judge),
     WorldModelScorer.layer,
     FailureClusterer.layerOffline,
-    Tournament.layer
+    Tournament.layer,
+    ScanProvenance.layer(options)
   ).pipe(Layer.provideMerge(BudgetLedger.layer))
-  const verdictEngine = VerdictEngine.layerNoDeps.pipe(Layer.provideMerge(registries))
   const phases = Layer.mergeAll(
     Preflight.layer,
     Observe.layer,
@@ -87,3 +89,21 @@ export const layer = (options: Options = { judge: defaultJudge }, extensions: Re
     Layer.provideMerge(layerAcceptanceSubscription.pipe(Layer.provideMerge(lifecycle)))
   )
 }
+
+/**
+ * Every engine service. `extensions` are plugin layers (`Plugin.make`: gates, strategies,
+ * scorers) built against the same registries.
+ */
+export const layer = (options: Options = { judge: defaultJudge }, extensions: ReadonlyArray<PluginLayer> = []) =>
+  compose(options, VerdictEngine.layerNoDeps.pipe(Layer.provideMerge(registriesWith(extensions))))
+
+/**
+ * The engine a replay runs on (`spectral scan --replay`): as `layer`, but the verdict runs exactly
+ * the record's gates with their recorded settings and only the recorded strategies are used; fails
+ * with `ScanReplayError` naming a recorded plugin, gate, strategy or scorer that is not loaded.
+ * Pass the record's judge as `options.judge`.
+ */
+export const layerReplay = (options: Options, record: ScanRecord, extensions: ReadonlyArray<PluginLayer> = []) =>
+  compose(options, VerdictEngine.layerNoDeps.pipe(Layer.provide(replayGates(record)), Layer.provideMerge(registriesWith(extensions))))
+
+export { ScanProvenance, ScanReplayError, storedRecord, workspaceOfScanId } from "./ScanReplay.ts"

@@ -25,6 +25,7 @@ import type {
   PhaseName,
   Scan,
   ScanLease,
+  ScanRecord,
   SpectralEvent,
   VerdictResult,
   Workspace
@@ -51,6 +52,10 @@ import { Safety, type SafetyOutput } from "./Safety.ts"
 import type { ScanContext } from "./ScanContext.ts"
 import { nowIso } from "../clock/Time.ts"
 import { Verdict, type VerdictOutput } from "./Verdict.ts"
+import { recordFor, ScanProvenance } from "./ScanReplay.ts"
+import { GateRegistry } from "../gates/Gate.ts"
+import { StrategyRegistry } from "../strategies/Strategy.ts"
+import { ScorerRegistry } from "../plugin/ScorerRegistry.ts"
 
 export class ScanFailed extends Schema.TaggedError<ScanFailed>()("ScanFailed", {
   scanId: Schema.String,
@@ -78,6 +83,12 @@ export interface ScanRequest {
   /** Model calls in flight at once while measuring. Default 8. */
   readonly concurrency?: number
   readonly lease?: ScanLeaseOptions | undefined
+  /**
+   * Re-run a stored scan from its record (`ScanReplay.storedRecord`), as a new scan: the record's
+   * workspace declaration, baseline agents, seed and eval set, on an engine built from it
+   * (`ScanEngine.layerReplay`). `seed` and `concurrency` are the record's.
+   */
+  readonly replay?: { readonly scanId: string; readonly record: ScanRecord } | undefined
 }
 
 export interface RecoveringScanRequest extends ScanRequest {
@@ -142,6 +153,16 @@ const stoppedIn = (scan: Scan): PhaseName => phaseOrder.find((phase) => !scan.co
 
 const isConflict = (error: StorageError | ScanFailed): boolean => error._tag === "StorageError" && error.reason._tag === "Conflict"
 
+/** The baseline a scan measures: the accepted change set's agent versions, the declared ones for the rest. */
+const baselineOf = (
+  agents: ReadonlyArray<Workspace["agents"][number]>,
+  declared: ReadonlyArray<AgentVersion>,
+  accepted: ChangeSet | undefined
+): ReadonlyArray<AgentVersion> =>
+  accepted === undefined
+    ? declared
+    : agents.map((a) => accepted.agents.find((v) => v.agentId === a.id) ?? declared.find((v) => v.agentId === a.id)!)
+
 /** The workspace declaration a scan measures, as a digest (a resumed scan must still be measuring it). */
 export const declarationDigest = (workspace: Workspace): string => hashHex(JSON.stringify(workspace))
 
@@ -183,6 +204,8 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
       const optimize = yield* Optimize
       const safety = yield* Safety
       const verdict = yield* Verdict
+      // What a new scan's record is made of (the provenance and the registries the engine was built with).
+      const recording = yield* Effect.context<ScanProvenance | GateRegistry | StrategyRegistry | ScorerRegistry>()
 
       // This instance's leases end in `#<instance>`; the scans it is running right now.
       const instance = `${(yield* Random.nextIntBetween(0, 2 ** 31)).toString(36)}${(yield* Random.nextIntBetween(0, 2 ** 31)).toString(36)}`
@@ -207,9 +230,10 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
           ? undefined
           : changeSets.find((c) => c.id === scan.baselineChangeSetId)
         const declared: ReadonlyArray<AgentVersion> = agents.map((a) => ({ agentId: a.id, version: 1, template: a.template, hyperparameters: a.hyperparameters }))
-        const baseline = accepted === undefined
-          ? declared
-          : agents.map((a) => accepted.agents.find((v) => v.agentId === a.id) ?? declared.find((v) => v.agentId === a.id)!)
+        const recorded = scan.record?.agents
+        const baseline = recorded !== undefined
+          ? agents.map((a) => recorded.find((v) => v.agentId === a.id) ?? declared.find((v) => v.agentId === a.id)!)
+          : baselineOf(agents, declared, accepted)
         return {
           workspace,
           scan,
@@ -241,7 +265,8 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
 
       const execute = Effect.fnUntraced(function*(initial: Scan, concurrency: number, lease: HeldLease) {
         let scan = initial
-        const workspace = yield* workspaces.get(scan.workspaceId)
+        // A scan with a record measures the declaration it records (the same as stored, unless it is a replay).
+        const workspace = scan.record?.workspace ?? (yield* workspaces.get(scan.workspaceId))
         const saved = yield* scans.phaseOutputs(workspace.id, scan.id)
         const framework = workspace.framework
         // This scan's own ledger, starting from what it had spent before a crash (never refilled).
@@ -322,7 +347,21 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
           yield* setScan({ state: "running", readiness })
           const ctx = { ...context, scan }
           const observed = yield* phase<ObserveOutput, unknown, never>("observe", observe.run(ctx))
-          yield* setScan({ attribution: observed.evalSet.attribution })
+          const attribution = observed.evalSet.attribution
+          const record = scan.record
+          if (record?.evalSet.worldModelVersion !== undefined && record.evalSet.worldModelVersion !== attribution.worldModelVersion) {
+            return yield* new ScanFailed({
+              scanId: scan.id,
+              phase: "observe",
+              reason: `the record names ${record.evalSet.worldModelId}@${record.evalSet.worldModelVersion} but the world answered with version ${attribution.worldModelVersion}`
+            })
+          }
+          yield* setScan({
+            attribution,
+            ...(record === undefined ? {} : {
+              record: { ...record, evalSet: { ...record.evalSet, worldModelVersion: attribution.worldModelVersion, ruleSetHash: attribution.authority.ruleSetHash } }
+            })
+          })
           const calibration = yield* phase<CalibrationRecord, unknown, never>("calibrate", calibrate.run(ctx, observed))
           const diagnosis = yield* phase<Diagnosis, unknown, never>("diagnose", diagnose.run(ctx, observed))
           const evaluated = yield* phase<EvaluateOutput, unknown, never>("evaluate", evaluate.run(ctx, observed))
@@ -335,6 +374,7 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
           const completed = yield* phase<CompleteOutput, unknown, never>("complete", Effect.gen(function*() {
             const now = yield* nowIso
             const sampleSet = yield* recordSampleSet(workspace.id, observed.evalSet, now).pipe(Effect.provideService(SampleRepo, sampleRepo))
+            if (scan.record !== undefined) yield* setScan({ record: { ...scan.record, evalSet: { ...scan.record.evalSet, sampleSet: { id: sampleSet.id, version: sampleSet.version } } } })
             const proposed = buildChangeSet(ctx, observed, diagnosis, optimized, checked, decided.verdict, now, sampleSet)
             const changeSet = workspace.autonomy.mode === "observe_only" ? null : yield* recordChangeSet(proposed)
             if (changeSet !== null) yield* setScan({ changeSetId: changeSet.id })
@@ -403,8 +443,27 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
       })
 
       /** A new scan row, holding this process's lease, under the workspace's next free scan id. */
-      const insertScan = Effect.fnUntraced(function*(workspace: Workspace, seed: number, lease: HeldLease) {
-        const accepted = (yield* changeSetRepo.list(workspace.id)).find((c) => c.status === "accepted")
+      const insertScan = Effect.fnUntraced(function*(
+        stored: Workspace,
+        seed: number,
+        lease: HeldLease,
+        concurrency: number,
+        replay?: ScanRequest["replay"]
+      ) {
+        const workspace = replay?.record.workspace ?? stored
+        const changeSets = yield* changeSetRepo.list(workspace.id)
+        const accepted = replay !== undefined
+          ? changeSets.find((c) => c.id === replay.record.baselineChangeSetId)
+          : changeSets.find((c) => c.status === "accepted")
+        // A cyclic team is refused in preflight, with the scan recorded as failed; its record keeps the declared order.
+        const agents = yield* topologicalOrder(workspace.agents).pipe(Effect.catch(() => Effect.succeed(workspace.agents)))
+        const declared: ReadonlyArray<AgentVersion> = agents.map((a) => ({ agentId: a.id, version: 1, template: a.template, hyperparameters: a.hyperparameters }))
+        // Written when the scan starts: what produced it (a replay keeps the record it replays).
+        const record: ScanRecord = replay !== undefined
+          ? { ...replay.record, replayOf: replay.scanId }
+          : yield* recordFor({ workspace, seed, concurrency, agents: baselineOf(agents, declared, accepted), baselineChangeSetId: accepted?.id }).pipe(
+            Effect.provide(recording)
+          )
         const now = yield* nowIso
         return yield* Effect.gen(function*() {
           const existing = yield* scans.list(workspace.id)
@@ -417,6 +476,7 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
             ...(accepted !== undefined ? { baselineChangeSetId: accepted.id } : {}),
             lease: yield* leaseFor(lease),
             declarationDigest: declarationDigest(workspace),
+            record,
             createdAt: now,
             updatedAt: now
           }
@@ -428,8 +488,10 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
       const run = Effect.fn("ScanOrchestrator.run")(function*(request: ScanRequest) {
         const workspace = yield* workspaces.get(request.workspaceId)
         const lease = held(request.lease)
-        const scan = yield* insertScan(workspace, request.seed ?? 1, lease)
-        return yield* execute(scan, request.concurrency ?? 8, lease)
+        const replay = request.replay
+        const concurrency = replay?.record.concurrency ?? request.concurrency ?? 8
+        const scan = yield* insertScan(workspace, replay?.record.seed ?? request.seed ?? 1, lease, concurrency, replay)
+        return yield* execute(scan, concurrency, lease)
       })
 
       const resume = Effect.fn("ScanOrchestrator.resume")(function*(workspaceId: string, scanId: string, options?: { readonly concurrency?: number; readonly lease?: ScanLeaseOptions }) {
@@ -512,7 +574,7 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
             return { ...outcome, resumed: true, abandoned } satisfies RecoveredScanOutcome
           }
         }
-        const scan = yield* insertScan(workspace, seed, lease)
+        const scan = yield* insertScan(workspace, seed, lease, request.concurrency ?? 8)
         const outcome = yield* execute(scan, request.concurrency ?? 8, lease)
         return { ...outcome, resumed: false, abandoned } satisfies RecoveredScanOutcome
       })
