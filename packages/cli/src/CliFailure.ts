@@ -61,6 +61,9 @@ export const describeFailure = (cause: Cause.Cause<unknown>): { readonly code: n
       return { code: EXIT_BAD_INPUT, message: oneLine(`${errors.map(messageOf).join("; ")} (see ${command} --help)`) }
     }
     const tag = tagOf(error)
+    if (tag === "SecretError" && Predicate.hasProperty(error, "reason") && error.reason !== "Storage") {
+      return { code: EXIT_BAD_INPUT, message: oneLine(messageOf(error)) }
+    }
     if (tag === "ConfigError") return { code: EXIT_BAD_INPUT, message: oneLine(`configuration: ${messageOf(error)}`) }
     const message = withoutSourcePaths(oneLine(messageOf(error)))
     return { code: EXIT_INTERNAL, message: tag === undefined || message.startsWith(tag) ? message : `${tag}: ${message}` }

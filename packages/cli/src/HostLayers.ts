@@ -1,11 +1,13 @@
 /**
  * The default host composition the CLI runs scans with: storage from `SPECTRAL_DATABASE_URL` (or
  * embedded PGlite under `SPECTRAL_DATA_DIR`) with its durable event bus (outbox) and response cache,
- * the worlds' EvalSetProvider, and the language model chosen by `SPECTRAL_LLM` (`simulated`, the default, or `openai`).
+ * the worlds' EvalSetProvider, the language model chosen by `SPECTRAL_LLM` (`simulated`, the default, or `openai`),
+ * and the workspaces' own secrets (sealed under `SPECTRAL_SECRETS_KEK`; a workspace's `llm-api-key`
+ * replaces `OPENAI_API_KEY` for its calls).
  */
 import { Config, Effect, Layer } from "effect"
 import { OpenAiCompatible, SimulatedLanguageModel, Storage, UsageLedger } from "@spectral/adapters"
-import { ScanEngine } from "@spectral/engine"
+import { KeyProvider, ScanEngine, WorkspaceSecrets } from "@spectral/engine"
 import { WorldsEvalSetProvider } from "@spectral/worlds"
 
 export const LlmChoice = Config.Literals(["simulated", "openai"], "SPECTRAL_LLM").pipe(Config.withDefault("simulated" as const))
@@ -14,6 +16,9 @@ export const languageModelLayer = (seed: number) =>
   Layer.unwrap(Effect.map(LlmChoice, (llm) => (llm === "openai" ? OpenAiCompatible.layerConfig : SimulatedLanguageModel.layer({ seed }))))
 
 const store = Storage.layerConfigWithEvents()
+
+/** Workspace secrets on the configured store, the KEK from configuration. */
+export const secretsLayer = WorkspaceSecrets.layerWithCredentials.pipe(Layer.provide(KeyProvider.layerConfig))
 
 /** The provider on the store's SQL response cache (a re-run of an unchanged scan costs nothing). */
 const hostLanguageModel = (seed: number) =>
@@ -34,5 +39,5 @@ export const JudgeSettings = Effect.gen(function*() {
 
 export const hostLayer = (seed: number) =>
   Layer.unwrap(Effect.map(JudgeSettings, (judge) => ScanEngine.layer({ judge }))).pipe(
-    Layer.provideMerge(Layer.mergeAll(store, WorldsEvalSetProvider.layer, hostLanguageModel(seed)))
+    Layer.provideMerge(Layer.mergeAll(secretsLayer.pipe(Layer.provideMerge(store)), WorldsEvalSetProvider.layer, hostLanguageModel(seed)))
   )

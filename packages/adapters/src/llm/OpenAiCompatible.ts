@@ -23,7 +23,7 @@ import { createHash } from "node:crypto"
 import { Cause, Clock, Config, Context, Effect, Exit, Layer, Option, Redacted, Schema, Stream } from "effect"
 import { AiError, EmbeddingModel, LanguageModel } from "effect/ai"
 import * as OpenAiStructuredOutput from "effect/ai/OpenAiStructuredOutput"
-import { CallContext, costOf, GenerationParameters, PriceTable } from "@spectral/engine"
+import { CallContext, costOf, GenerationParameters, PriceTable, WorkspaceCredentials } from "@spectral/engine"
 import OpenAI from "openai"
 import {
   asksForJson,
@@ -217,6 +217,30 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     maxRetries: 0,
     timeout: resolved.timeoutMs + 5_000
   })
+  // A workspace's own key (WorkspaceCredentials), when it has one, replaces the configured key per
+  // request; what the provider echoes of it is redacted like the configured key.
+  const workspaceRedactors = new Map<string, Redaction.Redactor>()
+  const credentialsFor = (method: string, workspaceId: string) =>
+    Effect.gen(function*() {
+      const credentials = yield* WorkspaceCredentials
+      const own = yield* credentials.apiKeyFor(workspaceId).pipe(
+        Effect.mapError((error) =>
+          AiError.make({
+            module: "OpenAiCompatible",
+            method,
+            reason: new AiError.AuthenticationError({ kind: "InvalidKey", description: `workspace ${workspaceId}'s llm-api-key: ${error.message}` })
+          })
+        )
+      )
+      if (Option.isNone(own)) return { options: {}, redact: redactor }
+      const value = Redacted.value(own.value)
+      let redact = workspaceRedactors.get(value)
+      if (redact === undefined) {
+        redact = Redaction.make([options.apiKey, own.value])
+        workspaceRedactors.set(value, redact)
+      }
+      return { options: { headers: { Authorization: `Bearer ${value}` } }, redact }
+    })
   const chatUrl = `${resolved.baseUrl}/chat/completions`
   const embeddingsUrl = `${resolved.baseUrl}/embeddings`
   const codecTransformer: LanguageModel.CodecTransformer = resolved.structuredOutput === "json_schema"
@@ -250,10 +274,11 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       readonly url: string
       readonly startedAt: number
     },
-    send: (signal: AbortSignal) => PromiseLike<A>
+    send: (signal: AbortSignal) => PromiseLike<A>,
+    redact: Redaction.Redactor = redactor
   ): Effect.Effect<RetryPolicy.Attempted<A>, AiError.AiError> =>
-    RetryPolicy.withRetries(rate, resolved, request, send, redactor.text).pipe(
-      Effect.map((attempted) => ({ ...attempted, value: redactor.json(attempted.value) })),
+    RetryPolicy.withRetries(rate, resolved, request, send, redact.text).pipe(
+      Effect.map((attempted) => ({ ...attempted, value: redact.json(attempted.value) })),
       Effect.catch((exhausted) =>
         Effect.gen(function*() {
           const now = yield* Clock.currentTimeMillis
@@ -378,13 +403,15 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       }
 
       // The provider, with at most `repairAttempts` follow-ups for unusable structured output.
+      const auth = yield* credentialsFor("generateText", call.workspaceId)
       let request = body
       let repairsLeft = resolved.repairAttempts
       let operation: ModelOperation = "chat"
       while (true) {
         const sent = yield* sendRecorded(
           { operation, model, method: "generateText", url: chatUrl, startedAt },
-          (signal) => client.chat.completions.create(request, { signal })
+          (signal) => client.chat.completions.create(request, { signal, ...auth.options }),
+          auth.redact
         )
         const { value: completion, attempts } = sent
         const { usage, costUsd } = priced(completion)
@@ -512,9 +539,11 @@ export const make = Effect.fnUntraced(function*(options: Options) {
           }
         }
 
+        const auth = yield* credentialsFor("embedMany", call.workspaceId)
         const { value: response, attempts } = yield* sendRecorded(
           { operation: "embedding", model, method: "embedMany", url: embeddingsUrl, startedAt },
-          (signal) => client.embeddings.create(body, { signal })
+          (signal) => client.embeddings.create(body, { signal, ...auth.options }),
+          auth.redact
         )
         const inputTokens = response.usage?.prompt_tokens ?? 0
         const costUsd = costOf(prices, model, inputTokens, 0)

@@ -103,7 +103,8 @@ const specs: ReadonlyArray<TableSpec> = [
     ]
   },
   { table: "response_cache", key: "key", json: "doc", columns: () => [doc] },
-  { table: "template_proposals", key: "id", json: "doc", columns: () => [["agent_name", "text", "probe"], ["status", "text", "proposed"], doc] }
+  { table: "template_proposals", key: "id", json: "doc", columns: () => [["agent_name", "text", "probe"], ["status", "text", "proposed"], doc] },
+  { table: "workspace_secrets", key: "name", json: "doc", columns: () => [doc] }
 ]
 
 type Outcome = { readonly rows: number } | { readonly sqlstate: string | undefined }

@@ -8,4 +8,5 @@ import { ingest } from "./ingest.ts"
 import { verdict } from "./verdict.ts"
 import { serve } from "./serve.ts"
 import { card } from "./card.ts"
-export const commands = [scan, bootstrap, cluster, worldCommand, db, ingest, verdict, serve, card] as const
+import { secrets } from "./secrets.ts"
+export const commands = [scan, bootstrap, cluster, worldCommand, db, ingest, verdict, serve, card, secrets] as const

@@ -10,6 +10,8 @@ import {
   FailureClusterRepo,
   type IngestKey,
   IngestKeyRepo,
+  type WorkspaceSecretRecord,
+  WorkspaceSecretRepo,
   type LegalHold,
   redactEvalResult,
   redactStimulusContent,
@@ -122,9 +124,10 @@ export const make = Effect.sync(() => {
   const legalHolds = new Partitioned<LegalHold>()
   const ingestKeys = new Map<string, IngestKey>()
   const proposals = new Partitioned<TemplateProposal>()
+  const secrets = new Partitioned<WorkspaceSecretRecord>()
   const stores: Record<string, Partitioned<unknown>> = {
     workspaces, scans, phases, verdicts, divergences, traces, results, clusters, changeSets, audits, samples, sampleSets,
-    rawTraces, retentionRecords, retentionEvents, retentionPolicies, legalHolds, proposals
+    rawTraces, retentionRecords, retentionEvents, retentionPolicies, legalHolds, proposals, secrets
   } as never
 
   const get = <V>(store: Partitioned<V>, entity: string, workspaceId: string, id: string) =>
@@ -360,6 +363,25 @@ export const make = Effect.sync(() => {
       update: (proposal, expected) => compareAndSet(proposals, "template proposal", proposal, expected),
       get: (workspaceId, proposalId) => get(proposals, "template proposal", workspaceId, proposalId),
       list: (workspaceId) => Effect.sync(() => [...proposals.table(workspaceId).values()].map(copy))
+    }),
+    secret: WorkspaceSecretRepo.of({
+      put: (record) => Effect.sync(() => void secrets.table(record.workspaceId).set(record.name, copy(record))),
+      get: (workspaceId, name) => get(secrets, "workspace secret", workspaceId, name),
+      list: (workspaceId) =>
+        Effect.sync(() => [...secrets.table(workspaceId).values()].map(copy).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))),
+      remove: (workspaceId, name) =>
+        Effect.suspend(() =>
+          secrets.table(workspaceId).delete(name) ? Effect.void : Effect.fail(StorageError.notFound("workspace secret", name))
+        )
+    }),
+    apiKey: ApiKeyRepo.of({
+      save: (key) => Effect.sync(() => void apiKeys.set(key.keyHash, copy(key))),
+      findByHash: (keyHash) =>
+        Effect.suspend(() => {
+          const key = apiKeys.get(keyHash)
+          return key === undefined ? Effect.fail(StorageError.notFound("api key", "(hash)")) : Effect.succeed(copy(key))
+        }),
+      list: (workspaceId) => Effect.sync(() => [...apiKeys.values()].filter((k) => k.workspaceId === workspaceId).map(copy))
     }),
     /** Everything stored, every store and workspace (for tests that must search all of storage). */
     contents: (): unknown => ({

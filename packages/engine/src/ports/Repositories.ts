@@ -252,6 +252,34 @@ export class IngestKeyRepo extends Context.Service<IngestKeyRepo, {
   readonly findByHash: (keyHash: string) => Effect.Effect<IngestKey, StorageError>
 }>()("@spectral/engine/ports/IngestKeyRepo") {}
 
+/**
+ * A workspace secret as stored: only its AEAD ciphertext (AES-256-GCM, the workspace id and the
+ * secret's name as associated data), sealed under the key-encryption key with `kekFingerprint`.
+ * The plaintext never reaches a repository.
+ */
+export interface WorkspaceSecretRecord {
+  readonly workspaceId: string
+  readonly name: string
+  readonly kekFingerprint: string
+  /** base64 of the 12-byte nonce, the ciphertext and the 16-byte tag. */
+  readonly iv: string
+  readonly ciphertext: string
+  readonly tag: string
+  readonly createdAt: string
+  readonly rotatedAt?: string
+}
+
+export class WorkspaceSecretRepo extends Context.Service<WorkspaceSecretRepo, {
+  /** Insert or replace the secret of this name. */
+  readonly put: (record: WorkspaceSecretRecord) => Effect.Effect<void, StorageError>
+  /** The secret of this name in this workspace, or NotFound. */
+  readonly get: (workspaceId: string, name: string) => Effect.Effect<WorkspaceSecretRecord, StorageError>
+  /** By name. */
+  readonly list: (workspaceId: string) => Effect.Effect<ReadonlyArray<WorkspaceSecretRecord>, StorageError>
+  /** NotFound when there is none. */
+  readonly remove: (workspaceId: string, name: string) => Effect.Effect<void, StorageError>
+}>()("@spectral/engine/ports/WorkspaceSecretRepo") {}
+
 /** One implementation of every repository port, as a storage driver builds them. */
 export interface RepositorySet {
   readonly workspace: WorkspaceRepo["Service"]
@@ -264,6 +292,7 @@ export interface RepositorySet {
   readonly retention: RetentionRepo["Service"]
   readonly ingestKey: IngestKeyRepo["Service"]
   readonly templateProposal: TemplateProposalRepo["Service"]
+  readonly secret: WorkspaceSecretRepo["Service"]
 }
 
 /** The repositories as a context: what every storage layer (memory, SQL) provides. */
@@ -277,6 +306,7 @@ export const repositoriesContext = (s: RepositorySet) =>
     Context.add(TraceRepo, s.trace),
     Context.add(RetentionRepo, s.retention),
     Context.add(IngestKeyRepo, s.ingestKey),
-    Context.add(TemplateProposalRepo, s.templateProposal)
+    Context.add(TemplateProposalRepo, s.templateProposal),
+    Context.add(WorkspaceSecretRepo, s.secret)
   )
 

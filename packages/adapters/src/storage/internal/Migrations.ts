@@ -14,6 +14,7 @@ import * as WorkspaceTables0001 from "./migrations/0001_workspace_tables.ts"
 import * as RetentionAndIngestKeys0002 from "./migrations/0002_retention_and_ingest_keys.ts"
 import * as EventsAndResponseCache0003 from "./migrations/0003_events_and_response_cache.ts"
 import * as Lifecycle0005 from "./migrations/0005_lifecycle.ts"
+import * as WorkspaceSecrets0006 from "./migrations/0006_workspace_secrets.ts"
 
 /**
  * Every workspace-scoped table, across all migrations (each migration keeps its own frozen list).
@@ -24,14 +25,16 @@ export const workspaceTables: ReadonlyArray<string> = [
   ...WorkspaceTables0001.workspaceTables,
   ...RetentionAndIngestKeys0002.workspaceTables,
   ...EventsAndResponseCache0003.workspaceTables,
-  ...Lifecycle0005.workspaceTables
+  ...Lifecycle0005.workspaceTables,
+  ...WorkspaceSecrets0006.workspaceTables
 ]
 /** Tables the app role may only read and insert into. */
 export const appendOnlyTables: ReadonlyArray<string> = [
   ...WorkspaceTables0001.appendOnlyTables,
   ...RetentionAndIngestKeys0002.appendOnlyTables,
   ...EventsAndResponseCache0003.appendOnlyTables,
-  ...Lifecycle0005.appendOnlyTables
+  ...Lifecycle0005.appendOnlyTables,
+  ...WorkspaceSecrets0006.appendOnlyTables
 ]
 
 /** The schema every table lives in. */

@@ -13,6 +13,7 @@ import {
   ChangeSetRepo,
   FailureClusterRepo,
   IngestKeyRepo,
+  WorkspaceSecretRepo,
   RetentionRepo,
   SampleRepo,
   ScanRepo,
@@ -27,6 +28,7 @@ import { PgClient } from "@effect/sql-pg"
 import { makeSqlChangeSetRepo } from "./repositories/SqlChangeSetRepo.ts"
 import { makeSqlFailureClusterRepo } from "./repositories/SqlFailureClusterRepo.ts"
 import { makeSqlIngestKeyRepo } from "./repositories/SqlIngestKeyRepo.ts"
+import { makeSqlWorkspaceSecretRepo } from "./repositories/SqlWorkspaceSecretRepo.ts"
 import { makeSqlRepoContext } from "./repositories/SqlRepoContext.ts"
 import { makeSqlRetentionRepo } from "./repositories/SqlRetentionRepo.ts"
 import { makeSqlSampleRepo } from "./repositories/SqlSampleRepo.ts"
@@ -48,6 +50,7 @@ export type Repositories =
   | RetentionRepo
   | IngestKeyRepo
   | TemplateProposalRepo
+  | WorkspaceSecretRepo
 
 export interface RepositoryOptions {
   /**
@@ -73,7 +76,8 @@ export const makeRepositories = Effect.fnUntraced(function*(options: RepositoryO
     trace: makeSqlTraceRepo(context),
     retention: makeSqlRetentionRepo(context),
     ingestKey: makeSqlIngestKeyRepo(context),
-    templateProposal: makeSqlTemplateProposalRepo(context)
+    templateProposal: makeSqlTemplateProposalRepo(context),
+    secret: makeSqlWorkspaceSecretRepo(context)
   }
 })
 

@@ -7,11 +7,13 @@ import retentionAndIngestKeys from "./0002_retention_and_ingest_keys.ts"
 import eventsAndResponseCache from "./0003_events_and_response_cache.ts"
 import emptyWorkspaceId from "./0004_empty_workspace_id.ts"
 import lifecycle from "./0005_lifecycle.ts"
+import workspaceSecrets from "./0006_workspace_secrets.ts"
 
 export const migrations = {
   "0001_workspace_tables": workspaceTables,
   "0002_retention_and_ingest_keys": retentionAndIngestKeys,
   "0003_events_and_response_cache": eventsAndResponseCache,
   "0004_empty_workspace_id": emptyWorkspaceId,
-  "0005_lifecycle": lifecycle
+  "0005_lifecycle": lifecycle,
+  "0006_workspace_secrets": workspaceSecrets
 } as const
