@@ -374,15 +374,6 @@ export const make = Effect.sync(() => {
           secrets.table(workspaceId).delete(name) ? Effect.void : Effect.fail(StorageError.notFound("workspace secret", name))
         )
     }),
-    apiKey: ApiKeyRepo.of({
-      save: (key) => Effect.sync(() => void apiKeys.set(key.keyHash, copy(key))),
-      findByHash: (keyHash) =>
-        Effect.suspend(() => {
-          const key = apiKeys.get(keyHash)
-          return key === undefined ? Effect.fail(StorageError.notFound("api key", "(hash)")) : Effect.succeed(copy(key))
-        }),
-      list: (workspaceId) => Effect.sync(() => [...apiKeys.values()].filter((k) => k.workspaceId === workspaceId).map(copy))
-    }),
     /** Everything stored, every store and workspace (for tests that must search all of storage). */
     contents: (): unknown => ({
       ingestKeys: [...ingestKeys.values()].map(copy),
