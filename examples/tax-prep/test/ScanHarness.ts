@@ -23,7 +23,22 @@ const textOf = (prompt: { readonly content: ReadonlyArray<{ readonly role: strin
     typeof m.content === "string" ? m.content : (m.content as ReadonlyArray<{ type: string; text?: string }>).map((p) => p.text ?? "").join("")
   ).join("\n")
 
-export const countingModel = (log: CallLog, seed = 1) =>
+/**
+ * Every number in an agent's JSON answer off by 7, every flag flipped and the filing status moved
+ * to the next one (the judge's answers are left alone): what a model that misreads a kind of
+ * household does to every agent it reaches.
+ */
+const nextStatus: Record<string, string> = { single: "hoh", hoh: "mfs", mfs: "mfj", mfj: "qss", qss: "single" }
+const misread = (text: string): string => {
+  try {
+    const value = JSON.parse(text) as Record<string, unknown>
+    return JSON.stringify(Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === "number" ? v + 7 : typeof v === "boolean" ? !v : k === "filingStatus" && typeof v === "string" ? nextStatus[v] ?? v : v])))
+  } catch {
+    return text
+  }
+}
+
+export const countingModel = (log: CallLog, seed = 1, misreads?: (user: string) => boolean) =>
   Layer.effect(
     LanguageModel.LanguageModel,
     LanguageModel.make({
@@ -47,7 +62,8 @@ export const countingModel = (log: CallLog, seed = 1) =>
           }
           const system = textOf(options.prompt, "system")
           const user = textOf(options.prompt, "user")
-          const text = simulatedAnswer(system, user, params, seed)
+          const answer = simulatedAnswer(system, user, params, seed)
+          const text = misreads !== undefined && context.purpose !== "judge" && misreads(user) ? misread(answer) : answer
           const parts: Array<Response.PartEncoded> = [
             { type: "text", text },
             { type: "finish", reason: "stop", usage: { inputTokens: { total: Math.ceil((system + user).length / 4) }, outputTokens: { total: Math.ceil(text.length / 4) } } }

@@ -46,7 +46,9 @@ export type Quarantine = typeof Quarantine.Type
 export const SystemicSignalRecord = Schema.Struct({
   kind: Schema.String,
   agents: Schema.Array(Schema.String),
-  description: Schema.String
+  description: Schema.String,
+  /** The stimuli involved, when the signal is about stimuli (correlated failures, failure-rate steps). */
+  stimuli: Schema.optionalKey(Schema.Array(Schema.String))
 })
 export type SystemicSignalRecord = typeof SystemicSignalRecord.Type
 

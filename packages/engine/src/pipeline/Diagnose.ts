@@ -18,11 +18,32 @@ import {
 import { EventBus, type EventRejected } from "../ports/EventBus.ts"
 import { emitEventWith, makeEvent } from "../ports/PhaseEvents.ts"
 import { FailureClusterRepo, ScanTraceRepo } from "../ports/Repositories.ts"
-import { detectSystemicSignals, observationsFromScanTraces } from "../traces/SystemicSignals.ts"
+import { detectQualitySignals, detectSystemicSignals, observationsFromScanTraces, type QualityObservation } from "../traces/SystemicSignals.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import { type RunMeasurement, runsByStimulus } from "../measurement/Measurement.ts"
 import type { ObserveOutput } from "./Observe.ts"
 import { BASELINE_ARM, type ScanContext } from "./ScanContext.ts"
+
+/** Each answered run's per-agent pass/fail (below the framework's pass threshold fails), timed by its trace. */
+const qualityObservations = (
+  context: ScanContext,
+  runs: ReadonlyArray<RunMeasurement>,
+  traces: ReadonlyArray<{ readonly id: string; readonly runs: ReadonlyArray<{ readonly startedAt?: string | undefined }> }>
+): ReadonlyArray<QualityObservation> => {
+  const threshold = context.workspace.framework.passThreshold
+  const startOf = new Map<string, number>()
+  for (const trace of traces) {
+    const times = trace.runs.map((r) => (r.startedAt === undefined ? Number.NaN : Date.parse(r.startedAt))).filter(Number.isFinite)
+    if (times.length > 0) startOf.set(trace.id, Math.min(...times))
+  }
+  const out: Array<QualityObservation> = []
+  runs.forEach((run, index) => {
+    if (run.status !== "ok") return // infrastructure and parse failures are quarantined, not quality
+    const atMs = startOf.get(run.traceId) ?? index
+    for (const [agent, score] of Object.entries(run.agents)) out.push({ agent, stimulusId: run.stimulusId, atMs, failed: score < threshold })
+  })
+  return out
+}
 
 export class DiagnoseFailed extends Schema.TaggedError<DiagnoseFailed>()("DiagnoseFailed", {
   message: Schema.String
@@ -234,11 +255,17 @@ export class Diagnose extends Context.Service<Diagnose, {
         const clustered = yield* diagnose(context, observe.evalSet, observe.baseline.runs, (input) => clusterer.cluster(input, context.scan.seed), runBlame)
         // Patterns across traces and agents, beside the clusters (rate limiting, correlated failures, latency cliffs).
         const baselineTraces = (yield* traceRepo.traces(context.workspace.id, context.scan.id)).filter((t) => t.arm === BASELINE_ARM)
-        const systemicSignals = detectSystemicSignals(observationsFromScanTraces(baselineTraces)).map((signal) => ({
+        const infrastructure = detectSystemicSignals(observationsFromScanTraces(baselineTraces)).map((signal) => ({
           kind: signal.kind,
           agents: [...signal.agents],
-          description: signal.description
+          description: signal.description,
+          ...("stimuli" in signal ? { stimuli: [...signal.stimuli] } : {})
         }))
+        // Quality failures striking several agents together (by the world model's per-agent scores).
+        const quality = detectQualitySignals(qualityObservations(context, observe.baseline.runs, baselineTraces), {
+          dependsOn: Object.fromEntries(context.workspace.agents.map((a) => [a.id, a.dependsOn]))
+        }).map((signal) => ({ kind: signal.kind, agents: [...signal.agents], description: signal.description, stimuli: [...signal.stimuli] }))
+        const systemicSignals = [...infrastructure, ...quality]
         const diagnosis: Diagnosis = { ...clustered, systemicSignals }
         yield* repo.insert(context.workspace.id, diagnosis.clusters)
         for (const cluster of diagnosis.clusters) {
