@@ -40,6 +40,13 @@ describe("spectral scan", () => {
         assert.isTrue(existsSync(join(run.dir, "out", name)), name)
       }
       assert.isTrue(readFileSync(join(run.dir, "out", "agent-performance-card.md"), "utf8").trimEnd().endsWith("Alpha preview — not for regulated use"))
+      // Progress on stderr (no TTY here: plain lines), every phase started and done, the baseline's stimuli counted.
+      for (const phase of ["preflight", "observe", "calibrate", "diagnose", "evaluate", "optimize", "safety", "verdict", "complete"]) {
+        assert.match(run.stderr, new RegExp(`: ${phase} started\\n[^]*: ${phase} done in \\d+\\.\\ds`), phase)
+      }
+      const total = Number(/observe (\d+)\/(\d+) stimuli\n[^]*: observe done/.exec(run.stderr)?.[2])
+      assert.isAtLeast(total, 40, run.stderr)
+      assert.include(run.stderr, `observe ${total}/${total} stimuli`)
     } finally {
       run.cleanup()
     }

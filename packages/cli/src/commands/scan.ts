@@ -25,12 +25,13 @@ import { Config, Console, Effect, FileSystem, Layer, Option, Path, Schema } from
 import { Command, Flag } from "effect/cli"
 import { hostname } from "node:os"
 import { Redaction, Storage } from "@spectral/adapters"
-import { type RecoveredScanOutcome, renderHtml, renderJson, renderMarkdown, ScanEngine, ScanOrchestrator, type ScanOutcome, WorkspaceRepo } from "@spectral/engine"
+import { type RecoveredScanOutcome, renderHtml, renderJson, renderMarkdown, ScanEngine, ScanOrchestrator, type ScanOutcome, ScanProgress, type ScanProgressReporter, WorkspaceRepo } from "@spectral/engine"
 import { ENGINE_VERSION, Workspace } from "@spectral/engine/contracts"
 import { WorldsEvalSetProvider } from "@spectral/worlds"
 import { CliFailed, EXIT_INTERNAL, reportFailures } from "../CliFailure.ts"
 import { CliInputError, issueLine, readJsonFile } from "../CliIo.ts"
 import { hostLayer, languageModelLayer, LlmChoice } from "../HostLayers.ts"
+import { progressReporter } from "../ScanProgressBar.ts"
 
 const ScanSettings = Config.all({
   leaseMs: Config.Int("SPECTRAL_SCAN_LEASE_MS").pipe(Config.withDefault(30_000)),
@@ -89,7 +90,7 @@ const replay = Effect.fnUntraced(function*(scanId: string, output: Option.Option
     )
     return yield* Effect.gen(function*() {
       return yield* (yield* ScanOrchestrator).run({ workspaceId, replay: { scanId, record }, lease: leaseOf(settings.leaseMs) })
-    }).pipe(Effect.provide(engine))
+    }).pipe(withProgress(yield* progressReporter), Effect.provide(engine))
   }).pipe(
     Effect.provide(Storage.layerConfigWithEvents()),
     Effect.catchTag("ScanReplayError", (error) => Effect.fail(new CliInputError({ file: `--replay ${scanId}`, message: error.message }))),
@@ -98,6 +99,10 @@ const replay = Effect.fnUntraced(function*(scanId: string, output: Option.Option
   yield* writeOutputs(outcome, output)
   yield* Console.log(JSON.stringify({ scanId: outcome.scan.id, replayOf: scanId, state: outcome.scan.state, ...summaryOf(outcome) }, null, 2))
 })
+
+/** Progress on stderr while the scan runs (`SPECTRAL_PROGRESS`). */
+const withProgress = (reporter: ScanProgressReporter | undefined) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  reporter === undefined ? effect : Effect.provideService(effect, ScanProgress, reporter)
 
 export const scan = Command.make(
   "scan",
@@ -130,6 +135,7 @@ export const scan = Command.make(
         exclusiveStore: Option.isNone(store.databaseUrl)
       })
     }).pipe(
+      withProgress(yield* progressReporter),
       Effect.provide(hostLayer(seed)),
       Effect.catchTag("ScanFailed", failedScan(redact))
     )

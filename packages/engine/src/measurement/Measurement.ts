@@ -14,6 +14,7 @@ import { AgentRunner, type TeamMember } from "../agents/AgentRunner.ts"
 import type { BudgetExhausted } from "../agents/BudgetLedger.ts"
 import { RubricScorer } from "../scoring/RubricScorer.ts"
 import { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
+import { ScanProgress } from "../ports/ScanProgress.ts"
 import type { ModelPhase } from "../ports/ModelCall.ts"
 
 export interface RunMeasurement {
@@ -83,6 +84,13 @@ export const measureArm = Effect.fnUntraced(function*(request: MeasureRequest): 
     Array.from({ length: request.framework.epochs }, (_, epoch) => ({ sample, epoch }))
   )
   const w = request.framework.objective.worldModelWeight
+  const progress = yield* ScanProgress
+  let done = 0
+  const measuredOne = progress.enabled
+    ? Effect.suspend(() =>
+      progress.report({ _tag: "StimuliMeasured", scanId: request.scanId, phase: request.phase, arm: request.arm, done: ++done, total: jobs.length })
+    )
+    : Effect.void
   const hasRubric = request.framework.rubrics.some((rubric) => rubric.dimensions.length > 0)
   const measured = yield* Effect.forEach(jobs, ({ sample, epoch }) =>
     Effect.gen(function*() {
@@ -184,6 +192,7 @@ export const measureArm = Effect.fnUntraced(function*(request: MeasureRequest): 
         ...(rubric?._tag === "Scored" ? { explanation: rubric.explanation } : {}),
         ...(finalOutput !== undefined ? { output: JSON.stringify(finalOutput) } : {})
       }
+      yield* measuredOne
       return { trace: judgeFailure === undefined ? trace : { ...trace, judgeFailure }, results, run }
     }), {
       // Model calls are bounded by the scan's permits (ModelCallPermits); keeping more stimuli in

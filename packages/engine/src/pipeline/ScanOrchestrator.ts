@@ -15,6 +15,7 @@
  * of one workspace may run at once: each takes its own scan id and, at completion, the next free
  * change-set version (`ChangeSets.create`, one `created` audit entry each).
  */
+import { ScanProgress } from "../ports/ScanProgress.ts"
 import { Cause, Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Predicate, Random, Ref, Schedule, Schema, Semaphore } from "effect"
 import type {
   AgentPerformanceCard,
@@ -315,7 +316,12 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
         const phase = <A, E, R>(name: PhaseName, effect: Effect.Effect<A, E, R>) =>
           Effect.gen(function*() {
             current = name
-            if (saved.has(name)) return saved.get(name) as A
+            const progress = yield* ScanProgress
+            if (saved.has(name)) {
+              yield* progress.report({ _tag: "PhaseFinished", scanId: scan.id, phase: name, resumed: true })
+              return saved.get(name) as A
+            }
+            yield* progress.report({ _tag: "PhaseStarted", scanId: scan.id, phase: name })
             const collected = yield* Ref.make<ReadonlyArray<SpectralEvent>>([])
             const output = yield* Effect.provideService(effect, PhaseEventCollector, collected)
             // The phase boundary: its output, the scan row and its events commit together.
@@ -325,6 +331,7 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
               yield* writeScan({ completedPhases: [...scan.completedPhases.filter((p) => p !== name), name] })
               for (const event of events) yield* bus.publish(event)
             })))
+            yield* progress.report({ _tag: "PhaseFinished", scanId: scan.id, phase: name, resumed: false })
             return output
           })
         /**
