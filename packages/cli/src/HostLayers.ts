@@ -7,7 +7,8 @@
  */
 import { Config, Effect, Layer } from "effect"
 import { OpenAiCompatible, SimulatedLanguageModel, Storage, UsageLedger } from "@spectral/adapters"
-import { KeyProvider, ScanEngine, WorkspaceSecrets } from "@spectral/engine"
+import { KeyProvider, type PluginLayer, ScanEngine, WorkspaceSecrets } from "@spectral/engine"
+import type { PackageVersion } from "@spectral/engine/contracts"
 import { WorldsEvalSetProvider } from "@spectral/worlds"
 
 export const LlmChoice = Config.Literals(["simulated", "openai"], "SPECTRAL_LLM").pipe(Config.withDefault("simulated" as const))
@@ -37,7 +38,8 @@ export const JudgeSettings = Effect.gen(function*() {
   return { provider: llm, model, temperature: 0, maxTokens: 400 }
 })
 
-export const hostLayer = (seed: number) =>
-  Layer.unwrap(Effect.map(JudgeSettings, (judge) => ScanEngine.layer({ judge }))).pipe(
+/** The engine on the host's parts; `plugins` (`Plugin.make` layers) add gates, strategies and scorers. */
+export const hostLayer = (seed: number, plugins: ReadonlyArray<PluginLayer> = [], packages: ReadonlyArray<PackageVersion> = []) =>
+  Layer.unwrap(Effect.map(JudgeSettings, (judge) => ScanEngine.layer({ judge, packages }, plugins))).pipe(
     Layer.provideMerge(Layer.mergeAll(secretsLayer.pipe(Layer.provideMerge(store)), WorldsEvalSetProvider.layer, hostLanguageModel(seed)))
   )

@@ -14,3 +14,6 @@ export * from "./GepaEvolution.ts"
 export const optimizerPluginDefinition = { name: "plugin", strategies: [dspyOptimizer(), gepaEvolution()] } as const
 
 export const OptimizerPlugins = Plugin.make(optimizerPluginDefinition)
+
+/** What `spectral scan --plugin @spectral/plugins` loads (a module's `plugin` export). */
+export const plugin = optimizerPluginDefinition

@@ -31,6 +31,7 @@ import { WorldsEvalSetProvider } from "@spectral/worlds"
 import { CliFailed, EXIT_INTERNAL, reportFailures } from "../CliFailure.ts"
 import { CliInputError, issueLine, readJsonFile } from "../CliIo.ts"
 import { hostLayer, languageModelLayer, LlmChoice } from "../HostLayers.ts"
+import { type LoadedPlugin, loadPlugins } from "../PluginModules.ts"
 import { progressReporter } from "../ScanProgressBar.ts"
 
 const ScanSettings = Config.all({
@@ -73,7 +74,11 @@ const summaryOf = (outcome: ScanOutcome) => ({
 const leaseOf = (leaseMs: number) => ({ durationMs: leaseMs, owner: `${hostname()}:${process.pid}` })
 
 /** `--replay SCAN_ID`: the stored scan's record, run again as a new scan on an engine built from it. */
-const replay = Effect.fnUntraced(function*(scanId: string, output: Option.Option<string>) {
+/** The plugins' packages, for the scan record (a plugin loaded from a file outside a package has none). */
+const packagesOf = (plugins: ReadonlyArray<LoadedPlugin>) =>
+  [...new Map(plugins.flatMap((p) => (p.package === undefined ? [] : [[p.package.name, p.package] as const]))).values()]
+
+const replay = Effect.fnUntraced(function*(scanId: string, output: Option.Option<string>, plugins: ReadonlyArray<LoadedPlugin>) {
   const settings = yield* ScanSettings
   const llm = yield* LlmChoice
   const redact = Redaction.make([Option.getOrUndefined(settings.apiKey)])
@@ -85,7 +90,7 @@ const replay = Effect.fnUntraced(function*(scanId: string, output: Option.Option
     if (record.engine.version !== ENGINE_VERSION) {
       yield* Console.error(`the record was made by ${record.engine.name}@${record.engine.version}; replaying on ${ENGINE_VERSION}`)
     }
-    const engine = ScanEngine.layerReplay({ judge: record.judge, packages: record.packages }, record).pipe(
+    const engine = ScanEngine.layerReplay({ judge: record.judge, packages: record.packages }, record, plugins.map((p) => p.layer)).pipe(
       Layer.provideMerge(Layer.mergeAll(WorldsEvalSetProvider.layer, languageModelLayer(record.seed)))
     )
     return yield* Effect.gen(function*() {
@@ -110,12 +115,17 @@ export const scan = Command.make(
     workspace: Flag.String("workspace").pipe(Flag.optional, Flag.withDescription("Workspace declaration (JSON): agents, framework, autonomy")),
     seed: Flag.Int("seed").pipe(Flag.withDefault(1), Flag.withDescription("Seed of the eval set and the scan")),
     replay: Flag.String("replay").pipe(Flag.optional, Flag.withDescription("Re-run this stored scan from its record (as a new scan, same seed); instead of --workspace")),
-    output: Flag.String("output").pipe(Flag.optional, Flag.withDescription("Folder for the change set and the cards"))
+    output: Flag.String("output").pipe(Flag.optional, Flag.withDescription("Folder for the change set and the cards")),
+    plugin: Flag.String("plugin").pipe(
+      Flag.withDescription("A plugin module or package (its default or `plugin` export: { name, gates?, strategies?, scorers? }) whose gates, strategies and scorers join the built-in ones (repeatable), e.g. @spectral/plugins"),
+      Flag.atLeast(0)
+    )
   },
-  Effect.fn(function*({ workspace: workspaceFile, seed, replay: replayOf, output }) {
+  Effect.fn(function*({ workspace: workspaceFile, seed, replay: replayOf, output, plugin: pluginModules }) {
+    const plugins = yield* loadPlugins(pluginModules)
     if (Option.isSome(replayOf)) {
       if (Option.isSome(workspaceFile)) return yield* new CliInputError({ file: "--replay", message: "give --replay SCAN_ID or --workspace FILE, not both (a replay runs the declaration its record holds)" })
-      return yield* replay(replayOf.value, output)
+      return yield* replay(replayOf.value, output, plugins)
     }
     if (Option.isNone(workspaceFile)) return yield* new CliInputError({ file: "--workspace", message: "missing: give --workspace FILE (or --replay SCAN_ID)" })
     const file = workspaceFile.value
@@ -136,7 +146,7 @@ export const scan = Command.make(
       })
     }).pipe(
       withProgress(yield* progressReporter),
-      Effect.provide(hostLayer(seed)),
+      Effect.provide(hostLayer(seed, plugins.map((p) => p.layer), packagesOf(plugins))),
       Effect.catchTag("ScanFailed", failedScan(redact))
     )
     if (outcome.resumed) yield* Console.error(`resumed scan ${outcome.scan.id}: its process had stopped (resumed ${outcome.scan.resumes ?? 1} time(s))`)

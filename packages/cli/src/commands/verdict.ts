@@ -9,13 +9,12 @@
  * The exit code is the worst case's: 1 when any case is no_go, else 2 when any is invalid, else 3
  * when any is caution, else 0; stderr names the case that decided it. The rules live in the engine.
  */
-import { Console, Effect, Predicate, Result, Runtime, Schema } from "effect"
+import { Console, Effect, Result, Runtime, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { builtinGates, fileDecision, type Gate, namespaced, verdictFile } from "@spectral/engine"
-import { resolve } from "node:path"
-import { pathToFileURL } from "node:url"
 import { reportFailures } from "../CliFailure.ts"
 import { CliInputError, issueLine, readJsonFile, writeJsonOutput } from "../CliIo.ts"
+import { loadPlugin } from "../PluginModules.ts"
 
 const VerdictFileShape = Schema.Struct({ cases: Schema.Array(Schema.Unknown) })
 
@@ -28,29 +27,13 @@ export class VerdictNotGo extends Schema.TaggedError<VerdictNotGo>()("VerdictNot
   override readonly [Runtime.errorReported] = false
 }
 
-const isGate = (g: unknown): g is Gate =>
-  Predicate.isObject(g) && typeof (g as { name?: unknown }).name === "string" && typeof (g as { run?: unknown }).run === "function"
-
 /**
- * The gates of a plugin module: its default export or its `plugin` export, a `PluginDefinition`
- * (`{ name, gates }`, what `Plugin.make` takes). Gate names are namespaced `<plugin>/<gate>`.
+ * The gates of a plugin module (`PluginModules.loadPlugin`: its default or `plugin` export, a
+ * `PluginDefinition`). Gate names are namespaced `<plugin>/<gate>`.
  */
 export const loadPluginGates = Effect.fn("verdict.loadPluginGates")(function*(module: string) {
-  const url = module.startsWith(".") || module.startsWith("/") ? pathToFileURL(resolve(module)).href : module
-  const loaded = yield* Effect.tryPromise({
-    try: () => import(url) as Promise<Record<string, unknown>>,
-    catch: (error) => new CliInputError({ file: module, message: `cannot load the plugin module: ${error instanceof Error ? error.message : String(error)}` })
-  })
-  const definition = (loaded.default ?? loaded.plugin) as { name?: unknown; gates?: unknown } | undefined
-  if (!Predicate.isObject(definition) || typeof definition.name !== "string" || definition.name === "") {
-    return yield* new CliInputError({ file: module, message: "the plugin module exports no plugin definition: export default (or export const plugin) { name, gates: [...] }" })
-  }
-  const gates = definition.gates ?? []
-  if (!Array.isArray(gates) || !gates.every(isGate)) {
-    return yield* new CliInputError({ file: module, message: `plugin "${definition.name}": gates must be an array of { name, description, run(input) }` })
-  }
-  const name = definition.name
-  return gates.map((g): Gate => ({ ...g, name: namespaced(name, g.name) }))
+  const { definition } = yield* loadPlugin(module)
+  return (definition.gates ?? []).map((g): Gate => ({ ...g, name: namespaced(definition.name, g.name) }))
 })
 
 export const runVerdictFile = Effect.fn("verdict.runVerdictFile")(function*(
