@@ -87,7 +87,7 @@ const program = Effect.gen(function*() {
     `Scan ${outcome.scan.id} ${outcome.resumed ? "was left behind by a stopped process, resumed and " : ""}finished (${outcome.scan.state}). Verdict: ${verdict.checksPassed} / ${verdict.checksTotal} checks passing — ${verdict.outcome.toUpperCase()}.`,
     biggest === undefined
       ? "No failure clusters."
-      : `The biggest cluster is "${biggest.label}" — ${biggest.memberTraceIds.length} of your ${diagnosis.failingCount} failures.`,
+      : `The biggest cluster is ${biggest.label.replace(/^\p{Lu}(?=\p{Ll})/u, (initial) => initial.toLowerCase())} — ${biggest.memberTraceIds.length} of your ${diagnosis.failingCount} failures.`,
     verdict.delta === null ? "" : `Blended score change: ${(verdict.delta.estimate * 100).toFixed(1)} pts [${(verdict.delta.low * 100).toFixed(1)}, ${(verdict.delta.high * 100).toFixed(1)}].`,
     changeSet === null ? "No change set (observe_only)." : `Change set v${changeSet.version} is ${changeSet.status}${changeSet.baselineId === null ? "" : ` (baseline ${changeSet.baselineId})`}: ${changeSet.explainability.summary}`,
     `Spent ${spend.total.calls} model calls, ${spend.total.tokens.toLocaleString("en-US")} tokens, $${spend.total.usd.toFixed(4)} (${settings.llm === "simulated" ? "simulated model" : model}).`,

@@ -6,6 +6,7 @@
  * O(n²) memory: callers keep n to a few thousand rows.
  */
 import { type PointMatrix, squaredDistanceAt } from "./PointMatrix.ts"
+import { sparseRowsOf } from "./SparseRows.ts"
 
 export interface AverageLinkageResult {
   readonly k: number
@@ -17,11 +18,27 @@ export interface AverageLinkageResult {
 export const averageLinkage = (matrix: PointMatrix, threshold: number, weights?: Float64Array): AverageLinkageResult => {
   const { data, rows: n, columns: d } = matrix
   const distance = new Float64Array(n * n)
-  for (let a = 0; a < n; a++) {
-    for (let b = a + 1; b < n; b++) {
-      const value = Math.sqrt(squaredDistanceAt(data, a * d, data, b * d, d))
-      distance[a * n + b] = value
-      distance[b * n + a] = value
+  const sparse = sparseRowsOf(matrix)
+  if (sparse !== undefined) {
+    // Mostly-zero rows (TF-IDF): |a − b|² = |a|² + |b|² − 2 a·b, with a scattered once and b read through its non-zeros.
+    const { indices, norms, starts, values } = sparse
+    for (let a = 0; a < n; a++) {
+      const row = data.subarray(a * d, (a + 1) * d)
+      for (let b = a + 1; b < n; b++) {
+        let dot = 0
+        for (let p = starts[b], end = starts[b + 1]; p < end; p++) dot += row[indices[p]] * values[p]
+        const value = Math.sqrt(Math.max(0, norms[a] + norms[b] - 2 * dot))
+        distance[a * n + b] = value
+        distance[b * n + a] = value
+      }
+    }
+  } else {
+    for (let a = 0; a < n; a++) {
+      for (let b = a + 1; b < n; b++) {
+        const value = Math.sqrt(squaredDistanceAt(data, a * d, data, b * d, d))
+        distance[a * n + b] = value
+        distance[b * n + a] = value
+      }
     }
   }
   const size = Float64Array.from({ length: n }, (_, i) => (weights === undefined ? 1 : weights[i]))

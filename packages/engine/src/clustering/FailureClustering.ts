@@ -15,7 +15,7 @@ import { Effect, Result } from "effect"
 import type * as AiError from "effect/ai/AiError"
 import * as EmbeddingModel from "effect/ai/EmbeddingModel"
 import { hashHex32 } from "../random/Deterministic.ts"
-import { clusterLabels } from "./ClusterLabel.ts"
+import { clusterLabels, severitySummary } from "./ClusterLabel.ts"
 import { clusteringError, type ClusteringError, EmptyInput, InvalidArgument, NonFiniteValue, RaggedDimensions } from "./ClusteringError.ts"
 import { embedCorpus } from "./HashedTfIdfEmbedding.ts"
 import type { PointMatrix } from "./PointMatrix.ts"
@@ -79,8 +79,15 @@ export interface FailureVariant {
 export interface FailureCluster {
   /** Stable for the same members: `fc-` + hash of the sorted member ids. */
   readonly id: string
-  /** Top terms, as they read in the cluster's most central explanation. */
+  /**
+   * The root cause in a phrase from what the members say (see `ClusterLabel.ts`): the clause that
+   * best names what sets the cluster apart, quantities as their range ("timeout after 5–60s calling tax_lookup").
+   */
   readonly label: string
+  /** The label's severity variants: its varying quantity across the members that say it, most frequent first. */
+  readonly severities: ReadonlyArray<{ readonly value: string; readonly count: number }>
+  /** `severities` as a line ("15s ×12, 30s ×4"), or "" when the label has no varying quantity. */
+  readonly severitySummary: string
   readonly topTerms: ReadonlyArray<string>
   readonly memberIds: ReadonlyArray<string>
   readonly agents: ReadonlyArray<string>
@@ -224,7 +231,7 @@ const reportsOf = (input: FailureClusteringInput, clustering: TextClustering, re
     const scores = rows.map((i) => failures[i].rubricScore)
     const meanRubricScore = mean(scores)
     const topTerms = clustering.topTerms[cluster]
-    const label = labels[cluster]!
+    const { label, severities } = labels[cluster]!
     const variants = clustering.variants
       .filter((variant) => variant.cluster === cluster)
       .map((variant): FailureVariant => ({
@@ -257,6 +264,8 @@ const reportsOf = (input: FailureClusteringInput, clustering: TextClustering, re
     reports.push({
       id: `fc-${hashIds(memberIds)}`,
       label,
+      severities,
+      severitySummary: severitySummary(severities),
       topTerms,
       memberIds,
       agents: [...new Set(rows.flatMap((i) => failures[i].agent === undefined ? [] : [failures[i].agent!]))].sort(),

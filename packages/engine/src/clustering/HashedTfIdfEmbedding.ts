@@ -9,11 +9,18 @@
  * `EmbeddingModel`, where the IDF corpus is the batch given to one `embedMany` call (a single
  * `embed` is its own corpus, so call `embedMany` with everything to be clustered).
  * Stop words and the `<num>` / `<id>` placeholders of severity templates (see `SeverityTemplate.ts`)
- * are not features: they would make unrelated explanations look alike.
+ * are not features: they would make unrelated explanations look alike. Words are Porter-stemmed and
+ * the judge's bookkeeping dropped (`ExplanationText.ts`); identifiers (tool and field names) weigh
+ * `identifierWeight` and give no character n-grams, since they say where a failure happened, not
+ * what it was; and each kind of failure the explanation expresses (`FailureVocabulary.ts`: a
+ * timeout, a rate limit, truncation, …) is one more word feature weighing `conceptWeight`, so that
+ * paraphrases of one root cause share a feature their words do not.
  */
 import { Effect, Layer } from "effect"
 import * as EmbeddingModel from "effect/ai/EmbeddingModel"
 import { FnvOffsetBasis, hashString } from "../random/Deterministic.ts"
+import { contentWords, stopWords } from "./ExplanationText.ts"
+import { conceptsOf } from "./FailureVocabulary.ts"
 import type { PointMatrix } from "./PointMatrix.ts"
 
 export interface HashedTfIdfOptions {
@@ -25,6 +32,12 @@ export interface HashedTfIdfOptions {
   readonly charNgrams?: readonly [number, number]
   /** Share of the squared norm given to the word block (the rest to characters). Default 0.5. */
   readonly wordWeight?: number
+  /** Factor on word n-grams that contain an identifier (a tool or field name). Default 0.5. */
+  readonly identifierWeight?: number
+  /** Added to ln((1 + N) / (1 + df)): 1 (default) keeps words every text has; 0 drops them. */
+  readonly idfFloor?: number
+  /** Factor on the failure-vocabulary concepts an explanation expresses (`FailureVocabulary.ts`); 0 leaves them out. Default 3. */
+  readonly conceptWeight?: number
 }
 
 const wordPattern = /[\p{L}\p{N}_<>#%$]+/gu
@@ -36,48 +49,53 @@ export const wordTokens = (text: string): Array<string> => text.toLowerCase().ma
 const WordSeed = FnvOffsetBasis ^ 0x77
 const CharSeed = FnvOffsetBasis ^ 0x63
 
-type Counts = Map<number, number>
+/** Per bucket: occurrences, and the weight factor of what hashed there (identifiers count less). */
+interface Counts {
+  readonly counts: Map<number, number>
+  readonly factors: Map<number, number>
+}
 
-/** English function words, which carry no root cause and only make unrelated texts look alike. */
-export const stopWords: ReadonlySet<string> = new Set(
-  ("a an and are as at be been but by for from had has have in into is it its of on or that the this to was were " +
-    "with after before while when than then so such which who whom what where via per").split(" ")
-)
+export { stopWords }
 
-/** Tokens that are features: not stop words, not placeholders of quantities or ids. */
-const featureTokens = (text: string): Array<string> =>
-  wordTokens(text).filter((word) => !stopWords.has(word) && !word.includes("<num>") && !word.includes("<id>"))
+const add = (block: Counts, bucket: number, factor: number) => {
+  block.counts.set(bucket, (block.counts.get(bucket) ?? 0) + 1)
+  block.factors.set(bucket, Math.max(block.factors.get(bucket) ?? 0, factor))
+}
 
 const countFeatures = (text: string, options: Required<HashedTfIdfOptions>): [Counts, Counts] => {
   const mask = options.dimensions - 1
-  const words = featureTokens(text)
-  const wordCounts: Counts = new Map()
-  const charCounts: Counts = new Map()
+  const { identifiers, stems, words } = contentWords(text)
+  const wordBlock: Counts = { counts: new Map(), factors: new Map() }
+  const charBlock: Counts = { counts: new Map(), factors: new Map() }
   const [wordMin, wordMax] = options.wordNgrams
   for (let length = wordMin; length <= wordMax; length++) {
-    for (let start = 0; start + length <= words.length; start++) {
-      const bucket = hashString(words.slice(start, start + length).join(" "), WordSeed) & mask
-      wordCounts.set(bucket, (wordCounts.get(bucket) ?? 0) + 1)
+    for (let start = 0; start + length <= stems.length; start++) {
+      const bucket = hashString(stems.slice(start, start + length).join(" "), WordSeed) & mask
+      add(wordBlock, bucket, identifiers.slice(start, start + length).includes(true) ? options.identifierWeight : 1)
     }
+  }
+  if (options.conceptWeight > 0) {
+    for (const name of conceptsOf(text)) add(wordBlock, hashString(`concept:${name}`, WordSeed) & mask, options.conceptWeight)
   }
   const [charMin, charMax] = options.charNgrams
-  for (const word of words) {
+  words.forEach((word, i) => {
+    if (identifiers[i]) return
     const padded = ` ${word} `
     for (let length = charMin; length <= charMax; length++) {
-      for (let start = 0; start + length <= padded.length; start++) {
-        const bucket = hashString(padded.slice(start, start + length), CharSeed) & mask
-        charCounts.set(bucket, (charCounts.get(bucket) ?? 0) + 1)
-      }
+      for (let start = 0; start + length <= padded.length; start++) add(charBlock, hashString(padded.slice(start, start + length), CharSeed) & mask, 1)
     }
-  }
-  return [wordCounts, charCounts]
+  })
+  return [wordBlock, charBlock]
 }
 
 const resolveOptions = (options: HashedTfIdfOptions): Required<HashedTfIdfOptions> => ({
   dimensions: options.dimensions ?? 4096,
   wordNgrams: options.wordNgrams ?? [1, 2],
   charNgrams: options.charNgrams ?? [3, 5],
-  wordWeight: options.wordWeight ?? 0.5
+  wordWeight: options.wordWeight ?? 0.5,
+  identifierWeight: options.identifierWeight ?? 0.5,
+  idfFloor: options.idfFloor ?? 1,
+  conceptWeight: options.conceptWeight ?? 3
 })
 
 /** Embed a corpus: one L2-normalised row per text, IDF over these texts. Deterministic. */
@@ -91,13 +109,13 @@ export const embedCorpus = (texts: ReadonlyArray<string>, options: HashedTfIdfOp
   const blockWeights = [Math.sqrt(resolved.wordWeight), Math.sqrt(1 - resolved.wordWeight)]
   for (let block = 0; block < 2; block++) {
     const documentFrequency = new Float64Array(d)
-    for (const counts of counted) for (const bucket of counts[block].keys()) documentFrequency[bucket]++
+    for (const counts of counted) for (const bucket of counts[block].counts.keys()) documentFrequency[bucket]++
     for (let row = 0; row < n; row++) {
-      const counts = counted[row][block]
+      const { counts, factors } = counted[row][block]
       let norm = 0
       const weights: Array<[number, number]> = []
       for (const [bucket, tf] of counts) {
-        const weight = (1 + Math.log(tf)) * (Math.log((1 + n) / (1 + documentFrequency[bucket])) + 1)
+        const weight = factors.get(bucket)! * (1 + Math.log(tf)) * (Math.log((1 + n) / (1 + documentFrequency[bucket])) + resolved.idfFloor)
         weights.push([bucket, weight])
         norm += weight * weight
       }

@@ -5,6 +5,9 @@
  * always land in one cluster — and each cluster lists its variants (template + concrete
  * values + members) and its top terms (class-based TF-IDF over the cluster's words).
  *
+ * k-means runs 20 restarts unless told otherwise: paraphrased root causes leave many shallow
+ * local optima (on the judge-style corpus 5 restarts land in one that merges two causes).
+ *
  * Pure over precomputed vectors (`clusterPreparedTexts`), with `clusterTexts` using the offline
  * hashed TF-IDF. Scores, frequencies and actionability are `FailureClustering.ts`'s concern.
  */
@@ -117,7 +120,7 @@ export const clusterPreparedTexts = (
   const distinctVectors = distinctRows(checked.success, distinct)
   const k = options.k ?? "auto"
   const weights = prepared.patternCounts
-  const common = { ...options, weights, restarts: options.restarts ?? 5 }
+  const common = { ...options, weights, restarts: options.restarts ?? 20 }
   let result: Result.Result<KMeansResult & { silhouettes?: AutoKResultSilhouettes }, ClusteringError>
   if (k === "auto") {
     const kMin = Math.max(1, options.kMin ?? 1)

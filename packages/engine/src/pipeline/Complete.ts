@@ -191,7 +191,7 @@ export const buildCard = (
     `Verdict: ${verdict.checksPassed} / ${verdict.checksTotal} checks passing (${verdict.outcome}).`,
     biggest === undefined
       ? "No failure clusters."
-      : `The biggest cluster is "${biggest.label}" — ${biggest.memberTraceIds.length} of your ${diagnosis.failingCount} failures.`,
+      : `The biggest cluster is ${biggest.label.replace(/^\p{Lu}(?=\p{Ll})/u, (initial) => initial.toLowerCase())} — ${biggest.memberTraceIds.length} of your ${diagnosis.failingCount} failures.`,
     changeSet.explainability.summary
   ].join(" ")
   return {
