@@ -73,7 +73,7 @@ const agentCells = (a: AgentPerformanceCard["agents"][number], repeats: boolean)
 ]
 
 const clusterLine = (c: AgentPerformanceCard["clusters"][number]) =>
-  `${c.members} failures, ${c.frequencyPct.toFixed(1)}% of traces${
+  `${c.severitySummary === undefined ? "" : `${c.severitySummary}; `}${c.members} failures, ${c.frequencyPct.toFixed(1)}% of traces${
     c.failureRateAfter === undefined ? "" : `; failure rate ${(100 * (c.failureRateBefore ?? 1)).toFixed(0)}% → ${(100 * c.failureRateAfter).toFixed(0)}%`
   }`
 

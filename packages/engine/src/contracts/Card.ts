@@ -39,7 +39,7 @@ export const AgentPerformanceCard = Schema.Struct({
   }),
   scores: Schema.Struct({ worldModel: Measure, rubric: Measure, blended: Measure, convergenceDelta: Measure }),
   agents: Schema.Array(AgentCardEntry),
-  clusters: Schema.Array(Schema.Struct({ label: Schema.String, members: NonNegativeInt, frequencyPct: Schema.Finite, failureRateBefore: Schema.optionalKey(Schema.Finite), failureRateAfter: Schema.optionalKey(Schema.Finite) })),
+  clusters: Schema.Array(Schema.Struct({ label: Schema.String, severitySummary: Schema.optionalKey(Schema.String), members: NonNegativeInt, frequencyPct: Schema.Finite, failureRateBefore: Schema.optionalKey(Schema.Finite), failureRateAfter: Schema.optionalKey(Schema.Finite) })),
   gates: Schema.Array(GateCheck),
   summary: Schema.String,
   footer: Schema.Literal(ALPHA_FOOTER)

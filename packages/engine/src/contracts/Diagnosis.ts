@@ -21,6 +21,8 @@ export const FailureCluster = Schema.Struct({
   topTerms: Schema.Array(Schema.String),
   memberTraceIds: Schema.Array(Schema.String),
   variants: Schema.Array(ClusterVariant),
+  /** The label's varying quantity per value, as a line ("15s ×12, 30s ×4"); absent when it has none. */
+  severitySummary: Schema.optionalKey(Schema.String),
   /** Share of all evaluated traces of the arm, 0–100. */
   frequencyPct: NonNegative,
   /** Mean score gap, in points (0–100), between members and passing traces. */

@@ -97,7 +97,7 @@ export const buildChangeSet = (
     : !safe || verdict.outcome === "no_go" ? "rejected" as const : "proposed" as const
   const reasoning = [
     `Measured ${observe.evalSet.samples.length} stimuli from ${observe.evalSet.attribution.worldModelId}@${observe.evalSet.attribution.worldModelVersion}; ${diagnosis.failingCount} quality failures in ${diagnosis.clusters.length} cluster(s), ${diagnosis.quarantine.infraFailures.length} infrastructure, ${diagnosis.quarantine.parseFailures.length} parse and ${diagnosis.quarantine.judgeFailures.length} judge failures quarantined.`,
-    ...diagnosis.clusters.slice(0, 5).map((c) => `Cluster "${c.label}": ${c.memberTraceIds.length} failures (${c.frequencyPct.toFixed(1)}%), blamed on ${Object.entries(c.agentBlame).sort((a, b) => b[1] - a[1]).map(([a, s]) => `${a} ${(s * 100).toFixed(0)}%`).join(", ")}.`),
+    ...diagnosis.clusters.slice(0, 5).map((c) => `Cluster "${c.label}"${c.severitySummary === undefined ? "" : ` (${c.severitySummary})`}: ${c.memberTraceIds.length} failures (${c.frequencyPct.toFixed(1)}%), blamed on ${Object.entries(c.agentBlame).sort((a, b) => b[1] - a[1]).map(([a, s]) => `${a} ${(s * 100).toFixed(0)}%`).join(", ")}.`),
     ...(diagnosis.missedByJudge.length > 0
       ? [`Missed by the judge: ${diagnosis.missedByJudge.length} answer${diagnosis.missedByJudge.length === 1 ? "" : "s"} the world model fails were passed by the judge.`]
       : []),
@@ -210,6 +210,7 @@ export const buildCard = (
       const o = outcomes.get(cl.id)
       return {
         label: cl.label,
+        ...(cl.severitySummary === undefined ? {} : { severitySummary: cl.severitySummary }),
         members: cl.memberTraceIds.length,
         frequencyPct: cl.frequencyPct,
         ...(o !== undefined ? { failureRateBefore: o.failureRateBefore, failureRateAfter: o.failureRateAfter } : {})

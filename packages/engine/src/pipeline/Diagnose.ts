@@ -221,6 +221,7 @@ export const diagnose = (
           topTerms: c.topTerms,
           memberTraceIds: c.memberIds,
           variants: c.variants.map((v) => ({ pattern: v.values.length > 0 ? v.values.join(", ") : v.pattern, memberTraceIds: v.memberIds })),
+          ...(c.severitySummary === "" ? {} : { severitySummary: c.severitySummary }),
           frequencyPct: c.frequencyPct,
           effectSize: c.effectSize,
           actionable: c.actionable,
