@@ -65,6 +65,7 @@ export const describeFailure = (cause: Cause.Cause<unknown>): { readonly code: n
       return { code: EXIT_BAD_INPUT, message: oneLine(messageOf(error)) }
     }
     if (tag === "ConfigError") return { code: EXIT_BAD_INPUT, message: oneLine(`configuration: ${messageOf(error)}`) }
+    if (tag === "UnknownContentClass" || tag === "MalformedContentClassSetting") return { code: EXIT_BAD_INPUT, message: oneLine(`configuration: ${messageOf(error)}`) }
     const message = withoutSourcePaths(oneLine(messageOf(error)))
     return { code: EXIT_INTERNAL, message: tag === undefined || message.startsWith(tag) ? message : `${tag}: ${message}` }
   }

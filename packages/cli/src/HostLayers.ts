@@ -3,10 +3,11 @@
  * embedded PGlite under `SPECTRAL_DATA_DIR`) with its durable event bus (outbox) and response cache,
  * the worlds' EvalSetProvider, the language model chosen by `SPECTRAL_LLM` (`simulated`, the default, or `openai`),
  * and the workspaces' own secrets (sealed under `SPECTRAL_SECRETS_KEK`; a workspace's `llm-api-key`
- * replaces `OPENAI_API_KEY` for its calls).
+ * replaces `OPENAI_API_KEY` for its calls). With `OTEL_EXPORTER_OTLP_ENDPOINT` set, the scan's own
+ * spans are exported over OTLP/HTTP under the workspaces' content classes (`telemetryLayer`).
  */
 import { Config, Effect, Layer } from "effect"
-import { OpenAiCompatible, SimulatedLanguageModel, Storage, UsageLedger } from "@spectral/adapters"
+import { EngineTelemetry, OpenAiCompatible, SimulatedLanguageModel, Storage, UsageLedger } from "@spectral/adapters"
 import { KeyProvider, type PluginLayer, ScanEngine, WorkspaceSecrets } from "@spectral/engine"
 import type { PackageVersion } from "@spectral/engine/contracts"
 import { WorldsEvalSetProvider } from "@spectral/worlds"
@@ -38,8 +39,12 @@ export const JudgeSettings = Effect.gen(function*() {
   return { provider: llm, model, temperature: 0, maxTokens: 400 }
 })
 
+/** The engine's own spans over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; nothing otherwise. */
+export const telemetryLayer = EngineTelemetry.layerConfig
+
 /** The engine on the host's parts; `plugins` (`Plugin.make` layers) add gates, strategies and scorers. */
 export const hostLayer = (seed: number, plugins: ReadonlyArray<PluginLayer> = [], packages: ReadonlyArray<PackageVersion> = []) =>
   Layer.unwrap(Effect.map(JudgeSettings, (judge) => ScanEngine.layer({ judge, packages }, plugins))).pipe(
-    Layer.provideMerge(Layer.mergeAll(secretsLayer.pipe(Layer.provideMerge(store)), WorldsEvalSetProvider.layer, hostLanguageModel(seed)))
+    Layer.provideMerge(Layer.mergeAll(secretsLayer.pipe(Layer.provideMerge(store)), WorldsEvalSetProvider.layer, hostLanguageModel(seed))),
+    Layer.provideMerge(telemetryLayer)
   )

@@ -7,6 +7,7 @@
  */
 import { expect, layer } from "@effect/vitest"
 import {
+  ApiKeyRepo,
   ChangeSetRepo,
   FailureClusterRepo,
   IngestKeyRepo,
@@ -433,6 +434,26 @@ export const repositoryContract = <E>(
         yield* repo.save({ ...F.ingestKey(ws, hash), revokedAt: "2025-02-01T00:00:00.000Z" })
         expect(yield* repo.findByHash(hash)).toEqual({ ...F.ingestKey(ws, hash), revokedAt: "2025-02-01T00:00:00.000Z" })
         expect((yield* reasonOf(repo.findByHash(`${hash}-unknown`)))._tag).toBe("NotFound")
+      }))
+
+    it.effect("api keys: found by hash alone with their scope; listed per workspace, oldest first; a revocation is kept", () =>
+      Effect.gen(function*() {
+        const repo = yield* ApiKeyRepo
+        const ws = F.freshWorkspaceId("api")
+        const other = F.freshWorkspaceId("api-other")
+        const key = (hash: string, workspaceId: string, scope: "read" | "write" | "admin") =>
+          ({ workspaceId, keyHash: hash, scope, label: `key ${hash}`, createdAt: "2025-01-01T00:00:00.000Z" })
+        yield* repo.save(key(`sha256-r-${ws}`, ws, "read"))
+        yield* repo.save(key(`sha256-a-${ws}`, ws, "admin"))
+        yield* repo.save(key(`sha256-w-${other}`, other, "write"))
+        yield* repo.save({ ...key(`sha256-r-${ws}`, ws, "read"), revokedAt: "2025-02-01T00:00:00.000Z" })
+        expect(yield* repo.findByHash(`sha256-a-${ws}`)).toEqual(key(`sha256-a-${ws}`, ws, "admin"))
+        expect(yield* repo.findByHash(`sha256-w-${other}`)).toEqual(key(`sha256-w-${other}`, other, "write"))
+        expect((yield* repo.list(ws)).map((k) => [k.keyHash, k.scope, k.revokedAt])).toEqual([
+          [`sha256-r-${ws}`, "read", "2025-02-01T00:00:00.000Z"],
+          [`sha256-a-${ws}`, "admin", undefined]
+        ])
+        expect((yield* reasonOf(repo.findByHash(`sha256-unknown-${ws}`)))._tag).toBe("NotFound")
       }))
 
     it.effect("a row naming another workspace is Refused, and nothing of the batch is stored", () =>

@@ -104,7 +104,8 @@ const specs: ReadonlyArray<TableSpec> = [
   },
   { table: "response_cache", key: "key", json: "doc", columns: () => [doc] },
   { table: "template_proposals", key: "id", json: "doc", columns: () => [["agent_name", "text", "probe"], ["status", "text", "proposed"], doc] },
-  { table: "workspace_secrets", key: "name", json: "doc", columns: () => [doc] }
+  { table: "workspace_secrets", key: "name", json: "doc", columns: () => [doc] },
+  { table: "api_keys", key: "key_hash", json: "doc", columns: () => [doc] }
 ]
 
 type Outcome = { readonly rows: number } | { readonly sqlstate: string | undefined }
@@ -209,24 +210,32 @@ export const rlsProbe = <E>(backend: string, session: Layer.Layer<AppSession, E>
       it.effect(`${spec.table}: select/insert/update/delete × own/other/no workspace`, () => probeTable(spec))
     }
 
-    it.effect("ingest_keys: naming a hash reveals that one key (read only), whatever the workspace", () =>
-      Effect.gen(function*() {
-        const session = yield* AppSession
-        const a = freshWorkspaceId("rls-a")
-        const b = freshWorkspaceId("rls-b")
-        const hashA = `hash-${a}`
-        yield* session.run(a, (sql) => sql`INSERT INTO spectral.ingest_keys (key_hash, workspace_id, doc) VALUES (${hashA}, ${a}, '{}')`)
-        yield* session.run(b, (sql) => sql`INSERT INTO spectral.ingest_keys (key_hash, workspace_id, doc) VALUES (${`hash-${b}`}, ${b}, '{}')`)
-        const lookup = <A>(hash: string, workspaceId: string | undefined, f: (sql: PgClient.PgClient) => Effect.Effect<A, SqlError>) =>
-          session.run(workspaceId, (sql) => Effect.andThen(sql`SELECT set_config('spectral.ingest_key_hash', ${hash}, true)`, f(sql)))
-        const everything = (sql: PgClient.PgClient) => sql<{ workspace_id: string }>`SELECT workspace_id FROM spectral.ingest_keys`
-        expect(yield* lookup(hashA, undefined, everything)).toEqual([{ workspace_id: a }])
-        expect(yield* lookup(hashA, b, (sql) => sql`SELECT 1 FROM spectral.ingest_keys WHERE workspace_id = ${a}`)).toHaveLength(1)
-        expect(yield* lookup("hash-unknown", undefined, everything)).toEqual([])
-        expect(yield* lookup(hashA, b, (sql) => sql`UPDATE spectral.ingest_keys SET doc = '{"x":1}' WHERE key_hash = ${hashA} RETURNING 1`)).toEqual([])
-        expect(yield* lookup(hashA, b, (sql) => sql`DELETE FROM spectral.ingest_keys WHERE key_hash = ${hashA} RETURNING 1`)).toEqual([])
-        expect(yield* lookup(hashA, undefined, (sql) => sql`SELECT doc FROM spectral.ingest_keys`)).toEqual([{ doc: {} }])
-      }))
+    const keyTables = [
+      { table: "ingest_keys", setting: "spectral.ingest_key_hash", other: "spectral.api_key_hash" },
+      { table: "api_keys", setting: "spectral.api_key_hash", other: "spectral.ingest_key_hash" }
+    ] as const
+    for (const { other, setting, table: keyTable } of keyTables) {
+      it.effect(`${keyTable}: naming a hash in ${setting} reveals that one key (read only), whatever the workspace; ${other} does not`, () =>
+        Effect.gen(function*() {
+          const session = yield* AppSession
+          const a = freshWorkspaceId("rls-a")
+          const b = freshWorkspaceId("rls-b")
+          const hashA = `hash-${a}`
+          const table = `spectral.${keyTable}`
+          yield* session.run(a, (sql) => sql`INSERT INTO ${sql(table)} (key_hash, workspace_id, doc) VALUES (${hashA}, ${a}, '{}')`)
+          yield* session.run(b, (sql) => sql`INSERT INTO ${sql(table)} (key_hash, workspace_id, doc) VALUES (${`hash-${b}`}, ${b}, '{}')`)
+          const lookup = <A>(hash: string, workspaceId: string | undefined, f: (sql: PgClient.PgClient) => Effect.Effect<A, SqlError>, name: string = setting) =>
+            session.run(workspaceId, (sql) => Effect.andThen(sql`SELECT set_config(${name}, ${hash}, true)`, f(sql)))
+          const everything = (sql: PgClient.PgClient) => sql<{ workspace_id: string }>`SELECT workspace_id FROM ${sql(table)}`
+          expect(yield* lookup(hashA, undefined, everything)).toEqual([{ workspace_id: a }])
+          expect(yield* lookup(hashA, undefined, everything, other)).toEqual([])
+          expect(yield* lookup(hashA, b, (sql) => sql`SELECT 1 FROM ${sql(table)} WHERE workspace_id = ${a}`)).toHaveLength(1)
+          expect(yield* lookup("hash-unknown", undefined, everything)).toEqual([])
+          expect(yield* lookup(hashA, b, (sql) => sql`UPDATE ${sql(table)} SET doc = '{"x":1}' WHERE key_hash = ${hashA} RETURNING 1`)).toEqual([])
+          expect(yield* lookup(hashA, b, (sql) => sql`DELETE FROM ${sql(table)} WHERE key_hash = ${hashA} RETURNING 1`)).toEqual([])
+          expect(yield* lookup(hashA, undefined, (sql) => sql`SELECT doc FROM ${sql(table)}`)).toEqual([{ doc: {} }])
+        }))
+    }
 
     it.effect("event_outbox: the dispatcher's discovery function names workspaces with due events, nothing else", () =>
       Effect.gen(function*() {
@@ -277,7 +286,7 @@ export const rlsProbe = <E>(backend: string, session: Layer.Layer<AppSession, E>
           // ingest_keys has a second, SELECT-only policy: the lookup by hash; event_outbox one for its
           // owner (the dispatcher's discovery function), which the app role is not a member of, and
           // retention_records and samples likewise (the lifecycle's discovery function, migration 5).
-          const twoPolicies = ["ingest_keys", "event_outbox", "retention_records", "samples"]
+          const twoPolicies = ["ingest_keys", "event_outbox", "retention_records", "samples", "api_keys"]
           const policies = twoPolicies.includes(table.table) ? 2 : 1
           expect(table, table.table).toEqual({ table: table.table, rls: true, forced: true, ownedByApp: false, policies })
         }

@@ -1,16 +1,26 @@
 /**
- * `spectral serve [--port N] [--host H] [--issue-key WORKSPACE]`: the OTLP/HTTP receiver
- * (`POST /v1/traces`, JSON and protobuf) on the configured storage. With `--issue-key`, first issues
- * a bearer key for WORKSPACE (an empty id is bad input) and prints it as `{"workspaceId","key"}`
- * (the key is stored hashed; this is the only time it is shown). Prints
- * `{"listening":"http://HOST:PORT/v1/traces"}` and serves until interrupted. The receiver's limits come from `SPECTRAL_OTLP_MAX_BODY_BYTES` and
- * `SPECTRAL_OTLP_MAX_ATTRIBUTE_DEPTH`.
+ * `spectral serve [--port N] [--host H] [--issue-key WORKSPACE] [--issue-api-key WORKSPACE[:SCOPE]]`:
+ * one HTTP server on the configured storage with the OTLP/HTTP receiver (`POST /v1/traces`, JSON
+ * and protobuf) and the host API (`/api/workspaces/...`, its OpenAPI document at `/openapi.json`,
+ * browsable docs at `/docs`). With `--issue-key`, first issues an ingest bearer key for WORKSPACE
+ * (an empty id is bad input) and prints it as `{"workspaceId","key"}`; with `--issue-api-key`, an
+ * API key of SCOPE (read, write or admin; read by default), printed as
+ * `{"workspaceId","scope","keyId","key"}`. Keys are stored hashed; this is the only time they are
+ * shown. Prints `{"listening":"http://HOST:PORT/v1/traces","api":…,"openapi":…,"docs":…}` with the
+ * bound port (`--port 0` picks a free one) and serves until interrupted. The receiver's limits come
+ * from `SPECTRAL_OTLP_MAX_BODY_BYTES` and `SPECTRAL_OTLP_MAX_ATTRIBUTE_DEPTH`.
  */
+import { createServer } from "node:http"
+import { NodeHttpServer } from "@effect/platform-node"
 import { Console, Effect, Layer, Option } from "effect"
 import { Command, Flag } from "effect/cli"
+import { HttpRouter, HttpServer } from "effect/http"
 import { issueIngestKey, OtlpIngest, OtlpReceiver, Storage } from "@spectral/adapters"
 import { WorkspaceId } from "@spectral/engine/contracts"
 import { reportFailures } from "../CliFailure.ts"
+import { CliInputError } from "../CliIo.ts"
+import { issueApiKey, parseKeyRequest } from "../host/api/ApiKeys.ts"
+import * as ApiServer from "../host/api/ApiServer.ts"
 import { Lifecycle } from "../host/Lifecycle.ts"
 
 export const serve = Command.make(
@@ -22,19 +32,39 @@ export const serve = Command.make(
       Flag.withSchema(WorkspaceId),
       Flag.optional,
       Flag.withDescription("Issue an ingest key for this workspace (a non-empty id) first")
+    ),
+    issueApiKey: Flag.String("issue-api-key").pipe(
+      Flag.optional,
+      Flag.withDescription("Issue an API key for WORKSPACE[:read|write|admin] (read by default) first")
     )
   },
-  Effect.fn(function*({ port, host, issueKey }) {
+  Effect.fn(function*({ port, host, issueKey, issueApiKey: apiKeyRequest }) {
+    const apiKeyFor = Option.isNone(apiKeyRequest) ? undefined : parseKeyRequest(apiKeyRequest.value)
+    if (typeof apiKeyFor === "string") return yield* new CliInputError({ file: "--issue-api-key", message: apiKeyFor })
     const program = Effect.gen(function*() {
       if (Option.isSome(issueKey)) {
         const key = yield* issueIngestKey(issueKey.value, "spectral serve")
         yield* Console.log(JSON.stringify({ workspaceId: issueKey.value, key }))
       }
-      yield* Console.log(JSON.stringify({ listening: `http://${host}:${port}/v1/traces` }))
+      if (apiKeyFor !== undefined) {
+        yield* Console.log(JSON.stringify(yield* issueApiKey(apiKeyFor.workspaceId, apiKeyFor.scope, "spectral serve")))
+      }
+      const address = (yield* HttpServer.HttpServer).address
+      const base = address._tag === "UnixPathAddress" ? `http://${host}:${port}` : `http://${host}:${address.port}`
+      yield* Console.log(JSON.stringify({
+        listening: `${base}/v1/traces`,
+        api: `${base}/api/workspaces`,
+        openapi: `${base}${ApiServer.openApiPath}`,
+        docs: `${base}${ApiServer.docsPath}`
+      }))
       return yield* Effect.never
     })
     const limits = yield* OtlpReceiver.OtlpReceiverConfig
-    const receiver = OtlpReceiver.layer({ port, host, ...limits }).pipe(Layer.provide(OtlpIngest.layer()), Layer.merge(Lifecycle.layerConfig))
-    yield* program.pipe(Effect.provide(receiver.pipe(Layer.provideMerge(Storage.layerConfig))))
+    const routes = Layer.mergeAll(OtlpReceiver.route(limits).pipe(Layer.provide(OtlpIngest.layer())), ApiServer.routes)
+    const server = HttpRouter.serve(routes, { disableLogger: true, disableListenLog: true }).pipe(
+      Layer.provideMerge(NodeHttpServer.layer(createServer, { port, host })),
+      Layer.merge(Lifecycle.layerConfig)
+    )
+    yield* program.pipe(Effect.provide(server.pipe(Layer.provideMerge(Storage.layerConfig))))
   }, reportFailures)
-).pipe(Command.withDescription("Serve the OTLP/HTTP trace receiver (POST /v1/traces) on the configured storage"))
+).pipe(Command.withDescription("Serve the OTLP/HTTP trace receiver (POST /v1/traces) and the host API (/api, /openapi.json, /docs) on the configured storage"))

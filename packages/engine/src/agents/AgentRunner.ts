@@ -59,7 +59,7 @@ export class AgentRunner extends Context.Service<AgentRunner, {
           topP: hp.topP,
           seed: hp.seed,
           epoch: request.epoch
-        }, { workspaceId: request.workspaceId, phase: request.phase, purpose: `agent:${agent.id}` }).pipe(
+        }, { workspaceId: request.workspaceId, phase: request.phase, purpose: `agent:${agent.id}`, agentName: agent.name }).pipe(
           Effect.map((a) => ({ _tag: "ok" as const, answer: a })),
           Effect.catchTag("ModelCallFailed", (error) => Effect.succeed({ _tag: "failed" as const, error }))
         )

@@ -5,11 +5,13 @@
  * usage (cache hits cost nothing; a failed call counts as a call; a model with no known price is
  * counted as unpriced and, under a finite dollar budget, charged at the table's highest price).
  * Every phase that talks to a model goes through here, so nothing is spent off the books and the
- * budget is never passed.
+ * budget is never passed. Each call is one `chat` span with the OpenTelemetry GenAI attributes
+ * (operation, provider, request model and parameters, agent, usage, finish reasons); it carries
+ * the call's content only where `SpanContent` allows it for the workspace.
  */
 import { Clock, Effect, Exit, Option, Predicate, Schema } from "effect"
 import { type AiError, LanguageModel, Prompt } from "effect/ai"
-import { CallContext, conservativePrice, costAt, GenerationParameters, type ModelPrice, ModelCallPermits, PriceTable, priceOf, SPECTRAL_METADATA_KEY } from "../ports/ModelCall.ts"
+import { CallContext, conservativePrice, SpanContent, costAt, GenerationParameters, type ModelPrice, ModelCallPermits, PriceTable, priceOf, SPECTRAL_METADATA_KEY } from "../ports/ModelCall.ts"
 import { BudgetExhausted, BudgetLedger, hasFiniteUsdBudget } from "./BudgetLedger.ts"
 
 export interface ModelAnswer {
@@ -65,6 +67,19 @@ const callModelNow = Effect.fnUntraced(function*(
     | { readonly cached?: boolean; readonly costUsd?: number; readonly latencyMs?: number }
     | undefined
   const cached = meta?.cached === true
+  yield* Effect.annotateCurrentSpan({
+    "gen_ai.usage.input_tokens": inputTokens,
+    "gen_ai.usage.output_tokens": outputTokens,
+    "gen_ai.response.finish_reasons": [response.finishReason],
+    "spectral.model_call.cached": cached
+  })
+  if ((yield* SpanContent).attach(context.workspaceId)) {
+    yield* Effect.annotateCurrentSpan({
+      "gen_ai.system_instructions": JSON.stringify([{ type: "text", content: system }]),
+      "gen_ai.input.messages": JSON.stringify([{ role: "user", parts: [{ type: "text", content: user }] }]),
+      "gen_ai.output.messages": JSON.stringify([{ role: "assistant", parts: [{ type: "text", content: response.text }], finish_reason: response.finishReason }])
+    })
+  }
   // The listed price; else what the driver reported, when it knows a price (a cost above 0); else
   // the call is unpriced: counted as such, and charged at the conservative price under a finite
   // dollar budget (its reservation held that much).
@@ -138,9 +153,31 @@ export const callModel = (
   context: CallContext
 ): Effect.Effect<ModelAnswer, ModelCallFailed | BudgetExhausted, LanguageModel.LanguageModel | BudgetLedger> =>
   Effect.flatMap(Effect.service(ModelCallPermits), (permits) =>
-    permits === undefined
-      ? callModelNow(system, user, parameters, context)
-      : permits.withPermits(1)(callModelNow(system, user, parameters, context)))
+    Effect.withSpan(
+      permits === undefined
+        ? callModelNow(system, user, parameters, context)
+        : permits.withPermits(1)(callModelNow(system, user, parameters, context)),
+      "chat",
+      { kind: "client", captureStackTrace: false, attributes: callAttributes(parameters, context) }
+    ))
+
+/** The call's span attributes known before it is made (GenAI semantic conventions; no content). */
+const callAttributes = (parameters: GenerationParameters, context: CallContext): Record<string, unknown> => {
+  const attributes: Record<string, unknown> = {
+    "gen_ai.operation.name": "chat",
+    "gen_ai.provider.name": parameters.provider,
+    "gen_ai.request.model": parameters.model,
+    "gen_ai.request.temperature": parameters.temperature,
+    "gen_ai.request.max_tokens": parameters.maxTokens,
+    "spectral.workspace.id": context.workspaceId,
+    "spectral.phase": context.phase,
+    "spectral.model_call.purpose": context.purpose
+  }
+  if (parameters.topP !== undefined) attributes["gen_ai.request.top_p"] = parameters.topP
+  if (context.purpose.startsWith("agent:")) attributes["gen_ai.agent.id"] = context.purpose.slice(6)
+  if (context.agentName !== undefined) attributes["gen_ai.agent.name"] = context.agentName
+  return attributes
+}
 
 /**
  * A high-side token estimate for budget reservations: one token per three characters (tokenizers

@@ -12,6 +12,8 @@ import {
   IngestKeyRepo,
   type WorkspaceSecretRecord,
   WorkspaceSecretRepo,
+  type ApiKey,
+  ApiKeyRepo,
   type LegalHold,
   redactEvalResult,
   redactStimulusContent,
@@ -123,6 +125,7 @@ export const make = Effect.sync(() => {
   const retentionPolicies = new Partitioned<RetentionPolicy>()
   const legalHolds = new Partitioned<LegalHold>()
   const ingestKeys = new Map<string, IngestKey>()
+  const apiKeys = new Map<string, ApiKey>()
   const proposals = new Partitioned<TemplateProposal>()
   const secrets = new Partitioned<WorkspaceSecretRecord>()
   const stores: Record<string, Partitioned<unknown>> = {
@@ -374,9 +377,19 @@ export const make = Effect.sync(() => {
           secrets.table(workspaceId).delete(name) ? Effect.void : Effect.fail(StorageError.notFound("workspace secret", name))
         )
     }),
+    apiKey: ApiKeyRepo.of({
+      save: (key) => Effect.sync(() => void apiKeys.set(key.keyHash, copy(key))),
+      findByHash: (keyHash) =>
+        Effect.suspend(() => {
+          const key = apiKeys.get(keyHash)
+          return key === undefined ? Effect.fail(StorageError.notFound("api key", "(hash)")) : Effect.succeed(copy(key))
+        }),
+      list: (workspaceId) => Effect.sync(() => [...apiKeys.values()].filter((k) => k.workspaceId === workspaceId).map(copy))
+    }),
     /** Everything stored, every store and workspace (for tests that must search all of storage). */
     contents: (): unknown => ({
       ingestKeys: [...ingestKeys.values()].map(copy),
+      apiKeys: [...apiKeys.values()].map(copy),
       retentionEventIds: plain(retentionEventIds),
       stores: Object.fromEntries(
         Object.entries(stores).map(([name, store]) => [name, plain((store as unknown as { byWorkspace: unknown }).byWorkspace)])

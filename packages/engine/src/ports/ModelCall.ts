@@ -31,10 +31,26 @@ export interface CallContext {
   readonly phase: ModelPhase
   /** For example `agent:intake`, `judge`, `rewrite`. */
   readonly purpose: string
+  /** The team agent making the call (its id is in `purpose`), for the call's span. */
+  readonly agentName?: string | undefined
 }
 
 export const CallContext = Context.Reference<CallContext>("@spectral/engine/ports/CallContext", {
   defaultValue: () => ({ workspaceId: "", phase: "other", purpose: "unspecified" })
+})
+
+/**
+ * Whether a model call's span may carry its content (system instructions, prompt, answer) for a
+ * workspace. No by default: the engine's spans are payload-free. A telemetry layer that knows the
+ * workspace's content class says yes where content may be exported (and its exporter still
+ * enforces the class on every span).
+ */
+export interface SpanContent {
+  readonly attach: (workspaceId: string) => boolean
+}
+
+export const SpanContent = Context.Reference<SpanContent>("@spectral/engine/ports/SpanContent", {
+  defaultValue: () => ({ attach: () => false })
 })
 
 /** Dollars per million tokens, by model name; hosts override it with their own layer. */

@@ -252,6 +252,28 @@ export class IngestKeyRepo extends Context.Service<IngestKeyRepo, {
   readonly findByHash: (keyHash: string) => Effect.Effect<IngestKey, StorageError>
 }>()("@spectral/engine/ports/IngestKeyRepo") {}
 
+/** What an API key may do: read, also write (declare, decide), also administer (keys). */
+export type ApiKeyScope = "read" | "write" | "admin"
+
+/** A host API key, stored only as its SHA-256 hash; the workspace and the scope come from the key. */
+export interface ApiKey {
+  readonly workspaceId: string
+  readonly keyHash: string
+  readonly scope: ApiKeyScope
+  readonly label: string
+  readonly createdAt: string
+  readonly revokedAt?: string
+}
+
+export class ApiKeyRepo extends Context.Service<ApiKeyRepo, {
+  /** Insert or replace (by hash): revoking saves the key with `revokedAt`. */
+  readonly save: (key: ApiKey) => Effect.Effect<void, StorageError>
+  /** The key with this hash, across workspaces (the lookup that tells the workspace), or NotFound. */
+  readonly findByHash: (keyHash: string) => Effect.Effect<ApiKey, StorageError>
+  /** The workspace's keys (hashes only), oldest first. */
+  readonly list: (workspaceId: string) => Effect.Effect<ReadonlyArray<ApiKey>, StorageError>
+}>()("@spectral/engine/ports/ApiKeyRepo") {}
+
 /**
  * A workspace secret as stored: only its AEAD ciphertext (AES-256-GCM, the workspace id and the
  * secret's name as associated data), sealed under the key-encryption key with `kekFingerprint`.
@@ -293,6 +315,7 @@ export interface RepositorySet {
   readonly ingestKey: IngestKeyRepo["Service"]
   readonly templateProposal: TemplateProposalRepo["Service"]
   readonly secret: WorkspaceSecretRepo["Service"]
+  readonly apiKey: ApiKeyRepo["Service"]
 }
 
 /** The repositories as a context: what every storage layer (memory, SQL) provides. */
@@ -307,6 +330,7 @@ export const repositoriesContext = (s: RepositorySet) =>
     Context.add(RetentionRepo, s.retention),
     Context.add(IngestKeyRepo, s.ingestKey),
     Context.add(TemplateProposalRepo, s.templateProposal),
-    Context.add(WorkspaceSecretRepo, s.secret)
+    Context.add(WorkspaceSecretRepo, s.secret),
+    Context.add(ApiKeyRepo, s.apiKey)
   )
 

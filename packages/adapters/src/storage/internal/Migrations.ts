@@ -15,6 +15,7 @@ import * as RetentionAndIngestKeys0002 from "./migrations/0002_retention_and_ing
 import * as EventsAndResponseCache0003 from "./migrations/0003_events_and_response_cache.ts"
 import * as Lifecycle0005 from "./migrations/0005_lifecycle.ts"
 import * as WorkspaceSecrets0006 from "./migrations/0006_workspace_secrets.ts"
+import * as ApiKeys0007 from "./migrations/0007_api_keys.ts"
 
 /**
  * Every workspace-scoped table, across all migrations (each migration keeps its own frozen list).
@@ -26,7 +27,8 @@ export const workspaceTables: ReadonlyArray<string> = [
   ...RetentionAndIngestKeys0002.workspaceTables,
   ...EventsAndResponseCache0003.workspaceTables,
   ...Lifecycle0005.workspaceTables,
-  ...WorkspaceSecrets0006.workspaceTables
+  ...WorkspaceSecrets0006.workspaceTables,
+  ...ApiKeys0007.workspaceTables
 ]
 /** Tables the app role may only read and insert into. */
 export const appendOnlyTables: ReadonlyArray<string> = [
@@ -34,7 +36,8 @@ export const appendOnlyTables: ReadonlyArray<string> = [
   ...RetentionAndIngestKeys0002.appendOnlyTables,
   ...EventsAndResponseCache0003.appendOnlyTables,
   ...Lifecycle0005.appendOnlyTables,
-  ...WorkspaceSecrets0006.appendOnlyTables
+  ...WorkspaceSecrets0006.appendOnlyTables,
+  ...ApiKeys0007.appendOnlyTables
 ]
 
 /** The schema every table lives in. */

@@ -14,6 +14,7 @@ import {
   FailureClusterRepo,
   IngestKeyRepo,
   WorkspaceSecretRepo,
+  ApiKeyRepo,
   RetentionRepo,
   SampleRepo,
   ScanRepo,
@@ -29,6 +30,7 @@ import { makeSqlChangeSetRepo } from "./repositories/SqlChangeSetRepo.ts"
 import { makeSqlFailureClusterRepo } from "./repositories/SqlFailureClusterRepo.ts"
 import { makeSqlIngestKeyRepo } from "./repositories/SqlIngestKeyRepo.ts"
 import { makeSqlWorkspaceSecretRepo } from "./repositories/SqlWorkspaceSecretRepo.ts"
+import { makeSqlApiKeyRepo } from "./repositories/SqlApiKeyRepo.ts"
 import { makeSqlRepoContext } from "./repositories/SqlRepoContext.ts"
 import { makeSqlRetentionRepo } from "./repositories/SqlRetentionRepo.ts"
 import { makeSqlSampleRepo } from "./repositories/SqlSampleRepo.ts"
@@ -51,6 +53,7 @@ export type Repositories =
   | IngestKeyRepo
   | TemplateProposalRepo
   | WorkspaceSecretRepo
+  | ApiKeyRepo
 
 export interface RepositoryOptions {
   /**
@@ -77,7 +80,8 @@ export const makeRepositories = Effect.fnUntraced(function*(options: RepositoryO
     retention: makeSqlRetentionRepo(context),
     ingestKey: makeSqlIngestKeyRepo(context),
     templateProposal: makeSqlTemplateProposalRepo(context),
-    secret: makeSqlWorkspaceSecretRepo(context)
+    secret: makeSqlWorkspaceSecretRepo(context),
+    apiKey: makeSqlApiKeyRepo(context)
   }
 })
 

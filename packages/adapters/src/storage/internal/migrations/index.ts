@@ -8,6 +8,7 @@ import eventsAndResponseCache from "./0003_events_and_response_cache.ts"
 import emptyWorkspaceId from "./0004_empty_workspace_id.ts"
 import lifecycle from "./0005_lifecycle.ts"
 import workspaceSecrets from "./0006_workspace_secrets.ts"
+import apiKeys from "./0007_api_keys.ts"
 
 export const migrations = {
   "0001_workspace_tables": workspaceTables,
@@ -15,5 +16,6 @@ export const migrations = {
   "0003_events_and_response_cache": eventsAndResponseCache,
   "0004_empty_workspace_id": emptyWorkspaceId,
   "0005_lifecycle": lifecycle,
-  "0006_workspace_secrets": workspaceSecrets
+  "0006_workspace_secrets": workspaceSecrets,
+  "0007_api_keys": apiKeys
 } as const

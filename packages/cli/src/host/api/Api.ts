@@ -1,0 +1,213 @@
+/**
+ * The host API's definition (`effect/http-api`): groups, endpoints and their Schema-typed payloads,
+ * built on the engine's contracts. Shared by the server (`ApiServer.ts`) and the typed client
+ * (`ApiClient.ts`); it holds no server code. Every route is under `/api/workspaces/:workspaceId`,
+ * and the key decides the workspace: a path naming another one is 404, as is an id of another
+ * workspace. Scopes: `read` for GETs, `write` to declare a workspace or decide on a change set,
+ * `admin` for API keys.
+ */
+import { Schema } from "effect"
+import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, OpenApi } from "effect/http-api"
+import {
+  AgentPerformanceCard,
+  ChangeSet,
+  ChangeSetStatus,
+  CompositeScore,
+  FailureCluster,
+  PhaseName,
+  Scan,
+  VerdictResult,
+  Workspace,
+  WorkspaceId
+} from "@spectral/engine/contracts"
+import { ApiAuthorization } from "./ApiAuthorization.ts"
+import { ApiConflict, ApiForbidden, ApiInvalid, ApiNotFound, ApiUnavailable } from "./ApiErrors.ts"
+
+const workspaceParams = { workspaceId: WorkspaceId }
+const scanParams = { workspaceId: WorkspaceId, scanId: Schema.NonEmptyString }
+const changeSetParams = { workspaceId: WorkspaceId, changeSetId: Schema.NonEmptyString }
+const readErrors = [ApiNotFound, ApiForbidden, ApiConflict, ApiUnavailable] as const
+const writeErrors = [ApiNotFound, ApiForbidden, ApiConflict, ApiInvalid, ApiUnavailable] as const
+
+/** One phase of a scan and where it stands. */
+export const PhaseProgress = Schema.Struct({
+  phase: PhaseName,
+  status: Schema.Literals(["done", "running", "pending", "failed"])
+})
+
+/** A scan with its phase progress. */
+export const ScanDetail = Schema.Struct({
+  scan: Scan,
+  phases: Schema.Array(PhaseProgress),
+  phasesDone: Schema.Int,
+  phasesTotal: Schema.Int
+})
+export type ScanDetail = typeof ScanDetail.Type
+
+/** A finished scan's result: the verdict with every gate check, and the composite scores. */
+export const ScanResult = Schema.Struct({
+  verdict: VerdictResult,
+  composite: CompositeScore
+})
+export type ScanResult = typeof ScanResult.Type
+
+/** One entry of a change set's audit trail (append-only). */
+export const AuditEntry = Schema.Struct({
+  id: Schema.String,
+  changeSetId: Schema.String,
+  action: Schema.String,
+  actor: Schema.String,
+  from: Schema.NullOr(ChangeSetStatus),
+  to: Schema.NullOr(ChangeSetStatus),
+  detail: Schema.String,
+  at: Schema.String
+})
+export type AuditEntry = typeof AuditEntry.Type
+
+/** Where a change set stands in the decision workflow. */
+export const ApprovalState = Schema.Struct({
+  status: ChangeSetStatus,
+  assignee: Schema.NullOr(Schema.String),
+  snoozedUntil: Schema.NullOr(Schema.String),
+  snoozed: Schema.Boolean,
+  awaitingDecision: Schema.Boolean
+})
+
+/** A change set with its approval state and audit trail (oldest first). */
+export const ChangeSetDetail = Schema.Struct({
+  changeSet: ChangeSet,
+  approval: ApprovalState,
+  audit: Schema.Array(AuditEntry)
+})
+export type ChangeSetDetail = typeof ChangeSetDetail.Type
+
+const Actor = Schema.NonEmptyString.annotate({ description: "Who decides (recorded in the audit trail)" })
+
+export const ApproveRequest = Schema.Struct({ actor: Actor })
+export const RejectRequest = Schema.Struct({ actor: Actor, reason: Schema.NonEmptyString })
+export const SnoozeRequest = Schema.Struct({ actor: Actor, until: Schema.NonEmptyString.annotate({ description: "ISO date in the future" }) })
+export const AssignRequest = Schema.Struct({ actor: Actor, assignee: Schema.NonEmptyString })
+
+export const ApiKeyScope = Schema.Literals(["read", "write", "admin"])
+
+/** A key as listed: never the key itself, only its hash prefix. */
+export const ApiKeyInfo = Schema.Struct({
+  keyId: Schema.String,
+  scope: ApiKeyScope,
+  label: Schema.String,
+  createdAt: Schema.String,
+  revokedAt: Schema.optionalKey(Schema.String)
+})
+export const IssuedApiKey = Schema.Struct({ workspaceId: WorkspaceId, scope: ApiKeyScope, keyId: Schema.String, key: Schema.String })
+
+export class WorkspacesGroup extends HttpApiGroup.make("workspaces")
+  .add(
+    HttpApiEndpoint.get("get", "/:workspaceId", { params: workspaceParams, success: Workspace, error: readErrors }),
+    HttpApiEndpoint.put("declare", "/:workspaceId", { params: workspaceParams, payload: Workspace, success: Workspace, error: writeErrors })
+  )
+  .middleware(ApiAuthorization)
+  .prefix("/api/workspaces")
+  .annotateMerge(OpenApi.annotations({ title: "Workspaces", description: "Read, declare and update the key's workspace" }))
+{}
+
+export class ScansGroup extends HttpApiGroup.make("scans")
+  .add(
+    HttpApiEndpoint.get("list", "/:workspaceId/scans", { params: workspaceParams, success: Schema.Array(Scan), error: readErrors }),
+    HttpApiEndpoint.get("get", "/:workspaceId/scans/:scanId", { params: scanParams, success: ScanDetail, error: readErrors }),
+    HttpApiEndpoint.get("result", "/:workspaceId/scans/:scanId/result", { params: scanParams, success: ScanResult, error: readErrors }),
+    HttpApiEndpoint.get("clusters", "/:workspaceId/scans/:scanId/clusters", {
+      params: scanParams,
+      success: Schema.Array(FailureCluster),
+      error: readErrors
+    })
+  )
+  .middleware(ApiAuthorization)
+  .prefix("/api/workspaces")
+  .annotateMerge(OpenApi.annotations({ title: "Scans", description: "Scans, their phase progress, verdicts with every gate, composite scores and failure clusters" }))
+{}
+
+export class ChangeSetsGroup extends HttpApiGroup.make("changeSets")
+  .add(
+    HttpApiEndpoint.get("list", "/:workspaceId/change-sets", { params: workspaceParams, success: Schema.Array(ChangeSet), error: readErrors }),
+    HttpApiEndpoint.get("get", "/:workspaceId/change-sets/:changeSetId", { params: changeSetParams, success: ChangeSetDetail, error: readErrors }),
+    HttpApiEndpoint.post("approve", "/:workspaceId/change-sets/:changeSetId/approve", {
+      params: changeSetParams,
+      payload: ApproveRequest,
+      success: ChangeSetDetail,
+      error: writeErrors
+    }),
+    HttpApiEndpoint.post("reject", "/:workspaceId/change-sets/:changeSetId/reject", {
+      params: changeSetParams,
+      payload: RejectRequest,
+      success: ChangeSetDetail,
+      error: writeErrors
+    }),
+    HttpApiEndpoint.post("snooze", "/:workspaceId/change-sets/:changeSetId/snooze", {
+      params: changeSetParams,
+      payload: SnoozeRequest,
+      success: ChangeSetDetail,
+      error: writeErrors
+    }),
+    HttpApiEndpoint.post("assign", "/:workspaceId/change-sets/:changeSetId/assign", {
+      params: changeSetParams,
+      payload: AssignRequest,
+      success: ChangeSetDetail,
+      error: writeErrors
+    })
+  )
+  .middleware(ApiAuthorization)
+  .prefix("/api/workspaces")
+  .annotateMerge(OpenApi.annotations({ title: "Change sets", description: "Change sets and the decision workflow (approve, reject, snooze, assign) with its audit trail" }))
+{}
+
+export class CardsGroup extends HttpApiGroup.make("cards")
+  .add(
+    HttpApiEndpoint.get("json", "/:workspaceId/scans/:scanId/card.json", { params: scanParams, success: AgentPerformanceCard, error: readErrors }),
+    HttpApiEndpoint.get("markdown", "/:workspaceId/scans/:scanId/card.md", {
+      params: scanParams,
+      success: Schema.String.pipe(HttpApiSchema.asText({ contentType: "text/markdown" })),
+      error: readErrors
+    }),
+    HttpApiEndpoint.get("html", "/:workspaceId/scans/:scanId/card.html", {
+      params: scanParams,
+      success: Schema.String.pipe(HttpApiSchema.asText({ contentType: "text/html" })),
+      error: readErrors
+    })
+  )
+  .middleware(ApiAuthorization)
+  .prefix("/api/workspaces")
+  .annotateMerge(OpenApi.annotations({ title: "Cards", description: "A scan's AgentPerformanceCard as JSON, Markdown and HTML" }))
+{}
+
+export class ApiKeysGroup extends HttpApiGroup.make("apiKeys")
+  .add(
+    HttpApiEndpoint.get("list", "/:workspaceId/api-keys", { params: workspaceParams, success: Schema.Array(ApiKeyInfo), error: readErrors }),
+    HttpApiEndpoint.post("issue", "/:workspaceId/api-keys", {
+      params: workspaceParams,
+      payload: Schema.Struct({ scope: ApiKeyScope, label: Schema.NonEmptyString }),
+      success: IssuedApiKey,
+      error: writeErrors
+    }),
+    HttpApiEndpoint.post("revoke", "/:workspaceId/api-keys/:keyId/revoke", {
+      params: { workspaceId: WorkspaceId, keyId: Schema.NonEmptyString },
+      success: ApiKeyInfo,
+      error: writeErrors
+    })
+  )
+  .middleware(ApiAuthorization)
+  .prefix("/api/workspaces")
+  .annotateMerge(OpenApi.annotations({ title: "API keys", description: "The workspace's API keys (admin scope)" }))
+{}
+
+export class SpectralApi extends HttpApi.make("spectral")
+  .add(WorkspacesGroup)
+  .add(ScansGroup)
+  .add(ChangeSetsGroup)
+  .add(CardsGroup)
+  .add(ApiKeysGroup)
+  .middleware(HttpApiMiddleware.ProblemDetails)
+  .annotateMerge(OpenApi.annotations({
+    title: "Spectral host API",
+    description: "Scans, verdicts, failure clusters, change-set decisions and cards of one workspace per API key (Authorization: Bearer <key>)"
+  }))
+{}

@@ -1,0 +1,25 @@
+/**
+ * The API's authentication middleware as a definition (shared with clients): a bearer key in
+ * `Authorization`, resolved by the server to the key's workspace and scope (`ApiCaller`). The
+ * implementation is in `ApiAuthorizationServer.ts`; the client side in `ApiClient.ts`.
+ */
+import { Context } from "effect"
+import { HttpApiMiddleware, HttpApiSecurity } from "effect/http-api"
+import type { ApiKeyScope } from "@spectral/engine"
+import { ApiUnauthorized, ApiUnavailable } from "./ApiErrors.ts"
+
+/** Who is calling: the key's workspace (every request runs in it), its scope and label. */
+export class ApiCaller extends Context.Service<ApiCaller, {
+  readonly workspaceId: string
+  readonly scope: ApiKeyScope
+  readonly label: string
+}>()("@spectral/cli/host/api/ApiCaller") {}
+
+export class ApiAuthorization extends HttpApiMiddleware.Service<ApiAuthorization, {
+  provides: ApiCaller
+  requires: never
+}>()("@spectral/cli/host/api/ApiAuthorization", {
+  requiredForClient: true,
+  security: { bearer: HttpApiSecurity.bearer },
+  error: [ApiUnauthorized, ApiUnavailable]
+}) {}

@@ -1,0 +1,46 @@
+/**
+ * Handlers of the `cards` group: a completed scan's AgentPerformanceCard (read back through its
+ * schema from the complete phase's stored output, with the change set's current status and
+ * authority, as the scan returned it) as JSON, Markdown and HTML, rendered by the engine's cards
+ * module with the scan's record (the "Reproduce" section).
+ */
+import { Effect, Schema } from "effect"
+import { HttpApiBuilder } from "effect/http-api"
+import { ChangeSetRepo, renderHtml, renderMarkdown, ScanRepo } from "@spectral/engine"
+import { AgentPerformanceCard } from "@spectral/engine/contracts"
+import { SpectralApi } from "./Api.ts"
+import { callerWorkspace, stored } from "./ApiAccess.ts"
+import { ApiNotFound } from "./ApiErrors.ts"
+
+const CompletePhaseOutput = Schema.Struct({ card: AgentPerformanceCard })
+const decodeCompleteOutput = Schema.decodeUnknownEffect(CompletePhaseOutput)
+
+export const CardsHandlers = HttpApiBuilder.group(
+  SpectralApi,
+  "cards",
+  Effect.fn(function*(handlers) {
+    const scans = yield* ScanRepo
+    const changeSets = yield* ChangeSetRepo
+
+    const cardOf = (pathWorkspaceId: string, scanId: string) =>
+      Effect.gen(function*() {
+        const workspaceId = yield* callerWorkspace(pathWorkspaceId, "read")
+        const scan = yield* stored(scans.get(workspaceId, scanId))
+        const output = (yield* stored(scans.phaseOutputs(workspaceId, scan.id))).get("complete")
+        if (output === undefined) {
+          return yield* new ApiNotFound({ entity: "card", id: scan.id, message: `scan ${scan.id} has no card yet (state ${scan.state})` })
+        }
+        const { card } = yield* Effect.orDie(decodeCompleteOutput(output))
+        const changeSet = scan.changeSetId === undefined ? undefined : yield* stored(changeSets.get(workspaceId, scan.changeSetId))
+        const current: AgentPerformanceCard = changeSet === undefined
+          ? card
+          : { ...card, changeSetStatus: changeSet.status, authority: changeSet.authority ?? card.authority }
+        return { card: current, extras: { record: scan.record } }
+      })
+
+    return handlers
+      .handle("json", ({ params }) => Effect.map(cardOf(params.workspaceId, params.scanId), ({ card }) => card))
+      .handle("markdown", ({ params }) => Effect.map(cardOf(params.workspaceId, params.scanId), ({ card, extras }) => renderMarkdown(card, extras)))
+      .handle("html", ({ params }) => Effect.map(cardOf(params.workspaceId, params.scanId), ({ card, extras }) => renderHtml(card, extras)))
+  })
+)
