@@ -112,11 +112,11 @@ describe("a scan end to end (tax world, simulated model, memory storage)", () =>
   it.effect("a crash mid-scan resumes after its last finished phase, makes no new calls for finished phases, and ends as an uninterrupted run", () =>
     Effect.gen(function*() {
       const workspace = smallWorkspace()
-      // Reference: the same scan without a crash.
+      // Reference: the same scan on the same model without a crash.
       const reference = yield* Effect.gen(function*() {
         yield* (yield* WorkspaceRepo).upsert(workspace)
         return yield* (yield* ScanOrchestrator).run({ workspaceId: workspace.id, seed: 11, concurrency: 1 })
-      }).pipe(Effect.provide(scanLayer(SimulatedLanguageModel.layer({ seed: 1 }))))
+      }).pipe(Effect.provide(scanLayer(countingModel(yield* makeLog))))
 
       const log = yield* makeLog
       yield* Effect.gen(function*() {
