@@ -15,6 +15,7 @@ import { Storage } from "@spectral/adapters"
 import { findPostgresBinaries, type PgServerInfo, startThrowawayPostgres, useExternalPostgres } from "@spectral/adapters/testing"
 import { ApiKeyRepo, WorkspaceRepo } from "@spectral/engine"
 import { Effect, Layer, Redacted } from "effect"
+import { extractText, getDocumentProxy } from "unpdf"
 import { spawnSync } from "node:child_process"
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -162,6 +163,14 @@ describe("spectral serve: the host API on embedded PGlite", () => {
       assert.include(markdown, "spectral scan --replay")
       const html = yield* client.cards.html({ params: { workspaceId: workspaceA, scanId: summary.scanId } })
       assert.include(html, "<table")
+      // The PDF card (Chromium is on the CI machine; elsewhere the route answers 503 naming it).
+      if (existsSync(process.env.SPECTRAL_CHROMIUM ?? "/usr/bin/chromium")) {
+        const pdf = yield* client.cards.pdf({ params: { workspaceId: workspaceA, scanId: summary.scanId } })
+        const pages = yield* Effect.promise(() => getDocumentProxy(new Uint8Array(pdf)).then((d) => extractText(d, { mergePages: false })))
+        assert.isAbove(pages.text.length, 0)
+        for (const text of pages.text) assert.include(text, "Alpha preview — not for regulated use")
+        assert.include(pages.text.join("\n"), summary.verdict)
+      }
 
       // A read key cannot decide (403 in its own workspace) but reads.
       const reader = yield* ApiClient.makeWithKey(base, keys.readA)

@@ -172,11 +172,17 @@ export class CardsGroup extends HttpApiGroup.make("cards")
       params: scanParams,
       success: Schema.String.pipe(HttpApiSchema.asText({ contentType: "text/html" })),
       error: readErrors
+    }),
+    // Printed by headless Chromium (503 naming what to install when there is none).
+    HttpApiEndpoint.get("pdf", "/:workspaceId/scans/:scanId/card.pdf", {
+      params: scanParams,
+      success: Schema.Uint8Array.pipe(HttpApiSchema.asUint8Array({ contentType: "application/pdf" })),
+      error: readErrors
     })
   )
   .middleware(ApiAuthorization)
   .prefix("/api/workspaces")
-  .annotateMerge(OpenApi.annotations({ title: "Cards", description: "A scan's AgentPerformanceCard as JSON, Markdown and HTML" }))
+  .annotateMerge(OpenApi.annotations({ title: "Cards", description: "A scan's AgentPerformanceCard as JSON, Markdown, HTML and PDF" }))
 {}
 
 export class ApiKeysGroup extends HttpApiGroup.make("apiKeys")

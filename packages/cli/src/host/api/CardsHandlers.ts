@@ -2,7 +2,8 @@
  * Handlers of the `cards` group: a completed scan's AgentPerformanceCard (read back through its
  * schema from the complete phase's stored output, with the change set's current status and
  * authority, as the scan returned it) as JSON, Markdown and HTML, rendered by the engine's cards
- * module with the scan's record (the "Reproduce" section).
+ * module with the scan's record (the "Reproduce" section), and as PDF: the HTML printed by headless
+ * Chromium with the card's footer on every page (503 naming what to install without one).
  */
 import { Effect, Schema } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
@@ -10,7 +11,8 @@ import { ChangeSetRepo, renderHtml, renderMarkdown, ScanRepo } from "@spectral/e
 import { AgentPerformanceCard } from "@spectral/engine/contracts"
 import { SpectralApi } from "./Api.ts"
 import { callerWorkspace, stored } from "./ApiAccess.ts"
-import { ApiNotFound } from "./ApiErrors.ts"
+import { ApiNotFound, ApiUnavailable } from "./ApiErrors.ts"
+import { renderCardPdf } from "../../cards/CardPdf.ts"
 
 const CompletePhaseOutput = Schema.Struct({ card: AgentPerformanceCard })
 const decodeCompleteOutput = Schema.decodeUnknownEffect(CompletePhaseOutput)
@@ -42,5 +44,8 @@ export const CardsHandlers = HttpApiBuilder.group(
       .handle("json", ({ params }) => Effect.map(cardOf(params.workspaceId, params.scanId), ({ card }) => card))
       .handle("markdown", ({ params }) => Effect.map(cardOf(params.workspaceId, params.scanId), ({ card, extras }) => renderMarkdown(card, extras)))
       .handle("html", ({ params }) => Effect.map(cardOf(params.workspaceId, params.scanId), ({ card, extras }) => renderHtml(card, extras)))
+      .handle("pdf", ({ params }) =>
+        Effect.flatMap(cardOf(params.workspaceId, params.scanId), ({ card, extras }) =>
+          renderCardPdf(renderHtml(card, extras), card.footer).pipe(Effect.mapError((error) => new ApiUnavailable({ message: error.message })))))
   })
 )
