@@ -12,7 +12,7 @@
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Config, Console, Effect, FileSystem, Layer, Option, Path, Runtime, Schema } from "effect"
 import { hostname } from "node:os"
-import { hostLayer } from "@spectral/cli"
+import { hostLayer, loadPlugins, pluginPackages } from "@spectral/cli"
 import { EventBus, renderHtml, renderJson, renderMarkdown, ScanOrchestrator, ScanRepo, WorkspaceRepo } from "@spectral/engine"
 import { WorldEvolution } from "@spectral/worlds"
 import { decodeWorkspace, taxPrepWorkspace } from "./TaxPrepTeam.ts"
@@ -101,11 +101,24 @@ const program = Effect.gen(function*() {
 // The host composition the `spectral` command uses (storage from the environment with its durable
 // event bus, the worlds, the model and judge from SPECTRAL_LLM / SPECTRAL_JUDGE_MODEL), plus the
 // world's evolution loop.
-const host = Layer.unwrap(Effect.map(Settings, (settings) => hostLayer(settings.seed)))
+// `SPECTRAL_PLUGINS` (comma-separated modules or packages, e.g. `@spectral/plugins`) adds plugin
+// gates, strategies and scorers, as `spectral scan --plugin` does.
+const PluginModules = Config.String("SPECTRAL_PLUGINS").pipe(
+  Config.withDefault(""),
+  Config.map((list) => list.split(",").map((m) => m.trim()).filter((m) => m.length > 0))
+)
+const host = Layer.unwrap(Effect.gen(function*() {
+  const settings = yield* Settings
+  const plugins = yield* loadPlugins(yield* PluginModules)
+  return hostLayer(settings.seed, plugins.map((p) => p.layer), pluginPackages(plugins))
+}))
 const engine = WorldEvolution.layer.pipe(Layer.provideMerge(host))
 
 program.pipe(
   Effect.provide(engine),
+  // A plugin module that cannot be loaded (SPECTRAL_PLUGINS): one line naming it, exit 2, nothing run.
+  Effect.catchTag("CliInputError", (error) =>
+    Console.error(`spectral: ${error.file}: ${error.message}`).pipe(Effect.andThen(Effect.sync(() => process.exit(2))))),
   Effect.provide(NodeServices.layer),
   NodeRuntime.runMain
 )

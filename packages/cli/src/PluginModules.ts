@@ -84,5 +84,9 @@ export const loadPlugin = Effect.fn("cli.loadPlugin")(function*(module: string) 
   return { module, definition: valid, layer: Plugin.make(valid), ...(pkg === undefined ? {} : { package: pkg }) } satisfies LoadedPlugin
 })
 
+/** The plugins' packages, for the scan record (a plugin loaded from a file outside a package has none). */
+export const pluginPackages = (plugins: ReadonlyArray<LoadedPlugin>) =>
+  [...new Map(plugins.flatMap((p) => (p.package === undefined ? [] : [[p.package.name, p.package] as const]))).values()]
+
 /** Every module's plugin, in order; the first that fails stops the command. */
 export const loadPlugins = (modules: ReadonlyArray<string>) => Effect.forEach(modules, loadPlugin)

@@ -18,3 +18,5 @@ export * as ApiClient from "./host/api/ApiClient.ts"
 export { ApiConflict, ApiForbidden, ApiInvalid, ApiNotFound, ApiUnauthorized, ApiUnavailable } from "./host/api/ApiErrors.ts"
 export { ApiKeyRefused, authenticateApiKey, hashApiKey, issueApiKey } from "./host/api/ApiKeys.ts"
 export * as ApiServer from "./host/api/ApiServer.ts"
+/** Plugin modules a host names (`--plugin`, `SPECTRAL_PLUGINS`): loaded, checked, as engine layers. */
+export { type LoadedPlugin, loadPlugin, loadPlugins, pluginPackages } from "./PluginModules.ts"

@@ -31,7 +31,7 @@ import { WorldsEvalSetProvider } from "@spectral/worlds"
 import { CliFailed, EXIT_INTERNAL, reportFailures } from "../CliFailure.ts"
 import { CliInputError, issueLine, readJsonFile } from "../CliIo.ts"
 import { hostLayer, languageModelLayer, LlmChoice } from "../HostLayers.ts"
-import { type LoadedPlugin, loadPlugins } from "../PluginModules.ts"
+import { type LoadedPlugin, loadPlugins, pluginPackages } from "../PluginModules.ts"
 import { progressReporter } from "../ScanProgressBar.ts"
 
 const ScanSettings = Config.all({
@@ -74,10 +74,6 @@ const summaryOf = (outcome: ScanOutcome) => ({
 const leaseOf = (leaseMs: number) => ({ durationMs: leaseMs, owner: `${hostname()}:${process.pid}` })
 
 /** `--replay SCAN_ID`: the stored scan's record, run again as a new scan on an engine built from it. */
-/** The plugins' packages, for the scan record (a plugin loaded from a file outside a package has none). */
-const packagesOf = (plugins: ReadonlyArray<LoadedPlugin>) =>
-  [...new Map(plugins.flatMap((p) => (p.package === undefined ? [] : [[p.package.name, p.package] as const]))).values()]
-
 const replay = Effect.fnUntraced(function*(scanId: string, output: Option.Option<string>, plugins: ReadonlyArray<LoadedPlugin>) {
   const settings = yield* ScanSettings
   const llm = yield* LlmChoice
@@ -146,7 +142,7 @@ export const scan = Command.make(
       })
     }).pipe(
       withProgress(yield* progressReporter),
-      Effect.provide(hostLayer(seed, plugins.map((p) => p.layer), packagesOf(plugins))),
+      Effect.provide(hostLayer(seed, plugins.map((p) => p.layer), pluginPackages(plugins))),
       Effect.catchTag("ScanFailed", failedScan(redact))
     )
     if (outcome.resumed) yield* Console.error(`resumed scan ${outcome.scan.id}: its process had stopped (resumed ${outcome.scan.resumes ?? 1} time(s))`)
