@@ -328,7 +328,22 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       const parameters = yield* GenerationParameters
       const call = yield* CallContext
       const prices = yield* PriceTable
-      const model = parameters.model === "default" || parameters.model === "" ? resolved.model : parameters.model
+      // Chat completions has no retrieval: an agent that asks for it is refused, naming the setting,
+      // rather than run without it. A pinned `modelVersion` is the snapshot's name (`gpt-4.1-mini-2025-04-14`).
+      if (parameters.retrieval !== undefined) {
+        return yield* AiError.make({
+          module: "OpenAiCompatible",
+          method: "generateText",
+          reason: new AiError.InvalidRequestError({
+            parameter: "retrieval",
+            description: `hyperparameters.retrieval (topK ${parameters.retrieval.topK}, similarityThreshold ${parameters.retrieval.similarityThreshold}) cannot be honoured: the OpenAI-compatible provider has no retrieval; remove it from ${call.purpose} or give that agent a provider that retrieves`
+          })
+        })
+      }
+      const baseModel = parameters.model === "default" || parameters.model === "" ? resolved.model : parameters.model
+      const model = parameters.modelVersion === undefined || parameters.modelVersion === "" || baseModel.endsWith(`-${parameters.modelVersion}`)
+        ? baseModel
+        : `${baseModel}-${parameters.modelVersion}`
       const target = yield* structuredTarget(providerOptions.responseFormat)
       const baseMessages = yield* toChatMessages(providerOptions.prompt)
       const messages = target !== undefined && resolved.structuredOutput === "json_object"

@@ -34,7 +34,18 @@ const stimulusOf = (user: string): string => {
 }
 
 /** The answer text the simulated model gives to one prompt. */
-export const simulatedAnswer = (system: string, user: string, params: { temperature: number; epoch: number; seed?: number | undefined }, modelSeed: number): string => {
+export const simulatedAnswer = (
+  system: string,
+  user: string,
+  params: {
+    temperature: number
+    epoch: number
+    seed?: number | undefined
+    modelVersion?: string | undefined
+    retrieval?: { readonly topK: number; readonly similarityThreshold: number } | undefined
+  },
+  modelSeed: number
+): string => {
   // Common random numbers: the model's dice for an agent's answer depend on the stimulus, the
   // agent's output fields, the repeat and the seeds — not on the prompt's wording — so a prompt
   // change acts through what the prompt says (guidance, examples, reasoning, temperature), and two
@@ -43,7 +54,11 @@ export const simulatedAnswer = (system: string, user: string, params: { temperat
   const key = system.startsWith(JUDGE_MARKER) || system.startsWith(META_PROMPT_MARKER)
     ? `${system}\u0000${user}\u0000${params.temperature}`
     : `${stimulusOf(user)}\u0000${fieldsKey}`
-  const rng = seededGenerator(hashString(`${key}\u0000${params.epoch}\u0000${params.seed ?? 0}`, FnvOffsetBasis ^ modelSeed))
+  // A pinned model version and retrieval settings are part of the configuration the dice depend on
+  // (absent, the draws are what they always were).
+  const configuration = (params.modelVersion === undefined || params.modelVersion === "" ? "" : `\u0000v=${params.modelVersion}`) +
+    (params.retrieval === undefined ? "" : `\u0000r=${params.retrieval.topK}/${params.retrieval.similarityThreshold}`)
+  const rng = seededGenerator(hashString(`${key}\u0000${params.epoch}\u0000${params.seed ?? 0}${configuration}`, FnvOffsetBasis ^ modelSeed))
   const lowerSystem = system.toLowerCase()
   if (system.startsWith(JUDGE_MARKER)) {
     const dims = [...system.matchAll(/^- ([\w.-]+): /gm)].map((m) => m[1]!)

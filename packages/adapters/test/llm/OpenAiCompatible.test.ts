@@ -156,6 +156,25 @@ describe("OpenAiCompatible chat", () => {
       )
     }))
 
+  it.live("a pinned modelVersion is sent as the snapshot's model name; retrieval is refused naming the setting, before any request", () =>
+    Effect.gen(function*() {
+      const server = yield* FakeOpenAiServer.start
+      yield* withProvider(
+        server,
+        {},
+        Effect.gen(function*() {
+          yield* ask("hi", { model: "gpt-4.1-mini", modelVersion: "2025-04-14" })
+          assert.strictEqual(server.chatRequests()[0].body.model, "gpt-4.1-mini-2025-04-14")
+          yield* ask("hi again", { model: "gpt-4.1-mini-2025-04-14", modelVersion: "2025-04-14" })
+          assert.strictEqual(server.chatRequests()[1].body.model, "gpt-4.1-mini-2025-04-14", "not appended twice")
+          const refused = yield* Effect.flip(ask("find it", { retrieval: { topK: 4, similarityThreshold: 0.7 } }))
+          assert.strictEqual(refused.reason._tag, "InvalidRequestError")
+          assert.include(refused.message, "hyperparameters.retrieval (topK 4, similarityThreshold 0.7) cannot be honoured")
+          assert.strictEqual(server.chatRequests().length, 2, "nothing sent for the refused call")
+        })
+      )
+    }))
+
   it.live("streams the answer as text deltas", () =>
     Effect.gen(function*() {
       const server = yield* FakeOpenAiServer.start

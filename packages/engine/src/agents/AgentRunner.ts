@@ -58,6 +58,8 @@ export class AgentRunner extends Context.Service<AgentRunner, {
           maxTokens: hp.maxTokens,
           topP: hp.topP,
           seed: hp.seed,
+          modelVersion: hp.modelVersion,
+          retrieval: hp.retrieval,
           epoch: request.epoch
         }, { workspaceId: request.workspaceId, phase: request.phase, purpose: `agent:${agent.id}`, agentName: agent.name }).pipe(
           Effect.map((a) => ({ _tag: "ok" as const, answer: a })),

@@ -57,9 +57,7 @@ export const Hyperparameters = Schema.Struct({
   temperature: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 2 })),
   maxTokens: PositiveInt,
   topP: Schema.optionalKey(UnitInterval),
-  confidenceThreshold: Schema.optionalKey(UnitInterval),
   retrieval: Schema.optionalKey(Schema.Struct({ topK: PositiveInt, similarityThreshold: UnitInterval })),
-  toolInvocationThreshold: Schema.optionalKey(UnitInterval),
   seed: Schema.optionalKey(NonNegativeInt)
 })
 export type Hyperparameters = typeof Hyperparameters.Type

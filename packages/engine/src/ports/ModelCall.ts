@@ -17,6 +17,10 @@ export interface GenerationParameters {
   readonly maxTokens: number
   readonly topP?: number | undefined
   readonly seed?: number | undefined
+  /** A pinned snapshot of `model` (the agent's `modelVersion`); a provider sends it or refuses the call naming it. */
+  readonly modelVersion?: string | undefined
+  /** The agent's retrieval settings; a provider that cannot retrieve refuses the call naming them. */
+  readonly retrieval?: { readonly topK: number; readonly similarityThreshold: number } | undefined
   /** Repeat index (epoch) of the run: part of the cache key, so repeats are real repeats. */
   readonly epoch: number
 }
