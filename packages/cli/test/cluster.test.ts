@@ -50,6 +50,11 @@ describe("spectral cluster", () => {
       assert.notStrictEqual(texts.labels[0], texts.labels[1])
       const timeoutVariants = texts.variants.filter((variant) => variant.pattern === "timeout after <num>s calling tax_lookup")
       assert.deepStrictEqual(timeoutVariants.map((variant) => [variant.values, variant.members]), [[["30s"], [0, 4]], [["5s"], [2]]])
+      // Each cluster reads as a phrase from its members' words, with its severities.
+      const timeoutCluster = texts.labels[0]!
+      assert.match(texts.clusterLabels![timeoutCluster]!, /^timeout after .*s calling tax_lookup$/)
+      assert.include(texts.severities![timeoutCluster]!, "30s ×2")
+      assert.match(texts.clusterLabels![texts.labels[1]!]!, /tax brackets instead of/)
     }))
 
   it.effect("reports an invalid case by id, naming the problem, and still runs the others", () =>

@@ -5,7 +5,7 @@
  */
 import { Clock, Effect, Result, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
-import { clusterMatrix, clusterTexts, fromRows } from "@spectral/engine/clustering"
+import { clusterMatrix, clusterTexts, fromRows, severitySummary, textClusterLabels } from "@spectral/engine/clustering"
 import { reportFailures } from "../CliFailure.ts"
 import { readJsonFile, runCases, writeJsonOutput } from "../CliIo.ts"
 
@@ -37,8 +37,12 @@ export interface ClusterCaseResult {
     readonly values: ReadonlyArray<string>
     readonly members: ReadonlyArray<number>
   }>
-  /** Texts only: each cluster's top terms. */
+  /** Texts only: each cluster's label, a phrase from its members' own words (indexed by cluster). */
   readonly clusterLabels?: ReadonlyArray<string>
+  /** Texts only: the label's varying quantity per value ("15s ×2, 30s ×1"), "" when none. */
+  readonly severities?: ReadonlyArray<string>
+  /** Texts only: each cluster's top terms (what the label falls back to). */
+  readonly topTerms?: ReadonlyArray<string>
 }
 
 export type ClusterCaseOutcome = ClusterCaseResult | { readonly id: string; readonly error: string }
@@ -77,7 +81,14 @@ const runCase = Effect.fnUntraced(function*(input: ClusterCase) {
       inertia: clustering.inertia,
       ms: 0,
       variants: clustering.variants,
-      clusterLabels: clustering.topTerms.map((terms) => terms.join(" "))
+      ...(() => {
+        const labels = textClusterLabels(input.texts!, clustering)
+        return {
+          clusterLabels: labels.map((l) => l.label),
+          severities: labels.map((l) => severitySummary(l.severities)),
+          topTerms: clustering.topTerms.map((terms) => terms.join(" "))
+        }
+      })()
     }
   }
   const finished = yield* Clock.currentTimeNanos

@@ -15,7 +15,7 @@ import { Effect, Result } from "effect"
 import type * as AiError from "effect/ai/AiError"
 import * as EmbeddingModel from "effect/ai/EmbeddingModel"
 import { hashHex32 } from "../random/Deterministic.ts"
-import { clusterLabels, severitySummary } from "./ClusterLabel.ts"
+import { type ClusterLabel, clusterLabels, severitySummary } from "./ClusterLabel.ts"
 import { clusteringError, type ClusteringError, EmptyInput, InvalidArgument, NonFiniteValue, RaggedDimensions } from "./ClusteringError.ts"
 import { embedCorpus } from "./HashedTfIdfEmbedding.ts"
 import type { PointMatrix } from "./PointMatrix.ts"
@@ -211,19 +211,28 @@ const hashIds = (ids: ReadonlyArray<string>): string => hashHex32([...ids].sort(
 
 const mean = (values: ReadonlyArray<number>): number => values.reduce((sum, value) => sum + value, 0) / values.length
 
-const reportsOf = (input: FailureClusteringInput, clustering: TextClustering, representativeCount: number): Array<FailureCluster> => {
-  const { failures } = input
+/**
+ * Each cluster's label and severities from what its members say: the clause most distinctive of the
+ * cluster, starting from its most central explanation (ClusterLabel.ts); top terms only as a fallback.
+ */
+export const textClusterLabels = (texts: ReadonlyArray<string>, clustering: TextClustering): ReadonlyArray<ClusterLabel> => {
   const members = Array.from({ length: clustering.k }, () => [] as Array<number>)
   clustering.labels.forEach((cluster, i) => members[cluster].push(i))
-  const reports: Array<FailureCluster> = []
-  // Labels from what the members say: the clause most distinctive of each cluster (ClusterLabel.ts).
   const central = members.map((rows, cluster) => {
     if (rows.length === 0) return 0
     const pattern = representativesOf(clustering, cluster, 1)[0]
     const row = rows.findIndex((i) => clustering.prepared.patternOf[i] === pattern)
     return row < 0 ? 0 : row
   })
-  const labels = clusterLabels(members.map((rows) => rows.map((i) => failures[i].explanation)), central, clustering.topTerms.map((terms) => terms.join(" ")))
+  return clusterLabels(members.map((rows) => rows.map((i) => texts[i])), central, clustering.topTerms.map((terms) => terms.join(" ")))
+}
+
+const reportsOf = (input: FailureClusteringInput, clustering: TextClustering, representativeCount: number): Array<FailureCluster> => {
+  const { failures } = input
+  const members = Array.from({ length: clustering.k }, () => [] as Array<number>)
+  clustering.labels.forEach((cluster, i) => members[cluster].push(i))
+  const reports: Array<FailureCluster> = []
+  const labels = textClusterLabels(failures.map((f) => f.explanation), clustering)
   for (let cluster = 0; cluster < clustering.k; cluster++) {
     const rows = members[cluster]
     if (rows.length === 0) continue
