@@ -2,11 +2,11 @@
  * `spectral serve [--port N] [--host H] [--issue-key WORKSPACE] [--issue-api-key WORKSPACE[:SCOPE]]`:
  * one HTTP server on the configured storage with the OTLP/HTTP receiver (`POST /v1/traces`, JSON
  * and protobuf) and the host API (`/api/workspaces/...`, its OpenAPI document at `/openapi.json`,
- * browsable docs at `/docs`). With `--issue-key`, first issues an ingest bearer key for WORKSPACE
+ * browsable docs at `/docs`) and the dashboard at `/` (`host/dashboard/`). With `--issue-key`, first issues an ingest bearer key for WORKSPACE
  * (an empty id is bad input) and prints it as `{"workspaceId","key"}`; with `--issue-api-key`, an
  * API key of SCOPE (read, write or admin; read by default), printed as
  * `{"workspaceId","scope","keyId","key"}`. Keys are stored hashed; this is the only time they are
- * shown. Prints `{"listening":"http://HOST:PORT/v1/traces","api":…,"openapi":…,"docs":…}` with the
+ * shown. Prints `{"listening":"http://HOST:PORT/v1/traces","api":…,"openapi":…,"docs":…,"dashboard":…}` with the
  * bound port (`--port 0` picks a free one) and serves until interrupted. The receiver's limits come
  * from `SPECTRAL_OTLP_MAX_BODY_BYTES` and `SPECTRAL_OTLP_MAX_ATTRIBUTE_DEPTH`.
  */
@@ -21,6 +21,7 @@ import { reportFailures } from "../CliFailure.ts"
 import { CliInputError } from "../CliIo.ts"
 import { issueApiKey, parseKeyRequest } from "../host/api/ApiKeys.ts"
 import * as ApiServer from "../host/api/ApiServer.ts"
+import * as DashboardRoutes from "../host/dashboard/DashboardRoutes.ts"
 import { Lifecycle } from "../host/Lifecycle.ts"
 
 export const serve = Command.make(
@@ -55,16 +56,17 @@ export const serve = Command.make(
         listening: `${base}/v1/traces`,
         api: `${base}/api/workspaces`,
         openapi: `${base}${ApiServer.openApiPath}`,
-        docs: `${base}${ApiServer.docsPath}`
+        docs: `${base}${ApiServer.docsPath}`,
+        dashboard: `${base}${DashboardRoutes.dashboardPath}`
       }))
       return yield* Effect.never
     })
     const limits = yield* OtlpReceiver.OtlpReceiverConfig
-    const routes = Layer.mergeAll(OtlpReceiver.route(limits).pipe(Layer.provide(OtlpIngest.layer())), ApiServer.routes)
+    const routes = Layer.mergeAll(OtlpReceiver.route(limits).pipe(Layer.provide(OtlpIngest.layer())), ApiServer.routes, DashboardRoutes.routes)
     const server = HttpRouter.serve(routes, { disableLogger: true, disableListenLog: true }).pipe(
       Layer.provideMerge(NodeHttpServer.layer(createServer, { port, host })),
       Layer.merge(Lifecycle.layerConfig)
     )
     yield* program.pipe(Effect.provide(server.pipe(Layer.provideMerge(Storage.layerConfig))))
   }, reportFailures)
-).pipe(Command.withDescription("Serve the OTLP/HTTP trace receiver (POST /v1/traces) and the host API (/api, /openapi.json, /docs) on the configured storage"))
+).pipe(Command.withDescription("Serve the OTLP/HTTP trace receiver (POST /v1/traces) and the host API (/api, /openapi.json, /docs) and the dashboard (/) on the configured storage"))
