@@ -6,7 +6,8 @@
  * and a marker where the world-model version changed (the second scan's attribution is moved to the
  * next version in the store; clicking the marker shows both versions), the forest plot with a row per agent, the gate table, the cluster bars, and approving the latest
  * change set from the page writes the audit row (read back through the API). A screenshot of each
- * view goes to the test's output folder and to `docs/screenshots/dashboard-*.png`. Skipped when
+ * view goes to the test's output folder, and with SPECTRAL_UPDATE_SCREENSHOTS=1 also to
+ * `docs/screenshots/dashboard-*.png` (the README's; a plain run leaves the tree clean). Skipped when
  * there is no Chromium, unless SPECTRAL_REQUIRE_PG_SERVER=1 (CI), where that fails.
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -78,13 +79,15 @@ const browser = Effect.acquireRelease(
 
 const promise = <A>(f: () => Promise<A>) => Effect.promise(f)
 
-/** Screenshot one view into the output folder and docs/screenshots. */
+/** Screenshot one view into the output folder (and docs/screenshots with SPECTRAL_UPDATE_SCREENSHOTS=1). */
 const shoot = (page: Page, selector: string, name: string, out: string) =>
   promise(async () => {
     const file = join(out, `dashboard-${name}.png`)
     await page.locator(selector).screenshot({ path: file })
-    mkdirSync(screenshotsDir, { recursive: true })
-    copyFileSync(file, join(screenshotsDir, `dashboard-${name}.png`))
+    if (process.env.SPECTRAL_UPDATE_SCREENSHOTS === "1") {
+      mkdirSync(screenshotsDir, { recursive: true })
+      copyFileSync(file, join(screenshotsDir, `dashboard-${name}.png`))
+    }
     return file
   })
 
