@@ -6,8 +6,9 @@
  * simulated model, so a scan through the real `openai` SDK behaves like a simulated one — or fails,
  * hangs or echoes the key, as a test tells it to.
  */
-import { simulatedAnswer } from "@spectral/adapters"
+import { simulatedAnswer, Storage } from "@spectral/adapters"
 import { Deferred, Effect, Schedule, type Scope } from "effect"
+import { SqlClient } from "effect/sql"
 import { spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
@@ -133,3 +134,16 @@ export const waitUntil = (condition: () => boolean, what: string, timeoutMs = 60
     Effect.timeoutOrElse({ duration: timeoutMs, orElse: () => Effect.die(new Error(`timed out waiting for ${what}`)) }),
     Effect.asVoid
   )
+
+/** Every row of every table in schema spectral, as text, and the tables' names (the embedded store's own role sees all). */
+export const everyRow = (dataDir: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const tables = yield* sql<{ readonly name: string }>`
+      SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'spectral' ORDER BY table_name`
+    const dumps = yield* Effect.forEach(tables, (t) =>
+      sql<{ readonly row: string }>`SELECT r::text AS row FROM ${sql(`spectral.${t.name}`)} AS r`.pipe(
+        Effect.map((rows) => `${t.name}: ${rows.map((r) => r.row).join("\n")}`)
+      ))
+    return { tables: tables.map((t) => t.name), text: dumps.join("\n") }
+  }).pipe(Effect.provide(Storage.layerPgliteClient({ dataDir })), Effect.scoped)

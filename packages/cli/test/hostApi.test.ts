@@ -10,11 +10,11 @@
  * - on PGlite and on a PostgreSQL server (the throwaway cluster): a key of workspace B gets 404,
  *   never 403, for everything of workspace A, while A's own key works.
  */
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import { Storage } from "@spectral/adapters"
-import { findPostgresBinaries, type PgServerInfo, startThrowawayPostgres, useExternalPostgres } from "@spectral/adapters/testing"
+import type { PgServerInfo } from "@spectral/adapters/testing"
 import { ApiKeyRepo, WorkspaceRepo } from "@spectral/engine"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer } from "effect"
 import { extractText, getDocumentProxy } from "unpdf"
 import { spawnSync } from "node:child_process"
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
@@ -23,6 +23,7 @@ import { join } from "node:path"
 import { ApiClient, issueApiKey } from "../src/index.ts"
 import { phaseProgress } from "../src/host/api/ScansHandlers.ts"
 import { runScan, scratch, smallWorkspace, startNode, waitUntil } from "./ScanProcesses.ts"
+import { usePgServer } from "./PgServer.ts"
 
 const bin = join(import.meta.dirname, "..", "src", "bin.ts")
 
@@ -295,35 +296,8 @@ describe("spectral serve --issue-api-key", () => {
   })
 })
 
-let server: PgServerInfo | undefined
-let skipReason = ""
-let stopServer: (() => void) | undefined
-beforeAll(async () => {
-  const external = process.env["SPECTRAL_TEST_DATABASE_URL"]
-  try {
-    if (external !== undefined && external !== "") server = await useExternalPostgres(external)
-    else {
-      const found = findPostgresBinaries()
-      if (found === undefined) skipReason = "no PostgreSQL binaries under /usr/lib/postgresql/*/bin"
-      else {
-        const started = await startThrowawayPostgres(found)
-        server = started.info
-        stopServer = started.stop
-      }
-    }
-    if (server !== undefined) await Effect.runPromise(Storage.migratePg(Redacted.make(server.ownerUrl)))
-  } catch (error) {
-    skipReason = error instanceof Error ? error.message : String(error)
-    server = undefined
-  }
-}, 120_000)
-afterAll(() => stopServer?.())
-
 /** The server, or (outside CI) undefined: the test is skipped. */
-const pgServer = () => {
-  if (server === undefined) assert.notStrictEqual(process.env["SPECTRAL_REQUIRE_PG_SERVER"], "1", skipReason)
-  return server
-}
+const pgServer = usePgServer()
 
 describe("spectral serve: the host API on a PostgreSQL server", () => {
   it.live("a key of another workspace gets 404 for everything of this one (row-level security underneath)", () =>

@@ -11,10 +11,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { Storage } from "@spectral/adapters"
 import { ChangeSetRepo, ScanRepo } from "@spectral/engine"
 import { Clock, Effect, Layer } from "effect"
-import { SqlClient } from "effect/sql"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
-import { deadPort, providerEnv, runScan, scratch, simulatedProvider, simulatedReply, smallWorkspace } from "./ScanProcesses.ts"
+import { deadPort, everyRow, providerEnv, runScan, scratch, simulatedProvider, simulatedReply, smallWorkspace } from "./ScanProcesses.ts"
 
 const API_KEY = "sk-proj-EchoedBack0123456789abcdefXYZ"
 const WORKSPACE = "outage-tax-prep"
@@ -25,19 +24,6 @@ interface FailedSummary {
   readonly phase: string
   readonly error: string
 }
-
-/** Every row of every table in schema spectral, as text (the embedded store's own role sees all). */
-const everyRow = (dataDir: string) =>
-  Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const tables = yield* sql<{ readonly name: string }>`
-      SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'spectral' ORDER BY table_name`
-    const dumps = yield* Effect.forEach(tables, (t) =>
-      sql<{ readonly row: string }>`SELECT r::text AS row FROM ${sql(`spectral.${t.name}`)} AS r`.pipe(
-        Effect.map((rows) => `${t.name}: ${rows.map((r) => r.row).join("\n")}`)
-      ))
-    return dumps.join("\n")
-  }).pipe(Effect.provide(Storage.layerPgliteClient({ dataDir })), Effect.scoped)
 
 /** The workspace's scans and change sets on the embedded store under `dataDir`. */
 const stored = (dataDir: string) =>
@@ -126,7 +112,7 @@ describe("spectral scan against a failing model provider", () => {
       assert.strictEqual((JSON.parse(answered.stdout) as { state: string }).state, "completed")
       assert.notInclude(answered.stdout + answered.stderr, API_KEY)
 
-      const rows = yield* everyRow(dataDir)
+      const rows = (yield* everyRow(dataDir)).text
       assert.include(rows, "servedFor", "the answers were stored (traces, response cache)")
       assert.include(rows, "[redacted]")
       assert.notInclude(rows, API_KEY, "no stored row holds the key")

@@ -9,14 +9,15 @@
  *   the next run waits out its lease and resumes it; two runs started at once take distinct
  *   change-set versions, and the append-only audit holds exactly one `created` row per change set.
  */
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import { Storage } from "@spectral/adapters"
-import { findPostgresBinaries, type PgServerInfo, startThrowawayPostgres, useExternalPostgres } from "@spectral/adapters/testing"
+import type { PgServerInfo } from "@spectral/adapters/testing"
 import { ChangeSetRepo, ScanRepo } from "@spectral/engine"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer } from "effect"
 import { join } from "node:path"
 import type * as FakeOpenAiServer from "../../adapters/test/llm/FakeOpenAiServer.ts"
 import { providerEnv, runScan, scratch, simulatedProvider, simulatedReply, smallWorkspace, startScan, waitUntil } from "./ScanProcesses.ts"
+import { usePgServer } from "./PgServer.ts"
 
 interface Summary {
   readonly scanId: string
@@ -100,35 +101,8 @@ describe("spectral scan killed mid-scan (embedded PGlite)", () => {
     }).pipe(Effect.scoped), 240_000)
 })
 
-let server: PgServerInfo | undefined
-let skipReason = ""
-let stopServer: (() => void) | undefined
-beforeAll(async () => {
-  const external = process.env["SPECTRAL_TEST_DATABASE_URL"]
-  try {
-    if (external !== undefined && external !== "") server = await useExternalPostgres(external)
-    else {
-      const bin = findPostgresBinaries()
-      if (bin === undefined) skipReason = "no PostgreSQL binaries under /usr/lib/postgresql/*/bin"
-      else {
-        const started = await startThrowawayPostgres(bin)
-        server = started.info
-        stopServer = started.stop
-      }
-    }
-    if (server !== undefined) await Effect.runPromise(Storage.migratePg(Redacted.make(server.ownerUrl)))
-  } catch (error) {
-    skipReason = error instanceof Error ? error.message : String(error)
-    server = undefined
-  }
-}, 120_000)
-afterAll(() => stopServer?.())
-
 /** The server, or (outside CI) undefined: the test is skipped. */
-const pgServer = () => {
-  if (server === undefined) assert.notStrictEqual(process.env["SPECTRAL_REQUIRE_PG_SERVER"], "1", skipReason)
-  return server
-}
+const pgServer = usePgServer()
 
 const pgEnv = (info: PgServerInfo, baseUrl: string, key: string) => ({
   ...providerEnv(baseUrl, key),

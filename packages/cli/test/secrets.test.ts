@@ -7,15 +7,13 @@
  * that did not seal the secret, the command or the scan fails naming what is missing.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Storage } from "@spectral/adapters"
 import { Effect } from "effect"
-import { SqlClient } from "effect/sql"
 import { spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { providerEnv, runScan, scratch, simulatedProvider, smallWorkspace } from "./ScanProcesses.ts"
+import { everyRow, providerEnv, runScan, scratch, simulatedProvider, smallWorkspace } from "./ScanProcesses.ts"
 
 const bin = join(import.meta.dirname, "..", "src", "bin.ts")
 const WORKSPACE = "byo-key-tax-prep"
@@ -30,17 +28,6 @@ const secrets = (args: ReadonlyArray<string>, env: Record<string, string | undef
   return { code: run.status, stdout: run.stdout, stderr: run.stderr, json: () => JSON.parse(run.stdout.trim().split("\n").at(-1)!) }
 }
 
-const everyRow = (dataDir: string) =>
-  Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const tables = yield* sql<{ readonly name: string }>`
-      SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'spectral' ORDER BY table_name`
-    const dumps = yield* Effect.forEach(tables, (t) =>
-      sql<{ readonly row: string }>`SELECT r::text AS row FROM ${sql(`spectral.${t.name}`)} AS r`.pipe(
-        Effect.map((rows) => `${t.name}: ${rows.map((r) => r.row).join("\n")}`)
-      ))
-    return { tables: tables.map((t) => t.name), text: dumps.join("\n") }
-  }).pipe(Effect.provide(Storage.layerPgliteClient({ dataDir })), Effect.scoped)
 
 const filesUnder = (dir: string): string =>
   readdirSync(dir, { withFileTypes: true, recursive: true })
