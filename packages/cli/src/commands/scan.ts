@@ -25,7 +25,7 @@ import { Config, Console, Effect, FileSystem, Layer, Option, Path, Schema } from
 import { Command, Flag } from "effect/cli"
 import { hostname } from "node:os"
 import { Redaction, Storage } from "@spectral/adapters"
-import { type RecoveredScanOutcome, renderHtml, renderJson, renderMarkdown, ScanEngine, ScanOrchestrator, type ScanOutcome, ScanProgress, type ScanProgressReporter, WorkspaceRepo } from "@spectral/engine"
+import { type RecoveredScanOutcome, renderHtml, renderJson, renderMarkdown, ScanEngine, type ScanFailed, ScanOrchestrator, type ScanOutcome, ScanProgress, type ScanProgressReporter, WorkspaceRepo } from "@spectral/engine"
 import { ENGINE_VERSION, Workspace } from "@spectral/engine/contracts"
 import { WorldsEvalSetProvider } from "@spectral/worlds"
 import { CliFailed, EXIT_INTERNAL, reportFailures } from "../CliFailure.ts"
@@ -42,9 +42,9 @@ const ScanSettings = Config.all({
 type Redact = ReturnType<typeof Redaction.make>
 
 /** A scan that ran and failed is recorded as failed (with its phase and reason) and its summary is the output; exit code 1. */
-const failedScan = (redact: Redact) => (error: { readonly scanId: string; readonly phase: string; readonly reason: string }) =>
+const failedScan = (redact: Redact) => (error: ScanFailed) =>
   Effect.andThen(
-    Console.log(JSON.stringify({ scanId: error.scanId, state: "failed", phase: error.phase, error: redact.text(error.reason) }, null, 2)),
+    Console.log(JSON.stringify({ scanId: error.scanId, state: "failed", phase: error.phase, cause: error.cause._tag, error: redact.text(error.reason) }, null, 2)),
     new CliFailed({ code: EXIT_INTERNAL, message: redact.text(error.reason) })
   )
 

@@ -31,6 +31,34 @@ export const PhaseName = Schema.Literals([
 export type PhaseName = typeof PhaseName.Type
 export const phaseOrder: ReadonlyArray<PhaseName> = PhaseName.literals
 
+/**
+ * Why a scan stopped without finishing (or why it was not resumed), typed; the failure's sentence
+ * is `Scan.failureReason` / `ScanFailed.reason`.
+ * - `PhaseError`: a phase failed with a typed error (`error` is its tag, e.g. `StorageError`).
+ * - `Defect`: a phase died on an unexpected error (a bug, or a plugin that threw).
+ * - `TeamInvalid`: the declared team cannot run (a dependency cycle, an unknown agent).
+ * - `LeaseLost`: another process holds the scan now; this one stopped without writing.
+ * - `StoredStateInvalid`: a saved phase output no longer decodes (names the field).
+ * - `RecordMismatch`: a replay's record names another world-model version than the world answered.
+ * - `NotResumable`: the scan cannot be resumed, and why.
+ */
+export const ScanFailureCause = Schema.Union([
+  Schema.TaggedStruct("PhaseError", { error: Schema.String, message: Schema.String }),
+  Schema.TaggedStruct("Defect", { message: Schema.String }),
+  Schema.TaggedStruct("TeamInvalid", { message: Schema.String }),
+  Schema.TaggedStruct("LeaseLost", { holder: Schema.String }),
+  Schema.TaggedStruct("StoredStateInvalid", { issue: Schema.String }),
+  Schema.TaggedStruct("RecordMismatch", { recorded: Schema.String, answered: Schema.String }),
+  Schema.TaggedStruct("NotResumable", {
+    why: Schema.Literals(["completed", "abandoned", "running_here", "running_elsewhere", "taken_over"])
+  })
+])
+export type ScanFailureCause = typeof ScanFailureCause.Type
+
+/** Where a failed scan stopped and why (absent on scans stored before failures were typed). */
+export const ScanFailure = Schema.Struct({ phase: PhaseName, cause: ScanFailureCause })
+export type ScanFailure = typeof ScanFailure.Type
+
 export const ScanMode = Schema.Literals(["synthetic_only", "conformance_only", "blended"])
 export type ScanMode = typeof ScanMode.Type
 
@@ -92,6 +120,7 @@ export const Scan = Schema.Struct({
   verdict: Schema.optionalKey(Schema.Literals(["go", "caution", "no_go"])),
   blendedScore: Schema.optionalKey(UnitInterval),
   failureReason: Schema.optionalKey(Schema.String),
+  failure: Schema.optionalKey(ScanFailure),
   spend: Schema.optionalKey(ScanSpend),
   /** Held while a process runs the scan (absent on scans stored before leases, and once it ended). */
   lease: Schema.optionalKey(ScanLease),

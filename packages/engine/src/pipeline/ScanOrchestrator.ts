@@ -20,10 +20,9 @@ import { Cause, Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Predic
 import type {
   AgentPerformanceCard,
   AgentVersion,
-  CalibrationRecord,
   ChangeSet,
   Diagnosis,
-  PhaseName,
+  PhaseOutput,
   Scan,
   ScanLease,
   ScanRecord,
@@ -31,7 +30,7 @@ import type {
   VerdictResult,
   Workspace
 } from "../contracts/index.ts"
-import { phaseOrder } from "../contracts/index.ts"
+import { PhaseName, PhaseOutputSchemas, phaseOrder, ScanFailureCause } from "../contracts/index.ts"
 import { topologicalOrder, sinkAgents } from "../agents/AgentGraph.ts"
 import { BudgetLedger, CurrentLedger, type LedgerSnapshot, openLedger, recordedSpend } from "../agents/BudgetLedger.ts"
 import { ChangeSets } from "../changesets/ChangeSetLifecycle.ts"
@@ -58,10 +57,15 @@ import { GateRegistry } from "../gates/Gate.ts"
 import { StrategyRegistry } from "../strategies/Strategy.ts"
 import { ScorerRegistry } from "../plugin/ScorerRegistry.ts"
 
+/**
+ * A scan that stopped without finishing, or could not be resumed: the phase it stopped in, the
+ * typed cause (`ScanFailureCause`) and the sentence a person reads.
+ */
 export class ScanFailed extends Schema.TaggedError<ScanFailed>()("ScanFailed", {
   scanId: Schema.String,
-  phase: Schema.String,
-  reason: Schema.String
+  phase: PhaseName,
+  reason: Schema.String,
+  cause: ScanFailureCause
 }) {
   override get message(): string {
     return `scan ${this.scanId} failed in ${this.phase}: ${this.reason}`
@@ -121,11 +125,6 @@ export interface RecoveredScanOutcome extends ScanOutcome {
   readonly abandoned: ReadonlyArray<Scan>
 }
 
-interface CompleteOutput {
-  readonly changeSetId: string | null
-  readonly card: AgentPerformanceCard
-}
-
 /** The lease this process holds on the scans it runs. */
 interface HeldLease {
   readonly owner: string
@@ -140,7 +139,7 @@ const inProgress = (scan: Scan): boolean => scan.state === "scheduled" || scan.s
 
 const withoutLease = ({ lease: _lease, ...rest }: Scan): Scan => rest
 
-const withoutFailure = ({ failureReason: _failure, ...rest }: Scan): Scan => rest
+const withoutFailure = ({ failureReason: _reason, failure: _failure, ...rest }: Scan): Scan => rest
 
 /** When a scan's lease runs out (for a scan stored before leases: a lease after its last write). */
 const leaseExpiry = (scan: Scan, durationMs: number): number =>
@@ -153,6 +152,32 @@ const sameLease = (a: ScanLease | undefined, b: ScanLease | undefined): boolean 
 const stoppedIn = (scan: Scan): PhaseName => phaseOrder.find((phase) => !scan.completedPhases.includes(phase)) ?? "complete"
 
 const isConflict = (error: StorageError | ScanFailed): boolean => error._tag === "StorageError" && error.reason._tag === "Conflict"
+
+const messageOf = (error: unknown): string =>
+  Predicate.hasProperty(error, "message") && typeof error.message === "string" && error.message !== "" ? error.message : String(error)
+
+/** A phase's failure, typed: a typed error of the phase (its tag) or a defect, with its sentence. */
+const failureOf = (cause: Cause.Cause<unknown>): { readonly reason: string; readonly failure: ScanFailureCause } => {
+  const error = Cause.squash(cause)
+  if (error instanceof ScanFailed) return { reason: error.reason, failure: error.cause }
+  const message = messageOf(error)
+  if (!Cause.hasFails(cause)) return { reason: message, failure: { _tag: "Defect", message } }
+  const tag = Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" ? error._tag : "Error"
+  return { reason: message, failure: { _tag: "PhaseError", error: tag, message } }
+}
+
+/** A saved phase output decoded with its phase's Schema; one that no longer decodes fails the scan naming the field. */
+const decodePhaseOutput = <P extends PhaseName>(scanId: string, phase: P, stored: unknown): Effect.Effect<PhaseOutput<P>, ScanFailed> =>
+  (Schema.decodeUnknownEffect(PhaseOutputSchemas[phase] as Schema.Codec<PhaseOutput<P>, unknown>)(stored)).pipe(
+    Effect.mapError((error) =>
+      new ScanFailed({
+        scanId,
+        phase,
+        reason: `the saved output of ${phase} no longer reads as one (${error.message}); start a new scan`,
+        cause: { _tag: "StoredStateInvalid", issue: error.message }
+      })
+    )
+  )
 
 /** The baseline a scan measures: the accepted change set's agent versions, the declared ones for the rest. */
 const baselineOf = (
@@ -223,7 +248,9 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
 
       const contextFor = Effect.fnUntraced(function*(workspace: Workspace, scan: Scan, concurrency: number) {
         const agents = yield* topologicalOrder(workspace.agents).pipe(
-          Effect.mapError((error) => new ScanFailed({ scanId: scan.id, phase: "preflight", reason: error.message }))
+          Effect.mapError((error) =>
+            new ScanFailed({ scanId: scan.id, phase: "preflight", reason: error.message, cause: { _tag: "TeamInvalid", message: error.message } })
+          )
         )
         const changeSets = yield* changeSetRepo.list(workspace.id)
         const previous = changeSets.find((c) => c.scanId !== scan.id)
@@ -287,7 +314,8 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
           new ScanFailed({
             scanId: scan.id,
             phase: current,
-            reason: `another process holds the scan now (${stored.lease === undefined ? `it is ${stored.state}` : `lease of ${stored.lease.owner}`}); this one stopped without writing`
+            reason: `another process holds the scan now (${stored.lease === undefined ? `it is ${stored.state}` : `lease of ${stored.lease.owner}`}); this one stopped without writing`,
+            cause: { _tag: "LeaseLost", holder: stored.lease?.owner ?? stored.state }
           })
         const writeScan = (patch: Partial<Scan>, end?: "release" | "expire") =>
           Effect.gen(function*() {
@@ -313,13 +341,15 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
           Effect.forever,
           Effect.ignore
         )
-        const phase = <A, E, R>(name: PhaseName, effect: Effect.Effect<A, E, R>) =>
+        const phase = <P extends PhaseName, E, R>(name: P, effect: Effect.Effect<PhaseOutput<P>, E, R>) =>
           Effect.gen(function*() {
             current = name
             const progress = yield* ScanProgress
             if (saved.has(name)) {
+              // A resumed scan goes on from what its finished phases saved, decoded, never cast.
+              const output = yield* decodePhaseOutput(scan.id, name, saved.get(name))
               yield* progress.report({ _tag: "PhaseFinished", scanId: scan.id, phase: name, resumed: true })
-              return saved.get(name) as A
+              return output
             }
             yield* progress.report({ _tag: "PhaseStarted", scanId: scan.id, phase: name })
             const collected = yield* Ref.make<ReadonlyArray<SpectralEvent>>([])
@@ -353,14 +383,15 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
           const readiness = yield* phase("preflight", preflight.run(context))
           yield* setScan({ state: "running", readiness })
           const ctx = { ...context, scan }
-          const observed = yield* phase<ObserveOutput, unknown, never>("observe", observe.run(ctx))
+          const observed = yield* phase("observe", observe.run(ctx))
           const attribution = observed.evalSet.attribution
           const record = scan.record
           if (record?.evalSet.worldModelVersion !== undefined && record.evalSet.worldModelVersion !== attribution.worldModelVersion) {
             return yield* new ScanFailed({
               scanId: scan.id,
               phase: "observe",
-              reason: `the record names ${record.evalSet.worldModelId}@${record.evalSet.worldModelVersion} but the world answered with version ${attribution.worldModelVersion}`
+              reason: `the record names ${record.evalSet.worldModelId}@${record.evalSet.worldModelVersion} but the world answered with version ${attribution.worldModelVersion}`,
+              cause: { _tag: "RecordMismatch", recorded: record.evalSet.worldModelVersion, answered: attribution.worldModelVersion }
             })
           }
           yield* setScan({
@@ -369,16 +400,16 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
               record: { ...record, evalSet: { ...record.evalSet, worldModelVersion: attribution.worldModelVersion, ruleSetHash: attribution.authority.ruleSetHash } }
             })
           })
-          const calibration = yield* phase<CalibrationRecord, unknown, never>("calibrate", calibrate.run(ctx, observed))
-          const diagnosis = yield* phase<Diagnosis, unknown, never>("diagnose", diagnose.run(ctx, observed))
-          const evaluated = yield* phase<EvaluateOutput, unknown, never>("evaluate", evaluate.run(ctx, observed))
+          const calibration = yield* phase("calibrate", calibrate.run(ctx, observed))
+          const diagnosis = yield* phase("diagnose", diagnose.run(ctx, observed))
+          const evaluated = yield* phase("evaluate", evaluate.run(ctx, observed))
           const blended = evaluated.composite.blendedScore
           yield* setScan(blended._tag === "Present" ? { blendedScore: blended.value } : {})
-          const optimized = yield* phase<OptimizeOutput, unknown, never>("optimize", optimize.run(ctx, observed, diagnosis))
-          const checked = yield* phase<SafetyOutput, unknown, never>("safety", safety.run(ctx, observed, optimized))
-          const decided = yield* phase<VerdictOutput, unknown, never>("verdict", verdict.run(ctx, observed, calibration, evaluated.composite, optimized, checked))
+          const optimized = yield* phase("optimize", optimize.run(ctx, observed, diagnosis))
+          const checked = yield* phase("safety", safety.run(ctx, observed, optimized))
+          const decided = yield* phase("verdict", verdict.run(ctx, observed, calibration, evaluated.composite, optimized, checked))
           yield* setScan({ verdict: decided.verdict.outcome })
-          const completed = yield* phase<CompleteOutput, unknown, never>("complete", Effect.gen(function*() {
+          const completed = yield* phase("complete", Effect.gen(function*() {
             const now = yield* nowIso
             const sampleSet = yield* recordSampleSet(workspace.id, observed.evalSet, now).pipe(Effect.provideService(SampleRepo, sampleRepo))
             if (scan.record !== undefined) yield* setScan({ record: { ...scan.record, evalSet: { ...scan.record.evalSet, sampleSet: { id: sampleSet.id, version: sampleSet.version } } } })
@@ -400,7 +431,7 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
               }
             })
             const card = buildCard(ctx, observed, decided.composite, diagnosis, optimized, decided.verdict, changeSet ?? proposed, now)
-            return { changeSetId: changeSet?.id ?? null, card } satisfies CompleteOutput
+            return { changeSetId: changeSet?.id ?? null, card } satisfies PhaseOutput<"complete">
           }))
           yield* writes.withPermits(1)(writeScan({ state: "completed" }, "release"))
           // Handlers of scan.completed (the autonomy handler) have run once the bus is drained.
@@ -433,15 +464,12 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
                 yield* writes.withPermits(1)(writeScan({}, "expire")).pipe(Effect.ignore)
                 return yield* Effect.interrupt
               }
-              const error = Cause.squash(cause)
-              const reason = error instanceof ScanFailed
-                ? error.reason
-                : Predicate.hasProperty(error, "message") && typeof error.message === "string" && error.message !== ""
-                ? error.message
-                : String(error)
+              const { reason, failure } = failureOf(cause)
               // The spend so far is recorded too, so a resumed scan does not get its budget back.
-              yield* writes.withPermits(1)(writeScan({ state: "failed", failureReason: `${current}: ${reason}` }, "release")).pipe(Effect.ignore)
-              return yield* new ScanFailed({ scanId: scan.id, phase: current, reason })
+              yield* writes.withPermits(1)(
+                writeScan({ state: "failed", failureReason: `${current}: ${reason}`, failure: { phase: current, cause: failure } }, "release")
+              ).pipe(Effect.ignore)
+              return yield* new ScanFailed({ scanId: scan.id, phase: current, reason, cause: failure })
             })
           ),
           Effect.onInterrupt(() => writes.withPermits(1)(writeScan({}, "expire")).pipe(Effect.ignore)),
@@ -504,20 +532,30 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
       const resume = Effect.fn("ScanOrchestrator.resume")(function*(workspaceId: string, scanId: string, options?: { readonly concurrency?: number; readonly lease?: ScanLeaseOptions }) {
         const scan = yield* scans.get(workspaceId, scanId)
         if (scan.state === "completed" || scan.state === "abandoned") {
-          return yield* new ScanFailed({ scanId, phase: stoppedIn(scan), reason: `the scan is ${scan.state}${scan.state === "abandoned" ? ` (${scan.failureReason ?? "no reason"})` : ""}: nothing to resume` })
+          return yield* new ScanFailed({
+            scanId,
+            phase: stoppedIn(scan),
+            reason: `the scan is ${scan.state}${scan.state === "abandoned" ? ` (${scan.failureReason ?? "no reason"})` : ""}: nothing to resume`,
+            cause: { _tag: "NotResumable", why: scan.state }
+          })
         }
         if (running.has(runningKey(scan))) {
-          return yield* new ScanFailed({ scanId, phase: stoppedIn(scan), reason: "the scan is running in this process" })
+          return yield* new ScanFailed({ scanId, phase: stoppedIn(scan), reason: "the scan is running in this process", cause: { _tag: "NotResumable", why: "running_here" } })
         }
         const lease = held(options?.lease)
         const now = yield* Clock.currentTimeMillis
         if (inProgress(scan) && scan.lease !== undefined && !isMine(scan.lease) && leaseExpiry(scan, lease.durationMs) > now) {
-          return yield* new ScanFailed({ scanId, phase: stoppedIn(scan), reason: `the scan is running in another process (${scan.lease.owner}, lease until ${scan.lease.expiresAt})` })
+          return yield* new ScanFailed({
+            scanId,
+            phase: stoppedIn(scan),
+            reason: `the scan is running in another process (${scan.lease.owner}, lease until ${scan.lease.expiresAt})`,
+            cause: { _tag: "NotResumable", why: "running_elsewhere" }
+          })
         }
         const claimed = yield* claim(scan, lease, scan.lease !== undefined && !isMine(scan.lease), (row) =>
           inProgress(row) ? { ...row, resumes: (row.resumes ?? 0) + 1 } : row)
         if (claimed === undefined) {
-          return yield* new ScanFailed({ scanId, phase: stoppedIn(scan), reason: "another process took the scan over first" })
+          return yield* new ScanFailed({ scanId, phase: stoppedIn(scan), reason: "another process took the scan over first", cause: { _tag: "NotResumable", why: "taken_over" } })
         }
         return yield* execute({ ...withoutFailure(claimed), state: "running" }, options?.concurrency ?? 8, lease)
       })
