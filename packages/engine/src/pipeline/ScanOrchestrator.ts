@@ -16,6 +16,8 @@
  * change-set version (`ChangeSets.create`, one `created` audit entry each).
  */
 import { ScanProgress } from "../ports/ScanProgress.ts"
+import { PhaseBoundary } from "./PhaseBoundary.ts"
+import { ScanFailed } from "./ScanFailed.ts"
 import { Cause, Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Predicate, Random, Ref, Schedule, Schema, Semaphore } from "effect"
 import type {
   AgentPerformanceCard,
@@ -57,20 +59,7 @@ import { GateRegistry } from "../gates/Gate.ts"
 import { StrategyRegistry } from "../strategies/Strategy.ts"
 import { ScorerRegistry } from "../plugin/ScorerRegistry.ts"
 
-/**
- * A scan that stopped without finishing, or could not be resumed: the phase it stopped in, the
- * typed cause (`ScanFailureCause`) and the sentence a person reads.
- */
-export class ScanFailed extends Schema.TaggedError<ScanFailed>()("ScanFailed", {
-  scanId: Schema.String,
-  phase: PhaseName,
-  reason: Schema.String,
-  cause: ScanFailureCause
-}) {
-  override get message(): string {
-    return `scan ${this.scanId} failed in ${this.phase}: ${this.reason}`
-  }
-}
+export { ScanFailed } from "./ScanFailed.ts"
 
 /** How a scan's lease is held. */
 export interface ScanLeaseOptions {
@@ -166,6 +155,11 @@ const failureOf = (cause: Cause.Cause<unknown>): { readonly reason: string; read
   return { reason: message, failure: { _tag: "PhaseError", error: tag, message } }
 }
 
+const failureFields = (cause: Cause.Cause<unknown>): { readonly reason: string; readonly cause: ScanFailureCause } => {
+  const { reason, failure } = failureOf(cause)
+  return { reason, cause: failure }
+}
+
 /** A saved phase output decoded with its phase's Schema; one that no longer decodes fails the scan naming the field. */
 const decodePhaseOutput = <P extends PhaseName>(scanId: string, phase: P, stored: unknown): Effect.Effect<PhaseOutput<P>, ScanFailed> =>
   (Schema.decodeUnknownEffect(PhaseOutputSchemas[phase] as Schema.Codec<PhaseOutput<P>, unknown>)(stored)).pipe(
@@ -210,6 +204,21 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
    * with the reason, and otherwise start a new scan. Scans other live processes hold are left alone.
    */
   readonly runOrResume: (request: RecoveringScanRequest) => Effect.Effect<RecoveredScanOutcome, ScanFailed | StorageError>
+  /**
+   * A durable submission's first step: a new scan of the request, its lease held in the name of
+   * `owner` exactly (a workflow execution, whichever runner carries it on), not run yet.
+   */
+  readonly start: (request: ScanRequest & { readonly owner: string }) => Effect.Effect<Scan, ScanFailed | StorageError>
+  /**
+   * Run a scan `start` recorded, or go on with it on another runner after its first one stopped:
+   * the lease is the owner's, so whoever carries the execution on may write; finished phases are
+   * read back (decoded), not run again.
+   */
+  readonly continueHeld: (
+    workspaceId: string,
+    scanId: string,
+    options: { readonly owner: string; readonly concurrency?: number | undefined; readonly lease?: ScanLeaseOptions | undefined }
+  ) => Effect.Effect<ScanOutcome, ScanFailed | StorageError>
 }>()("@spectral/engine/pipeline/ScanOrchestrator") {
   static readonly layer = Layer.effect(
     ScanOrchestrator,
@@ -341,7 +350,13 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
           Effect.forever,
           Effect.ignore
         )
-        const phase = <P extends PhaseName, E, R>(name: P, effect: Effect.Effect<PhaseOutput<P>, E, R>) =>
+        const phase = <P extends PhaseName, E>(name: P, effect: Effect.Effect<PhaseOutput<P>, E>) =>
+          Effect.gen(function*() {
+            current = name
+            const boundary = yield* PhaseBoundary
+            return yield* boundary.run(name, phaseBody(name, effect))
+          })
+        const phaseBody = <P extends PhaseName, E>(name: P, effect: Effect.Effect<PhaseOutput<P>, E>) =>
           Effect.gen(function*() {
             current = name
             const progress = yield* ScanProgress
@@ -363,7 +378,10 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
             })))
             yield* progress.report({ _tag: "PhaseFinished", scanId: scan.id, phase: name, resumed: false })
             return output
-          })
+          }).pipe(
+            // A phase ends in its output or a ScanFailed with the typed cause (what a durable step records).
+            Effect.catchCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause as Cause.Cause<never>) : Effect.fail(new ScanFailed({ scanId: scan.id, phase: name, ...failureFields(cause) })))
+          )
         /**
          * The scan's change set at the workspace's next free version, recorded once with its
          * `created` audit entry: a version a concurrent scan took meanwhile moves this one up; a
@@ -624,7 +642,47 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
         return { ...outcome, resumed: false, abandoned } satisfies RecoveredScanOutcome
       })
 
-      return ScanOrchestrator.of({ run, resume, runOrResume })
+      const heldBy = (owner: string, options?: ScanLeaseOptions): HeldLease => ({ ...held(options), owner })
+
+      const start = Effect.fn("ScanOrchestrator.start")(function*(request: ScanRequest & { readonly owner: string }) {
+        const workspace = yield* workspaces.get(request.workspaceId)
+        const replay = request.replay
+        const concurrency = replay?.record.concurrency ?? request.concurrency ?? 8
+        return yield* insertScan(workspace, replay?.record.seed ?? request.seed ?? 1, heldBy(request.owner, request.lease), concurrency, replay)
+      })
+
+      const continueHeld = Effect.fn("ScanOrchestrator.continueHeld")(function*(
+        workspaceId: string,
+        scanId: string,
+        options: { readonly owner: string; readonly concurrency?: number | undefined; readonly lease?: ScanLeaseOptions | undefined }
+      ) {
+        const scan = yield* scans.get(workspaceId, scanId)
+        if (!inProgress(scan)) {
+          return yield* new ScanFailed({
+            scanId,
+            phase: stoppedIn(scan),
+            reason: `the scan is ${scan.state}${scan.failureReason === undefined ? "" : ` (${scan.failureReason})`}: nothing to go on with`,
+            cause: scan.failure?.cause ?? { _tag: "NotResumable", why: scan.state === "completed" ? "completed" : "abandoned" }
+          })
+        }
+        const lease = heldBy(options.owner, options.lease)
+        if (scan.lease?.owner !== lease.owner) {
+          return yield* new ScanFailed({
+            scanId,
+            phase: stoppedIn(scan),
+            reason: `the scan is held by ${scan.lease?.owner ?? "nobody"}, not by ${lease.owner}`,
+            cause: { _tag: "LeaseLost", holder: scan.lease?.owner ?? scan.state }
+          })
+        }
+        if (running.has(runningKey(scan))) {
+          return yield* new ScanFailed({ scanId, phase: stoppedIn(scan), reason: "the scan is running in this process", cause: { _tag: "NotResumable", why: "running_here" } })
+        }
+        const renewed: Scan = { ...scan, lease: yield* leaseFor(lease), updatedAt: yield* nowIso }
+        yield* scans.update(renewed)
+        return yield* execute({ ...renewed, state: "running" }, options.concurrency ?? scan.record?.concurrency ?? 8, lease)
+      })
+
+      return ScanOrchestrator.of({ run, resume, runOrResume, start, continueHeld })
     })
   )
 }
