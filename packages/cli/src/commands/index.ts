@@ -9,4 +9,6 @@ import { verdict } from "./verdict.ts"
 import { serve } from "./serve.ts"
 import { card } from "./card.ts"
 import { secrets } from "./secrets.ts"
-export const commands = [scan, bootstrap, cluster, worldCommand, db, ingest, verdict, serve, card, secrets] as const
+import { runner } from "./runner.ts"
+import { scans } from "./scans.ts"
+export const commands = [scan, scans, runner, bootstrap, cluster, worldCommand, db, ingest, verdict, serve, card, secrets] as const

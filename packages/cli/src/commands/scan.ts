@@ -25,7 +25,7 @@ import { Config, Console, Effect, FileSystem, Layer, Option, Path, Schema } from
 import { Command, Flag } from "effect/cli"
 import { hostname } from "node:os"
 import { Redaction, Storage } from "@spectral/adapters"
-import { type RecoveredScanOutcome, renderHtml, renderJson, renderMarkdown, ScanEngine, type ScanFailed, ScanOrchestrator, type ScanOutcome, ScanProgress, type ScanProgressReporter, WorkspaceRepo } from "@spectral/engine"
+import { ChangeSetRepo, type RecoveredScanOutcome, renderHtml, renderJson, renderMarkdown, ScanEngine, type ScanFailed, ScanOrchestrator, type ScanOutcome, ScanProgress, type ScanProgressReporter, WorkspaceRepo } from "@spectral/engine"
 import { ENGINE_VERSION, Workspace } from "@spectral/engine/contracts"
 import { WorldsEvalSetProvider } from "@spectral/worlds"
 import { CliFailed, EXIT_INTERNAL, reportFailures } from "../CliFailure.ts"
@@ -33,6 +33,8 @@ import { CliInputError, issueLine, readJsonFile } from "../CliIo.ts"
 import { hostLayer, languageModelLayer, LlmChoice } from "../HostLayers.ts"
 import { type LoadedPlugin, loadPlugins, pluginPackages } from "../PluginModules.ts"
 import { progressReporter } from "../ScanProgressBar.ts"
+import { clientLayer } from "../runners/RunnerLayers.ts"
+import { follow, newRequestId, startedScan, statusOf, submit as submitScan } from "../runners/Submission.ts"
 
 const ScanSettings = Config.all({
   leaseMs: Config.Int("SPECTRAL_SCAN_LEASE_MS").pipe(Config.withDefault(30_000)),
@@ -101,6 +103,47 @@ const replay = Effect.fnUntraced(function*(scanId: string, output: Option.Option
   yield* Console.log(JSON.stringify({ scanId: outcome.scan.id, replayOf: scanId, state: outcome.scan.state, ...summaryOf(outcome) }, null, 2))
 })
 
+/**
+ * `--submit` / `--detach`: the scan runs on the runners. The declaration is stored, the scan is
+ * submitted (keyed by workspace and request id) and, once a runner recorded it, its id is printed
+ * (`--detach`) or its phases are followed on the store to its end, with the summary at the end.
+ */
+const submitted = Effect.fnUntraced(function*(options: {
+  readonly workspace: Workspace
+  readonly seed: number
+  readonly detach: boolean
+  readonly requestId: string
+  readonly concurrency: number
+  readonly redact: Redact
+}) {
+  if (options.concurrency < 1 || options.concurrency > 1024) return yield* new CliInputError({ file: "--concurrency", message: `${options.concurrency} is not between 1 and 1024` })
+  const { workspace, requestId } = options
+  const reporter = yield* progressReporter
+  return yield* Effect.gen(function*() {
+    yield* (yield* WorkspaceRepo).upsert(workspace)
+    yield* submitScan({ workspaceId: workspace.id, requestId, seed: options.seed, concurrency: options.concurrency })
+    const started = yield* startedScan(workspace.id, requestId, { timeoutMs: 60_000 })
+    if (options.detach) {
+      yield* Console.log(JSON.stringify({ scanId: started.id, requestId, state: started.state }, null, 2))
+      return
+    }
+    const ended = yield* follow(workspace.id, started.id, reporter)
+    const changeSet = ended.changeSetId === undefined ? null : yield* (yield* ChangeSetRepo).get(workspace.id, ended.changeSetId)
+    const status = statusOf(ended)
+    yield* Console.log(JSON.stringify({
+      ...status,
+      requestId,
+      changeSet: changeSet === null ? null : { id: changeSet.id, version: changeSet.version, status: changeSet.status, baselineId: changeSet.baselineId },
+      failure: status.failure === null ? null : { ...status.failure, reason: options.redact.text(status.failure.reason) }
+    }, null, 2))
+    if (ended.state !== "completed") return yield* new CliFailed({ code: EXIT_INTERNAL, message: options.redact.text(ended.failureReason ?? `the scan is ${ended.state}`) })
+  }).pipe(
+    Effect.provide(Layer.merge(clientLayer, Storage.layerConfig)),
+    Effect.mapError((error) =>
+      error._tag === "ClusterUnavailable" && error.reason !== "Connect" ? new CliInputError({ file: "--submit", message: error.message }) : error)
+  )
+})
+
 /** Progress on stderr while the scan runs (`SPECTRAL_PROGRESS`). */
 const withProgress = (reporter: ScanProgressReporter | undefined) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   reporter === undefined ? effect : Effect.provideService(effect, ScanProgress, reporter)
@@ -115,9 +158,13 @@ export const scan = Command.make(
     plugin: Flag.String("plugin").pipe(
       Flag.withDescription("A plugin module or package (its default or `plugin` export: { name, gates?, strategies?, scorers? }) whose gates, strategies and scorers join the built-in ones (repeatable), e.g. @spectral/plugins"),
       Flag.atLeast(0)
-    )
+    ),
+    submit: Flag.Boolean("submit").pipe(Flag.withDefault(false), Flag.withDescription("Run the scan on the runners (`spectral runner`) and follow it to its end")),
+    detach: Flag.Boolean("detach").pipe(Flag.withDefault(false), Flag.withDescription("Submit the scan to the runners and print its id once one started it")),
+    requestId: Flag.String("request-id").pipe(Flag.optional, Flag.withDescription("Names the submission: the same id again joins the same scan (default: a new id)")),
+    concurrency: Flag.Int("concurrency").pipe(Flag.withDefault(8), Flag.withDescription("Model calls in flight at once (submitted scans)"))
   },
-  Effect.fn(function*({ workspace: workspaceFile, seed, replay: replayOf, output, plugin: pluginModules }) {
+  Effect.fn(function*({ workspace: workspaceFile, seed, replay: replayOf, output, plugin: pluginModules, submit, detach, requestId, concurrency }) {
     const plugins = yield* loadPlugins(pluginModules)
     if (Option.isSome(replayOf)) {
       if (Option.isSome(workspaceFile)) return yield* new CliInputError({ file: "--replay", message: "give --replay SCAN_ID or --workspace FILE, not both (a replay runs the declaration its record holds)" })
@@ -132,6 +179,11 @@ export const scan = Command.make(
     const settings = yield* ScanSettings
     const store = yield* Storage.StorageConfig
     const redact = Redaction.make([Option.getOrUndefined(settings.apiKey)])
+    if (submit || detach) {
+      if (pluginModules.length > 0) return yield* new CliInputError({ file: "--plugin", message: "a submitted scan uses the plugins its runners loaded (`spectral runner --plugin`)" })
+      if (Option.isSome(output)) return yield* new CliInputError({ file: "--output", message: "a submitted scan's cards are read with `spectral card` once it completed" })
+      return yield* submitted({ workspace, seed, detach, requestId: Option.getOrElse(requestId, newRequestId), concurrency, redact })
+    }
     const outcome: RecoveredScanOutcome = yield* Effect.gen(function*() {
       yield* (yield* WorkspaceRepo).upsert(workspace)
       return yield* (yield* ScanOrchestrator).runOrResume({

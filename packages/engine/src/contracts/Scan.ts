@@ -121,6 +121,8 @@ export const Scan = Schema.Struct({
   blendedScore: Schema.optionalKey(UnitInterval),
   failureReason: Schema.optionalKey(Schema.String),
   failure: Schema.optionalKey(ScanFailure),
+  /** Set when the scan was submitted to runners: the submission's id and its workflow execution. */
+  submission: Schema.optionalKey(Schema.Struct({ requestId: Schema.String, executionId: Schema.String })),
   spend: Schema.optionalKey(ScanSpend),
   /** Held while a process runs the scan (absent on scans stored before leases, and once it ended). */
   lease: Schema.optionalKey(ScanLease),

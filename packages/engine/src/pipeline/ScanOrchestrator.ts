@@ -208,7 +208,7 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
    * A durable submission's first step: a new scan of the request, its lease held in the name of
    * `owner` exactly (a workflow execution, whichever runner carries it on), not run yet.
    */
-  readonly start: (request: ScanRequest & { readonly owner: string }) => Effect.Effect<Scan, ScanFailed | StorageError>
+  readonly start: (request: ScanRequest & { readonly owner: string; readonly submission?: Scan["submission"] }) => Effect.Effect<Scan, ScanFailed | StorageError>
   /**
    * Run a scan `start` recorded, or go on with it on another runner after its first one stopped:
    * the lease is the owner's, so whoever carries the execution on may write; finished phases are
@@ -501,7 +501,8 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
         seed: number,
         lease: HeldLease,
         concurrency: number,
-        replay?: ScanRequest["replay"]
+        replay?: ScanRequest["replay"],
+        submission?: Scan["submission"]
       ) {
         const workspace = replay?.record.workspace ?? stored
         const changeSets = yield* changeSetRepo.list(workspace.id)
@@ -530,6 +531,7 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
             lease: yield* leaseFor(lease),
             declarationDigest: declarationDigest(workspace),
             record,
+            ...(submission === undefined ? {} : { submission }),
             createdAt: now,
             updatedAt: now
           }
@@ -644,11 +646,11 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
 
       const heldBy = (owner: string, options?: ScanLeaseOptions): HeldLease => ({ ...held(options), owner })
 
-      const start = Effect.fn("ScanOrchestrator.start")(function*(request: ScanRequest & { readonly owner: string }) {
+      const start = Effect.fn("ScanOrchestrator.start")(function*(request: ScanRequest & { readonly owner: string; readonly submission?: Scan["submission"] }) {
         const workspace = yield* workspaces.get(request.workspaceId)
         const replay = request.replay
         const concurrency = replay?.record.concurrency ?? request.concurrency ?? 8
-        return yield* insertScan(workspace, replay?.record.seed ?? request.seed ?? 1, heldBy(request.owner, request.lease), concurrency, replay)
+        return yield* insertScan(workspace, replay?.record.seed ?? request.seed ?? 1, heldBy(request.owner, request.lease), concurrency, replay, request.submission)
       })
 
       const continueHeld = Effect.fn("ScanOrchestrator.continueHeld")(function*(

@@ -88,7 +88,13 @@ export const layer = ScanWorkflow.toLayer(Effect.fnUntraced(function*(submission
     name: "scan/start",
     success: Scan,
     error: ScanFailed,
-    execute: orchestrator.start({ workspaceId: submission.workspaceId, seed: submission.seed, concurrency: submission.concurrency, owner }).pipe(
+    execute: orchestrator.start({
+      workspaceId: submission.workspaceId,
+      seed: submission.seed,
+      concurrency: submission.concurrency,
+      owner,
+      submission: { requestId: submission.requestId, executionId }
+    }).pipe(
       Effect.catchTag("StorageError", (error) => Effect.fail(storageFailed(submission.requestId)(error)))
     )
   })

@@ -59,6 +59,7 @@ describe("the scan workflow", () => {
         const stored = yield* (yield* ScanRepo).get(workspace.id, first.scanId)
         assert.strictEqual(stored.state, "completed")
         assert.isUndefined(stored.lease, "a finished scan holds no lease")
+        assert.strictEqual(stored.submission?.requestId, "req-1", "the scan names its submission")
         assert.deepStrictEqual(stored.completedPhases, ["preflight", "observe", "calibrate", "diagnose", "evaluate", "optimize", "safety", "verdict", "complete"])
 
         const again = yield* ScanWorkflow.ScanWorkflow.execute(submission)

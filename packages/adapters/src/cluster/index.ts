@@ -1,0 +1,1 @@
+export * as ClusterStorage from "./ClusterStorage.ts"

@@ -1,0 +1,64 @@
+/**
+ * Scans on runner processes: the layers of `spectral runner` (a socket runner of `effect/cluster`
+ * carrying scan workflow executions, with the engine on the configured store) and of a process
+ * that only submits and follows scans (`spectral scan --submit | --detach`, a client-only member).
+ * Both keep the cluster's state on the PostgreSQL server (`ClusterStorage`).
+ *
+ * Failover: a runner that stops renewing its shard locks loses them after `shardLockExpiration`;
+ * the survivors take them over at their next assignment refresh and replay the executions, whose
+ * finished phases come back from their recorded activity results. With the settings below a dead
+ * runner's scans go on elsewhere after about 6–8 s (the library's defaults take about 35 s); a
+ * runner stalled for longer than 6 s (a long GC pause, a frozen VM) loses its shards too.
+ */
+import { NodeClusterSocket } from "@effect/platform-node"
+import { ClusterStorage } from "@spectral/adapters"
+import { type PluginLayer, ScanProgress, type ScanProgressReporter, ScanWorkflow } from "@spectral/engine"
+import type { PackageVersion } from "@spectral/engine/contracts"
+import { Layer, Logger, Option } from "effect"
+import { ClusterWorkflowEngine, RunnerAddress, type ShardingConfig } from "effect/cluster"
+import { hostLayer } from "../HostLayers.ts"
+
+/** Shard-lock timing (see the module note): failover in about 6–8 s. */
+export const sharding = {
+  shardLockRefreshInterval: "2 seconds",
+  shardLockExpiration: "6 seconds",
+  refreshAssignmentsInterval: "1 second",
+  runnerHealthCheckInterval: "3 seconds"
+} satisfies Partial<ShardingConfig.ShardingConfig["Service"]>
+
+export interface RunnerOptions {
+  readonly host: string
+  readonly port: number
+  /** Seed of the simulated model (`SPECTRAL_LLM=simulated`): the one an in-process scan of the same seed uses. */
+  readonly modelSeed: number
+  readonly plugins: ReadonlyArray<PluginLayer>
+  readonly packages: ReadonlyArray<PackageVersion>
+  /** Where the scans it carries report their progress (default: nowhere). */
+  readonly progress?: ScanProgressReporter | undefined
+}
+
+/** The cluster's own log lines go to stderr: stdout is the commands' JSON. */
+const logsToStderr = Layer.succeed(Logger.LogToStderr)(true)
+
+/** A runner: the scan workflow registered on the cluster's workflow engine, the engine on the configured store. */
+export const runnerLayer = (options: RunnerOptions) =>
+  ScanWorkflow.layer.pipe(
+    Layer.provide(options.progress === undefined ? Layer.empty : Layer.succeed(ScanProgress)(options.progress)),
+    Layer.provideMerge(ClusterWorkflowEngine.layer),
+    Layer.provideMerge(
+      NodeClusterSocket.layer({
+        storage: "sql",
+        shardingConfig: { ...sharding, runnerAddress: Option.some(RunnerAddress.make(options.host, options.port)) }
+      })
+    ),
+    Layer.provide(ClusterStorage.layerConfig),
+    Layer.provideMerge(hostLayer(options.modelSeed, options.plugins, options.packages)),
+    Layer.provide(logsToStderr)
+  )
+
+/** A member that submits scans and reads their results, running none. */
+export const clientLayer = ClusterWorkflowEngine.layer.pipe(
+  Layer.provideMerge(NodeClusterSocket.layer({ clientOnly: true, storage: "sql", shardingConfig: sharding })),
+  Layer.provide(ClusterStorage.layerConfig),
+  Layer.provide(logsToStderr)
+)
