@@ -36,6 +36,7 @@ export const phaseOrder: ReadonlyArray<PhaseName> = PhaseName.literals
  * is `Scan.failureReason` / `ScanFailed.reason`.
  * - `PhaseError`: a phase failed with a typed error (`error` is its tag, e.g. `StorageError`).
  * - `Defect`: a phase died on an unexpected error (a bug, or a plugin that threw).
+ * - `StorageUnavailable`: the store stayed unreachable longer than the scan waits (`OUTAGE_WAIT`).
  * - `TeamInvalid`: the declared team cannot run (a dependency cycle, an unknown agent).
  * - `LeaseLost`: another process holds the scan now; this one stopped without writing.
  * - `StoredStateInvalid`: a saved phase output no longer decodes (names the field).
@@ -45,6 +46,7 @@ export const phaseOrder: ReadonlyArray<PhaseName> = PhaseName.literals
 export const ScanFailureCause = Schema.Union([
   Schema.TaggedStruct("PhaseError", { error: Schema.String, message: Schema.String }),
   Schema.TaggedStruct("Defect", { message: Schema.String }),
+  Schema.TaggedStruct("StorageUnavailable", { message: Schema.String }),
   Schema.TaggedStruct("TeamInvalid", { message: Schema.String }),
   Schema.TaggedStruct("LeaseLost", { holder: Schema.String }),
   Schema.TaggedStruct("StoredStateInvalid", { issue: Schema.String }),

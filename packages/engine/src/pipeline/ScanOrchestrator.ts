@@ -142,6 +142,26 @@ const stoppedIn = (scan: Scan): PhaseName => phaseOrder.find((phase) => !scan.co
 
 const isConflict = (error: StorageError | ScanFailed): boolean => error._tag === "StorageError" && error.reason._tag === "Conflict"
 
+/** A store that cannot be reached right now (a dropped connection, a restarting server): worth waiting out. */
+const isStorageOutage = (error: unknown): boolean =>
+  Predicate.isTagged(error, "StorageError") && Predicate.hasProperty(error, "reason") && Predicate.isTagged(error.reason, "Unavailable")
+
+/**
+ * How long a scan waits out a store it cannot reach (all connections dropped, a failover) before
+ * it fails with `StorageUnavailable`: a phase that failed on the outage runs again, and a write of
+ * the scan row is tried again, every half second growing to 5 s, for at most a minute.
+ */
+export const OUTAGE_WAIT = { initialMs: 500, maxDelayMs: 5_000, totalMs: 60_000 } as const
+
+const outageSchedule = Schedule.exponential(Duration.millis(OUTAGE_WAIT.initialMs), 1.5).pipe(
+  Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.millis(OUTAGE_WAIT.maxDelayMs)))),
+  Schedule.upTo({ duration: Duration.millis(OUTAGE_WAIT.totalMs) })
+)
+
+/** Retry `effect` while it fails because the store is unreachable. */
+const outlastingOutages = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.retry(effect, { schedule: outageSchedule, while: (error) => isStorageOutage(error) || (error instanceof ScanFailed && error.cause._tag === "StorageUnavailable") })
+
 const messageOf = (error: unknown): string =>
   Predicate.hasProperty(error, "message") && typeof error.message === "string" && error.message !== "" ? error.message : String(error)
 
@@ -151,6 +171,7 @@ const failureOf = (cause: Cause.Cause<unknown>): { readonly reason: string; read
   if (error instanceof ScanFailed) return { reason: error.reason, failure: error.cause }
   const message = messageOf(error)
   if (!Cause.hasFails(cause)) return { reason: message, failure: { _tag: "Defect", message } }
+  if (isStorageOutage(error)) return { reason: message, failure: { _tag: "StorageUnavailable", message } }
   const tag = Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" ? error._tag : "Error"
   return { reason: message, failure: { _tag: "PhaseError", error: tag, message } }
 }
@@ -342,7 +363,7 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
             if (end !== undefined) open = false
             yield* scans.update(scan)
           })
-        const setScan = (patch: Partial<Scan>) => writes.withPermits(1)(writeScan(patch))
+        const setScan = (patch: Partial<Scan>) => outlastingOutages(writes.withPermits(1)(writeScan(patch)))
         const heartbeat = Effect.sleep(Duration.millis(lease.heartbeatMs)).pipe(
           Effect.andThen(writes.withPermits(1)(Effect.suspend(() => (open ? Effect.flatMap(leaseFor(lease), (next) => writeScan({ lease: next })) : Effect.void)))),
           // A storage hiccup skips one renewal; a lost lease ends the heartbeat (and the scan, below).
@@ -354,7 +375,9 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
           Effect.gen(function*() {
             current = name
             const boundary = yield* PhaseBoundary
-            return yield* boundary.run(name, phaseBody(name, effect))
+            // A phase that failed because the store dropped out runs again once it is back (inside
+            // the durable step: a workflow records a step's failure, and would replay it).
+            return yield* boundary.run(name, outlastingOutages(phaseBody(name, effect)))
           })
         const phaseBody = <P extends PhaseName, E>(name: P, effect: Effect.Effect<PhaseOutput<P>, E>) =>
           Effect.gen(function*() {
