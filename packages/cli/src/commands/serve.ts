@@ -8,7 +8,10 @@
  * `{"workspaceId","scope","keyId","key"}`. Keys are stored hashed; this is the only time they are
  * shown. Prints `{"listening":"http://HOST:PORT/v1/traces","api":…,"openapi":…,"docs":…,"dashboard":…}` with the
  * bound port (`--port 0` picks a free one) and serves until interrupted. The receiver's limits come
- * from `SPECTRAL_OTLP_MAX_BODY_BYTES` and `SPECTRAL_OTLP_MAX_ATTRIBUTE_DEPTH`.
+ * from `SPECTRAL_OTLP_MAX_BODY_BYTES` and `SPECTRAL_OTLP_MAX_ATTRIBUTE_DEPTH`; the API's request
+ * bodies are limited by `SPECTRAL_API_MAX_BODY_BYTES` (default 1 MiB). Scans started through the API
+ * (`POST /api/workspaces/:ws/scans`) run in this process on the same store, in background fibers the
+ * server owns: stopping it interrupts them (they stay resumable by the next `spectral scan`).
  */
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
@@ -63,10 +66,11 @@ export const serve = Command.make(
     })
     const limits = yield* OtlpReceiver.OtlpReceiverConfig
     const routes = Layer.mergeAll(OtlpReceiver.route(limits).pipe(Layer.provide(OtlpIngest.layer())), ApiServer.routes, DashboardRoutes.routes)
+    // One store (with its event bus: scans started through the API run on it) and one lifecycle, shared by every route.
     const server = HttpRouter.serve(routes, { disableLogger: true, disableListenLog: true }).pipe(
       Layer.provideMerge(NodeHttpServer.layer(createServer, { port, host })),
-      Layer.merge(Lifecycle.layerConfig)
+      Layer.provideMerge(Lifecycle.layerConfig)
     )
-    yield* program.pipe(Effect.provide(server.pipe(Layer.provideMerge(Storage.layerConfig))))
+    yield* program.pipe(Effect.provide(server.pipe(Layer.provideMerge(Storage.layerConfigWithEvents()))))
   }, reportFailures)
 ).pipe(Command.withDescription("Serve the OTLP/HTTP trace receiver (POST /v1/traces) and the host API (/api, /openapi.json, /docs) and the dashboard (/) on the configured storage"))

@@ -353,7 +353,8 @@ export const make = Effect.sync(() => {
         Effect.suspend(() => {
           const key = ingestKeys.get(keyHash)
           return key === undefined ? Effect.fail(StorageError.notFound("ingest key", "(hash)")) : Effect.succeed(copy(key))
-        })
+        }),
+      list: (workspaceId) => Effect.sync(() => [...ingestKeys.values()].filter((k) => k.workspaceId === workspaceId).map(copy))
     }),
     templateProposal: TemplateProposalRepo.of({
       insert: (proposal) =>

@@ -250,6 +250,8 @@ export class IngestKeyRepo extends Context.Service<IngestKeyRepo, {
   readonly save: (key: IngestKey) => Effect.Effect<void, StorageError>
   /** The key with this hash, across workspaces (the lookup that tells the workspace), or NotFound. */
   readonly findByHash: (keyHash: string) => Effect.Effect<IngestKey, StorageError>
+  /** The workspace's keys (revoked ones included), oldest first. */
+  readonly list: (workspaceId: string) => Effect.Effect<ReadonlyArray<IngestKey>, StorageError>
 }>()("@spectral/engine/ports/IngestKeyRepo") {}
 
 /** What an API key may do: read, also write (declare, decide), also administer (keys). */

@@ -8,6 +8,7 @@
  */
 import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, OpenApi } from "effect/http-api"
+import { Sample, SampleSet } from "@spectral/engine/contracts"
 import {
   AgentPerformanceCard,
   ChangeSet,
@@ -20,8 +21,29 @@ import {
   Workspace,
   WorkspaceId
 } from "@spectral/engine/contracts"
-import { ApiAuthorization } from "./ApiAuthorization.ts"
+import { ApiAuthorization, ApiStreamAuthorization } from "./ApiAuthorization.ts"
+import { ApiBodyLimit } from "./ApiBodyLimit.ts"
 import { ApiConflict, ApiForbidden, ApiInvalid, ApiNotFound, ApiUnavailable } from "./ApiErrors.ts"
+import {
+  ChangeSetDiff,
+  CurateRequest,
+  CurationResult,
+  HistoryEntry,
+  IngestKeyInfo,
+  IssuedIngestKey,
+  IssueIngestKeyRequest,
+  LastSweep,
+  LegalHoldInfo,
+  PlaceHoldRequest,
+  ProgressEvent,
+  ReleaseHoldRequest,
+  StartedScan,
+  StartScanRequest,
+  SupervisorQuery,
+  SupervisorReport,
+  WorldModelSummary,
+  WorldModelVersion
+} from "./ApiModels.ts"
 
 const workspaceParams = { workspaceId: WorkspaceId }
 const scanParams = { workspaceId: WorkspaceId, scanId: Schema.NonEmptyString }
@@ -119,17 +141,63 @@ export class ScansGroup extends HttpApiGroup.make("scans")
       params: scanParams,
       success: Schema.Array(FailureCluster),
       error: readErrors
-    })
+    }),
+    // Starts a scan in this service on its storage and answers at once; the scan runs in the background.
+    HttpApiEndpoint.post("start", "/:workspaceId/scans", {
+      params: workspaceParams,
+      payload: StartScanRequest,
+      success: StartedScan.pipe(HttpApiSchema.status(202)),
+      error: writeErrors
+    }),
+    // Interrupts a running scan and records it as cancelled (409 naming the state when it already ended).
+    HttpApiEndpoint.post("cancel", "/:workspaceId/scans/:scanId/cancel", { params: scanParams, success: ScanDetail, error: writeErrors })
   )
   .middleware(ApiAuthorization)
   .prefix("/api/workspaces")
   .annotateMerge(OpenApi.annotations({ title: "Scans", description: "Scans, their phase progress, verdicts with every gate, composite scores and failure clusters" }))
 {}
 
+/**
+ * A scan's live progress as Server-Sent Events (`Accept: text/event-stream`): `phase` {phase,status},
+ * `stimuli` {phase,arm,done,total} and a final `end` {status}, after which the stream closes. The key
+ * may come as `?key=` (a browser's EventSource cannot set headers) or `Authorization: Bearer`.
+ */
+export class ProgressGroup extends HttpApiGroup.make("progress")
+  .add(
+    HttpApiEndpoint.get("stream", "/:workspaceId/scans/:scanId/progress", {
+      params: scanParams,
+      success: HttpApiSchema.StreamSse({ events: ProgressEvent }),
+      error: readErrors
+    })
+  )
+  .middleware(ApiStreamAuthorization)
+  .prefix("/api/workspaces")
+  .annotateMerge(OpenApi.annotations({
+    title: "Scan progress",
+    description: "Server-Sent Events of a scan's progress: event `phase` {phase,status}, `stimuli` {phase,arm,done,total}, `end` {status}. " +
+      "Live for scans this service runs; polled from storage for scans run elsewhere (a finished scan sends its phases and `end` at once). " +
+      "The key goes in `Authorization: Bearer` or `?key=` (for EventSource)."
+  }))
+{}
+
+export class SupervisorGroup extends HttpApiGroup.make("supervisor")
+  .add(
+    HttpApiEndpoint.get("supervisor", "/:workspaceId/supervisor", { params: workspaceParams, query: SupervisorQuery, success: SupervisorReport, error: writeErrors }),
+    HttpApiEndpoint.get("history", "/:workspaceId/history", { params: workspaceParams, success: Schema.Array(HistoryEntry), error: readErrors })
+  )
+  .middleware(ApiAuthorization)
+  .prefix("/api/workspaces")
+  .annotateMerge(OpenApi.annotations({
+    title: "Supervisor",
+    description: "Per agent ACTIVE / PLATEAU / FRONTIER / NO_DATA over the scan history, and the history itself (one entry per completed scan, oldest first, continuous across world-model versions)"
+  }))
+{}
+
 export class ChangeSetsGroup extends HttpApiGroup.make("changeSets")
   .add(
     HttpApiEndpoint.get("list", "/:workspaceId/change-sets", { params: workspaceParams, success: Schema.Array(ChangeSet), error: readErrors }),
     HttpApiEndpoint.get("get", "/:workspaceId/change-sets/:changeSetId", { params: changeSetParams, success: ChangeSetDetail, error: readErrors }),
+    HttpApiEndpoint.get("diff", "/:workspaceId/change-sets/:changeSetId/diff", { params: changeSetParams, success: ChangeSetDiff, error: readErrors }),
     HttpApiEndpoint.post("approve", "/:workspaceId/change-sets/:changeSetId/approve", {
       params: changeSetParams,
       payload: ApproveRequest,
@@ -205,13 +273,89 @@ export class ApiKeysGroup extends HttpApiGroup.make("apiKeys")
   .annotateMerge(OpenApi.annotations({ title: "API keys", description: "The workspace's API keys (admin scope)" }))
 {}
 
+const worldParams = { workspaceId: WorkspaceId, worldModelId: Schema.NonEmptyString }
+
+export class WorldModelsGroup extends HttpApiGroup.make("worldModels")
+  .add(
+    HttpApiEndpoint.get("list", "/:workspaceId/world-models", { params: workspaceParams, success: Schema.Array(WorldModelSummary), error: readErrors }),
+    HttpApiEndpoint.get("versions", "/:workspaceId/world-models/:worldModelId/versions", {
+      params: worldParams,
+      success: Schema.Array(WorldModelVersion),
+      error: readErrors
+    }),
+    HttpApiEndpoint.get("version", "/:workspaceId/world-models/:worldModelId/versions/:version", {
+      params: { ...worldParams, version: Schema.NonEmptyString },
+      success: WorldModelVersion,
+      error: readErrors
+    })
+  )
+  .middleware(ApiAuthorization)
+  .prefix("/api/workspaces")
+  .annotateMerge(OpenApi.annotations({ title: "World models", description: "Published world models and their versions with the ADR-030 version metadata (the authority ref scans carry)" }))
+{}
+
+export class SamplesGroup extends HttpApiGroup.make("samples")
+  .add(
+    HttpApiEndpoint.get("list", "/:workspaceId/samples", { params: workspaceParams, success: Schema.Array(Sample), error: readErrors }),
+    HttpApiEndpoint.post("curate", "/:workspaceId/samples/curate", { params: workspaceParams, payload: CurateRequest, success: CurationResult, error: writeErrors }),
+    HttpApiEndpoint.get("sampleSets", "/:workspaceId/sample-sets", { params: workspaceParams, success: Schema.Array(SampleSet), error: readErrors }),
+    HttpApiEndpoint.get("sampleSetVersions", "/:workspaceId/sample-sets/:sampleSetId", {
+      params: { workspaceId: WorkspaceId, sampleSetId: Schema.NonEmptyString },
+      success: Schema.Array(SampleSet),
+      error: readErrors
+    })
+  )
+  .middleware(ApiAuthorization)
+  .prefix("/api/workspaces")
+  .annotateMerge(OpenApi.annotations({ title: "Samples", description: "Curated samples, curation of incoming traces, and the versioned sample sets (every version, oldest first)" }))
+{}
+
+export class RetentionGroup extends HttpApiGroup.make("retention")
+  .add(
+    HttpApiEndpoint.get("holds", "/:workspaceId/retention/holds", { params: workspaceParams, success: Schema.Array(LegalHoldInfo), error: readErrors }),
+    HttpApiEndpoint.post("placeHold", "/:workspaceId/retention/holds", { params: workspaceParams, payload: PlaceHoldRequest, success: LegalHoldInfo, error: writeErrors }),
+    HttpApiEndpoint.post("releaseHold", "/:workspaceId/retention/holds/:holdId/release", {
+      params: { workspaceId: WorkspaceId, holdId: Schema.NonEmptyString },
+      payload: ReleaseHoldRequest,
+      success: LegalHoldInfo,
+      error: writeErrors
+    }),
+    HttpApiEndpoint.get("lastSweep", "/:workspaceId/retention/sweep", { params: workspaceParams, success: LastSweep, error: readErrors })
+  )
+  .middleware(ApiAuthorization)
+  .prefix("/api/workspaces")
+  .annotateMerge(OpenApi.annotations({ title: "Retention", description: "Legal holds (place, release; audited) and the last retention sweep of this service's lifecycle" }))
+{}
+
+export class IngestKeysGroup extends HttpApiGroup.make("ingestKeys")
+  .add(
+    HttpApiEndpoint.get("list", "/:workspaceId/ingest-keys", { params: workspaceParams, success: Schema.Array(IngestKeyInfo), error: readErrors }),
+    HttpApiEndpoint.post("issue", "/:workspaceId/ingest-keys", { params: workspaceParams, payload: IssueIngestKeyRequest, success: IssuedIngestKey, error: writeErrors }),
+    HttpApiEndpoint.post("revoke", "/:workspaceId/ingest-keys/:keyId/revoke", {
+      params: { workspaceId: WorkspaceId, keyId: Schema.NonEmptyString },
+      success: IngestKeyInfo,
+      error: writeErrors
+    })
+  )
+  .middleware(ApiAuthorization)
+  .prefix("/api/workspaces")
+  .annotateMerge(OpenApi.annotations({ title: "Ingest keys", description: "The workspace's OTLP ingest keys, stored hashed (admin scope)" }))
+{}
+
 export class SpectralApi extends HttpApi.make("spectral")
   .add(WorkspacesGroup)
   .add(ScansGroup)
+  .add(ProgressGroup)
+  .add(SupervisorGroup)
   .add(ChangeSetsGroup)
   .add(CardsGroup)
+  .add(WorldModelsGroup)
+  .add(SamplesGroup)
+  .add(RetentionGroup)
   .add(ApiKeysGroup)
+  .add(IngestKeysGroup)
   .middleware(HttpApiMiddleware.ProblemDetails)
+  .middleware(ApiBodyLimit)
   .annotateMerge(OpenApi.annotations({
     title: "Spectral host API",
     description: "Scans, verdicts, failure clusters, change-set decisions and cards of one workspace per API key (Authorization: Bearer <key>)"

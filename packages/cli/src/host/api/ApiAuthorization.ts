@@ -23,3 +23,17 @@ export class ApiAuthorization extends HttpApiMiddleware.Service<ApiAuthorization
   security: { bearer: HttpApiSecurity.bearer },
   error: [ApiUnauthorized, ApiUnavailable]
 }) {}
+
+/**
+ * The key middleware of the progress stream: the bearer key, or `?key=` in the query — a browser's
+ * `EventSource` cannot set headers. Only the progress endpoint accepts a key in its URL (URLs end up
+ * in logs and histories); every other endpoint wants `Authorization: Bearer`.
+ */
+export class ApiStreamAuthorization extends HttpApiMiddleware.Service<ApiStreamAuthorization, {
+  provides: ApiCaller
+  requires: never
+}>()("@spectral/cli/host/api/ApiStreamAuthorization", {
+  requiredForClient: true,
+  security: { query: HttpApiSecurity.apiKey({ in: "query", key: "key" }), bearer: HttpApiSecurity.bearer },
+  error: [ApiUnauthorized, ApiUnavailable]
+}) {}

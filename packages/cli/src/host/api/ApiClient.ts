@@ -8,13 +8,17 @@ import { Effect, flow, Layer } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
 import { HttpApiClient, HttpApiMiddleware } from "effect/http-api"
 import { SpectralApi } from "./Api.ts"
-import { ApiAuthorization } from "./ApiAuthorization.ts"
+import { ApiAuthorization, ApiStreamAuthorization } from "./ApiAuthorization.ts"
 
 export type SpectralApiClient = HttpApiClient.ForApi<typeof SpectralApi>
 
 /** The client side of the key middleware: sends `key` as the bearer credential. */
 export const bearerKey = (key: string) =>
-  HttpApiMiddleware.layerClient(ApiAuthorization, ({ next, request }) => next(HttpClientRequest.bearerToken(request, key)))
+  Layer.mergeAll(
+    HttpApiMiddleware.layerClient(ApiAuthorization, ({ next, request }) => next(HttpClientRequest.bearerToken(request, key))),
+    // The progress stream takes the same bearer key (browsers' EventSource send `?key=` instead).
+    HttpApiMiddleware.layerClient(ApiStreamAuthorization, ({ next, request }) => next(HttpClientRequest.bearerToken(request, key)))
+  )
 
 /** A client of the API at `baseUrl` with `key`, over the `HttpClient` in context. */
 export const make = (baseUrl: string) =>

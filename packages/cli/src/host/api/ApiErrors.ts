@@ -38,3 +38,9 @@ export class ApiUnavailable extends Schema.TaggedError<ApiUnavailable>()("ApiUna
 }, { httpApiStatus: 503 }) {}
 
 export const notFound = (entity: string, id: string) => new ApiNotFound({ entity, id, message: `${entity} ${id} not found` })
+
+/** 413: the request body is over the API's limit (`SPECTRAL_API_MAX_BODY_BYTES`, default 1 MiB); the rest of it is not read. */
+export class ApiPayloadTooLarge extends Schema.TaggedError<ApiPayloadTooLarge>()("ApiPayloadTooLarge", {
+  limitBytes: Schema.Int,
+  message: Schema.String
+}, { httpApiStatus: 413 }) {}

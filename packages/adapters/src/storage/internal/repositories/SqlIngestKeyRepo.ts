@@ -8,7 +8,7 @@ import { WorkspaceId } from "@spectral/engine/contracts"
 import { Effect, Schema } from "effect"
 import { isSqlError } from "effect/sql/SqlError"
 import { toStorageError } from "../SqlFailure.ts"
-import { decodeRow, type DocRow, encodeDoc, type SqlRepoContext } from "./SqlRepoContext.ts"
+import { decodeRow, decodeRows, type DocRow, encodeDoc, type SqlRepoContext } from "./SqlRepoContext.ts"
 
 const IngestKeyDoc = Schema.Struct({
   workspaceId: WorkspaceId,
@@ -21,6 +21,7 @@ const IngestKeyDoc = Schema.Struct({
 export const makeSqlIngestKeyRepo = ({ assumeRole, inWorkspace, json, single, sql }: SqlRepoContext): IngestKeyRepo["Service"] => {
   const encodeKey = encodeDoc(IngestKeyDoc, "ingest key")
   const decodeKey = decodeRow(IngestKeyDoc, "ingest key")
+  const decodeKeys = decodeRows(IngestKeyDoc, "ingest key")
 
   return IngestKeyRepo.of({
     save: Effect.fn("SqlIngestKeyRepo.save")(function*(key) {
@@ -49,6 +50,15 @@ export const makeSqlIngestKeyRepo = ({ assumeRole, inWorkspace, json, single, sq
         )
       )
       return yield* single(rows, decodeKey, "ingest key", "(hash)")
+    }),
+    list: Effect.fn("SqlIngestKeyRepo.list")(function*(workspaceId) {
+      const rows = yield* inWorkspace(
+        workspaceId,
+        "ingest key",
+        "(list)",
+        sql<DocRow>`SELECT key_hash AS id, doc FROM spectral.ingest_keys WHERE workspace_id = ${workspaceId} ORDER BY doc->>'createdAt', key_hash`
+      )
+      return yield* decodeKeys(rows)
     })
   })
 }
