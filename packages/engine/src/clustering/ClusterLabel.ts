@@ -46,9 +46,9 @@ const bookkeeping = new RegExp(
   "giu"
 )
 
-/** The explanation without the judge's bookkeeping (see `bookkeeping`), cleaned. */
+/** The explanation without the judge's bookkeeping (see `bookkeeping`), cleaned; U+FFFD (characters lost upstream) left out. */
 export const withoutBookkeeping = (explanation: string): string =>
-  cleanExplanation(explanation).replace(bookkeeping, " ").replace(/\s+/gu, " ").replace(/^[\s,.;:\-–]+|[\s,;:\-–]+$/gu, "").trim()
+  cleanExplanation(explanation).replace(/\uFFFD+/gu, " ").replace(bookkeeping, " ").replace(/\s+/gu, " ").replace(/^[\s,.;:\-–]+|[\s,;:\-–]+$/gu, "").trim()
 
 interface Clause {
   /** Lower-cased template: the key clauses are counted by. */

@@ -1,6 +1,6 @@
 /**
  * What of a failure explanation the offline embedding weighs: the text made well-formed (lone
- * surrogates become U+FFFD, control characters spaces, NFKC), the judge's bookkeeping taken out
+ * surrogates become U+FFFD, terminal escape sequences dropped, control characters spaces, NFKC), the judge's bookkeeping taken out
  * (step / turn / run / trace / attempt references, latencies, scores, opaque ids, quantities),
  * identifiers (`tax_lookup`, `BracketService`) kept whole and marked, stop words dropped and the
  * rest Porter-stemmed. Owns this text transform only; the weighting is in
@@ -12,17 +12,19 @@ import { IdPlaceholder, NumberPlaceholder } from "./SeverityTemplate.ts"
 /** Characters of an explanation that are read; the rest of a longer one is ignored. */
 export const MaxExplanationChars = 20_000
 
-const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/gu
+export const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/gu
+/** ANSI / VT100 escape sequences (CSI "ESC [ … m" colours and cursor moves, OSC "ESC ] … BEL"): a log's styling, never words. */
+export const terminalEscape = /\u001B(?:\[[0-?]*[ -\/]*[@-~]|\][^\u0007\u001B]*(?:\u0007|\u001B\\)?|[@-Z\\-_])/gu
 // C0 and C1 controls, DEL, and the zero-width / bidi format characters.
-const controls = /[\u0000-\u001F\u007F-\u009F\u200B-\u200F\u2028-\u202E\u2060-\u2064\uFEFF]/gu
+export const controls = /[\u0000-\u001F\u007F-\u009F\u200B-\u200F\u2028-\u202E\u2060-\u2064\uFEFF]/gu
 
 /**
- * The explanation as a well-formed, printable string: lone surrogates replaced by U+FFFD, control
- * and format characters by spaces, NFKC, whitespace collapsed, cut to `MaxExplanationChars`.
+ * The explanation as a well-formed, printable string: lone surrogates replaced by U+FFFD, terminal
+ * escape sequences removed, control and format characters replaced by spaces, NFKC, whitespace collapsed, cut to `MaxExplanationChars`.
  */
 export const cleanExplanation = (text: string): string => {
   const cut = text.length > MaxExplanationChars * 2 ? text.slice(0, MaxExplanationChars * 2) : text
-  const clean = cut.replace(loneSurrogate, "\uFFFD").replace(controls, " ").normalize("NFKC").replace(/\s+/gu, " ").trim()
+  const clean = cut.replace(loneSurrogate, "\uFFFD").replace(terminalEscape, " ").replace(controls, " ").normalize("NFKC").replace(/\s+/gu, " ").trim()
   return clean.length > MaxExplanationChars ? clean.slice(0, MaxExplanationChars).replace(/[\uD800-\uDBFF]$/u, "") : clean
 }
 

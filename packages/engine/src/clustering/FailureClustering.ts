@@ -9,7 +9,10 @@
  * only the whitelisted fields, so nothing else can reach a report.
  *
  * `clusterFailures` is pure (offline hashed TF-IDF); `clusterFailuresWith` takes vectors from
- * `effect/ai`'s `EmbeddingModel`. Both are deterministic for a seed.
+ * `effect/ai`'s `EmbeddingModel`. Both are deterministic for a seed. Both screen the explanations
+ * first (`ExplanationScreen.ts`): empty, whitespace-only and content-free ones are skipped with
+ * their reason, over-long and ill-formed ones cleaned and truncated with the adjustment recorded;
+ * when every one is skipped the result has no clusters (k = 0), never an error or an empty label.
  */
 import { Effect, Result } from "effect"
 import type * as AiError from "effect/ai/AiError"
@@ -17,6 +20,8 @@ import * as EmbeddingModel from "effect/ai/EmbeddingModel"
 import { hashHex32 } from "../random/Deterministic.ts"
 import { type ClusterLabel, clusterLabels, severitySummary } from "./ClusterLabel.ts"
 import { clusteringError, type ClusteringError, EmptyInput, InvalidArgument, NonFiniteValue, RaggedDimensions } from "./ClusteringError.ts"
+import { type AdjustedExplanation, screenFailures, type ScreenedFailures, type SkippedExplanation } from "./ExplanationScreen.ts"
+import { cleanExplanation } from "./ExplanationText.ts"
 import { embedCorpus } from "./HashedTfIdfEmbedding.ts"
 import type { PointMatrix } from "./PointMatrix.ts"
 import { squaredDistanceAt } from "./PointMatrix.ts"
@@ -114,11 +119,17 @@ export interface FailureCluster {
 export interface FailureClustering {
   /** Largest cluster first. */
   readonly clusters: ReadonlyArray<FailureCluster>
+  /** Clusters formed; 0 when every explanation was skipped. */
   readonly k: number
   readonly inertia: number
   readonly silhouettes?: ReadonlyArray<{ readonly k: number; readonly silhouette: number }>
   readonly evaluatedCount: number
+  /** Failures given, skipped ones included. */
   readonly failureCount: number
+  /** Failures left out of every cluster, with the reason (`ExplanationScreen.ts`). */
+  readonly skipped: ReadonlyArray<SkippedExplanation>
+  /** Failures clustered on a cleaned or truncated explanation, with what was done. */
+  readonly adjusted: ReadonlyArray<AdjustedExplanation>
 }
 
 /** The world model promotes a failure mode when its effect size is at least this. */
@@ -135,8 +146,12 @@ export const infrastructureNoise =
 /** Terms too generic to make a label concrete. */
 const genericTerms = new Set(["error", "errors", "failed", "failure", "fail", "fails", "issue", "problem", "wrong", "incorrect", "bad", "invalid", "unknown", "agent", "response", "output"])
 
-/** Validate the input and prepare the explanations (templates, distinct patterns). */
-export const prepareFailures = (input: FailureClusteringInput): Result.Result<PreparedTexts, ClusteringError> => {
+/** Validate the input and prepare the explanations (templates, distinct patterns), unscreened. */
+export const prepareFailures = (input: FailureClusteringInput): Result.Result<PreparedTexts, ClusteringError> =>
+  Result.map(validateFailures(input), () => prepareTexts(input.failures.map((failure) => failure.explanation)))
+
+/** The input's failures must be non-empty, with unique ids, scores in [0, 1] and a consistent evaluated count. */
+const validateFailures = (input: FailureClusteringInput): Result.Result<void, ClusteringError> => {
   const { failures, evaluatedCount, passingMeanScore } = input
   const invalid = (argument: string, detail: string) => Result.fail(clusteringError(new InvalidArgument({ argument, detail })))
   if (failures.length === 0) return Result.fail(clusteringError(new EmptyInput({ what: "failures" })))
@@ -159,8 +174,43 @@ export const prepareFailures = (input: FailureClusteringInput): Result.Result<Pr
       if (!(score >= 0 && score <= 1)) return invalid("dimensionScores", `trace ${failure.traceId} ${dimension} = ${score}, outside [0, 1]`)
     }
   }
-  return Result.succeed(prepareTexts(failures.map((failure) => failure.explanation)))
+  return Result.void
 }
+
+/** What is left to cluster after validation and the screen (`kept` undefined when nothing is). */
+interface Screened {
+  readonly screen: ScreenedFailures<RubricFailure>
+  readonly kept: { readonly input: FailureClusteringInput; readonly prepared: PreparedTexts } | undefined
+}
+
+const screenInput = (input: FailureClusteringInput): Result.Result<Screened, ClusteringError> =>
+  Result.map(validateFailures(input), () => {
+    const screen = screenFailures(input.failures)
+    return {
+      screen,
+      kept: screen.kept.length === 0
+        ? undefined
+        : { input: { ...input, failures: screen.kept }, prepared: prepareTexts(screen.kept.map((failure) => failure.explanation)) }
+    }
+  })
+
+/** The clustering of the kept failures, counting every failure given and listing the skipped and adjusted ones. */
+const withScreen = (input: FailureClusteringInput, screen: ScreenedFailures<RubricFailure>) => (clustering: FailureClustering): FailureClustering => ({
+  ...clustering,
+  failureCount: input.failures.length,
+  skipped: screen.skipped,
+  adjusted: screen.adjusted
+})
+
+const noClusters = (input: FailureClusteringInput, screen: ScreenedFailures<RubricFailure>): FailureClustering => ({
+  clusters: [],
+  k: 0,
+  inertia: 0,
+  evaluatedCount: input.evaluatedCount,
+  failureCount: input.failures.length,
+  skipped: screen.skipped,
+  adjusted: screen.adjusted
+})
 
 /** Pure: cluster failures with vectors already computed for `prepared.patterns`. */
 export const clusterFailureVectors = (
@@ -175,7 +225,9 @@ export const clusterFailureVectors = (
     inertia: clustering.inertia,
     ...(clustering.silhouettes === undefined ? {} : { silhouettes: clustering.silhouettes }),
     evaluatedCount: input.evaluatedCount,
-    failureCount: input.failures.length
+    failureCount: input.failures.length,
+    skipped: [],
+    adjusted: []
   }))
 
 /** Pure: cluster failures with the offline hashed TF-IDF embedding. */
@@ -183,15 +235,29 @@ export const clusterFailures = (
   input: FailureClusteringInput,
   options: FailureClusteringOptions = {}
 ): Result.Result<FailureClustering, ClusteringError> =>
-  Result.flatMap(prepareFailures(input), (prepared) =>
-    clusterFailureVectors(input, prepared, embedCorpus(prepared.patterns, options.embedding), options))
+  Result.flatMap(screenInput(input), ({ kept, screen }) =>
+    kept === undefined
+      ? Result.succeed(noClusters(input, screen))
+      : Result.map(
+        clusterFailureVectors(kept.input, kept.prepared, embedCorpus(kept.prepared.patterns, options.embedding), options),
+        withScreen(input, screen)
+      ))
 
 /** Cluster failures with vectors from the `EmbeddingModel` in context (one `embedMany` over the distinct templates). */
 export const clusterFailuresWith = Effect.fn("FailureClustering.clusterFailuresWith")(function*(
   input: FailureClusteringInput,
   options: FailureClusteringOptions = {}
 ): Effect.fn.Return<FailureClustering, ClusteringError | AiError.AiError, EmbeddingModel.EmbeddingModel> {
-  const prepared = yield* Effect.fromResult(prepareFailures(input))
+  const { kept, screen } = yield* Effect.fromResult(screenInput(input))
+  if (kept === undefined) return noClusters(input, screen)
+  return withScreen(input, screen)(yield* embedAndCluster(kept.input, kept.prepared, options))
+})
+
+const embedAndCluster = Effect.fnUntraced(function*(
+  input: FailureClusteringInput,
+  prepared: PreparedTexts,
+  options: FailureClusteringOptions
+): Effect.fn.Return<FailureClustering, ClusteringError | AiError.AiError, EmbeddingModel.EmbeddingModel> {
   const model = yield* EmbeddingModel.EmbeddingModel
   const response = yield* model.embedMany(prepared.patterns)
   const columns = response.embeddings[0]?.vector.length ?? 0
@@ -205,6 +271,13 @@ export const clusterFailuresWith = Effect.fn("FailureClustering.clusterFailuresW
   }
   return yield* Effect.fromResult(clusterFailureVectors(input, prepared, { data, rows: prepared.patterns.length, columns }, options))
 })
+
+/** The first words of an explanation (up to 60 characters), as a last-resort label. */
+const headOf = (explanation: string): string => {
+  const clean = cleanExplanation(explanation)
+  const head = clean.length <= 60 ? clean : `${clean.slice(0, 59).replace(/\s+\S*$/u, "")}…`
+  return head === "" ? "failures with no shared words" : head
+}
 
 /** The sorted ids, each ended by a unit separator (U+001F), hashed. */
 const hashIds = (ids: ReadonlyArray<string>): string => hashHex32([...ids].sort().map((id) => `${id}\u001f`).join(""))
@@ -240,7 +313,9 @@ const reportsOf = (input: FailureClusteringInput, clustering: TextClustering, re
     const scores = rows.map((i) => failures[i].rubricScore)
     const meanRubricScore = mean(scores)
     const topTerms = clustering.topTerms[cluster]
-    const { label, severities } = labels[cluster]!
+    const { severities } = labels[cluster]!
+    // Never empty: the phrase, else the top terms, else the cleaned central explanation's head.
+    const label = labels[cluster]!.label.trim() !== "" ? labels[cluster]!.label : headOf(failures[rows[0]!]!.explanation)
     const variants = clustering.variants
       .filter((variant) => variant.cluster === cluster)
       .map((variant): FailureVariant => ({

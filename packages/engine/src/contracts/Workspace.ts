@@ -3,6 +3,7 @@
  * PromptTemplate and the Hyperparameters (seeds/primitives.txt). No behaviour lives here.
  */
 import { Schema } from "effect"
+import { DiagnosisSettings } from "./Diagnosis.ts"
 import { EvaluationFramework } from "./EvaluationFramework.ts"
 import { NonNegativeInt, PositiveInt, UnitInterval } from "./Measure.ts"
 import { WorkspaceId } from "./WorkspaceId.ts"
@@ -146,6 +147,8 @@ export const Workspace = Schema.Struct({
   /** The agent team, declared in any order; the engine runs them in topological order of `dependsOn`. */
   agents: Schema.Array(WorkspaceAgent).check(Schema.makeFilter((agents) => agentGraphProblem(agents))),
   framework: EvaluationFramework,
-  autonomy: AutonomySettings
+  autonomy: AutonomySettings,
+  /** How scans diagnose (the cluster labeller); absent: offline labels. */
+  diagnosis: Schema.optionalKey(DiagnosisSettings)
 })
 export type Workspace = typeof Workspace.Type

@@ -4,10 +4,21 @@
  * counterfactual re-runs across the agent graph (`counterfactualBlame`), and publishes
  * `platform.failure_cluster.detected` per cluster. The clusterer's input type carries only rubric
  * explanations and scores (`RubricFailure`): world-model outputs cannot reach it.
+ *
+ * Before clustering, every explanation is screened (`ExplanationScreen.ts`): empty, whitespace-only
+ * and content-free ones are skipped and listed in `skippedExplanations` with their reason; over-long
+ * and ill-formed ones are clustered on their cleaned, truncated text and listed in
+ * `adjustedExplanations`. Cluster labels are the offline ones unless the workspace asks for a model
+ * labeller (`diagnosis.labeller: "model"`, `ModelLabeller.ts`); each stored cluster says where its
+ * label came from (`labelSource`) and, when the model's was turned down, why (`labelRejection`).
  */
-import { Context, Effect, Layer, Result, Schema } from "effect"
+import { Context, Effect, Layer, Option, Result, Schema } from "effect"
+import { LanguageModel } from "effect/ai"
 import type { Diagnosis, EvalSet, EvalSetSample, FailureCluster, WorkspaceAgent } from "../contracts/index.ts"
 import { AgentRunner } from "../agents/AgentRunner.ts"
+import { BudgetLedger } from "../agents/BudgetLedger.ts"
+import { screenFailures } from "../clustering/ExplanationScreen.ts"
+import { LabelCache, type LabelOutcome, type LabelRequest, makeMemoryLabelCache, modelLabels } from "../clustering/ModelLabeller.ts"
 import { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
 import {
   clusterFailures,
@@ -166,13 +177,17 @@ export const counterfactualBlame = (
 const mainAgent = (shares: RunBlame | undefined): string | undefined =>
   shares === undefined ? undefined : Object.entries(shares).sort((a, b) => b[1] - a[1])[0]?.[0]
 
+/** Labels for clusters (largest first), from a model; `undefined`: the offline labels stand. */
+export type ClusterLabeller = (requests: ReadonlyArray<LabelRequest>) => Effect.Effect<ReadonlyArray<LabelOutcome>>
+
 export const diagnose = (
   context: ScanContext,
   evalSet: EvalSet,
   runs: ReadonlyArray<RunMeasurement>,
   clustering: (input: FailureClusteringInput) => Effect.Effect<FailureClustering, DiagnoseFailed>,
   /** Per-run blame from `counterfactualBlame`; `blameOf` decides for runs without one. */
-  runBlame?: ReadonlyMap<string, RunBlame>
+  runBlame?: ReadonlyMap<string, RunBlame>,
+  labeller?: ClusterLabeller
 ) =>
   Effect.gen(function*() {
     const threshold = context.workspace.framework.passThreshold
@@ -191,11 +206,14 @@ export const diagnose = (
     const shares = new Map(failing.map((r) => [r.traceId, runBlame?.get(r.traceId) ?? { [blameOf(r, context.agents, context.finalAgentIds)]: 1 }]))
     // Only rubric explanations and scores cross into the clusterer (blame, which reads intermediate
     // ground truth, is attached to the clusters afterwards).
-    const failures: Array<RubricFailure> = failing.map((r) => ({
+    // Screened first, whatever the clusterer: bad explanations are skipped or cleaned, with the reason.
+    const screen = screenFailures(failing.map((r): RubricFailure => ({
       traceId: r.traceId,
       explanation: r.explanation!,
       rubricScore: r.rubric!
-    }))
+    })))
+    const failures = screen.kept
+    const explanationOf = new Map(failures.map((f) => [f.traceId, f.explanation]))
     const segmentOf = new Map(evalSet.samples.map((s) => [s.id, s.segment]))
     const stimulusOf = new Map(runs.map((r) => [r.traceId, r.stimulusId]))
     let clusters: ReadonlyArray<FailureCluster> = []
@@ -227,18 +245,66 @@ export const diagnose = (
           actionable: c.actionable,
           representativeExplanations: c.representativeExplanations.map((e) => e.explanation),
           agentBlame,
-          segments
+          segments,
+          labelSource: "offline"
         } satisfies FailureCluster
       }).sort((a, b) => b.memberTraceIds.length - a.memberTraceIds.length)
+    }
+    if (labeller !== undefined && clusters.length > 0) {
+      const outcomes = yield* labeller(clusters.map((c) => ({
+        offlineLabel: c.label,
+        representatives: c.representativeExplanations,
+        members: c.memberTraceIds.flatMap((id) => explanationOf.get(id) ?? [])
+      })))
+      clusters = clusters.map((c, i) => withLabel(c, outcomes[i]))
     }
     return {
       quarantine: { infraFailures: infra, parseFailures: parse, judgeFailures: judge },
       clusters,
       missedByJudge,
       evaluatedCount: quality.length,
-      failingCount: failing.length
+      failingCount: failing.length,
+      ...(screen.skipped.length === 0 ? {} : { skippedExplanations: screen.skipped.map((s) => ({ ...s })) }),
+      ...(screen.adjusted.length === 0 ? {} : { adjustedExplanations: screen.adjusted.map((a) => ({ ...a, adjustments: [...a.adjustments] })) })
     } satisfies Diagnosis
   })
+
+/** The cluster with the labeller's outcome applied (unchanged when there is none). */
+const withLabel = (cluster: FailureCluster, outcome: LabelOutcome | undefined): FailureCluster => {
+  if (outcome === undefined) return cluster
+  if (outcome.labelSource === "model") return { ...cluster, label: outcome.label, labelSource: "model", offlineLabel: cluster.label }
+  return outcome.rejection === undefined ? cluster : { ...cluster, labelRejection: outcome.rejection }
+}
+
+/**
+ * The workspace's labeller for a scan: undefined for offline labels (the default); else the model
+ * labeller on the scan's seed, asking `labelModel` (default: the baseline's first final agent's
+ * provider and model), or, with no language model at hand, offline labels with the reason.
+ */
+const labellerFor = (
+  context: ScanContext,
+  services: Option.Option<{ readonly model: LanguageModel.LanguageModel; readonly ledger: BudgetLedger["Service"] }>,
+  cache: LabelCache["Service"]
+): ClusterLabeller | undefined => {
+  const settings = context.workspace.diagnosis
+  if (settings?.labeller !== "model") return undefined
+  if (Option.isNone(services)) {
+    return (requests) => Effect.succeed(requests.map((r) => ({ label: r.offlineLabel, labelSource: "offline" as const, rejection: { reason: "no_model" as const, detail: "no language model is available to the diagnosis" } })))
+  }
+  const final = context.baseline.find((v) => v.agentId === context.finalAgentIds[0]) ?? context.baseline[0]
+  const asked = settings.labelModel ?? { provider: final?.hyperparameters.provider ?? "default", model: final?.hyperparameters.model ?? "default" }
+  return (requests) =>
+    modelLabels(requests, {
+      workspaceId: context.workspace.id,
+      provider: asked.provider,
+      model: asked.model,
+      seed: context.scan.seed,
+      ...(settings.maxLabelCalls === undefined ? {} : { maxCalls: settings.maxLabelCalls })
+    }, cache).pipe(
+      Effect.provideService(LanguageModel.LanguageModel, services.value.model),
+      Effect.provideService(BudgetLedger, services.value.ledger)
+    )
+}
 
 export class Diagnose extends Context.Service<Diagnose, {
   readonly run: (context: ScanContext, observe: ObserveOutput) => Effect.Effect<Diagnosis, DiagnoseFailed | StorageError | EventRejected>
@@ -251,9 +317,24 @@ export class Diagnose extends Context.Service<Diagnose, {
       const traceRepo = yield* ScanTraceRepo
       const emit = emitEventWith(yield* EventBus)
       const services = yield* Effect.context<AgentRunner | WorldModelScorer>()
+      // For the optional model labeller: the scan's model and ledger when present, and a label
+      // cache (the host's, else one that lives as long as this layer).
+      const modelServices = Option.zipWith(
+        yield* Effect.serviceOption(LanguageModel.LanguageModel),
+        yield* Effect.serviceOption(BudgetLedger),
+        (model, ledger) => ({ model, ledger })
+      )
+      const labelCache = Option.getOrElse(yield* Effect.serviceOption(LabelCache), makeMemoryLabelCache)
       const run = Effect.fn("Diagnose.run")(function*(context: ScanContext, observe: ObserveOutput) {
         const runBlame = yield* counterfactualBlame(context, observe.evalSet, observe.baseline.runs).pipe(Effect.provide(services))
-        const clustered = yield* diagnose(context, observe.evalSet, observe.baseline.runs, (input) => clusterer.cluster(input, context.scan.seed), runBlame)
+        const clustered = yield* diagnose(
+          context,
+          observe.evalSet,
+          observe.baseline.runs,
+          (input) => clusterer.cluster(input, context.scan.seed),
+          runBlame,
+          labellerFor(context, modelServices, labelCache)
+        )
         // Patterns across traces and agents, beside the clusters (rate limiting, correlated failures, latency cliffs).
         const baselineTraces = (yield* traceRepo.traces(context.workspace.id, context.scan.id)).filter((t) => t.arm === BASELINE_ARM)
         const infrastructure = detectSystemicSignals(observationsFromScanTraces(baselineTraces)).map((signal) => ({

@@ -202,7 +202,8 @@ export class Optimize extends Context.Service<Optimize, {
             Effect.provide(services),
             Effect.map((candidates) => ({ candidates, exhausted: undefined as string | undefined, failed: undefined as string | undefined })),
             Effect.catchTag("BudgetExhausted", (e) => Effect.succeed({ candidates: [] as ReadonlyArray<Candidate>, exhausted: e.message, failed: undefined })),
-            Effect.catchTag("CompletionFailed", (e) => Effect.succeed({ candidates: [] as ReadonlyArray<Candidate>, exhausted: undefined, failed: `${e.kind} failure: ${e.message}` }))
+            Effect.catchTag("CompletionFailed", (e) => Effect.succeed({ candidates: [] as ReadonlyArray<Candidate>, exhausted: undefined, failed: `${e.kind} failure: ${e.message}` })),
+            Effect.catchTag("NoCandidate", (e) => Effect.succeed({ candidates: [] as ReadonlyArray<Candidate>, exhausted: undefined, failed: undefined, none: e.detail }))
           )
           if (result.exhausted !== undefined) {
             decisionLog.push({ strategy: strategy.name, candidateId: "-", outcome: "over_budget", reason: `stopped proposing: ${result.exhausted}` })
@@ -210,7 +211,8 @@ export class Optimize extends Context.Service<Optimize, {
           } else if (result.failed !== undefined) {
             decisionLog.push({ strategy: strategy.name, candidateId: "-", outcome: "no_candidate", reason: `stopped proposing: the language model failed (${result.failed})` })
           } else if (result.candidates.length === 0) {
-            decisionLog.push({ strategy: strategy.name, candidateId: "-", outcome: "no_candidate", reason: "nothing in the diagnosis this strategy addresses" })
+            const none = "none" in result ? result.none : undefined
+            decisionLog.push({ strategy: strategy.name, candidateId: "-", outcome: "no_candidate", reason: none ?? "nothing in the diagnosis this strategy addresses" })
           }
           const mine: Array<Candidate> = []
           for (const raw of result.candidates) {

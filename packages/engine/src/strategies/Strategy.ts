@@ -52,6 +52,18 @@ export class CompletionFailed extends Schema.TaggedError<CompletionFailed>()("Co
   message: Schema.String
 }) {}
 
+/**
+ * A strategy that proposes nothing may say why by failing with this (for example "no failures to
+ * reflect on", "all rewrites were rejected"): Optimize records `detail` in the decision log
+ * (`no_candidate`) instead of assuming the diagnosis had nothing for the strategy. `reason` is the
+ * strategy's own short code for the cause.
+ */
+export class NoCandidate extends Schema.TaggedError<NoCandidate>()("NoCandidate", {
+  strategy: Schema.String,
+  reason: Schema.String,
+  detail: Schema.String
+}) {}
+
 /** What a strategy may spend while proposing (model calls of its own plus evaluated stimulus runs). */
 export interface StrategyBudget {
   readonly maxCandidates: number
@@ -150,8 +162,8 @@ export interface Strategy {
   /** `builtin/name` or `plugin/name`. */
   readonly name: string
   readonly description: string
-  /** A CompletionFailed the strategy does not handle ends its proposals (logged, no candidate). */
-  readonly propose: (input: StrategyInput) => Effect.Effect<ReadonlyArray<Candidate>, BudgetExhausted | CompletionFailed, LanguageModel.LanguageModel | BudgetLedger>
+  /** A CompletionFailed the strategy does not handle ends its proposals (logged, no candidate); NoCandidate says why there is none. */
+  readonly propose: (input: StrategyInput) => Effect.Effect<ReadonlyArray<Candidate>, BudgetExhausted | CompletionFailed | NoCandidate, LanguageModel.LanguageModel | BudgetLedger>
 }
 
 export class StrategyRegistry extends Context.Service<StrategyRegistry, {

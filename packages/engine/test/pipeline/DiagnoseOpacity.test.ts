@@ -44,7 +44,7 @@ const clusteredInput = (runs: ReadonlyArray<RunMeasurement>) =>
     const capture = (input: FailureClusteringInput) =>
       Effect.sync((): FailureClustering => {
         seen = input
-        return { clusters: [], k: 0, inertia: 0, evaluatedCount: input.evaluatedCount, failureCount: input.failures.length }
+        return { clusters: [], k: 0, inertia: 0, evaluatedCount: input.evaluatedCount, failureCount: input.failures.length, skipped: [], adjusted: [] }
       })
     yield* diagnose(context, evalSet, runs, capture)
     return seen
