@@ -12,13 +12,14 @@
  * events still commit with the phase's saved output (the outbox), which makes the phase step
  * idempotent when it runs twice.
  */
-import { Context, Effect, Schema, Scope } from "effect"
+import { Context, Effect, Schema, Scope, Tracer } from "effect"
 import { Activity, Workflow, WorkflowEngine } from "effect/workflow"
 import { type PhaseName, type PhaseOutput, PhaseOutputSchemas, Scan, WorkspaceId } from "../contracts/index.ts"
 import { PhaseBoundary, type PhaseBoundaryShape } from "../pipeline/PhaseBoundary.ts"
 import { ScanFailed } from "../pipeline/ScanFailed.ts"
 import { ScanOrchestrator, type ScanOutcome } from "../pipeline/ScanOrchestrator.ts"
 import type { StorageError } from "../ports/StorageError.ts"
+import { hashHex } from "../random/Deterministic.ts"
 
 /** What a host submits. */
 export const ScanSubmission = Schema.Struct({
@@ -60,6 +61,14 @@ export const summaryOf = (outcome: ScanOutcome): ScanSummary => ({
   changeSetId: outcome.changeSet?.id ?? null
 })
 
+/**
+ * The trace a scan's spans go in, whichever runner carries it: its ids derive from the scan id, so
+ * the spans of a scan handed over to another runner join the same trace (under one root per runner
+ * that carried it, `spectral.scan`).
+ */
+export const scanTraceParent = (scanId: string): Tracer.ExternalSpan =>
+  Tracer.externalSpan({ traceId: hashHex(`${scanId}/trace`) + hashHex(`${scanId}/trace/2`), spanId: hashHex(`${scanId}/root`), sampled: true })
+
 /** Who holds the scans an execution runs: the execution, not a process. */
 export const executionOwner = (executionId: string): string => `workflow:${executionId}`
 
@@ -100,6 +109,8 @@ export const layer = ScanWorkflow.toLayer(Effect.fnUntraced(function*(submission
   })
   const outcome = yield* orchestrator.continueHeld(scan.workspaceId, scan.id, { owner, concurrency: submission.concurrency }).pipe(
     Effect.provideService(PhaseBoundary, boundary),
+    Effect.withSpan("spectral.scan", { attributes: { "spectral.scan.id": scan.id, "spectral.workspace.id": scan.workspaceId, "spectral.workflow.execution_id": executionId } }),
+    Effect.withParentSpan(scanTraceParent(scan.id)),
     Effect.catchTag("StorageError", (error) => Effect.fail(storageFailed(scan.id)(error)))
   )
   return summaryOf(outcome)

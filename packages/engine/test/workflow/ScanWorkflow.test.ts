@@ -2,11 +2,12 @@
  * A scan as a durable workflow on effect/cluster's workflow engine (an in-memory cluster here; the
  * CLI suite runs runner processes on Postgres): it completes with the verdict an in-process scan
  * of the same seed reaches, making the same model calls; submitting the same request twice runs
- * one scan and the second submission makes no model call; a submission of a workspace that does
- * not exist fails with a typed ScanFailed naming it.
+ * one scan and the second submission makes no model call; every span of the scan (its phases,
+ * its model calls) is in the trace derived from the scan id, so runners that hand a scan over join
+ * one trace; a submission of a workspace that does not exist fails with a typed ScanFailed naming it.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Layer, Ref } from "effect"
+import { Effect, Exit, Layer, Option, Ref, Tracer } from "effect"
 import { ClusterWorkflowEngine, TestRunner } from "effect/cluster"
 import type { LanguageModel } from "effect/ai"
 import * as ScanEngine from "../../src/pipeline/ScanEngine.ts"
@@ -71,6 +72,47 @@ describe("the scan workflow", () => {
         const other = yield* ScanWorkflow.ScanWorkflow.execute({ ...submission, requestId: "req-2" })
         assert.notStrictEqual(other.scanId, first.scanId, "another request is another scan")
       }).pipe(Effect.provide(durableWith(counted(calls))))
+    }))
+
+  it.live("the scan's phase and model-call spans are all in the trace derived from its id", () =>
+    Effect.gen(function*() {
+      const spans: Array<{ readonly name: string; readonly traceId: string }> = []
+      const native = Tracer.make({
+        span(options) {
+          const parent = Option.getOrUndefined(options.parent)
+          const traceId = parent?.traceId ?? "root-" + String(spans.length)
+          const spanId = `span-${spans.length}`
+          spans.push({ name: options.name, traceId })
+          const span: Tracer.Span = {
+            _tag: "Span",
+            name: options.name,
+            spanId,
+            traceId,
+            parent: options.parent,
+            annotations: options.annotations,
+            status: { _tag: "Started", startTime: options.startTime },
+            attributes: new Map(),
+            links: options.links,
+            sampled: options.sampled,
+            kind: options.kind,
+            end: () => {},
+            attribute: () => {},
+            event: () => {},
+            addLinks: () => {}
+          }
+          return span
+        }
+      })
+      const summary = yield* Effect.gen(function*() {
+        yield* (yield* WorkspaceRepo).upsert(workspace)
+        return yield* ScanWorkflow.ScanWorkflow.execute({ workspaceId: workspace.id, requestId: "traced", seed: 7, concurrency: 4 })
+      }).pipe(Effect.provide(durableWith(hookedToyModel(() => Effect.void)).pipe(Layer.provide(Layer.succeed(Tracer.Tracer)(native)))))
+      const expected = ScanWorkflow.scanTraceParent(summary.scanId).traceId
+      // The engine's own spans (the cluster's, `Workflow/…`, are its business).
+      const ofScan = spans.filter((s) => !s.name.startsWith("Workflow/") && (s.name === "spectral.scan" || s.name.endsWith(".run") || s.name === "chat"))
+      assert.isAbove(ofScan.filter((s) => s.name === "chat").length, 10, "model-call spans were recorded")
+      const outside = ofScan.filter((s) => s.traceId !== expected)
+      assert.deepStrictEqual(outside.map((s) => s.name), [], `spans outside the scan's trace: ${JSON.stringify(outside.slice(0, 5))}`)
     }))
 
   it.live("a workspace that does not exist fails the submission with a typed ScanFailed naming it", () =>
