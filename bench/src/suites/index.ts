@@ -8,4 +8,5 @@ import { verdictSuite } from "./verdict.ts"
 import { scanSuite } from "./scan.ts"
 import { ingestSuite } from "./ingest.ts"
 import { lifecycleSuite } from "./lifecycle.ts"
-export const suites: ReadonlyArray<Suite> = [bootstrapSuite, clusterSuite, verdictSuite, scanSuite, optimizeSuite, ingestSuite, lifecycleSuite]
+import { runnersSuite } from "./runners.ts"
+export const suites: ReadonlyArray<Suite> = [bootstrapSuite, clusterSuite, verdictSuite, scanSuite, optimizeSuite, ingestSuite, lifecycleSuite, runnersSuite]

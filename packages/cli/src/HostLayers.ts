@@ -14,8 +14,14 @@ import { WorldsEvalSetProvider } from "@spectral/worlds"
 
 export const LlmChoice = Config.Literals(["simulated", "openai"], "SPECTRAL_LLM").pipe(Config.withDefault("simulated" as const))
 
+/** The simulated model's delay per call (`SPECTRAL_SIMULATED_LATENCY_MS`, default 0: it answers at once). */
+export const SimulatedLatency = Config.Int("SPECTRAL_SIMULATED_LATENCY_MS").pipe(Config.withDefault(0))
+
+const simulatedLayer = (seed: number) =>
+  Layer.unwrap(Effect.map(SimulatedLatency, (latencyMs) => SimulatedLanguageModel.layer({ seed, ...(latencyMs > 0 ? { latencyMs } : {}) })))
+
 export const languageModelLayer = (seed: number) =>
-  Layer.unwrap(Effect.map(LlmChoice, (llm) => (llm === "openai" ? OpenAiCompatible.layerConfig : SimulatedLanguageModel.layer({ seed }))))
+  Layer.unwrap(Effect.map(LlmChoice, (llm) => (llm === "openai" ? OpenAiCompatible.layerConfig : simulatedLayer(seed))))
 
 const store = Storage.layerConfigWithEvents()
 
@@ -27,7 +33,7 @@ const hostLanguageModel = (seed: number) =>
   Layer.unwrap(Effect.map(LlmChoice, (llm) =>
     llm === "openai"
       ? OpenAiCompatible.layerConfigNoDeps.pipe(Layer.provide(UsageLedger.UsageLedger.layerMemory), Layer.provide(store))
-      : SimulatedLanguageModel.layer({ seed })))
+      : simulatedLayer(seed)))
 
 /**
  * The judge (rubric authority) model: `SPECTRAL_JUDGE_MODEL`, by default the simulated model's

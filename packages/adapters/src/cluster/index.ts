@@ -1,1 +1,2 @@
 export * as ClusterStorage from "./ClusterStorage.ts"
+export * as ClusterTiming from "./ClusterTiming.ts"

@@ -6,25 +6,18 @@
  *
  * Failover: a runner that stops renewing its shard locks loses them after `shardLockExpiration`;
  * the survivors take them over at their next assignment refresh and replay the executions, whose
- * finished phases come back from their recorded activity results. With the settings below a dead
- * runner's scans go on elsewhere after about 6–8 s (the library's defaults take about 35 s); a
- * runner stalled for longer than 6 s (a long GC pause, a frozen VM) loses its shards too.
+ * finished phases come back from their recorded activity results (timing: `ClusterTiming`).
  */
 import { NodeClusterSocket } from "@effect/platform-node"
-import { ClusterStorage } from "@spectral/adapters"
+import { ClusterStorage, ClusterTiming } from "@spectral/adapters"
 import { type PluginLayer, ScanProgress, type ScanProgressReporter, ScanWorkflow } from "@spectral/engine"
 import type { PackageVersion } from "@spectral/engine/contracts"
 import { Layer, Logger, Option } from "effect"
-import { ClusterWorkflowEngine, RunnerAddress, type ShardingConfig } from "effect/cluster"
+import { ClusterWorkflowEngine, RunnerAddress } from "effect/cluster"
 import { hostLayer } from "../HostLayers.ts"
 
-/** Shard-lock timing (see the module note): failover in about 6–8 s. */
-export const sharding = {
-  shardLockRefreshInterval: "2 seconds",
-  shardLockExpiration: "6 seconds",
-  refreshAssignmentsInterval: "1 second",
-  runnerHealthCheckInterval: "3 seconds"
-} satisfies Partial<ShardingConfig.ShardingConfig["Service"]>
+/** Shard-lock timing: failover in about 6–8 s (`ClusterTiming`). */
+export const sharding = ClusterTiming.sharding
 
 export interface RunnerOptions {
   readonly host: string

@@ -1,0 +1,194 @@
+/**
+ * Scans on runner processes (`spectral runner`) on a throwaway PostgreSQL server, the simulated
+ * model in every runner. Each runner is a separate OS process; this process submits through a
+ * client-only member of the cluster (`ScanWorkflow.execute`) and stores the declarations.
+ *
+ * - **Speed-up**: K scans of K workspaces submitted at once, on 1, 2 and 4 runners, at 50 ms per
+ *   model call and a fixed per-scan concurrency: wall time, speed-up over one runner and its
+ *   efficiency (speed-up / runners). One scan runs on one runner (its execution's shard): what
+ *   spreads is scans, by the hash of their submission.
+ * - **Durability overhead**: one scan at zero latency in this process on the same server
+ *   (`ScanOrchestrator.run`, in-process resume) against the same scan through the workflow on one
+ *   runner (each phase an activity recorded by the cluster): ms per stimulus and the ratio.
+ * - **Recovery**: two runners; the one carrying a scan is killed with SIGKILL once it measures;
+ *   seconds until the other reports progress of that scan (shard locks expire after 6 s,
+ *   `ClusterTiming`), and whether the scan then completes.
+ */
+import { spawn, type ChildProcess } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import { NodeClusterSocket } from "@effect/platform-node"
+import { ClusterStorage, ClusterTiming, SimulatedLanguageModel, Storage } from "@spectral/adapters"
+import { findPostgresBinaries, startThrowawayPostgres } from "@spectral/adapters/testing"
+import { ScanEngine, ScanOrchestrator, ScanRepo, ScanWorkflow, WorkspaceRepo } from "@spectral/engine"
+import type { Workspace } from "@spectral/engine/contracts"
+import { WorldsEvalSetProvider } from "@spectral/worlds"
+import { Console, Duration, Effect, Layer, Redacted, Schedule } from "effect"
+import { ClusterWorkflowEngine } from "effect/cluster"
+import type { Suite } from "../Suite.ts"
+
+const root = join(import.meta.dirname, "..", "..", "..")
+const bin = join(root, "packages", "cli", "src", "bin.ts")
+const example = JSON.parse(readFileSync(join(root, "examples", "tax-prep", "workspace.json"), "utf8")) as Workspace
+
+const workspaceOf = (id: string, evalSetSize: number): Workspace => ({
+  ...example,
+  id,
+  framework: { ...example.framework, evalSetSize, optimization: { ...example.framework.optimization, maxCandidates: 3, maxRounds: 1 } }
+})
+
+interface Runner {
+  readonly child: ChildProcess
+  readonly stderr: () => string
+  readonly ready: Promise<void>
+}
+
+const startRunner = (port: number, env: Record<string, string>): Runner => {
+  const child = spawn(process.execPath, ["--conditions=@spectral/source", bin, "runner", "--port", String(port)], {
+    env: { ...process.env, ...env, SPECTRAL_LLM: "simulated" },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let out = ""
+  let err = ""
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk.toString("utf8")
+      if (out.includes(`"ready":true`)) resolve()
+    })
+    child.on("exit", (code) => reject(new Error(`runner ${port} exited (${code}): ${err.slice(-2000)}`)))
+  })
+  child.stderr!.on("data", (chunk: Buffer) => void (err += chunk.toString("utf8")))
+  return { child, stderr: () => err, ready }
+}
+
+const stopAll = (runners: ReadonlyArray<Runner>) =>
+  Effect.promise(() =>
+    Promise.all(runners.map((r) =>
+      new Promise<void>((resolve) => {
+        if (r.child.exitCode !== null || r.child.signalCode !== null) return resolve()
+        r.child.once("exit", () => resolve())
+        r.child.kill("SIGKILL")
+      })
+    ))
+  )
+
+/** Start `count` runners and wait until all joined and shards settled. */
+const startRunners = (count: number, basePort: number, env: Record<string, string>) =>
+  Effect.gen(function*() {
+    const runners = Array.from({ length: count }, (_, i) => startRunner(basePort + i, env))
+    yield* Effect.promise(() => Promise.all(runners.map((r) => r.ready)))
+    // Let shard assignments settle before work arrives (executions move when a runner joins late).
+    yield* Effect.sleep(Duration.seconds(4))
+    return runners
+  })
+
+const waitFor = (condition: () => boolean, timeoutMs: number) =>
+  Effect.sync(condition).pipe(
+    Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (done) => done }),
+    Effect.timeoutOption(Duration.millis(timeoutMs))
+  )
+
+export const runnersSuite: Suite = {
+  name: "runners",
+  description: "Scans on 1, 2 and 4 runner processes (speed-up at 50 ms latency), the workflow's durability overhead, recovery after a runner kill",
+  run: ({ quick }) =>
+    Effect.gen(function*() {
+      const found = findPostgresBinaries()
+      if (found === undefined) {
+        yield* Console.log("runners: skipped (no PostgreSQL binaries under /usr/lib/postgresql)")
+        return {}
+      }
+      const pg = yield* Effect.acquireRelease(Effect.promise(() => startThrowawayPostgres(found)), (started) => Effect.sync(() => started.stop()))
+      const info = pg.info
+      yield* Storage.migratePg(Redacted.make(info.ownerUrl))
+      const env = { SPECTRAL_DATABASE_URL: info.appUrl, SPECTRAL_DATABASE_OWNER_URL: info.ownerUrl }
+      const store = Storage.layerPgWithEvents({ url: info.appUrl })
+      const client = ClusterWorkflowEngine.layer.pipe(
+        Layer.provideMerge(NodeClusterSocket.layer({ clientOnly: true, storage: "sql", shardingConfig: ClusterTiming.sharding })),
+        Layer.provide(ClusterStorage.layerUrl(Redacted.make(info.ownerUrl)))
+      )
+      const basePort = 37_000 + (process.pid % 1_000) * 8
+      const figures: Record<string, number> = {}
+
+      // Speed-up over runners.
+      const scans = quick ? 4 : 8
+      const runnerCounts = quick ? [1, 2] : [1, 2, 4]
+      const small = 30
+      yield* Effect.gen(function*() {
+        for (let i = 0; i < scans; i++) yield* (yield* WorkspaceRepo).upsert(workspaceOf(`bench-runners-${i}`, small))
+      }).pipe(Effect.provide(store))
+      let single = 0
+      for (const count of runnerCounts) {
+        const runners = yield* startRunners(count, basePort, { ...env, SPECTRAL_SIMULATED_LATENCY_MS: "50" })
+        const started = Date.now()
+        yield* Effect.forEach(
+          Array.from({ length: scans }, (_, i) => i),
+          (i) => ScanWorkflow.ScanWorkflow.execute({ workspaceId: `bench-runners-${i}`, requestId: `speedup-${count}`, seed: 1, concurrency: 8 }),
+          { concurrency: "unbounded" }
+        ).pipe(Effect.provide(client))
+        const wall = (Date.now() - started) / 1000
+        yield* stopAll(runners)
+        if (count === 1) single = wall
+        const speedUp = single / wall
+        figures[`wall_s_${count}_runners`] = wall
+        figures[`speedup_${count}_runners`] = speedUp
+        figures[`efficiency_${count}_runners`] = speedUp / count
+        yield* Console.log(`runners: ${scans} scans × ${small} stimuli at 50 ms/call on ${count} runner(s): ${wall.toFixed(1)} s, speed-up ${speedUp.toFixed(2)} (${((speedUp / count) * 100).toFixed(0)}% of linear)`)
+      }
+
+      // Durability overhead at zero latency: in-process vs through the workflow on one runner.
+      const size = quick ? 60 : 160
+      const inProcessId = "bench-overhead-local"
+      const workflowId = "bench-overhead-workflow"
+      const engine = ScanEngine.layer().pipe(Layer.provideMerge(Layer.mergeAll(store, WorldsEvalSetProvider.layer, SimulatedLanguageModel.layer({ seed: 1 }))))
+      const local = yield* Effect.gen(function*() {
+        yield* (yield* WorkspaceRepo).upsert(workspaceOf(inProcessId, size))
+        yield* (yield* WorkspaceRepo).upsert(workspaceOf(workflowId, size))
+        const t = Date.now()
+        yield* (yield* ScanOrchestrator).run({ workspaceId: inProcessId, seed: 1, concurrency: 8 })
+        return (Date.now() - t) / size
+      }).pipe(Effect.provide(engine))
+      const one = yield* startRunners(1, basePort, env)
+      const t = Date.now()
+      yield* ScanWorkflow.ScanWorkflow.execute({ workspaceId: workflowId, requestId: "overhead", seed: 1, concurrency: 8 }).pipe(Effect.provide(client))
+      const durable = (Date.now() - t) / size
+      yield* stopAll(one)
+      figures["in_process_ms_per_stimulus"] = local
+      figures["workflow_ms_per_stimulus"] = durable
+      figures["durability_overhead_ratio"] = durable / local
+      yield* Console.log(`runners: zero latency, ${size} stimuli: in-process ${local.toFixed(2)} ms/stimulus, through the workflow ${durable.toFixed(2)} ms/stimulus (×${(durable / local).toFixed(2)})`)
+
+      // Recovery after the carrier is killed.
+      const recoveryId = "bench-recovery"
+      yield* Effect.gen(function*() {
+        yield* (yield* WorkspaceRepo).upsert(workspaceOf(recoveryId, size))
+      }).pipe(Effect.provide(store))
+      const pair = yield* startRunners(2, basePort, { ...env, SPECTRAL_SIMULATED_LATENCY_MS: "20" })
+      yield* ScanWorkflow.ScanWorkflow.execute({ workspaceId: recoveryId, requestId: "recovery", seed: 1, concurrency: 8 }, { discard: true }).pipe(Effect.provide(client))
+      const marker = `${recoveryId}:scan:1: observe started`
+      yield* waitFor(() => pair.some((r) => r.stderr().includes(marker)), 120_000)
+      const carrier = pair.find((r) => r.stderr().includes(marker))
+      const survivor = pair.find((r) => r !== carrier)
+      let recovery = Number.NaN
+      let completed = 0
+      if (carrier !== undefined && survivor !== undefined) {
+        const killedAt = Date.now()
+        carrier.child.kill("SIGKILL")
+        const moved = yield* waitFor(() => survivor.stderr().includes(`${recoveryId}:scan:1:`), 120_000)
+        recovery = moved._tag === "Some" ? (Date.now() - killedAt) / 1000 : Number.NaN
+        const ended = yield* Effect.gen(function*() {
+          const repo = yield* ScanRepo
+          return yield* repo.get(recoveryId, `${recoveryId}:scan:1`).pipe(
+            Effect.repeat({ schedule: Schedule.spaced("500 millis"), until: (s) => s.state !== "running" && s.state !== "scheduled" }),
+            Effect.timeoutOption(Duration.minutes(3))
+          )
+        }).pipe(Effect.provide(store))
+        completed = ended._tag === "Some" && ended.value.state === "completed" ? 1 : 0
+      }
+      yield* stopAll(pair)
+      figures["recovery_s_after_kill"] = recovery
+      figures["recovered_scan_completed"] = completed
+      yield* Console.log(`runners: carrier killed mid-observe: the other runner went on after ${recovery.toFixed(1)} s; the scan ${completed === 1 ? "completed" : "did not complete"}`)
+      return figures
+    }).pipe(Effect.scoped)
+}
