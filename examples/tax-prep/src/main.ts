@@ -14,7 +14,7 @@ import { Config, Console, Effect, FileSystem, Layer, Option, Path, Runtime, Sche
 import { hostname } from "node:os"
 import { hostLayer, loadPlugins, pluginPackages } from "@spectral/cli"
 import { EventBus, renderHtml, renderJson, renderMarkdown, ScanOrchestrator, ScanRepo, WorkspaceRepo } from "@spectral/engine"
-import { WorldEvolution } from "@spectral/worlds"
+import { WorldEvolution, WorldRegistry } from "@spectral/worlds"
 import { decodeWorkspace, taxPrepWorkspace } from "./TaxPrepTeam.ts"
 
 const Settings = Config.all({
@@ -91,7 +91,7 @@ const program = Effect.gen(function*() {
     verdict.delta === null ? "" : `Blended score change: ${(verdict.delta.estimate * 100).toFixed(1)} pts [${(verdict.delta.low * 100).toFixed(1)}, ${(verdict.delta.high * 100).toFixed(1)}].`,
     changeSet === null ? "No change set (observe_only)." : `Change set v${changeSet.version} is ${changeSet.status}${changeSet.baselineId === null ? "" : ` (baseline ${changeSet.baselineId})`}: ${changeSet.explainability.summary}`,
     `Spent ${spend.total.calls} model calls, ${spend.total.tokens.toLocaleString("en-US")} tokens, $${spend.total.usd.toFixed(4)} (${settings.llm === "simulated" ? "simulated model" : model}).`,
-    `World evolution loop: ${summarizeDecisions((yield* evolution.decisions).map((d) => d.decision))}; ${(yield* evolution.candidates).length} rule candidate(s) pending (nothing is published without an explicit call).`,
+    `World evolution loop: ${summarizeDecisions((yield* evolution.decisions).map((d) => d.decision))}; ${(yield* evolution.candidates({ status: "proposed" })).length} rule candidate(s) pending (nothing is published without an explicit call).`,
     `Scan history: ${history.map((s) => `${s.id} [${s.state}${s.verdict ? `, ${s.verdict}` : ""}${s.baselineChangeSetId ? `, baseline ${s.baselineChangeSetId}` : ""}]`).join("; ")}`,
     `Wrote ${written.join(", ")}`
   ].filter((line) => line !== "")
@@ -112,7 +112,8 @@ const host = Layer.unwrap(Effect.gen(function*() {
   const plugins = yield* loadPlugins(yield* PluginModules)
   return hostLayer(settings.seed, plugins.map((p) => p.layer), pluginPackages(plugins))
 }))
-const engine = WorldEvolution.layer.pipe(Layer.provideMerge(host))
+// The loop stores through the host's SQL store (its candidates outlive the run; `spectral world candidates` lists them).
+const engine = WorldEvolution.layerNoDeps().pipe(Layer.provideMerge(WorldRegistry.layer), Layer.provideMerge(host))
 
 program.pipe(
   Effect.provide(engine),

@@ -1,16 +1,32 @@
 /**
- * The evolution loop: consumes `platform.failure_cluster.detected` and `rubric.divergence` events
- * (a plain service over the `SpectralEvent` union, ready to be subscribed to any bus), aggregates
- * them per pattern label across the stream, applies the promotion threshold (frequency_pct >= 10,
- * effect_size >= 15, actionable) and decides rule candidate, rule revision or noise. Evidence
- * from a single workspace stays an observation; aggregation across workspaces drives candidates.
- * Candidates are stored and listable; nothing is published without an explicit `publishCandidate`.
+ * The evolution loop: consumes `platform.failure_cluster.detected` and `rubric.divergence` events,
+ * keeps each as evidence in its own workspace and folds it into the pattern's cross-workspace
+ * totals (counts only) through the `EvolutionCandidateRepo` port, so the loop is durable on a SQL
+ * store: an event consumed twice counts once, and candidates survive a restart. On the totals it
+ * applies the promotion threshold (frequency_pct >= 10, effect_size >= 15, actionable, seen in
+ * `minWorkspaces` workspaces) and decides noise, observation, or a candidate; whether a candidate
+ * revises an existing rule or asks for a new one is decided by the rules' own scope
+ * (`evolution/RuleScope.ts`), not by word overlap. `catchUpEvolution` feeds it from the stored
+ * events (`EvolutionEventLog`), remembering per workspace the last event consumed. Nothing is
+ * published without an explicit `publishCandidate`; a dismissal is recorded with who and when.
  */
 import { Clock, Context, Effect, Layer, Ref, Schema } from "effect"
-import type { FailureClusterDetected, RubricDivergence, SpectralEvent } from "@spectral/engine/contracts"
-import type { Rule } from "./RuleSet.ts"
+import { SpectralEvent } from "@spectral/engine/contracts"
 import type { PublishedWorldModel, WorldModelInvalid } from "./WorldModel.ts"
-import { type WorldNotFound, WorldRegistry, type WorldVersionConflict } from "./WorldRegistry.ts"
+import { WorldRegistry, type WorldVersionConflict } from "./WorldRegistry.ts"
+import {
+  type CandidateFilter,
+  type CandidateKind,
+  CandidateNotFound,
+  CandidateTransitionRefused,
+  type EvolutionCandidate,
+  EvolutionCandidateRepo,
+  EvolutionStoreError,
+  transitionAllowed
+} from "./evolution/EvolutionCandidateRepo.ts"
+import { EvolutionEventLog } from "./evolution/EvolutionEventLog.ts"
+import { aggregateOf, type EvolutionEvidence, type EvolutionSource, type PatternEvidence, type PatternTotals } from "./evolution/PatternTotals.ts"
+import { type ClusterMember, clusterScope, decideScope, membersOfSegments, type RuleScopeProfile, ruleScopeProfile } from "./evolution/RuleScope.ts"
 
 export interface PromotionThreshold {
   readonly minFrequencyPct: number
@@ -23,38 +39,6 @@ export interface PromotionThreshold {
 
 export const defaultPromotionThreshold: PromotionThreshold = { minFrequencyPct: 10, minEffectSize: 15, requireActionable: true, minWorkspaces: 2 }
 
-export type CandidateKind = "rule_candidate" | "rule_revision"
-
-export interface PatternEvidence {
-  readonly events: number
-  readonly workspaces: ReadonlyArray<string>
-  readonly scans: ReadonlyArray<string>
-  /** Member-weighted mean over the events (plain mean when no event has members). */
-  readonly frequencyPct: number
-  readonly effectSize: number
-  readonly actionableShare: number
-  readonly segments: Readonly<Record<string, number>>
-  readonly authorityVersions: ReadonlyArray<string>
-}
-
-export interface EvolutionCandidate {
-  readonly id: string
-  readonly worldModelId: string
-  readonly kind: CandidateKind
-  /** The rule a revision targets; null for a new rule candidate. */
-  readonly targetRuleId: string | null
-  readonly source: "failure_cluster" | "rubric_divergence"
-  readonly patternLabel: string
-  readonly status: "proposed" | "published" | "dismissed"
-  readonly evidence: PatternEvidence
-  readonly representativeExplanations: ReadonlyArray<string>
-  readonly rationale: string
-  readonly createdAt: string
-  readonly updatedAt: string
-  /** Set when an operator published a version from this candidate. */
-  readonly publishedVersion: string | null
-}
-
 export type EvolutionDecisionKind = "ignored" | "duplicate" | "observation" | "noise" | CandidateKind
 
 export interface EvolutionDecision {
@@ -66,108 +50,15 @@ export interface EvolutionDecision {
   readonly evidence: PatternEvidence | null
 }
 
-export class CandidateNotFound extends Schema.TaggedError<CandidateNotFound>()("CandidateNotFound", {
-  candidateId: Schema.String
-}) {}
-
-/** In-memory candidate store (the port a durable store would implement). */
-export class EvolutionCandidateStore extends Context.Service<EvolutionCandidateStore, {
-  readonly upsert: (candidate: EvolutionCandidate) => Effect.Effect<void>
-  readonly get: (id: string) => Effect.Effect<EvolutionCandidate, CandidateNotFound>
-  readonly list: Effect.Effect<ReadonlyArray<EvolutionCandidate>>
-}>()("@spectral/worlds/EvolutionCandidateStore") {
-  static readonly layerMemory = Layer.effect(
-    EvolutionCandidateStore,
-    Effect.gen(function*() {
-      const store = yield* Ref.make(new Map<string, EvolutionCandidate>())
-      return EvolutionCandidateStore.of({
-        upsert: (candidate) => Ref.update(store, (m) => new Map(m).set(candidate.id, candidate)),
-        get: (id) =>
-          Effect.flatMap(Ref.get(store), (m) => {
-            const found = m.get(id)
-            return found === undefined ? Effect.fail(new CandidateNotFound({ candidateId: id })) : Effect.succeed(found)
-          }),
-        list: Effect.map(Ref.get(store), (m) => [...m.values()].sort((a, b) => (a.id < b.id ? -1 : 1)))
-      })
-    })
-  )
-}
-
 /** Lower case, digits collapsed (severity variants share a pattern), single spaces. */
 export const normalizePatternLabel = (label: string): string =>
   label.toLowerCase().replace(/\d+(\.\d+)?/g, "#").replace(/\s+/g, " ").trim()
 
-const STOP = new Set(["that", "this", "with", "from", "your", "their", "have", "when", "than", "more", "were", "which", "into", "does", "only", "also", "year", "agent", "answer", "output", "wrong", "instead"])
-const tokens = (text: string): Set<string> =>
-  new Set(text.toLowerCase().split(/[^a-z0-9]+/).filter((t) => t.length >= 4 && !STOP.has(t)))
+const slug = (s: string) => s.replace(/[^a-z0-9#]+/g, "-").replace(/#/g, "n").replace(/^-|-$/g, "").slice(0, 60) || "pattern"
 
-/** The existing rule a pattern is about, when its words cover enough of the rule's title and statement. */
-export const matchRule = (rules: ReadonlyArray<Rule>, text: string): Rule | undefined => {
-  const words = tokens(text)
-  if (words.size === 0) return undefined
-  let best: { rule: Rule; score: number } | undefined
-  for (const rule of rules) {
-    if (rule.tier === 3) continue
-    const ruleWords = tokens(`${rule.title} ${rule.statement} ${rule.id.replace(/[.-]/g, " ")}`)
-    let hits = 0
-    for (const w of words) if (ruleWords.has(w)) hits++
-    const score = hits / words.size
-    if (best === undefined || score > best.score) best = { rule, score }
-  }
-  return best !== undefined && best.score >= 0.35 ? best.rule : undefined
-}
-
-interface ClusterRecord {
-  readonly eventId: string
-  readonly payload: FailureClusterDetected
-}
-interface DivergenceRecord {
-  readonly eventId: string
-  readonly payload: RubricDivergence
-}
-interface StreamState {
-  readonly seen: ReadonlySet<string>
-  readonly clusters: ReadonlyMap<string, ReadonlyArray<ClusterRecord>>
-  readonly divergences: ReadonlyMap<string, ReadonlyArray<DivergenceRecord>>
-  readonly decisions: ReadonlyArray<EvolutionDecision>
-}
-
-const uniq = (xs: ReadonlyArray<string>) => [...new Set(xs)].sort()
-
-export const aggregateClusters = (records: ReadonlyArray<ClusterRecord>): PatternEvidence => {
-  const members = records.reduce((s, r) => s + r.payload.memberCount, 0)
-  const weight = (r: ClusterRecord) => (members > 0 ? r.payload.memberCount / members : 1 / records.length)
-  const segments: Record<string, number> = {}
-  for (const r of records) for (const [k, v] of Object.entries(r.payload.segments)) segments[k] = (segments[k] ?? 0) + v
-  return {
-    events: records.length,
-    workspaces: uniq(records.map((r) => r.payload.workspaceId)),
-    scans: uniq(records.map((r) => r.payload.scanId)),
-    frequencyPct: records.reduce((s, r) => s + weight(r) * r.payload.frequencyPct, 0),
-    effectSize: records.reduce((s, r) => s + weight(r) * r.payload.effectSize, 0),
-    actionableShare: records.filter((r) => r.payload.actionable).length / records.length,
-    segments,
-    authorityVersions: uniq(records.map((r) => r.payload.authority.worldModelVersion))
-  }
-}
-
-const measure = (m: RubricDivergence["divergence"]) => (m._tag === "Present" ? m.value : undefined)
-
-export const aggregateDivergences = (records: ReadonlyArray<DivergenceRecord>): PatternEvidence => {
-  const usable = records.filter((r) => measure(r.payload.divergence) !== undefined && measure(r.payload.disagreementRate) !== undefined)
-  const stimuli = usable.reduce((s, r) => s + r.payload.stimuliCount, 0)
-  const weight = (r: DivergenceRecord) => (stimuli > 0 ? r.payload.stimuliCount / stimuli : 1 / Math.max(1, usable.length))
-  return {
-    events: records.length,
-    workspaces: uniq(usable.map((r) => r.payload.workspaceId)),
-    scans: uniq(records.map((r) => r.payload.scanId)),
-    frequencyPct: usable.reduce((s, r) => s + weight(r) * 100 * measure(r.payload.disagreementRate)!, 0),
-    effectSize: usable.reduce((s, r) => s + weight(r) * 100 * Math.abs(measure(r.payload.divergence)!), 0),
-    actionableShare: usable.length > 0 ? 1 : 0,
-    segments: {},
-    authorityVersions: uniq(records.map((r) => r.payload.authority.worldModelVersion))
-  }
-}
+/** The id of a pattern (and of the candidate it may raise): world, source, normalized label. */
+export const patternIdOf = (worldModelId: string, source: EvolutionSource, patternLabel: string): string =>
+  `${worldModelId}/${source === "failure_cluster" ? "cluster" : "divergence"}/${slug(patternLabel)}`
 
 /** Whether aggregated evidence meets the threshold, and why not when it does not. */
 export const meetsThreshold = (evidence: PatternEvidence, threshold: PromotionThreshold): { readonly passes: boolean; readonly reason: string } => {
@@ -180,161 +71,301 @@ export const meetsThreshold = (evidence: PatternEvidence, threshold: PromotionTh
     : { passes: false, reason: failures.join("; ") }
 }
 
-const slug = (s: string) => s.replace(/[^a-z0-9#]+/g, "-").replace(/#/g, "n").replace(/^-|-$/g, "").slice(0, 60)
+const measure = (m: { readonly _tag: "Present"; readonly value: number } | { readonly _tag: "Absent" }) => (m._tag === "Present" ? m.value : undefined)
+
+/** A world id the registry does not know, named with the ones it does. */
+export class EvolutionWorldUnknown extends Schema.TaggedError<EvolutionWorldUnknown>()("EvolutionWorldUnknown", {
+  worldModelId: Schema.String,
+  known: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    return `no world model "${this.worldModelId}" (known: ${this.known.join(", ")})`
+  }
+}
+
+export interface ConsumeOptions {
+  /** The cluster's member stimuli (segment, and facts when known); default: the event's segment counts. */
+  readonly members?: ReadonlyArray<ClusterMember> | undefined
+}
 
 export class WorldEvolution extends Context.Service<WorldEvolution, {
-  /** Feed one event of the stream; events other than the two it reads are ignored, repeats are dropped. */
-  readonly consume: (event: SpectralEvent) => Effect.Effect<EvolutionDecision>
-  readonly candidates: Effect.Effect<ReadonlyArray<EvolutionCandidate>>
-  /** Every decision taken so far (observations and noise included), in order. */
+  /** Feed one event; events other than the two it reads are ignored, repeats (per workspace) are duplicates. */
+  readonly consume: (event: SpectralEvent, options?: ConsumeOptions) => Effect.Effect<EvolutionDecision, EvolutionStoreError>
+  /** Stored candidates, oldest first; an unknown `worldModelId` in the filter is `EvolutionWorldUnknown`. */
+  readonly candidates: (filter?: CandidateFilter) => Effect.Effect<ReadonlyArray<EvolutionCandidate>, EvolutionStoreError | EvolutionWorldUnknown>
+  /** Every decision this instance took (observations and noise included), in order. */
   readonly decisions: Effect.Effect<ReadonlyArray<EvolutionDecision>>
-  /** The explicit publication step: publish a new version written from a candidate. */
+  /** The explicit publication step: publish a new version written from a proposed candidate. */
   readonly publishCandidate: (
     candidateId: string,
     definition: unknown,
-    options?: { readonly makeCurrent?: boolean }
-  ) => Effect.Effect<PublishedWorldModel, CandidateNotFound | WorldModelInvalid | WorldVersionConflict>
-  readonly dismissCandidate: (candidateId: string) => Effect.Effect<void, CandidateNotFound>
+    options?: { readonly makeCurrent?: boolean; readonly actor?: string }
+  ) => Effect.Effect<PublishedWorldModel, CandidateNotFound | CandidateTransitionRefused | EvolutionStoreError | WorldModelInvalid | WorldVersionConflict>
+  readonly dismissCandidate: (
+    candidateId: string,
+    options?: { readonly actor?: string; readonly note?: string }
+  ) => Effect.Effect<EvolutionCandidate, CandidateNotFound | CandidateTransitionRefused | EvolutionStoreError>
 }>()("@spectral/worlds/WorldEvolution") {
   static readonly make = Effect.fnUntraced(function*(threshold: PromotionThreshold = defaultPromotionThreshold) {
     const registry = yield* WorldRegistry
-    const store = yield* EvolutionCandidateStore
-    const state = yield* Ref.make<StreamState>({ seen: new Set(), clusters: new Map(), divergences: new Map(), decisions: [] })
+    const repo = yield* EvolutionCandidateRepo
+    const decisions = yield* Ref.make<ReadonlyArray<EvolutionDecision>>([])
+    const profiles = new Map<string, RuleScopeProfile>()
     const nowIso = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
 
-    const rulesOf = (worldModelId: string) =>
-      registry.current(worldModelId).pipe(
-        Effect.map((m) => m.definition.rules),
-        Effect.catch((_: WorldNotFound) => Effect.succeed([] as ReadonlyArray<Rule>))
-      )
+    /** The scope profile of the world's current version (cached per rule set); none for an unknown world. */
+    const profileOf = (worldModelId: string) =>
+      Effect.gen(function*() {
+        const model = yield* registry.current(worldModelId)
+        const cached = profiles.get(model.authority.ruleSetHash)
+        if (cached !== undefined) return cached
+        const generator = yield* Effect.option(registry.generator(worldModelId))
+        const profile: RuleScopeProfile = generator._tag === "Some"
+          ? ruleScopeProfile(model, generator.value)
+          : { model, examples: 0, segments: {}, rules: model.definition.rules.map((r) => ({ ruleId: r.id, title: r.title, statement: r.statement, baseRate: 0, bySegment: {} })) }
+        profiles.set(model.authority.ruleSetHash, profile)
+        return profile
+      }).pipe(Effect.option)
 
-    const raise = Effect.fnUntraced(function*(input: {
-      readonly worldModelId: string
-      readonly source: EvolutionCandidate["source"]
-      readonly patternLabel: string
-      readonly evidence: PatternEvidence
-      readonly explanations: ReadonlyArray<string>
-      readonly reason: string
-    }) {
-      const rules = yield* rulesOf(input.worldModelId)
-      const target = input.source === "rubric_divergence" ? undefined : matchRule(rules, `${input.patternLabel} ${input.explanations.join(" ")}`)
-      const kind: CandidateKind = target !== undefined || input.source === "rubric_divergence" ? "rule_revision" : "rule_candidate"
-      const id = `${input.worldModelId}/${kind}/${slug(input.patternLabel)}`
-      const now = yield* nowIso
-      const existing = yield* Effect.option(store.get(id))
-      const candidate: EvolutionCandidate = {
-        id,
-        worldModelId: input.worldModelId,
-        kind,
-        targetRuleId: target?.id ?? null,
-        source: input.source,
-        patternLabel: input.patternLabel,
-        status: existing._tag === "Some" ? existing.value.status : "proposed",
-        evidence: input.evidence,
-        representativeExplanations: uniq(input.explanations).slice(0, 5),
-        rationale: target !== undefined
-          ? `${input.reason}; the pattern matches rule ${target.id} (${target.title}): review it`
-          : input.source === "rubric_divergence"
-          ? `${input.reason}; the world model and the rubric disagree across workspaces: review the rules these stimuli exercise`
-          : `${input.reason}; no existing rule covers the pattern: draft a new rule`,
-        createdAt: existing._tag === "Some" ? existing.value.createdAt : now,
-        updatedAt: now,
-        publishedVersion: existing._tag === "Some" ? existing.value.publishedVersion : null
-      }
-      yield* store.upsert(candidate)
-      return candidate
-    })
-
-    const decide = Effect.fnUntraced(function*(input: {
-      readonly eventId: string
-      readonly worldModelId: string
-      readonly source: EvolutionCandidate["source"]
-      readonly patternLabel: string
-      readonly evidence: PatternEvidence
-      readonly explanations: ReadonlyArray<string>
-    }): Effect.fn.Return<EvolutionDecision> {
-      const verdict = meetsThreshold(input.evidence, threshold)
-      const base = { eventId: input.eventId, patternLabel: input.patternLabel, evidence: input.evidence }
-      if (!verdict.passes) {
-        return { ...base, decision: "noise", reason: verdict.reason, candidateId: null }
-      }
-      if (input.evidence.workspaces.length < threshold.minWorkspaces) {
-        return {
-          ...base,
-          decision: "observation",
-          reason: `${verdict.reason}, but seen in ${input.evidence.workspaces.length} workspace(s); ${threshold.minWorkspaces} needed for a candidate`,
-          candidateId: null
-        }
-      }
-      const candidate = yield* raise({ ...input, reason: verdict.reason })
-      return { ...base, decision: candidate.kind, reason: candidate.rationale, candidateId: candidate.id }
-    })
-
-    const consume = Effect.fn("WorldEvolution.consume")(function*(event: SpectralEvent) {
-      const current = yield* Ref.get(state)
-      const ignored = (decision: "ignored" | "duplicate", reason: string): EvolutionDecision => ({ eventId: event.id, decision, patternLabel: null, reason, candidateId: null, evidence: null })
-      if (current.seen.has(event.id)) return ignored("duplicate", `event ${event.id} was already consumed`)
-      let decision: EvolutionDecision
+    const evidenceOf = Effect.fnUntraced(function*(event: SpectralEvent, options: ConsumeOptions) {
       if (event.type === "platform.failure_cluster.detected") {
-        const label = normalizePatternLabel(event.payload.label)
-        const key = `${event.payload.authority.worldModelId}\u0000${label}`
-        const records = [...(current.clusters.get(key) ?? []), { eventId: event.id, payload: event.payload }]
-        yield* Ref.update(state, (s) => ({ ...s, seen: new Set(s.seen).add(event.id), clusters: new Map(s.clusters).set(key, records) }))
-        decision = yield* decide({
+        const p = event.payload
+        const label = normalizePatternLabel(p.label)
+        const profile = yield* profileOf(p.authority.worldModelId)
+        const members = options.members ?? membersOfSegments(p.segments)
+        const evidence: EvolutionEvidence = {
+          workspaceId: event.workspaceId,
           eventId: event.id,
-          worldModelId: event.payload.authority.worldModelId,
+          patternId: patternIdOf(p.authority.worldModelId, "failure_cluster", label),
+          worldModelId: p.authority.worldModelId,
           source: "failure_cluster",
           patternLabel: label,
-          evidence: aggregateClusters(records),
-          explanations: records.flatMap((r) => r.payload.representativeExplanations)
-        })
-      } else if (event.type === "rubric.divergence") {
-        const key = event.payload.authority.worldModelId
-        const records = [...(current.divergences.get(key) ?? []), { eventId: event.id, payload: event.payload }]
-        yield* Ref.update(state, (s) => ({ ...s, seen: new Set(s.seen).add(event.id), divergences: new Map(s.divergences).set(key, records) }))
-        decision = yield* decide({
+          scanId: p.scanId,
+          clusterId: p.clusterId,
+          authorityVersion: p.authority.worldModelVersion,
+          occurredAt: event.occurredAt,
+          usable: true,
+          members: p.memberCount,
+          frequencyPct: p.frequencyPct,
+          effectSize: p.effectSize,
+          actionable: p.actionable,
+          segments: p.segments,
+          scope: profile._tag === "Some" ? scaleScope(clusterScope(profile.value, members), members.length, p.memberCount) : {},
+          scopeFromFacts: options.members !== undefined && options.members.some((m) => m.facts !== undefined),
+          explanations: p.representativeExplanations.slice(0, 5)
+        }
+        return evidence
+      }
+      if (event.type === "rubric.divergence") {
+        const p = event.payload
+        const gap = measure(p.divergence)
+        const rate = measure(p.disagreementRate)
+        const usable = gap !== undefined && rate !== undefined
+        const evidence: EvolutionEvidence = {
+          workspaceId: event.workspaceId,
           eventId: event.id,
-          worldModelId: key,
+          patternId: patternIdOf(p.authority.worldModelId, "rubric_divergence", "rubric divergence"),
+          worldModelId: p.authority.worldModelId,
           source: "rubric_divergence",
           patternLabel: "rubric divergence",
-          evidence: aggregateDivergences(records),
+          scanId: p.scanId,
+          clusterId: null,
+          authorityVersion: p.authority.worldModelVersion,
+          occurredAt: event.occurredAt,
+          usable,
+          members: p.stimuliCount,
+          frequencyPct: usable ? 100 * rate : 0,
+          effectSize: usable ? 100 * Math.abs(gap) : 0,
+          actionable: usable,
+          segments: {},
+          scope: {},
+          scopeFromFacts: false,
           explanations: []
-        })
-      } else {
-        decision = ignored("ignored", `${event.type} carries no world signal`)
+        }
+        return evidence
       }
-      yield* Ref.update(state, (s) => ({ ...s, decisions: [...s.decisions, decision] }))
+      return undefined
+    })
+
+    const raise = Effect.fnUntraced(function*(totals: PatternTotals, evidence: PatternEvidence, reason: string, text: string) {
+      const profile = yield* profileOf(totals.worldModelId)
+      const scope = totals.source === "rubric_divergence" ? undefined
+        : profile._tag === "Some" ? decideScope(profile.value, totals.scope, totals.members, text)
+        : { kind: "rule_candidate" as const, targetRuleId: null, coverage: 0, baseRate: 0, reason: `world ${totals.worldModelId} is not in the registry: its rules' scope is unknown, draft a new rule` }
+      const now = yield* nowIso
+      const kind: CandidateKind = scope === undefined ? "rule_revision" : scope.kind
+      const candidate: EvolutionCandidate = {
+        id: totals.patternId,
+        worldModelId: totals.worldModelId,
+        patternId: totals.patternId,
+        kind,
+        targetRuleId: scope?.targetRuleId ?? null,
+        source: totals.source,
+        patternLabel: totals.patternLabel,
+        status: "proposed",
+        evidence: { ...evidence, frequencyPct: round(evidence.frequencyPct), effectSize: round(evidence.effectSize), actionableShare: round(evidence.actionableShare) },
+        scopeCoverage: scope === undefined ? null : round(scope.coverage),
+        rationale: scope === undefined
+          ? `${reason}; the world model and the rubric disagree across workspaces: review the rules these stimuli exercise`
+          : `${reason}; ${scope.reason}`,
+        createdAt: now,
+        updatedAt: now,
+        publishedVersion: null,
+        history: [{ status: "proposed", actor: "world-evolution", at: now }]
+      }
+      return yield* repo.saveCandidate(candidate)
+    })
+
+    const consume = Effect.fn("WorldEvolution.consume")(function*(event: SpectralEvent, options: ConsumeOptions = {}) {
+      const evidence = yield* evidenceOf(event, options)
+      const decision: EvolutionDecision = yield* Effect.gen(function*() {
+        if (evidence === undefined) {
+          return { eventId: event.id, decision: "ignored", patternLabel: null, reason: `${event.type} carries no world signal`, candidateId: null, evidence: null } as const
+        }
+        const recorded = yield* repo.record(evidence)
+        if (recorded._tag === "Duplicate") {
+          return { eventId: event.id, decision: "duplicate", patternLabel: evidence.patternLabel, reason: `event ${event.id} was already consumed for workspace ${event.workspaceId}`, candidateId: null, evidence: null } as const
+        }
+        const aggregate = aggregateOf(recorded.totals)
+        const verdict = meetsThreshold(aggregate, threshold)
+        const base = { eventId: event.id, patternLabel: evidence.patternLabel, evidence: aggregate }
+        if (!verdict.passes) return { ...base, decision: "noise", reason: verdict.reason, candidateId: null } as const
+        if (aggregate.workspaces < threshold.minWorkspaces) {
+          return {
+            ...base,
+            decision: "observation",
+            reason: `${verdict.reason}, but seen in ${aggregate.workspaces} workspace(s); ${threshold.minWorkspaces} needed for a candidate`,
+            candidateId: null
+          } as const
+        }
+        const candidate = yield* raise(recorded.totals, aggregate, verdict.reason, `${evidence.patternLabel} ${evidence.explanations.join(" ")}`)
+        return { ...base, decision: candidate.kind, reason: candidate.rationale, candidateId: candidate.id }
+      })
+      if (decision.decision !== "duplicate") yield* Ref.update(decisions, (list) => [...list, decision])
       return decision
     })
 
-    const setStatus = (candidateId: string, status: EvolutionCandidate["status"], publishedVersion: string | null) =>
-      Effect.gen(function*() {
-        const candidate = yield* store.get(candidateId)
-        const now = yield* nowIso
-        yield* store.upsert({ ...candidate, status, updatedAt: now, publishedVersion: publishedVersion ?? candidate.publishedVersion })
-      })
+    const candidates = Effect.fn("WorldEvolution.candidates")(function*(filter: CandidateFilter = {}) {
+      if (filter.worldModelId !== undefined) {
+        const known = (yield* registry.list).map((w) => w.worldModelId)
+        if (!known.includes(filter.worldModelId)) return yield* new EvolutionWorldUnknown({ worldModelId: filter.worldModelId, known })
+      }
+      return yield* repo.candidates(filter)
+    })
 
-    const publishCandidate = Effect.fn("WorldEvolution.publishCandidate")(function*(candidateId: string, definition: unknown, options?: { readonly makeCurrent?: boolean }) {
-      yield* store.get(candidateId)
-      const published = yield* registry.publish(definition, options)
-      yield* setStatus(candidateId, "published", published.authority.worldModelVersion)
+    const publishCandidate = Effect.fn("WorldEvolution.publishCandidate")(function*(
+      candidateId: string,
+      definition: unknown,
+      options: { readonly makeCurrent?: boolean; readonly actor?: string } = {}
+    ) {
+      const candidate = yield* repo.candidate(candidateId)
+      if (!transitionAllowed(candidate.status, "published")) {
+        return yield* new CandidateTransitionRefused({ candidateId, from: candidate.status, to: "published" })
+      }
+      const published = yield* registry.publish(definition, options.makeCurrent === undefined ? undefined : { makeCurrent: options.makeCurrent })
+      yield* repo.transition(candidateId, {
+        status: "published",
+        actor: options.actor ?? "operator",
+        at: yield* nowIso,
+        publishedVersion: published.authority.worldModelVersion
+      })
       return published
     })
 
-    return WorldEvolution.of({
-      consume,
-      candidates: store.list,
-      decisions: Effect.map(Ref.get(state), (s) => s.decisions),
-      publishCandidate,
-      dismissCandidate: (candidateId) => setStatus(candidateId, "dismissed", null)
+    const dismissCandidate = Effect.fn("WorldEvolution.dismissCandidate")(function*(candidateId: string, options: { readonly actor?: string; readonly note?: string } = {}) {
+      return yield* repo.transition(candidateId, {
+        status: "dismissed",
+        actor: options.actor ?? "operator",
+        at: yield* nowIso,
+        ...(options.note === undefined ? {} : { note: options.note })
+      })
     })
+
+    return WorldEvolution.of({ consume, candidates, decisions: Ref.get(decisions), publishCandidate, dismissCandidate })
   })
 
-  /** Needs a `WorldRegistry` and an `EvolutionCandidateStore`. */
+  /** Needs a `WorldRegistry` and an `EvolutionCandidateRepo`. */
   static readonly layerNoDeps = (threshold: PromotionThreshold = defaultPromotionThreshold) => Layer.effect(WorldEvolution, WorldEvolution.make(threshold))
 
-  /** With the in-memory candidate store and the package's registry (both in the output). */
+  /** With the in-memory candidate repo and the package's registry (both in the output). */
   static readonly layer = WorldEvolution.layerNoDeps().pipe(
-    Layer.provideMerge(Layer.mergeAll(EvolutionCandidateStore.layerMemory, WorldRegistry.layer))
+    Layer.provideMerge(Layer.mergeAll(EvolutionCandidateRepo.layerMemory, WorldRegistry.layer))
   )
 }
+
+const round = (x: number) => Math.round(x * 1000) / 1000
+
+/** Scope counts for the members given, scaled to the cluster's member count (a sample of members may be given). */
+const scaleScope = (scope: Record<string, number>, given: number, members: number): Record<string, number> => {
+  if (given === 0 || given === members) return scope
+  return Object.fromEntries(Object.entries(scope).map(([k, v]) => [k, (v * members) / given]))
+}
+
+export interface CatchUpReport {
+  readonly workspaces: number
+  /** Stored events read (all types), duplicates included. */
+  readonly read: number
+  readonly consumed: number
+  readonly duplicates: number
+  /** Stored events that do not decode as a `SpectralEvent`: left where they are, named here. */
+  readonly malformed: ReadonlyArray<{ readonly workspaceId: string; readonly eventId: string; readonly message: string }>
+  readonly decisions: ReadonlyArray<EvolutionDecision>
+}
+
+export interface CatchUpOptions<R = never> {
+  /** Events read per batch (default 200). */
+  readonly batchSize?: number
+  /** The cluster's member stimuli for a failure-cluster event, when the host can find them. */
+  readonly resolveMembers?: (event: Extract<SpectralEvent, { type: "platform.failure_cluster.detected" }>) => Effect.Effect<ReadonlyArray<ClusterMember> | undefined, never, R>
+}
+
+const decodeEvent = Schema.decodeUnknownEffect(SpectralEvent)
+
+/**
+ * Consume every stored event each workspace has after its cursor, in order, moving the cursor past
+ * each one (an event read twice is a duplicate and counts once). Idempotent: a second run with no
+ * new events reads nothing.
+ */
+export const catchUpEvolution = <R = never>(options: CatchUpOptions<R> = {}) => Effect.gen(function*() {
+  const evolution = yield* WorldEvolution
+  const repo = yield* EvolutionCandidateRepo
+  const log = yield* EvolutionEventLog
+  const batchSize = options.batchSize ?? 200
+  const workspaces = yield* log.workspaces
+  let read = 0
+  let consumed = 0
+  let duplicates = 0
+  const malformed: Array<CatchUpReport["malformed"][number]> = []
+  const taken: Array<EvolutionDecision> = []
+  for (const workspaceId of workspaces) {
+    let position = yield* repo.cursor(workspaceId)
+    while (true) {
+      const batch = yield* log.after(workspaceId, position, batchSize)
+      if (batch.length === 0) break
+      for (const stored of batch) {
+        read++
+        const decoded = yield* Effect.result(decodeEvent(stored.document))
+        if (decoded._tag === "Failure") {
+          malformed.push({ workspaceId, eventId: stored.eventId, message: decoded.failure.message })
+        } else {
+          const event = decoded.success
+          const members = event.type === "platform.failure_cluster.detected" && options.resolveMembers !== undefined
+            ? yield* options.resolveMembers(event)
+            : undefined
+          const decision = yield* evolution.consume(event, { members })
+          if (decision.decision === "duplicate") duplicates++
+          else {
+            consumed++
+            taken.push(decision)
+          }
+        }
+        position = stored.position
+        yield* repo.advanceCursor(workspaceId, position, stored.eventId)
+      }
+      if (batch.length < batchSize) break
+    }
+  }
+  const report: CatchUpReport = { workspaces: workspaces.length, read, consumed, duplicates, malformed, decisions: taken }
+  return report
+}).pipe(Effect.withSpan("WorldEvolution.catchUp"))
+

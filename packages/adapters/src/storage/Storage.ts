@@ -20,14 +20,16 @@ import { ResponseCache } from "../llm/ResponseCache.ts"
 import * as Migrations from "./internal/Migrations.ts"
 import * as PgliteClient from "./internal/PgliteClient.ts"
 import {
+  type EvolutionStore,
   layerNoDeps as repositoriesOnClient,
+  makeEvolutionStore,
   makeRepositories,
   type Repositories
 } from "./internal/SqlRepositories.ts"
 import { makeSqlResponseCache } from "./internal/SqlResponseCache.ts"
 import { makeSqlUnitOfWork, makeWorkspaceTransaction } from "./internal/WorkspaceTransaction.ts"
 
-export type { Repositories, RepositoryOptions } from "./internal/SqlRepositories.ts"
+export type { EvolutionStore, Repositories, RepositoryOptions } from "./internal/SqlRepositories.ts"
 export { type PgliteOptions, PgliteUnavailable } from "./internal/PgliteClient.ts"
 export { type AppliedMigration, appRole, currentMigrationId, latestMigrationId, MigrationFailed } from "./internal/Migrations.ts"
 
@@ -191,8 +193,8 @@ interface Opened {
 const repositoriesOn = ({ client, assumeRole }: Opened) =>
   Effect.map(makeRepositories({ assumeRole }).pipe(onClient(client)), repositoriesContext)
 
-/** Everything the SQL store offers a host: the repositories, UnitOfWork, the durable bus, the response cache. */
-export type SqlStore = Repositories | EventBus | ResponseCache
+/** Everything the SQL store offers a host: the repositories, UnitOfWork, the durable bus, the response cache, the evolution store. */
+export type SqlStore = Repositories | EventBus | ResponseCache | EvolutionStore
 
 export interface EventOptions {
   /** Settings of the durable bus (poll interval, attempts before dead-lettering, …). */
@@ -204,7 +206,9 @@ const storeOn = (opened: Opened, options: EventOptions) =>
     const repositories = yield* repositoriesOn(opened)
     const { client, assumeRole } = opened
     const bus = yield* DurableEventBus.make({ ...options.events, assumeRole }).pipe(onClient(client))
+    const evolution = yield* makeEvolutionStore({ assumeRole }).pipe(onClient(client))
     return repositories.pipe(
+      Context.merge(evolution),
       Context.add(UnitOfWork, makeSqlUnitOfWork(makeWorkspaceTransaction(client, { assumeRole }))),
       Context.add(EventBus, bus),
       Context.add(ResponseCache, makeSqlResponseCache(client, { assumeRole }))

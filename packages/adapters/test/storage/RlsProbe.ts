@@ -105,7 +105,9 @@ const specs: ReadonlyArray<TableSpec> = [
   { table: "response_cache", key: "key", json: "doc", columns: () => [doc] },
   { table: "template_proposals", key: "id", json: "doc", columns: () => [["agent_name", "text", "probe"], ["status", "text", "proposed"], doc] },
   { table: "workspace_secrets", key: "name", json: "doc", columns: () => [doc] },
-  { table: "api_keys", key: "key_hash", json: "doc", columns: () => [doc] }
+  { table: "api_keys", key: "key_hash", json: "doc", columns: () => [doc] },
+  { table: "evolution_evidence", key: "event_id", json: "doc", columns: () => [["pattern_id", "text", "probe/cluster/probe"], ["usable", "boolean", true], doc] },
+  { table: "evolution_cursors", key: "consumer", json: "doc", columns: () => [["position", "bigint", 1], doc] }
 ]
 
 type Outcome = { readonly rows: number } | { readonly sqlstate: string | undefined }

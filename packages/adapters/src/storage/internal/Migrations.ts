@@ -16,6 +16,7 @@ import * as EventsAndResponseCache0003 from "./migrations/0003_events_and_respon
 import * as Lifecycle0005 from "./migrations/0005_lifecycle.ts"
 import * as WorkspaceSecrets0006 from "./migrations/0006_workspace_secrets.ts"
 import * as ApiKeys0007 from "./migrations/0007_api_keys.ts"
+import * as EvolutionCandidates0008 from "./migrations/0008_evolution_candidates.ts"
 
 /**
  * Every workspace-scoped table, across all migrations (each migration keeps its own frozen list).
@@ -28,7 +29,8 @@ export const workspaceTables: ReadonlyArray<string> = [
   ...EventsAndResponseCache0003.workspaceTables,
   ...Lifecycle0005.workspaceTables,
   ...WorkspaceSecrets0006.workspaceTables,
-  ...ApiKeys0007.workspaceTables
+  ...ApiKeys0007.workspaceTables,
+  ...EvolutionCandidates0008.workspaceTables
 ]
 /** Tables the app role may only read and insert into. */
 export const appendOnlyTables: ReadonlyArray<string> = [
@@ -37,7 +39,8 @@ export const appendOnlyTables: ReadonlyArray<string> = [
   ...EventsAndResponseCache0003.appendOnlyTables,
   ...Lifecycle0005.appendOnlyTables,
   ...WorkspaceSecrets0006.appendOnlyTables,
-  ...ApiKeys0007.appendOnlyTables
+  ...ApiKeys0007.appendOnlyTables,
+  ...EvolutionCandidates0008.appendOnlyTables
 ]
 
 /** The schema every table lives in. */

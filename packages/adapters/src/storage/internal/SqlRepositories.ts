@@ -24,9 +24,11 @@ import {
   TraceRepo,
   WorkspaceRepo
 } from "@spectral/engine"
-import { Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { PgClient } from "@effect/sql-pg"
+import { EvolutionCandidateRepo, EvolutionEventLog } from "@spectral/worlds"
 import { makeSqlChangeSetRepo } from "./repositories/SqlChangeSetRepo.ts"
+import { makeSqlEvolutionCandidateRepo, makeSqlEvolutionEventLog } from "./repositories/SqlEvolutionCandidateRepo.ts"
 import { makeSqlFailureClusterRepo } from "./repositories/SqlFailureClusterRepo.ts"
 import { makeSqlIngestKeyRepo } from "./repositories/SqlIngestKeyRepo.ts"
 import { makeSqlWorkspaceSecretRepo } from "./repositories/SqlWorkspaceSecretRepo.ts"
@@ -88,3 +90,15 @@ export const makeRepositories = Effect.fnUntraced(function*(options: RepositoryO
 /** Every repository port on the PgClient in context (migrations must have run). */
 export const layerNoDeps = (options: RepositoryOptions = {}): Layer.Layer<Repositories, never, PgClient.PgClient> =>
   Layer.effectContext(Effect.map(makeRepositories(options), repositoriesContext))
+
+/** The world-evolution loop's store (`@spectral/worlds` ports): candidates, evidence, cursors, the outbox read. */
+export type EvolutionStore = EvolutionCandidateRepo | EvolutionEventLog
+
+/** The evolution store on the PgClient in context (migration 8 must have run). */
+export const makeEvolutionStore = Effect.fnUntraced(function*(options: RepositoryOptions = {}) {
+  const sql = yield* PgClient.PgClient
+  const context = makeSqlRepoContext(sql, { batchSize: options.batchSize ?? 500, assumeRole: options.assumeRole })
+  return Context.make(EvolutionCandidateRepo, makeSqlEvolutionCandidateRepo(context)).pipe(
+    Context.add(EvolutionEventLog, makeSqlEvolutionEventLog(context))
+  )
+})

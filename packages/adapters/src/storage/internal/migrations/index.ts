@@ -9,6 +9,7 @@ import emptyWorkspaceId from "./0004_empty_workspace_id.ts"
 import lifecycle from "./0005_lifecycle.ts"
 import workspaceSecrets from "./0006_workspace_secrets.ts"
 import apiKeys from "./0007_api_keys.ts"
+import evolutionCandidates from "./0008_evolution_candidates.ts"
 
 export const migrations = {
   "0001_workspace_tables": workspaceTables,
@@ -17,5 +18,6 @@ export const migrations = {
   "0004_empty_workspace_id": emptyWorkspaceId,
   "0005_lifecycle": lifecycle,
   "0006_workspace_secrets": workspaceSecrets,
-  "0007_api_keys": apiKeys
+  "0007_api_keys": apiKeys,
+  "0008_evolution_candidates": evolutionCandidates
 } as const
