@@ -7,7 +7,7 @@
  *   picks others) on the in-memory store, embedded Postgres (PGlite) and a throwaway PostgreSQL
  *   server (when its binaries exist; `SPECTRAL_BENCH_SCAN_STORES=memory,server` picks stores). Each
  *   run is its own process (`src/scanRun.ts`), so its peak RSS and retained heap are its own.
- *   Reported per stimulus and per model call: wall ms, CPU ms, retained KiB after GC (the store
+ *   Reported per stimulus and per model call: wall ms, CPU ms (all threads: GC included), retained KiB after GC (the store
  *   still open: on the memory store this includes every stored trace and result), peak RSS, calls
  *   per stimulus; and the ratio of per-stimulus wall time at the largest size to that at the
  *   smallest (linear = 1).
@@ -103,15 +103,16 @@ export const scanSuite: Suite = {
       }).pipe(Effect.ensuring(Effect.sync(() => stopServer())))
 
       yield* Console.log("\nzero latency (simulated model), concurrency 32, one process per run:")
-      yield* Console.log(`${pad("store", 7)} ${pad("stimuli", 8)} ${pad("calls/st", 9)} ${pad("wall ms/st", 11)} ${pad("cpu ms/st", 10)} ${pad("KiB/st", 8)} ${pad("µs/call", 8)} ${pad("KiB/call", 9)} ${pad("peak MiB", 9)} verdict`)
+      yield* Console.log(`${pad("store", 7)} ${pad("stimuli", 8)} ${pad("calls/st", 9)} ${pad("wall ms/st", 11)} ${pad("cpu ms/st", 10)} ${pad("KiB/st", 8)} ${pad("µs/call", 8)} ${pad("cpu µs/call", 12)} ${pad("KiB/call", 9)} ${pad("peak MiB", 9)} verdict`)
       for (const r of runs) {
         const perCall = r.calls / r.stimuli
-        yield* Console.log(`${pad(r.store, 7)} ${pad(r.stimuli, 8)} ${pad(fixed(perCall, 1), 9)} ${pad(fixed(r.wallMs / r.stimuli, 3), 11)} ${pad(fixed(r.cpuMs / r.stimuli, 3), 10)} ${pad(fixed(r.retainedKiB / r.stimuli, 1), 8)} ${pad(fixed((r.wallMs * 1000) / r.calls, 1), 8)} ${pad(fixed(r.retainedKiB / r.calls, 2), 9)} ${pad(fixed(r.peakRssMiB, 0), 9)} ${r.verdict}`)
+        yield* Console.log(`${pad(r.store, 7)} ${pad(r.stimuli, 8)} ${pad(fixed(perCall, 1), 9)} ${pad(fixed(r.wallMs / r.stimuli, 3), 11)} ${pad(fixed(r.cpuMs / r.stimuli, 3), 10)} ${pad(fixed(r.retainedKiB / r.stimuli, 1), 8)} ${pad(fixed((r.wallMs * 1000) / r.calls, 1), 8)} ${pad(fixed((r.cpuMs * 1000) / r.calls, 1), 12)} ${pad(fixed(r.retainedKiB / r.calls, 2), 9)} ${pad(fixed(r.peakRssMiB, 0), 9)} ${r.verdict}`)
         const key = `${r.store}_${r.stimuli}`
         figures[`${key}_wall_ms_per_stimulus`] = r.wallMs / r.stimuli
         figures[`${key}_cpu_ms_per_stimulus`] = r.cpuMs / r.stimuli
         figures[`${key}_retained_kib_per_stimulus`] = r.retainedKiB / r.stimuli
         figures[`${key}_wall_us_per_call`] = (r.wallMs * 1000) / r.calls
+        figures[`${key}_cpu_us_per_call`] = (r.cpuMs * 1000) / r.calls
         figures[`${key}_retained_kib_per_call`] = r.retainedKiB / r.calls
         figures[`${key}_calls_per_stimulus`] = perCall
         figures[`${key}_peak_rss_mib`] = r.peakRssMiB

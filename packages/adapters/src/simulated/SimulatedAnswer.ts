@@ -8,13 +8,15 @@
  * engine's FNV-1a hash and mulberry32 generator. Not here: the LanguageModel service (latency,
  * token counts, truncation), which is SimulatedLanguageModel.ts.
  */
-import { Schema } from "effect"
+import { Result } from "effect"
 import { FnvOffsetBasis, hashString, JUDGE_MARKER, META_PROMPT_MARKER, seededGenerator } from "@spectral/engine"
 import { calculateOvertime, extractWorker, judgeOvertime } from "./FlsaSkills.ts"
 import { rewriteInstruction } from "./MetaPromptSkill.ts"
 import { advise, intake, judge, type PromptFeatures } from "./TaxSkills.ts"
+import { boundedMemo } from "./BoundedMemo.ts"
 
-const parseJson = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Unknown))
+/** JSON text to a value, `undefined` when it is not JSON. */
+const parseJson = (text: string): unknown => Result.getOrUndefined(Result.try(() => JSON.parse(text) as unknown))
 
 const jsonAfter = (text: string, marker: RegExp): Record<string, unknown> | undefined => {
   const m = marker.exec(text)
@@ -22,7 +24,7 @@ const jsonAfter = (text: string, marker: RegExp): Record<string, unknown> | unde
   const start = text.indexOf("{", m.index)
   const end = text.indexOf("\n", start)
   const value = parseJson(text.slice(start, end < 0 ? undefined : end))
-  return value._tag === "Some" && typeof value.value === "object" && value.value !== null ? value.value as Record<string, unknown> : undefined
+  return typeof value === "object" && value !== null ? value as Record<string, unknown> : undefined
 }
 
 const stimulusOf = (user: string): string => {
@@ -32,6 +34,27 @@ const stimulusOf = (user: string): string => {
   const answerAt = rest.indexOf("\n\nAnswer:\n")
   return answerAt < 0 ? rest : rest.slice(0, answerAt)
 }
+
+/** What the model reads off a system prompt (memoized: one system prompt serves every stimulus). */
+const readSystem = boundedMemo(1024, (system: string) => {
+  const fieldsKey = system.match(/exactly these fields: ([^\n]+)\./)?.[1]
+  const lower = system.toLowerCase()
+  return {
+    fieldsKey: fieldsKey ?? "",
+    fields: fieldsKey === undefined ? [] : fieldsKey.split(",").map((f) => f.trim()),
+    lower,
+    judge: system.startsWith(JUDGE_MARKER),
+    metaPrompt: system.startsWith(META_PROMPT_MARKER),
+    dimensions: [...system.matchAll(/^- ([\w.-]+): /gm)].map((m) => m[1]!),
+    chainOfThought: (/reason step by step/.test(lower) ? "full" : /think briefly/.test(lower) ? "brief" : "none") as PromptFeatures["chainOfThought"]
+  }
+})
+
+/** The prompt's few-shot example blocks, lower-cased ("" without any). */
+const examplesOf = (user: string): string =>
+  !user.startsWith("Example ") && !user.includes("\n\nExample ")
+    ? ""
+    : user.split("\n\n").filter((block) => block.startsWith("Example ")).join("\n").toLowerCase()
 
 /** The answer text the simulated model gives to one prompt. */
 export const simulatedAnswer = (
@@ -50,30 +73,27 @@ export const simulatedAnswer = (
   // agent's output fields, the repeat and the seeds — not on the prompt's wording — so a prompt
   // change acts through what the prompt says (guidance, examples, reasoning, temperature), and two
   // configurations are compared on the same draws, like a real model run with a fixed seed.
-  const fieldsKey = system.match(/exactly these fields: ([^\n]+)\./)?.[1] ?? ""
-  const key = system.startsWith(JUDGE_MARKER) || system.startsWith(META_PROMPT_MARKER)
+  const read = readSystem(system)
+  const stimulus = stimulusOf(user)
+  const key = read.judge || read.metaPrompt
     ? `${system}\u0000${user}\u0000${params.temperature}`
-    : `${stimulusOf(user)}\u0000${fieldsKey}`
+    : `${stimulus}\u0000${read.fieldsKey}`
   // A pinned model version and retrieval settings are part of the configuration the dice depend on
   // (absent, the draws are what they always were).
   const configuration = (params.modelVersion === undefined || params.modelVersion === "" ? "" : `\u0000v=${params.modelVersion}`) +
     (params.retrieval === undefined ? "" : `\u0000r=${params.retrieval.topK}/${params.retrieval.similarityThreshold}`)
   const rng = seededGenerator(hashString(`${key}\u0000${params.epoch}\u0000${params.seed ?? 0}${configuration}`, FnvOffsetBasis ^ modelSeed))
-  const lowerSystem = system.toLowerCase()
-  if (system.startsWith(JUDGE_MARKER)) {
-    const dims = [...system.matchAll(/^- ([\w.-]+): /gm)].map((m) => m[1]!)
+  if (read.judge) {
     const answerAt = user.indexOf("\n\nAnswer:\n")
-    const answer = answerAt < 0 ? {} : parseJson(user.slice(answerAt + "\n\nAnswer:\n".length)).pipe((o) => (o._tag === "Some" ? o.value as Record<string, unknown> : {}))
-    const stimulus = stimulusOf(user)
-    return JSON.stringify(/\bovertime\b/i.test(stimulus) ? judgeOvertime(stimulus, answer, dims, rng) : judge(stimulus, answer, dims, rng))
+    const answer = (answerAt < 0 ? undefined : parseJson(user.slice(answerAt + "\n\nAnswer:\n".length)) ?? {}) as Record<string, unknown>
+    return JSON.stringify(/\bovertime\b/i.test(stimulus) ? judgeOvertime(stimulus, answer, read.dimensions, rng) : judge(stimulus, answer, read.dimensions, rng))
   }
-  if (system.startsWith(META_PROMPT_MARKER)) return rewriteInstruction(user, params.temperature, rng)
-  const fieldsMatch = system.match(/exactly these fields: ([^\n]+)\./)
-  const fields = fieldsMatch === null ? [] : fieldsMatch[1]!.split(",").map((f) => f.trim())
+  if (read.metaPrompt) return rewriteInstruction(user, params.temperature, rng)
+  const fields = read.fields
   const features: PromptFeatures = {
-    system: lowerSystem,
-    examples: user.split("\n\n").filter((block) => block.startsWith("Example ")).join("\n").toLowerCase(),
-    chainOfThought: /reason step by step/.test(lowerSystem) ? "full" : /think briefly/.test(lowerSystem) ? "brief" : "none",
+    system: read.lower,
+    examples: examplesOf(user),
+    chainOfThought: read.chainOfThought,
     temperature: params.temperature
   }
   // Too hot: sometimes no JSON at all.
@@ -81,14 +101,14 @@ export const simulatedAnswer = (
   let body: Record<string, unknown>
   if (fields.includes("filingStatus")) {
     const upstream = jsonAfter(user, /\(from [^)]+\):/)
-    body = advise(upstream, stimulusOf(user), features, rng)
+    body = advise(upstream, stimulus, features, rng)
   } else if (fields.includes("maritalStatus")) {
-    body = intake(stimulusOf(user), features, rng).facts
+    body = intake(stimulus, features, rng).facts
   } else if (fields.includes("exemptionStatus")) {
     const upstream = jsonAfter(user, /\(from [^)]+\):/)
-    body = calculateOvertime(upstream, stimulusOf(user), features, rng)
+    body = calculateOvertime(upstream, stimulus, features, rng)
   } else if (fields.includes("primaryDuty")) {
-    body = extractWorker(stimulusOf(user), features, rng)
+    body = extractWorker(stimulus, features, rng)
   } else {
     body = Object.fromEntries(fields.map((f) => [f, ""]))
   }

@@ -12,8 +12,9 @@
  * SimulatedAnswer.ts; this module is the LanguageModel around them (`make`, `layer`).
  */
 import { Effect, Layer, Stream } from "effect"
-import { AiError, LanguageModel, type Prompt, type Response } from "effect/ai"
+import { AiError, LanguageModel, Prompt, Response } from "effect/ai"
 import { GenerationParameters, SPECTRAL_METADATA_KEY } from "@spectral/engine"
+import { boundedMemo } from "./BoundedMemo.ts"
 import { simulatedAnswer } from "./SimulatedAnswer.ts"
 
 export interface SimulatedOptions {
@@ -23,11 +24,27 @@ export interface SimulatedOptions {
   readonly latencyMs?: number
 }
 
-const textOf = (prompt: Prompt.Prompt, role: "system" | "user"): string =>
-  prompt.content
-    .filter((m) => m.role === role)
-    .map((m) => (typeof m.content === "string" ? m.content : m.content.map((part) => (part.type === "text" ? part.text : "")).join("")))
-    .join("\n")
+const messageText = (m: Prompt.Message): string =>
+  typeof m.content === "string" ? m.content : m.content.map((part) => (part.type === "text" ? part.text : "")).join("")
+
+const textOf = (prompt: Prompt.Prompt, role: "system" | "user"): string => {
+  const messages = prompt.content.filter((m) => m.role === role)
+  // One message (the engine's calls): its own text, the same string every time for a given prompt.
+  if (messages.length === 1 && typeof messages[0]!.content === "string") return messages[0]!.content
+  return messages.map(messageText).join("\n")
+}
+
+/**
+ * The response's `Usage` for a token count pair: a Schema class whose constructor validates, so
+ * one instance per pair is kept and shared (it is immutable).
+ */
+const usageOf = boundedMemo(4096, (key: string) => {
+  const [input, output] = key.split("/").map(Number)
+  return new Response.Usage({
+    inputTokens: { uncached: undefined, total: input, cacheRead: undefined, cacheWrite: undefined },
+    outputTokens: { total: output, text: undefined, reasoning: undefined }
+  })
+})
 
 const tokens = (text: string) => Math.ceil(text.length / 4)
 
@@ -35,40 +52,73 @@ const tokens = (text: string) => Math.ceil(text.length / 4)
 export const latencyMs = (outputTokens: number, configured: number | undefined): number =>
   configured !== undefined && configured > 0 ? configured : 250 + 12 * outputTokens
 
-/** The simulated LanguageModel service. */
+/** The answer's text and finish part (encoded) for one prompt under the call's parameters. */
+const answerOf = (options: SimulatedOptions, prompt: Prompt.Prompt, params: GenerationParameters) => {
+  const system = textOf(prompt, "system")
+  const user = textOf(prompt, "user")
+  let text = simulatedAnswer(system, user, params, options.seed)
+  let reason: "stop" | "length" = "stop"
+  if (tokens(text) > params.maxTokens) {
+    text = text.slice(0, params.maxTokens * 4)
+    reason = "length"
+  }
+  return {
+    text,
+    reason,
+    usage: { inputTokens: { total: Math.ceil((system.length + user.length) / 4) }, outputTokens: { total: tokens(text) } },
+    // The latency the engine records is the simulated model's own, deterministic figure
+    // (a fixed time to first token plus a time per output token), not host wall time.
+    metadata: { [SPECTRAL_METADATA_KEY]: { simulated: true, latencyMs: latencyMs(tokens(text), options.latencyMs) } }
+  }
+}
+
+/**
+ * The simulated LanguageModel service. Its answers are built in this process as typed values, so a
+ * plain text request (a `Prompt`, no toolkit) gets its response parts constructed directly rather
+ * than encoded and then Schema-decoded by `LanguageModel.make` (there is no wire to decode from);
+ * anything else (a raw prompt, tools, `generateObject`) goes through `LanguageModel.make`.
+ */
 export const make = (options: SimulatedOptions) =>
-  LanguageModel.make({
-    generateText: (providerOptions) =>
+  Effect.gen(function*() {
+    const base = yield* LanguageModel.make({
+      generateText: (providerOptions) =>
+        Effect.gen(function*() {
+          const params = yield* GenerationParameters
+          if (options.latencyMs !== undefined && options.latencyMs > 0) yield* Effect.sleep(options.latencyMs)
+          const answer = answerOf(options, providerOptions.prompt, params)
+          const parts: Array<Response.PartEncoded> = [
+            { type: "text", text: answer.text },
+            { type: "finish", reason: answer.reason, usage: answer.usage, metadata: answer.metadata }
+          ]
+          return parts
+        }),
+      streamText: () =>
+        Stream.fail(AiError.make({
+          module: "SimulatedLanguageModel",
+          method: "streamText",
+          reason: new AiError.InvalidRequestError({ description: "the simulated model does not stream" } as never)
+        }))
+    })
+    const direct = (prompt: Prompt.Prompt) =>
       Effect.gen(function*() {
         const params = yield* GenerationParameters
-        const system = textOf(providerOptions.prompt, "system")
-        const user = textOf(providerOptions.prompt, "user")
         if (options.latencyMs !== undefined && options.latencyMs > 0) yield* Effect.sleep(options.latencyMs)
-        let text = simulatedAnswer(system, user, params, options.seed)
-        let reason: "stop" | "length" = "stop"
-        if (tokens(text) > params.maxTokens) {
-          text = text.slice(0, params.maxTokens * 4)
-          reason = "length"
-        }
-        const parts: Array<Response.PartEncoded> = [
-          { type: "text", text },
-          {
-            type: "finish",
-            reason,
-            usage: { inputTokens: { total: tokens(system + user) }, outputTokens: { total: tokens(text) } },
-            // The latency the engine records is the simulated model's own, deterministic figure
-            // (a fixed time to first token plus a time per output token), not host wall time.
-            metadata: { [SPECTRAL_METADATA_KEY]: { simulated: true, latencyMs: latencyMs(tokens(text), options.latencyMs) } }
-          }
-        ]
-        return parts
-      }),
-    streamText: () =>
-      Stream.fail(AiError.make({
-        module: "SimulatedLanguageModel",
-        method: "streamText",
-        reason: new AiError.InvalidRequestError({ description: "the simulated model does not stream" } as never)
-      }))
+        const answer = answerOf(options, prompt, params)
+        return new LanguageModel.GenerateTextResponse<{}>([
+          Response.makePart("text", { text: answer.text }),
+          Response.makePart("finish", {
+            reason: answer.reason,
+            usage: usageOf(`${answer.usage.inputTokens.total}/${answer.usage.outputTokens.total}`),
+            response: undefined,
+            metadata: answer.metadata
+          })
+        ])
+      })
+    const generateText = ((request: LanguageModel.GenerateTextOptions<{}>) =>
+      Prompt.isPrompt(request.prompt) && request.toolkit === undefined
+        ? direct(request.prompt)
+        : base.generateText(request as never)) as unknown as typeof base.generateText
+    return LanguageModel.LanguageModel.of({ ...base, generateText })
   })
 
 /** The simulated model as the LanguageModel service. */

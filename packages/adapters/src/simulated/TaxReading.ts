@@ -5,6 +5,7 @@
  * where the text is ambiguous), not the world model's rules; only the tax year is the tax world's.
  */
 import { TAX_YEAR } from "@spectral/worlds"
+import { boundedMemo } from "./BoundedMemo.ts"
 
 export interface ReadFacts {
   taxYear: number
@@ -40,7 +41,7 @@ const monthIndex = (text: string): number | undefined => {
   return m === null ? undefined : MONTHS.indexOf(m[1]!)
 }
 
-export const readScenario = (raw: string): Reading => {
+const readScenarioNow = (raw: string): Reading => {
   const text = raw.toLowerCase()
   const sentences = raw.split(/(?<=[.!?])\s+/).map((s) => s.toLowerCase())
   const ambiguous: Array<keyof ReadFacts> = []
@@ -164,3 +165,9 @@ export const readScenario = (raw: string): Reading => {
   else if (/no job this year/.test(text)) facts.earnedIncome = 0
   return { facts, ambiguous }
 }
+
+/**
+ * The reading of one scenario (memoized: the same stimulus is read by every agent, the judge and
+ * every candidate of a scan). The result is shared; callers copy before changing it.
+ */
+export const readScenario: (raw: string) => Reading = boundedMemo(8192, readScenarioNow)

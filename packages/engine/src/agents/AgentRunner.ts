@@ -5,7 +5,7 @@
  * their own agents provide another layer.
  */
 import { Clock, Context, Effect, Layer } from "effect"
-import type { LanguageModel } from "effect/ai"
+import { LanguageModel } from "effect/ai"
 import type { AgentRun, AgentVersion, RunStatus, WorkspaceAgent } from "../contracts/index.ts"
 import type { ModelPhase } from "../ports/ModelCall.ts"
 import { type BudgetExhausted, BudgetLedger } from "./BudgetLedger.ts"
@@ -40,7 +40,10 @@ export class AgentRunner extends Context.Service<AgentRunner, {
   static readonly layerNoDeps = Layer.effect(
     AgentRunner,
     Effect.gen(function*() {
-      const context = yield* Effect.context<LanguageModel.LanguageModel | BudgetLedger>()
+      // The two services the calls need, provided one by one: providing the whole layer context
+      // would copy every service of the engine into each run's context.
+      const model = yield* LanguageModel.LanguageModel
+      const ledger = yield* BudgetLedger
       const runOne = Effect.fnUntraced(function*(
         request: TeamRunRequest,
         member: TeamMember,
@@ -132,7 +135,7 @@ export class AgentRunner extends Context.Service<AgentRunner, {
           outputs[member.agent.id] = run.output
         }
         return { runs, status, outputs } satisfies TeamRunResult
-      }, Effect.provide(context))
+      }, Effect.provideService(LanguageModel.LanguageModel, model), Effect.provideService(BudgetLedger, ledger))
 
       return AgentRunner.of({ runTeam })
     })

@@ -9,7 +9,7 @@
  * (operation, provider, request model and parameters, agent, usage, finish reasons); it carries
  * the call's content only where `SpanContent` allows it for the workspace.
  */
-import { Clock, Effect, Exit, Option, Predicate, Schema } from "effect"
+import { Clock, Effect, Exit, Predicate, Result, Schema } from "effect"
 import { type AiError, LanguageModel, Prompt } from "effect/ai"
 import { CallContext, conservativePrice, SpanContent, costAt, GenerationParameters, type ModelPrice, ModelCallPermits, PriceTable, priceOf, SPECTRAL_METADATA_KEY } from "../ports/ModelCall.ts"
 import { BudgetExhausted, BudgetLedger, hasFiniteUsdBudget } from "./BudgetLedger.ts"
@@ -185,7 +185,8 @@ const callAttributes = (parameters: GenerationParameters, context: CallContext):
  */
 export const estimateTokens = (text: string): number => Math.ceil(text.length / 3)
 
-const parseJson = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Unknown))
+/** JSON text to a value, `undefined` when it is not JSON (a plain parse: the value is checked by the caller). */
+const parseJson = (text: string): unknown => Result.getOrUndefined(Result.try(() => JSON.parse(text) as unknown))
 
 /** Extract the first JSON object from a model's text (tolerates prose and code fences around it). */
 export const extractJsonObject = (text: string): Record<string, unknown> | undefined => {
@@ -205,7 +206,7 @@ export const extractJsonObject = (text: string): Record<string, unknown> | undef
     else if (c === "}") {
       depth--
       if (depth === 0) {
-        const value = Option.getOrUndefined(parseJson(text.slice(start, i + 1)))
+        const value = parseJson(text.slice(start, i + 1))
         return Predicate.isObject(value) && !Array.isArray(value) ? value as Record<string, unknown> : undefined
       }
     }

@@ -22,11 +22,15 @@ const truncate = (text: string, maxChars: number, from: "head" | "tail"): string
 const pick = (value: Record<string, unknown>, fields: ReadonlyArray<string> | undefined) =>
   fields === undefined ? value : Object.fromEntries(fields.filter((f) => f in value).map((f) => [f, value[f]]))
 
-export const renderPrompt = (
-  template: PromptTemplate,
-  stimulus: string,
-  upstream: ReadonlyArray<{ readonly agentId: string; readonly output: Record<string, unknown> }>
-): RenderedPrompt => {
+const fixedParts = new WeakMap<PromptTemplate, { readonly system: string; readonly examples: ReadonlyArray<string> }>()
+
+/**
+ * The parts of a template's prompt that are the same for every stimulus (the system message, the
+ * few-shot example blocks): built once per template object (templates are immutable values).
+ */
+const fixedPartsOf = (template: PromptTemplate) => {
+  const cached = fixedParts.get(template)
+  if (cached !== undefined) return cached
   const system: Array<string> = [template.basePrompt.trim()]
   if (template.guidance.length > 0) {
     system.push("Guidance:\n" + template.guidance.map((line) => `- ${line}`).join("\n"))
@@ -36,10 +40,21 @@ export const renderPrompt = (
   system.push(
     `Answer with one JSON object with exactly these fields: ${template.outputFields.join(", ")}.`
   )
-  const user: Array<string> = []
-  for (const [i, example] of template.fewShotExamples.entries()) {
-    user.push(`Example ${i + 1}:\nInput: ${example.input}\nOutput: ${example.output}`)
+  const parts = {
+    system: system.join("\n\n"),
+    examples: template.fewShotExamples.map((example, i) => `Example ${i + 1}:\nInput: ${example.input}\nOutput: ${example.output}`)
   }
+  fixedParts.set(template, parts)
+  return parts
+}
+
+export const renderPrompt = (
+  template: PromptTemplate,
+  stimulus: string,
+  upstream: ReadonlyArray<{ readonly agentId: string; readonly output: Record<string, unknown> }>
+): RenderedPrompt => {
+  const fixed = fixedPartsOf(template)
+  const user: Array<string> = [...fixed.examples]
   if (template.upstreamInjection.mode !== "none") {
     for (const { agentId, output } of upstream) {
       const shown = template.upstreamInjection.mode === "fields" ? pick(output, template.upstreamInjection.fields) : output
@@ -55,7 +70,7 @@ export const renderPrompt = (
       .join(" ") || stimulus
   }
   user.push(`Input:\n${truncate(context, template.contextSelection.maxChars, template.contextSelection.truncation)}`)
-  return { system: system.join("\n\n"), user: user.join("\n\n") }
+  return { system: fixed.system, user: user.join("\n\n") }
 }
 
 /** The text of a rendered prompt as one string: system, a `---` line, user. */

@@ -1,14 +1,16 @@
 /**
  * Measuring one configuration (an "arm": the baseline or a candidate) on a set of stimuli: run the
  * team on every stimulus and epoch, score each trace with both authorities, and keep the per-trace
- * rows (ScanTrace, EvalResult) plus a compact per-stimulus summary the later phases read.
+ * rows (ScanTrace, EvalResult) plus a compact per-stimulus summary the later phases read. With a
+ * `TraceSink` (`measureArmInto`) the rows go to storage in batches while the arm is measured, and
+ * only the runs (what the gates and later phases read) stay in memory.
  *
  * The two authorities stay apart: world-model dimensions and rubric dimensions are separate maps
  * even where their ids collide. A judge that fails (call error, refusal, unparseable answer) is a
  * judge failure with its reason: the run has no rubric score and no blended score (never the
  * world-model score passed off as a blend), and is quarantined like an infrastructure failure.
  */
-import { Effect } from "effect"
+import { Effect, Semaphore } from "effect"
 import type { AgentVersion, EvalResult, EvalSetSample, EvaluationFramework, RunStatus, ScanTrace, WorkspaceAgent } from "../contracts/index.ts"
 import { AgentRunner, type TeamMember } from "../agents/AgentRunner.ts"
 import type { BudgetExhausted } from "../agents/BudgetLedger.ts"
@@ -16,6 +18,19 @@ import { RubricScorer } from "../scoring/RubricScorer.ts"
 import { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
 import { ScanProgress } from "../ports/ScanProgress.ts"
 import type { ModelPhase } from "../ports/ModelCall.ts"
+import type { StorageError } from "../ports/StorageError.ts"
+
+/**
+ * Where a measurement's traces and results go while it runs, instead of all at the end: in batches
+ * of exactly `batchSize` stimuli-epochs, in the order of the jobs (so storage lists them as an
+ * unstreamed measurement would), each batch written once the runs before it are done. What is left
+ * (less than a batch) comes back in `MeasuredArm` for the caller to write when it decides to. A
+ * scan of a large eval set then holds about one batch (plus the runs in flight) of traces, not all.
+ */
+export interface TraceSink<E = StorageError> {
+  readonly batchSize: number
+  readonly write: (traces: ReadonlyArray<ScanTrace>, results: ReadonlyArray<EvalResult>) => Effect.Effect<void, E>
+}
 
 export interface RunMeasurement {
   readonly stimulusId: string
@@ -62,149 +77,187 @@ export interface MeasureRequest {
 
 export interface MeasuredArm {
   readonly measurement: ArmMeasurement
+  /** The arm's traces not written to a sink (`measureArmInto`: the last, partial batch), in job order. */
   readonly traces: ReadonlyArray<ScanTrace>
+  /** The arm's eval results not written to a sink (`measureArmInto`: the last, partial batch), in job order. */
   readonly results: ReadonlyArray<EvalResult>
 }
 
 const holdoutOf = (sample: EvalSetSample) => (sample.holdoutLayer === "working" ? "working" : "holdout") as "working" | "holdout"
 
-export const measureArm = Effect.fnUntraced(function*(request: MeasureRequest): Effect.fn.Return<
-  MeasuredArm,
-  BudgetExhausted,
-  AgentRunner | WorldModelScorer | RubricScorer
-> {
-  const runner = yield* AgentRunner
-  const worldScorer = yield* WorldModelScorer
-  const rubricScorer = yield* RubricScorer
-  const members: Array<TeamMember> = request.agents.map((agent) => ({
-    agent,
-    version: request.team.find((v) => v.agentId === agent.id)!
-  }))
-  const jobs = request.samples.flatMap((sample) =>
-    Array.from({ length: request.framework.epochs }, (_, epoch) => ({ sample, epoch }))
-  )
-  const w = request.framework.objective.worldModelWeight
-  const progress = yield* ScanProgress
-  let done = 0
-  const measuredOne = progress.enabled
-    ? Effect.suspend(() =>
-      progress.report({ _tag: "StimuliMeasured", scanId: request.scanId, phase: request.phase, arm: request.arm, done: ++done, total: jobs.length })
+/** Measure an arm; its traces and results are returned with the measurement. */
+export const measureArm = (request: MeasureRequest): Effect.Effect<MeasuredArm, BudgetExhausted, AgentRunner | WorldModelScorer | RubricScorer> =>
+  measureWith<never>(request, undefined)
+
+/** Measure an arm, streaming its traces and results to `sink` in batches as they are measured. */
+export const measureArmInto = <E>(request: MeasureRequest, sink: TraceSink<E>): Effect.Effect<MeasuredArm, BudgetExhausted | E, AgentRunner | WorldModelScorer | RubricScorer> =>
+  measureWith(request, sink)
+
+const measureWith = <E>(
+  request: MeasureRequest,
+  sink: TraceSink<E> | undefined
+): Effect.Effect<MeasuredArm, BudgetExhausted | E, AgentRunner | WorldModelScorer | RubricScorer> =>
+  Effect.gen(function*() {
+    const runner = yield* AgentRunner
+    const worldScorer = yield* WorldModelScorer
+    const rubricScorer = yield* RubricScorer
+    const members: Array<TeamMember> = request.agents.map((agent) => ({
+      agent,
+      version: request.team.find((v) => v.agentId === agent.id)!
+    }))
+    const jobs = request.samples.flatMap((sample) =>
+      Array.from({ length: request.framework.epochs }, (_, epoch) => ({ sample, epoch }))
     )
-    : Effect.void
-  const hasRubric = request.framework.rubrics.some((rubric) => rubric.dimensions.length > 0)
-  const measured = yield* Effect.forEach(jobs, ({ sample, epoch }) =>
-    Effect.gen(function*() {
-      const traceId = `${request.scanId}:${request.arm}:${sample.id}:${epoch}`
-      const result = yield* runner.runTeam({
-        workspaceId: request.workspaceId,
-        team: members,
-        stimulus: sample.input,
-        epoch,
-        phase: request.phase
-      })
-      const finalOutput = request.finalAgentIds.length === 1
-        ? result.outputs[request.finalAgentIds[0]!]
-        : result.status === "ok"
-        ? Object.assign({}, ...request.finalAgentIds.map((id) => result.outputs[id] ?? {}))
-        : undefined
-      const costUsd = result.runs.reduce((s, r) => s + r.costUsd, 0)
-      const latencyMs = result.runs.reduce((s, r) => s + r.latencyMs, 0)
-      const trace: ScanTrace = {
-        id: traceId,
-        scanId: request.scanId,
-        workspaceId: request.workspaceId,
-        stimulusId: sample.id,
-        arm: request.arm,
-        epoch,
-        provenance: sample.provenance,
-        partition: holdoutOf(sample),
-        holdoutLayer: sample.holdoutLayer,
-        segment: sample.segment,
-        stimulusWeight: sample.stimulusWeight,
-        input: sample.input,
-        runs: result.runs,
-        status: result.status,
-        ...(finalOutput !== undefined && result.status === "ok" ? { finalOutput } : {}),
-        latencyMs,
-        costUsd
-      }
-      const truncatedAgents = result.runs.filter((r) => r.error?.includes("truncated")).map((r) => r.agentId)
-      const parseFailed = result.runs.find((r) => r.status === "parse_failure")?.agentId
-      const base = {
-        stimulusId: sample.id,
-        epoch,
-        traceId,
-        status: result.status,
-        agentOutputs: result.outputs,
-        truncatedAgents,
-        ...(parseFailed !== undefined ? { parseFailedAgent: parseFailed } : {}),
-        costUsd,
-        latencyMs
-      }
-      if (result.status === "infra_failure") {
-        return { trace, results: [] as Array<EvalResult>, run: { ...base, passed: false, agents: {}, worldDimensions: {}, rubricDimensions: {} } satisfies RunMeasurement }
-      }
-      const world = yield* worldScorer.score(sample, result.status === "ok" ? finalOutput : undefined, result.outputs, request.agents, request.finalAgentIds)
-      const judged = result.status === "ok" && finalOutput !== undefined && hasRubric
-      const rubric = judged
-        ? yield* rubricScorer.score(request.workspaceId, request.framework, sample.input, finalOutput, epoch, request.phase)
-        : undefined
-      const rubricScore = rubric?._tag === "Scored" ? rubric.score : undefined
-      const judgeFailure = rubric?._tag === "Unscored" ? rubric.reason : undefined
-      // No rubric in the framework (or no answer to judge): the world model alone. A judge that
-      // failed: no blend at all, rather than the world-model score dressed up as one.
-      const blended = judgeFailure !== undefined ? undefined : rubricScore === undefined ? world.score : w * world.score + (1 - w) * rubricScore
-      const results: Array<EvalResult> = [{
-        id: `${traceId}:world_model`,
-        scanId: request.scanId,
-        workspaceId: request.workspaceId,
-        traceId,
-        authority: "world_model",
-        score: world.score,
-        passed: world.score >= request.framework.passThreshold,
-        dimensions: world.dimensions,
-        agents: world.agents
-      }]
-      if (rubric?._tag === "Scored") {
-        results.push({
-          id: `${traceId}:rubric`,
+    const w = request.framework.objective.worldModelWeight
+    const progress = yield* ScanProgress
+    let done = 0
+    const measuredOne = progress.enabled
+      ? Effect.suspend(() =>
+        progress.report({ _tag: "StimuliMeasured", scanId: request.scanId, phase: request.phase, arm: request.arm, done: ++done, total: jobs.length })
+      )
+      : Effect.void
+    const hasRubric = request.framework.rubrics.some((rubric) => rubric.dimensions.length > 0)
+    // Streaming: each job's trace and results wait here until every job before it is done, then go
+    // out in batches of `sink.batchSize` (one writer at a time, so batches keep the jobs' order).
+    const pending: Array<{ readonly trace: ScanTrace; readonly results: ReadonlyArray<EvalResult> } | undefined> = []
+    let written = 0
+    // Every job before `ready` is done (it only moves forward, so finding it is linear overall).
+    let ready = 0
+    const writer = yield* Semaphore.make(1)
+    const flush = writer.withPermits(1)(Effect.suspend(() => {
+      if (sink === undefined || ready - written < sink.batchSize) return Effect.void
+      // Whole batches only: the rest waits for the runs after it (or goes back to the caller).
+      const end = written + Math.floor((ready - written) / sink.batchSize) * sink.batchSize
+      const batch = pending.slice(written, end)
+      for (let i = written; i < end; i++) pending[i] = undefined
+      written = end
+      return sink.write(batch.map((b) => b!.trace), batch.flatMap((b) => b!.results))
+    }))
+    /** A job's outcome: with a sink, its trace and results are queued for writing and only the run is kept. */
+    const kept = (
+      index: number,
+      outcome: { readonly trace: ScanTrace; readonly results: ReadonlyArray<EvalResult>; readonly run: RunMeasurement }
+    ): Effect.Effect<{ readonly trace?: ScanTrace; readonly results?: ReadonlyArray<EvalResult>; readonly run: RunMeasurement }, E> =>
+      sink === undefined
+        ? Effect.succeed(outcome)
+        : Effect.suspend(() => {
+          pending[index] = { trace: outcome.trace, results: outcome.results }
+          while (ready < jobs.length && pending[ready] !== undefined) ready++
+          return ready - written < sink.batchSize ? Effect.succeed({ run: outcome.run }) : Effect.as(flush, { run: outcome.run })
+        })
+    const measured = yield* Effect.forEach(jobs, ({ sample, epoch }, index) =>
+      Effect.gen(function*() {
+        const traceId = `${request.scanId}:${request.arm}:${sample.id}:${epoch}`
+        const result = yield* runner.runTeam({
+          workspaceId: request.workspaceId,
+          team: members,
+          stimulus: sample.input,
+          epoch,
+          phase: request.phase
+        })
+        const finalOutput = request.finalAgentIds.length === 1
+          ? result.outputs[request.finalAgentIds[0]!]
+          : result.status === "ok"
+          ? Object.assign({}, ...request.finalAgentIds.map((id) => result.outputs[id] ?? {}))
+          : undefined
+        const costUsd = result.runs.reduce((s, r) => s + r.costUsd, 0)
+        const latencyMs = result.runs.reduce((s, r) => s + r.latencyMs, 0)
+        const trace: ScanTrace = {
+          id: traceId,
+          scanId: request.scanId,
+          workspaceId: request.workspaceId,
+          stimulusId: sample.id,
+          arm: request.arm,
+          epoch,
+          provenance: sample.provenance,
+          partition: holdoutOf(sample),
+          holdoutLayer: sample.holdoutLayer,
+          segment: sample.segment,
+          stimulusWeight: sample.stimulusWeight,
+          input: sample.input,
+          runs: result.runs,
+          status: result.status,
+          ...(finalOutput !== undefined && result.status === "ok" ? { finalOutput } : {}),
+          latencyMs,
+          costUsd
+        }
+        const truncatedAgents = result.runs.filter((r) => r.error?.includes("truncated")).map((r) => r.agentId)
+        const parseFailed = result.runs.find((r) => r.status === "parse_failure")?.agentId
+        const base = {
+          stimulusId: sample.id,
+          epoch,
+          traceId,
+          status: result.status,
+          agentOutputs: result.outputs,
+          truncatedAgents,
+          ...(parseFailed !== undefined ? { parseFailedAgent: parseFailed } : {}),
+          costUsd,
+          latencyMs
+        }
+        if (result.status === "infra_failure") {
+          return yield* kept(index, { trace, results: [] as Array<EvalResult>, run: { ...base, passed: false, agents: {}, worldDimensions: {}, rubricDimensions: {} } satisfies RunMeasurement })
+        }
+        const world = yield* worldScorer.score(sample, result.status === "ok" ? finalOutput : undefined, result.outputs, request.agents, request.finalAgentIds)
+        const judged = result.status === "ok" && finalOutput !== undefined && hasRubric
+        const rubric = judged
+          ? yield* rubricScorer.score(request.workspaceId, request.framework, sample.input, finalOutput, epoch, request.phase)
+          : undefined
+        const rubricScore = rubric?._tag === "Scored" ? rubric.score : undefined
+        const judgeFailure = rubric?._tag === "Unscored" ? rubric.reason : undefined
+        // No rubric in the framework (or no answer to judge): the world model alone. A judge that
+        // failed: no blend at all, rather than the world-model score dressed up as one.
+        const blended = judgeFailure !== undefined ? undefined : rubricScore === undefined ? world.score : w * world.score + (1 - w) * rubricScore
+        const results: Array<EvalResult> = [{
+          id: `${traceId}:world_model`,
           scanId: request.scanId,
           workspaceId: request.workspaceId,
           traceId,
-          authority: "rubric",
-          score: rubric.score,
-          passed: rubric.score >= request.framework.passThreshold,
-          dimensions: rubric.dimensions,
-          agents: {},
-          explanation: rubric.explanation
-        })
-      }
-      const run: RunMeasurement = {
-        ...base,
-        worldModel: world.score,
-        ...(rubricScore !== undefined ? { rubric: rubricScore } : {}),
-        ...(blended !== undefined ? { blended } : {}),
-        ...(judgeFailure !== undefined ? { judgeFailure } : {}),
-        passed: blended !== undefined && blended >= request.framework.passThreshold,
-        agents: world.agents,
-        worldDimensions: world.dimensions,
-        rubricDimensions: rubric?._tag === "Scored" ? rubric.dimensions : {},
-        ...(rubric?._tag === "Scored" ? { explanation: rubric.explanation } : {}),
-        ...(finalOutput !== undefined ? { output: JSON.stringify(finalOutput) } : {})
-      }
-      yield* measuredOne
-      return { trace: judgeFailure === undefined ? trace : { ...trace, judgeFailure }, results, run }
-    }), {
-      // Model calls are bounded by the scan's permits (ModelCallPermits); keeping more stimuli in
-      // progress than permits lets one stimulus's next agent run while another waits on its model.
-      concurrency: request.concurrency * 4
-    })
-  return {
-    measurement: { arm: request.arm, runs: measured.map((m) => m.run) },
-    traces: measured.map((m) => m.trace),
-    results: measured.flatMap((m) => m.results)
-  }
-})
+          authority: "world_model",
+          score: world.score,
+          passed: world.score >= request.framework.passThreshold,
+          dimensions: world.dimensions,
+          agents: world.agents
+        }]
+        if (rubric?._tag === "Scored") {
+          results.push({
+            id: `${traceId}:rubric`,
+            scanId: request.scanId,
+            workspaceId: request.workspaceId,
+            traceId,
+            authority: "rubric",
+            score: rubric.score,
+            passed: rubric.score >= request.framework.passThreshold,
+            dimensions: rubric.dimensions,
+            agents: {},
+            explanation: rubric.explanation
+          })
+        }
+        const run: RunMeasurement = {
+          ...base,
+          worldModel: world.score,
+          ...(rubricScore !== undefined ? { rubric: rubricScore } : {}),
+          ...(blended !== undefined ? { blended } : {}),
+          ...(judgeFailure !== undefined ? { judgeFailure } : {}),
+          passed: blended !== undefined && blended >= request.framework.passThreshold,
+          agents: world.agents,
+          worldDimensions: world.dimensions,
+          rubricDimensions: rubric?._tag === "Scored" ? rubric.dimensions : {},
+          ...(rubric?._tag === "Scored" ? { explanation: rubric.explanation } : {}),
+          ...(finalOutput !== undefined ? { output: JSON.stringify(finalOutput) } : {})
+        }
+        yield* measuredOne
+        return yield* kept(index, { trace: judgeFailure === undefined ? trace : { ...trace, judgeFailure }, results, run })
+      }), {
+        // Model calls are bounded by the scan's permits (ModelCallPermits); keeping more stimuli in
+        // progress than permits lets one stimulus's next agent run while another waits on its model.
+        concurrency: request.concurrency * 4
+      })
+    return {
+      measurement: { arm: request.arm, runs: measured.map((m) => m.run) },
+      traces: sink === undefined ? measured.flatMap((m) => (m.trace === undefined ? [] : [m.trace])) : pending.slice(written).map((p) => p!.trace),
+      results: sink === undefined ? measured.flatMap((m) => m.results ?? []) : pending.slice(written).flatMap((p) => p!.results)
+    }
+  })
 
 /** A stimulus's status: its runs' (RunStatus), or `judge_failure` when the judge failed on every run the team answered. */
 export type StimulusStatus = RunStatus | "judge_failure"

@@ -10,7 +10,9 @@
  * `verdict.maxInfraFailureRate` allows of all the runs planned, no further model call is started,
  * calls in flight are interrupted, and Observe fails with `ProviderUnavailable` carrying the
  * provider's error — a scan on a dead endpoint ends `failed` within a few calls, never as a
- * measurement. Nothing of a failed Observe is stored (a resumed scan measures afresh).
+ * measurement. Nothing of a failed Observe is stored (a resumed scan measures afresh) — except, for
+ * an eval set larger than one batch (`TRACE_BATCH` runs), the batches of traces already streamed to
+ * storage before the provider was found failing (none is written after).
  *
  * Before the first call, the budget is checked against what measuring the eval set takes: one call
  * per agent and per judged answer, for every stimulus and epoch. A call limit that cannot cover it
@@ -26,7 +28,7 @@ import { conformanceStimuli } from "./ConformanceSamples.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import { RubricScorer } from "../scoring/RubricScorer.ts"
 import { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
-import { type ArmMeasurement, measureArm } from "../measurement/Measurement.ts"
+import { type ArmMeasurement, measureArmInto, type TraceSink } from "../measurement/Measurement.ts"
 import { BASELINE_ARM, type ScanContext } from "./ScanContext.ts"
 
 export interface ObserveOutput {
@@ -52,6 +54,12 @@ export class ProviderUnavailable extends Schema.TaggedError<ProviderUnavailable>
   }
 }
 
+/**
+ * How many traces Observe writes at a time while measuring: an eval set up to this size is written
+ * once, after the provider check; a larger one streams its earlier batches as they are measured.
+ */
+export const TRACE_BATCH = 1000
+
 /** A run the guard did not start (or interrupted) once the provider was known to be failing. */
 const notRun: TeamRunResult = { runs: [], status: "infra_failure", outputs: {} }
 
@@ -64,11 +72,13 @@ const makeInfraGuard = Effect.fnUntraced(function*(runner: AgentRunner["Service"
   const tripped = yield* Deferred.make<void>()
   let failed = 0
   let firstError: string | undefined
+  // Runs in flight when the guard trips are interrupted by `guarded` (one race for the whole
+  // measurement, not one per run).
   const runTeam: AgentRunner["Service"]["runTeam"] = (request) =>
     Effect.gen(function*() {
       if (yield* Deferred.isDone(tripped)) return notRun
-      const result = yield* Effect.raceFirst(runner.runTeam(request), Effect.as(Deferred.await(tripped), notRun))
-      if (result.status === "infra_failure" && result !== notRun) {
+      const result = yield* runner.runTeam(request)
+      if (result.status === "infra_failure") {
         failed += 1
         firstError ??= result.runs.find((run) => run.status === "infra_failure")?.error
         if (failed > maxRate * plannedRuns) yield* Deferred.succeed(tripped, undefined)
@@ -77,6 +87,10 @@ const makeInfraGuard = Effect.fnUntraced(function*(runner: AgentRunner["Service"
     })
   return {
     runner: AgentRunner.of({ runTeam }),
+    tripped: Deferred.isDone(tripped),
+    /** The measurement, interrupted (runs and calls in flight with it) once the guard trips: then `undefined`. */
+    guarded: <A, E, R>(measurement: Effect.Effect<A, E, R>): Effect.Effect<A | undefined, E, R> =>
+      Effect.raceFirst(measurement, Effect.as(Deferred.await(tripped), undefined)),
     verdict: Effect.map(Deferred.isDone(tripped), (isTripped) =>
       isTripped
         ? new ProviderUnavailable({
@@ -163,7 +177,15 @@ export class Observe extends Context.Service<Observe, {
           evalSet.samples.length * workspace.framework.epochs,
           workspace.framework.verdict.maxInfraFailureRate
         )
-        const measured = yield* measureArm({
+        // Traces and results go to storage in batches while the baseline is measured (a large eval
+        // set's traces are never all held at once); the last, partial batch after the provider check.
+        const sink: TraceSink = {
+          batchSize: TRACE_BATCH,
+          write: (traces, results) =>
+            Effect.flatMap(guard.tripped, (isTripped) =>
+              isTripped ? Effect.void : Effect.andThen(traceRepo.insertTraces(workspace.id, traces), traceRepo.insertResults(workspace.id, results)))
+        }
+        const measured = yield* guard.guarded(measureArmInto({
           workspaceId: workspace.id,
           scanId: scan.id,
           arm: BASELINE_ARM,
@@ -174,9 +196,10 @@ export class Observe extends Context.Service<Observe, {
           phase: "observe",
           finalAgentIds: context.finalAgentIds,
           concurrency: context.concurrency
-        }).pipe(Effect.provide(Context.add(services, AgentRunner, guard.runner)))
+        }, sink).pipe(Effect.provide(Context.add(services, AgentRunner, guard.runner))))
         const unavailable = yield* guard.verdict
         if (unavailable !== undefined) return yield* unavailable
+        if (measured === undefined) return yield* Effect.die("the baseline measurement was interrupted without the provider guard tripping")
         yield* traceRepo.insertTraces(workspace.id, measured.traces)
         yield* traceRepo.insertResults(workspace.id, measured.results)
         return { evalSet, baseline: measured.measurement } satisfies ObserveOutput

@@ -26,12 +26,12 @@ import type { StorageError } from "../ports/StorageError.ts"
 import { RubricScorer } from "../scoring/RubricScorer.ts"
 import { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
 import { type Candidate, changedAgents, type StrategyInput, StrategyRegistry, suspectAgents } from "../strategies/Strategy.ts"
-import { type ArmMeasurement, measureArm, type RunMeasurement } from "../measurement/Measurement.ts"
+import { type ArmMeasurement, measureArm, measureArmInto, type MeasureRequest, type RunMeasurement, type TraceSink } from "../measurement/Measurement.ts"
 import { pct } from "../gates/Gate.ts"
 import { subsetRows } from "../gates/QualityGates.ts"
 import { makeConfidenceSequence } from "../stats/ConfidenceSequence.ts"
 import { pairStimuli } from "../measurement/PairedStimuli.ts"
-import type { ObserveOutput } from "./Observe.ts"
+import { type ObserveOutput, TRACE_BATCH } from "./Observe.ts"
 import type { ScanContext } from "./ScanContext.ts"
 import {
   agentFailureRates,
@@ -149,19 +149,28 @@ export class Optimize extends Context.Service<Optimize, {
         /** Whether measuring this many stimuli more still leaves what the holdout measurement will cost. */
         const fitsWithHoldoutReserve = (stimuli: number) => keepsHoldoutReserve(cost(stimuli))
 
+        const requestFor = (arm: string, team: ReadonlyArray<AgentVersion>, samples: ReadonlyArray<EvalSetSample>): MeasureRequest => ({
+          workspaceId: context.workspace.id,
+          scanId: context.scan.id,
+          arm,
+          agents: context.agents,
+          team,
+          samples,
+          framework,
+          phase: "optimize",
+          finalAgentIds: context.finalAgentIds,
+          concurrency: context.concurrency
+        })
         const measureRaw = (arm: string, team: ReadonlyArray<AgentVersion>, samples: ReadonlyArray<EvalSetSample>) =>
-          measureArm({
-            workspaceId: context.workspace.id,
-            scanId: context.scan.id,
-            arm,
-            agents: context.agents,
-            team,
-            samples,
-            framework,
-            phase: "optimize",
-            finalAgentIds: context.finalAgentIds,
-            concurrency: context.concurrency
-          }).pipe(Effect.provide(services))
+          measureArm(requestFor(arm, team, samples)).pipe(Effect.provide(services))
+        // A tournament measurement's traces and results are stored as they are measured, in batches.
+        const store = (traces: Parameters<TraceSink["write"]>[0], results: Parameters<TraceSink["write"]>[1]) =>
+          Effect.andThen(traceRepo.insertTraces(context.workspace.id, traces), traceRepo.insertResults(context.workspace.id, results))
+        const measureStored = (arm: string, team: ReadonlyArray<AgentVersion>, samples: ReadonlyArray<EvalSetSample>) =>
+          measureArmInto(requestFor(arm, team, samples), { batchSize: TRACE_BATCH, write: store }).pipe(
+            Effect.tap((m) => store(m.traces, m.results)),
+            Effect.provide(services)
+          )
 
         const baselineKey = hashHex(JSON.stringify(context.baseline))
         const evaluateFor = makeWorkingSetEvaluator({ context, working, baselineRuns, baselineKey, measureRaw, fitsWithHoldoutReserve })
@@ -266,8 +275,7 @@ export class Optimize extends Context.Service<Optimize, {
                 : `the budget left (${remaining(snapshot).calls} calls) cannot measure the winner on the holdout`
               return undefined
             }
-            return yield* measureRaw(candidate.id, candidate.agents, samples).pipe(
-              Effect.tap((m) => Effect.andThen(traceRepo.insertTraces(context.workspace.id, m.traces), traceRepo.insertResults(context.workspace.id, m.results))),
+            return yield* measureStored(candidate.id, candidate.agents, samples).pipe(
               Effect.map((m): ArmMeasurement | undefined => m.measurement),
               Effect.catchTag("BudgetExhausted", () =>
                 Effect.sync(() => {

@@ -5,7 +5,7 @@
  * that does not parse is a parse failure of the judge, reported as such, never a silent score.
  */
 import { Context, Effect, Layer } from "effect"
-import type { LanguageModel } from "effect/ai"
+import { LanguageModel } from "effect/ai"
 import type { EvaluationFramework } from "../contracts/index.ts"
 import type { BudgetExhausted } from "../agents/BudgetLedger.ts"
 import { BudgetLedger } from "../agents/BudgetLedger.ts"
@@ -34,8 +34,13 @@ export interface JudgeSettings {
 
 export const JUDGE_MARKER = "You are an evaluation judge."
 
-export const judgePrompt = (framework: EvaluationFramework, stimulus: string, answer: Readonly<Record<string, unknown>>) => {
-  const dimensions = framework.rubrics.flatMap((rubric) => rubric.dimensions)
+const judgeSystems = new WeakMap<EvaluationFramework["rubrics"], string>()
+
+/** The judge's system message for a framework's rubrics: built once per rubrics value. */
+const judgeSystemOf = (rubrics: EvaluationFramework["rubrics"]): string => {
+  const cached = judgeSystems.get(rubrics)
+  if (cached !== undefined) return cached
+  const dimensions = rubrics.flatMap((rubric) => rubric.dimensions)
   const system = [
     JUDGE_MARKER,
     "Score the answer on each rubric dimension from 0 (fails) to 1 (fully meets), and explain the main problem in one or two sentences, naming the deciding facts.",
@@ -43,6 +48,12 @@ export const judgePrompt = (framework: EvaluationFramework, stimulus: string, an
     ...dimensions.map((d) => `- ${d.id}: ${d.description}`),
     `Answer with one JSON object: {"scores": {${dimensions.map((d) => `"${d.id}": number`).join(", ")}}, "explanation": string}.`
   ].join("\n")
+  judgeSystems.set(rubrics, system)
+  return system
+}
+
+export const judgePrompt = (framework: EvaluationFramework, stimulus: string, answer: Readonly<Record<string, unknown>>) => {
+  const system = judgeSystemOf(framework.rubrics)
   const user = `Input:\n${stimulus}\n\nAnswer:\n${JSON.stringify(answer)}`
   return { system, user }
 }
@@ -61,7 +72,9 @@ export class RubricScorer extends Context.Service<RubricScorer, {
     Layer.effect(
       RubricScorer,
       Effect.gen(function*() {
-        const context = yield* Effect.context<LanguageModel.LanguageModel | BudgetLedger>()
+        // Provided one by one: providing the whole layer context would copy every service into each call's.
+        const model = yield* LanguageModel.LanguageModel
+        const ledger = yield* BudgetLedger
         const score = Effect.fnUntraced(function*(
           workspaceId: string,
           framework: EvaluationFramework,
@@ -101,7 +114,7 @@ export class RubricScorer extends Context.Service<RubricScorer, {
             total += d.weight
           }
           return { _tag: "Scored", score: weighted / total, dimensions, explanation, costUsd: result.a.costUsd } satisfies RubricScore
-        }, Effect.provide(context))
+        }, Effect.provideService(LanguageModel.LanguageModel, model), Effect.provideService(BudgetLedger, ledger))
         return RubricScorer.of({ score })
       })
     )
