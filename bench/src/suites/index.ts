@@ -8,5 +8,6 @@ import { verdictSuite } from "./verdict.ts"
 import { scanSuite } from "./scan.ts"
 import { ingestSuite } from "./ingest.ts"
 import { lifecycleSuite } from "./lifecycle.ts"
+import { hostSuite } from "./host.ts"
 import { runnersSuite } from "./runners.ts"
-export const suites: ReadonlyArray<Suite> = [bootstrapSuite, clusterSuite, verdictSuite, scanSuite, optimizeSuite, ingestSuite, lifecycleSuite, runnersSuite]
+export const suites: ReadonlyArray<Suite> = [bootstrapSuite, clusterSuite, verdictSuite, scanSuite, optimizeSuite, ingestSuite, lifecycleSuite, hostSuite, runnersSuite]
