@@ -7,12 +7,12 @@
  * - submitting the same request id again joins that scan: one scan, one change set;
  * - the runner carrying a scan is killed with SIGKILL mid-scan: the other runner takes its shards
  *   over and the scan completes, with the same verdict, one change set and no duplicate traces;
- * - bad input: a runner with no PostgreSQL server configured, and `scans status` of an id no scan
- *   has, exit 2 naming what is wrong.
+ * - bad input: a runner with no PostgreSQL server configured, a runner on a database behind the
+ *   engine's migrations, and `scans status` of an id no scan has, exit 2 naming what is wrong.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Storage } from "@spectral/adapters"
-import type { PgServerInfo } from "@spectral/adapters/testing"
+import { type PgServerInfo, runSql } from "@spectral/adapters/testing"
 import { ChangeSetRepo, ScanRepo, ScanTraceRepo } from "@spectral/engine"
 import { Effect, Layer } from "effect"
 import { join } from "node:path"
@@ -113,7 +113,7 @@ describe("spectral runner: scans on runner processes (PostgreSQL server)", () =>
       assert.isAbove(after.traces, 0)
     }).pipe(Effect.scoped), 400_000)
 
-  it.live("bad input: a runner without a PostgreSQL server, and the status of a scan that does not exist, exit 2 naming it", () =>
+  it.live("bad input: a runner without a PostgreSQL server or on a database behind the migrations, and the status of a scan that does not exist, exit 2 naming it", () =>
     Effect.gen(function*() {
       const alone = yield* spectral(["runner", "--port", String(ports[0] + 2)], { SPECTRAL_DATABASE_URL: undefined, SPECTRAL_DATABASE_OWNER_URL: undefined })
       assert.strictEqual(alone.code, 2, alone.stdout + alone.stderr)
@@ -121,8 +121,21 @@ describe("spectral runner: scans on runner processes (PostgreSQL server)", () =>
 
       const info = pgServer()
       if (info === undefined) return
+      // A database the engine's migrations never ran on: the runner refuses to join, naming both numbers.
+      const behind = `spectral_behind_${process.pid}`
+      yield* Effect.promise(() => runSql(info.adminUrl, [`DROP DATABASE IF EXISTS ${behind}`, `CREATE DATABASE ${behind}`]))
+      const urlOf = (url: string) => url.replace(/\/[^/?]+(\?|$)/, `/${behind}$1`)
+      const refused = yield* spectral(["runner", "--port", String(ports[0] + 3)], {
+        ...serverEnv(info),
+        SPECTRAL_DATABASE_URL: urlOf(info.appUrl),
+        SPECTRAL_DATABASE_OWNER_URL: undefined,
+        SPECTRAL_CLUSTER_DATABASE_URL: urlOf(info.adminUrl)
+      })
+      assert.strictEqual(refused.code, 2, refused.stdout + refused.stderr)
+      assert.match(parse<{ readonly error: string }>(refused.stdout).error, /the database is at migration 0, this (engine|build) needs \d+: run `spectral db migrate`/)
+
       const missing = yield* spectral(["scans", "status", "nowhere:scan:41"], serverEnv(info))
       assert.strictEqual(missing.code, 2, missing.stdout + missing.stderr)
       assert.include(parse<{ readonly error: string }>(missing.stdout).error, "no scan nowhere:scan:41 in workspace nowhere")
-    }).pipe(Effect.scoped), 120_000)
+    }).pipe(Effect.scoped), 300_000)
 })

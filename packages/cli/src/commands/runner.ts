@@ -33,9 +33,11 @@ export const runner = Command.make(
       return yield* Effect.never
     }).pipe(
       Effect.provide(layer),
-      // No server, or a schema behind the engine's: what the user configured (exit 2).
+      // No server, or a database behind the engine's migrations: what the user configured (exit 2).
       Effect.mapError((error) =>
-        error._tag === "ClusterUnavailable" && error.reason !== "Connect" ? new CliInputError({ file: "runner", message: error.message }) : error)
+        (error._tag === "ClusterUnavailable" && error.reason !== "Connect") || (error._tag === "StorageSetupError" && error.reason === "SchemaOutdated")
+          ? new CliInputError({ file: "runner", message: error.message })
+          : error)
     )
   }, reportFailures)
 ).pipe(Command.withDescription("Run scans submitted to the cluster of runners on the configured PostgreSQL server (until stopped)"))
