@@ -20,7 +20,7 @@ import {
   TraceRepo,
   WorkspaceRepo
 } from "@spectral/engine"
-import { Effect, type Layer } from "effect"
+import { Effect, type Layer, Option } from "effect"
 import type { EvalResult, ScanTrace } from "@spectral/engine/contracts"
 import type { Repositories } from "../../src/storage/index.ts"
 import * as F from "./fixtures.ts"
@@ -112,6 +112,10 @@ export const repositoryContract = <E>(
           ["observe", { traces: 40 }]
         ])
         expect((yield* repo.phaseOutputs(F.freshWorkspaceId(), "scan-p")).size).toBe(0)
+        // One phase alone, without reading the others.
+        expect(yield* repo.phaseOutput(ws, "scan-p", "observe")).toEqual(Option.some({ traces: 40 }))
+        expect(yield* repo.phaseOutput(ws, "scan-p", "verdict")).toEqual(Option.none())
+        expect(yield* repo.phaseOutput(F.freshWorkspaceId(), "scan-p", "observe")).toEqual(Option.none())
       }))
 
     it.effect("scan: verdict and divergence are one per scan, replaced on save, NotFound before", () =>

@@ -82,7 +82,7 @@ export class AutomatedAcceptance extends Context.Service<AutomatedAcceptance, {
 
       /** The winning candidate's mean world-model score, from the scan's stored optimize output. */
       const candidateWorldModelScore = Effect.fnUntraced(function*(workspaceId: string, scanId: string) {
-        const stored = (yield* scans.phaseOutputs(workspaceId, scanId)).get("optimize")
+        const stored = Option.getOrUndefined(yield* scans.phaseOutput(workspaceId, scanId, "optimize"))
         const optimized = stored === undefined ? undefined : Option.getOrUndefined(Schema.decodeUnknownOption(StoredOptimizeWinner)(stored))
         const values = (optimized?.winner?.measurement.runs ?? []).map((r) => r.worldModel).filter((v): v is number => typeof v === "number")
         return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0) / values.length

@@ -2,7 +2,7 @@
  * In-memory drivers for every repository port, partitioned by workspace. For tests and for hosts
  * that embed the engine without a database; `@spectral/adapters` has the SQL drivers.
  */
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import type { ChangeSet, EvalResult, PhaseName, Sample, SampleSet, Scan, ScanTrace, TemplateProposal, Trace } from "../contracts/index.ts"
 import {
   type ChangeSetAuditEntry,
@@ -176,6 +176,11 @@ export const make = Effect.sync(() => {
         }),
       phaseOutputs: (workspaceId, scanId) =>
         Effect.sync(() => new Map(phases.table(workspaceId).get(scanId) ?? new Map())),
+      phaseOutput: (workspaceId, scanId, phase) =>
+        Effect.sync(() => {
+          const outputs = phases.table(workspaceId).get(scanId)
+          return outputs !== undefined && outputs.has(phase) ? Option.some(outputs.get(phase)) : Option.none()
+        }),
       redactPhaseOutputs: (workspaceId, stimulusId, marker) =>
         Effect.sync(() => {
           let changed = 0

@@ -3,7 +3,7 @@
  * scope each transaction to it (row-level security) and a memory driver can partition by it.
  * Drivers: `MemoryStorage` here (tests, embedding), the SQL store in `@spectral/adapters`.
  */
-import { Context, type Effect } from "effect"
+import { Context, type Effect, type Option } from "effect"
 import type {
   ChangeSet,
   ChangeSetStatus,
@@ -37,6 +37,8 @@ export class ScanRepo extends Context.Service<ScanRepo, {
   /** A phase's output, written once at the phase boundary so a crashed scan resumes after it. */
   readonly savePhaseOutput: (workspaceId: string, scanId: string, phase: PhaseName, output: unknown) => Effect.Effect<void, StorageError>
   readonly phaseOutputs: (workspaceId: string, scanId: string) => Effect.Effect<ReadonlyMap<PhaseName, unknown>, StorageError>
+  /** One phase's saved output (none: the phase has not finished), without reading the others. */
+  readonly phaseOutput: (workspaceId: string, scanId: string, phase: PhaseName) => Effect.Effect<Option.Option<unknown>, StorageError>
   /**
    * Replace the content of one stimulus in every saved phase output of the workspace, as
    * `redactStimulusContent` does (the input of the EvalSet sample, what runs of it said); everything

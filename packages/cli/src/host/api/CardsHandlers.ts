@@ -5,7 +5,7 @@
  * module with the scan's record (the "Reproduce" section), and as PDF: the HTML printed by headless
  * Chromium with the card's footer on every page (503 naming what to install without one).
  */
-import { Effect, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { ChangeSetRepo, renderHtml, renderMarkdown, ScanRepo } from "@spectral/engine"
 import { AgentPerformanceCard } from "@spectral/engine/contracts"
@@ -28,7 +28,7 @@ export const CardsHandlers = HttpApiBuilder.group(
       Effect.gen(function*() {
         const workspaceId = yield* callerWorkspace(pathWorkspaceId, "read")
         const scan = yield* stored(scans.get(workspaceId, scanId))
-        const output = (yield* stored(scans.phaseOutputs(workspaceId, scan.id))).get("complete")
+        const output = Option.getOrUndefined(yield* stored(scans.phaseOutput(workspaceId, scan.id, "complete")))
         if (output === undefined) {
           return yield* new ApiNotFound({ entity: "card", id: scan.id, message: `scan ${scan.id} has no card yet (state ${scan.state})` })
         }

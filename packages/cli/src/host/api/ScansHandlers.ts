@@ -5,7 +5,7 @@
  * a scan in this service (202 with its id at once, `ApiScanRunner`) and cancelling one (409 naming
  * the state when it already ended, and nothing changes).
  */
-import { Effect, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { FailureClusterRepo, ScanRepo, WorkspaceRepo } from "@spectral/engine"
 import { CompositeScore, phaseOrder, type Scan } from "@spectral/engine/contracts"
@@ -59,7 +59,7 @@ export const ScansHandlers = HttpApiBuilder.group(
           const verdict = yield* scans.verdict(workspaceId, scan.id).pipe(
             Effect.catchTag("StorageError", (error) => error.reason._tag === "NotFound" ? Effect.fail(noResult) : stored(Effect.fail(error)))
           )
-          const output = (yield* stored(scans.phaseOutputs(workspaceId, scan.id))).get("verdict")
+          const output = Option.getOrUndefined(yield* stored(scans.phaseOutput(workspaceId, scan.id, "verdict")))
           if (output === undefined) return yield* noResult
           const { composite } = yield* Effect.orDie(decodeVerdictOutput(output))
           return { verdict, composite }

@@ -6,7 +6,7 @@
  * (authority ref), the composite score per authority and each agent's score with its interval. A
  * completed scan's summary never changes, so summaries are kept by scan id for the next request.
  */
-import { Effect, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { classifyAgents, loadScanHistory, type ScanSummary, ScanRepo, ScanTraceRepo, SupervisorOptions, WorkspaceRepo } from "@spectral/engine"
 import { CompositeScore, type Measure } from "@spectral/engine/contracts"
@@ -58,7 +58,7 @@ export const SupervisorHandlers = HttpApiBuilder.group(
           return yield* Effect.forEach(loaded, (summary) =>
             Effect.gen(function*() {
               const scan = byId.get(summary.scanId)!
-              const output = (yield* stored(scans.phaseOutputs(workspaceId, scan.id))).get("verdict")
+              const output = Option.getOrUndefined(yield* stored(scans.phaseOutput(workspaceId, scan.id, "verdict")))
               const composite = output === undefined ? undefined : (yield* Effect.orDie(decodeVerdictOutput(output))).composite
               return {
                 scanId: scan.id,

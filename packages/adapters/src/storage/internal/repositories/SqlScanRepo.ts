@@ -7,7 +7,7 @@
  */
 import { redactStimulusContent, ScanRepo, StorageError } from "@spectral/engine"
 import { PhaseName, RubricDivergenceRecord, Scan, VerdictResult } from "@spectral/engine/contracts"
-import { Effect, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
 import { corrupt, decodeRow, decodeRows, type DocRow, encodeDoc, type SqlRepoContext } from "./SqlRepoContext.ts"
 
 /** Wrapper for a phase output, so any JSON value (and `undefined`) round-trips. */
@@ -90,6 +90,20 @@ export const makeSqlScanRepo = ({ inWorkspace, json, single, sql }: SqlRepoConte
           Effect.mapError((error) => corrupt("phase output", `${scanId}/${row.phase}`, error.message))
         ))
       return new Map(decoded.map((row) => [row.phase, row.output.value] as const))
+    }),
+    phaseOutput: Effect.fn("SqlScanRepo.phaseOutput")(function*(workspaceId, scanId, phase) {
+      const rows = yield* inWorkspace(
+        workspaceId,
+        "phase output",
+        `${scanId}/${phase}`,
+        sql<{ readonly phase: string; readonly output: unknown }>`SELECT phase, output FROM spectral.scan_phase_outputs
+            WHERE workspace_id = ${workspaceId} AND scan_id = ${scanId} AND phase = ${phase}`
+      )
+      if (rows[0] === undefined) return Option.none()
+      const decoded = yield* decodePhaseOutput(rows[0]).pipe(
+        Effect.mapError((error) => corrupt("phase output", `${scanId}/${phase}`, error.message))
+      )
+      return Option.some(decoded.output.value)
     }),
     redactPhaseOutputs: Effect.fn("SqlScanRepo.redactPhaseOutputs")(function*(workspaceId, stimulusId, marker) {
       return yield* inWorkspace(
