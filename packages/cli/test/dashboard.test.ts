@@ -316,9 +316,11 @@ describe("the dashboard in headless Chromium", () => {
       const [agentRows, dimensionRows] = [forest.yAxes[0] ?? [], forest.yAxes[1] ?? []]
       assert.includeMembers(agentRows, card.agents.map((a) => a.name))
       assert.strictEqual(agentRows.length, card.agents.length + (result.verdict.delta === null ? 0 : 1), "a row per agent (and the team's delta)")
-      const dimensions = Object.keys(result.composite.perDimension)
-      assert.isAbove(dimensions.length, 0)
-      assert.sameMembers(dimensionRows, dimensions, "a row per dimension")
+      // A row per dimension the dimension-regression gate judged, each with its interval.
+      const judged = result.verdict.checks.filter((c) => c.check.startsWith("dimension:"))
+      assert.isAbove(judged.length, 0)
+      for (const c of judged) assert.isDefined(c.interval, `${c.check} carries its interval`)
+      assert.sameMembers(dimensionRows, judged.map((c) => c.check.slice("dimension:".length)), "a row per dimension")
       const gatesBox = yield* promise(() => page.locator("#gate-table").boundingBox())
       const forestBox = yield* promise(() => page.locator("#forest-chart").boundingBox())
       assert.isAbove(gatesBox!.x, forestBox!.x + forestBox!.width - 1, "the gate table is beside the forest plot")

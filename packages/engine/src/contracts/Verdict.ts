@@ -6,6 +6,9 @@ import { NonNegativeInt } from "./Measure.ts"
 export const CheckStatus = Schema.Literals(["pass", "fail", "neutral", "caution"])
 export type CheckStatus = typeof CheckStatus.Type
 
+export const Interval = Schema.Struct({ estimate: Schema.Finite, low: Schema.Finite, high: Schema.Finite })
+export type Interval = typeof Interval.Type
+
 export const GateCheck = Schema.Struct({
   gate: Schema.String,
   /** The check's own name inside the gate (for example `agent:intake`). */
@@ -13,15 +16,14 @@ export const GateCheck = Schema.Struct({
   status: CheckStatus,
   reason: Schema.String,
   value: Schema.optionalKey(Schema.Finite),
-  threshold: Schema.optionalKey(Schema.Finite)
+  threshold: Schema.optionalKey(Schema.Finite),
+  /** The interval the check judged, where it judged one (e.g. a metric's paired change, candidate − baseline). */
+  interval: Schema.optionalKey(Interval)
 })
 export type GateCheck = typeof GateCheck.Type
 
 export const Outcome = Schema.Literals(["go", "caution", "no_go"])
 export type Outcome = typeof Outcome.Type
-
-export const Interval = Schema.Struct({ estimate: Schema.Finite, low: Schema.Finite, high: Schema.Finite })
-export type Interval = typeof Interval.Type
 
 export const VerdictResult = Schema.Struct({
   id: Schema.NonEmptyString,

@@ -19,6 +19,7 @@
 import { Result } from "effect"
 import { bootstrapCI } from "../stats/BootstrapCI.ts"
 import { check, type Gate, pct, pWorse } from "./Gate.ts"
+import type { GateCheck } from "../contracts/index.ts"
 import { judgedSubset, subsetRows } from "./QualityGates.ts"
 import type { GateArm, VerdictInput } from "./VerdictInput.ts"
 
@@ -115,7 +116,9 @@ const regressionGate = (gate: string, kind: RegressionKind): Gate["run"] => (inp
   if (mine.length === 0) return [check(gate, kind, "neutral", `no per-${kind} scores on two or more comparable stimuli`)]
   const alpha = input.thresholds.alpha
   const size = family.metrics.length
-  return mine.map((m) => {
+  return mine.map((m): GateCheck => ({ ...metricCheck(m), interval: { estimate: m.estimate, low: m.low, high: m.high } }))
+
+  function metricCheck(m: WatchedMetric): GateCheck {
     const what = `${m.key} changes by ${pct(m.estimate)} [${pct(m.low)}, ${pct(m.high)}] on ${m.n} stimuli`
     const test = `Holm-adjusted p ${formatP(m.adjustedP)} over ${size} watched metric${size === 1 ? "" : "s"}`
     if (m.blocks) {
@@ -129,7 +132,7 @@ const regressionGate = (gate: string, kind: RegressionKind): Gate["run"] => (inp
       ? `no regression (${test})`
       : `within the ${pct(m.tolerance)} tolerance (${test})`
     return check(gate, `${kind}:${m.key}`, "pass", `${what}; ${why}`, m.estimate, -m.tolerance)
-  })
+  }
 }
 
 export const agentRegressionGate: Gate = {

@@ -2,9 +2,10 @@
  * The dashboard's latest verdict (browser code, placed inside the script's closure by
  * `DashboardScript.ts`): the outcome and its explanation, the gate table, and beside it one forest
  * plot in two panels — a row per agent (the card's change, candidate − baseline, with its interval,
- * plus the team's blended delta) and a row per scoring dimension (the composite's per-dimension
- * score: the result carries no interval per dimension, so these rows are points) — then the failure clusters as bars with
- * their representative explanations and severity variants.
+ * plus the team's blended delta) and a row per scoring dimension of either authority (its paired
+ * change with the interval the dimension-regression gate judged; the composite's score as a point
+ * where no gate judged one) — then the failure clusters as bars with their representative
+ * explanations and severity variants.
  */
 export const verdictScript = String.raw`
   function loadVerdict(scan) {
@@ -58,10 +59,15 @@ export const verdictScript = String.raw`
     });
     var delta = result.verdict.delta;
     if (delta) agents.push({ name: "team (blended Δ)", estimate: delta.estimate, low: delta.low, high: delta.high });
-    var dims = Object.keys(result.composite.perDimension).sort().map(function (d) {
-      var m = result.composite.perDimension[d];
-      return { name: d, estimate: measure(m), low: null, high: null, missing: m && m._tag === "Absent" ? "absent: " + m.reason : "no estimate" };
-    });
+    // Per dimension: the change the dimension-regression gate judged (candidate − baseline, with its interval).
+    var judged = result.verdict.checks.filter(function (c) { return c.check.indexOf("dimension:") === 0 && c.interval; });
+    var dimsAreChanges = judged.length > 0;
+    var dims = dimsAreChanges
+      ? judged.map(function (c) { return { name: c.check.slice("dimension:".length), estimate: c.interval.estimate, low: c.interval.low, high: c.interval.high }; })
+      : Object.keys(result.composite.perDimension).sort().map(function (d) {
+          var m = result.composite.perDimension[d];
+          return { name: d, estimate: measure(m), low: null, high: null, missing: m && m._tag === "Absent" ? "absent: " + m.reason : "no estimate" };
+        });
     var el = $("forest-chart");
     el.dataset.rows = String(card.agents.length);
     el.dataset.dimensions = String(dims.length);
@@ -75,7 +81,7 @@ export const verdictScript = String.raw`
     var c = draw("forest-chart", {
       title: [
         { text: "Per agent: change (candidate − baseline)", left: 0, top: 0, textStyle: { fontSize: 12 } },
-        { text: "Per dimension: score (point estimate)", left: 0, top: top + agentsHeight + gap - 30, textStyle: { fontSize: 12 } }
+        { text: dimsAreChanges ? "Per dimension: change (candidate − baseline)" : "Per dimension: score (point estimate)", left: 0, top: top + agentsHeight + gap - 30, textStyle: { fontSize: 12 } }
       ],
       grid: [
         { left: left, right: 30, top: top, height: agentsHeight },
@@ -83,7 +89,9 @@ export const verdictScript = String.raw`
       ],
       xAxis: [
         { gridIndex: 0, type: "value", scale: true, splitLine: { show: true } },
-        { gridIndex: 1, type: "value", min: 0, max: 1, name: "score", nameLocation: "middle", nameGap: 25 }
+        dimsAreChanges
+          ? { gridIndex: 1, type: "value", scale: true, splitLine: { show: true }, name: "change", nameLocation: "middle", nameGap: 25 }
+          : { gridIndex: 1, type: "value", min: 0, max: 1, name: "score", nameLocation: "middle", nameGap: 25 }
       ],
       yAxis: [
         { gridIndex: 0, type: "category", data: agents.map(function (r) { return r.name; }), inverse: true },
