@@ -200,10 +200,14 @@ describe("spectral serve: scans started through the host API (PGlite)", () => {
       assert.strictEqual(detail.scan.state, "completed")
       assert.strictEqual(detail.phasesDone, 9)
 
-      // A finished scan's stream: every phase done and `end`, at once; through the typed client (bearer) too.
+      // A finished scan's stream: every phase done, the baseline's stimuli all measured, and `end`, at
+      // once (a page opened after the end shows the full bar); through the typed client (bearer) too.
       const again = yield* readProgress(`${base}/api/workspaces/${workspaceA}/scans/${encodeURIComponent(first.scanId)}/progress`, auth)
+      const measured = detail.scan.record?.evalSet.size
+      assert.isDefined(measured)
       assert.deepStrictEqual(again.events, [
         ...phases.map((phase) => ({ event: "phase", data: { phase, status: "done" } })),
+        { event: "stimuli", data: { phase: "observe", arm: "baseline", done: measured, total: measured } },
         { event: "end", data: { status: "completed" } }
       ])
       const typed = yield* Stream.runCollect(Stream.unwrap(client.progress.stream({ params: { workspaceId: workspaceA, scanId: first.scanId } })))

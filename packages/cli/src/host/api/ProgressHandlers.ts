@@ -8,13 +8,23 @@
 import { Duration, Effect, Option, Schedule, Stream, SubscriptionRef } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { ScanRepo } from "@spectral/engine"
+import type { Scan } from "@spectral/engine/contracts"
 import { SpectralApi } from "./Api.ts"
 import { callerWorkspace, stored } from "./ApiAccess.ts"
-import type { ProgressEvent } from "./ApiModels.ts"
+import type { ProgressEvent, StimuliEventData } from "./ApiModels.ts"
 import { ApiScanRunner, type ProgressSnapshot, snapshotOf } from "./ApiScanRunner.ts"
 
 /** How often a scan run elsewhere is read back. */
 export const progressPollInterval = Duration.seconds(1)
+
+/**
+ * What the store tells of a scan run elsewhere (or one that ended before the stream opened): once
+ * Observe finished, its baseline measured every stimulus of the eval set the scan's record names.
+ */
+export const storedStimuli = (scan: Scan): StimuliEventData | undefined => {
+  const size = scan.record?.evalSet.size
+  return size !== undefined && scan.completedPhases.includes("observe") ? { phase: "observe", arm: "baseline", done: size, total: size } : undefined
+}
 
 /** The events that take a client from `previous` (nothing yet: undefined) to `next`. */
 export const eventsBetween = (previous: ProgressSnapshot | undefined, next: ProgressSnapshot): ReadonlyArray<ProgressEvent> => {
@@ -56,7 +66,7 @@ export const ProgressHandlers = HttpApiBuilder.group(
         if (live !== undefined) return progressEvents(SubscriptionRef.changes(live.progress))
         // A read that fails (storage away for a moment) is skipped; the next poll tries again.
         const polled = Stream.fromEffectSchedule(
-          Effect.option(Effect.map(scans.get(workspaceId, scan.id), (s) => snapshotOf(s))),
+          Effect.option(Effect.map(scans.get(workspaceId, scan.id), (s) => snapshotOf(s, storedStimuli(s)))),
           Schedule.spaced(progressPollInterval)
         ).pipe(Stream.flatMap((read) => Option.isSome(read) ? Stream.succeed(read.value) : Stream.empty))
         return progressEvents(polled)
