@@ -1,2 +1,3 @@
 export * as ClusterStorage from "./ClusterStorage.ts"
 export * as ClusterTiming from "./ClusterTiming.ts"
+export { ClusterUnavailable } from "./ClusterStorage.ts"

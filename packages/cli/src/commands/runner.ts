@@ -8,7 +8,7 @@
  * stderr, and runs until stopped. A database behind the engine's migrations, or no PostgreSQL
  * server configured, is refused before joining (exit 2).
  */
-import { Console, Effect } from "effect"
+import { Console, Effect, Predicate } from "effect"
 import { Command, Flag } from "effect/cli"
 import { reportFailures } from "../CliFailure.ts"
 import { CliInputError } from "../CliIo.ts"
@@ -35,8 +35,9 @@ export const runner = Command.make(
       Effect.provide(layer),
       // No server, or a database behind the engine's migrations: what the user configured (exit 2).
       Effect.mapError((error) =>
-        (error._tag === "ClusterUnavailable" && error.reason !== "Connect") || (error._tag === "StorageSetupError" && error.reason === "SchemaOutdated")
-          ? new CliInputError({ file: "runner", message: error.message })
+        (Predicate.isTagged(error, "ClusterUnavailable") && Predicate.hasProperty(error, "reason") && error.reason !== "Connect") ||
+          (Predicate.isTagged(error, "StorageSetupError") && Predicate.hasProperty(error, "reason") && error.reason === "SchemaOutdated")
+          ? new CliInputError({ file: "runner", message: Predicate.hasProperty(error, "message") ? String(error.message) : String(error) })
           : error)
     )
   }, reportFailures)

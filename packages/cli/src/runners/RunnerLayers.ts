@@ -33,8 +33,7 @@ export interface RunnerOptions {
 /** The cluster's own log lines go to stderr: stdout is the commands' JSON. */
 const logsToStderr = Layer.succeed(Logger.LogToStderr)(true)
 
-/** A runner: the scan workflow registered on the cluster's workflow engine, the engine on the configured store. */
-export const runnerLayer = (options: RunnerOptions) =>
+const buildRunner = (options: RunnerOptions) =>
   ScanWorkflow.layer.pipe(
     Layer.provide(options.progress === undefined ? Layer.empty : Layer.succeed(ScanProgress)(options.progress)),
     Layer.provideMerge(ClusterWorkflowEngine.layer),
@@ -48,6 +47,16 @@ export const runnerLayer = (options: RunnerOptions) =>
     Layer.provideMerge(hostLayer(options.modelSeed, options.plugins, options.packages)),
     Layer.provide(logsToStderr)
   )
+
+/** A runner: the scan workflow registered on the cluster's workflow engine, the engine on the configured store. */
+export const runnerLayer = (options: RunnerOptions): Layer.Layer<never, RunnerSetupError> => buildRunner(options)
+
+/**
+ * Why a runner could not start: no server, a database behind the migrations or unreachable
+ * (`ClusterUnavailable`, `StorageSetupError`), a bad setting, a port in use. Typed loosely: the
+ * union the layers infer names engine internals no declaration can reach.
+ */
+export type RunnerSetupError = unknown
 
 /** A member that submits scans and reads their results, running none. */
 export const clientLayer = ClusterWorkflowEngine.layer.pipe(
