@@ -30,6 +30,46 @@ const cases = {
 }
 
 describe("spectral cluster", () => {
+  it.effect("bad texts get a typed outcome: skipped with their reason (label -1), cleaned and listed as adjusted; never a crash or NaN", () =>
+    Effect.gen(function*() {
+      const long = "timeout calling tax_lookup after 15s ".repeat(3_000)
+      const { results } = yield* runClusterFile({
+        cases: [
+          {
+            id: "bad",
+            texts: ["", "   ", "timeout", long, "a\u0000b\u0007 timeout calling tax_lookup", "\ud800 rate limit on tax_lookup", "rate limited by tax_lookup", "timeout after 30s calling tax_lookup"],
+            k: "auto",
+            seed: 1
+          },
+          { id: "nothing", texts: ["", " ", "\u0000"], k: "auto" },
+          { id: "same", texts: Array.from({ length: 8 }, () => "the advisor misread the filing status"), k: "auto", seed: 1 }
+        ]
+      })
+      const byId = new Map(results.map((r) => [r.id, r]))
+      const bad = byId.get("bad")!
+      assert.isFalse("error" in bad, JSON.stringify(bad))
+      if ("error" in bad) return
+      assert.deepStrictEqual(bad.skipped?.map((s) => [s.index, s.reason]), [[0, "empty"], [1, "whitespace_only"]])
+      assert.deepStrictEqual(bad.labels.slice(0, 2), [-1, -1])
+      assert.isTrue(bad.labels.slice(2).every((l) => l >= 0))
+      assert.deepStrictEqual(bad.adjusted?.map((a) => [a.index, a.adjustments]), [[3, ["truncated"]], [4, ["control_characters_removed"]], [5, ["lone_surrogates_replaced"]]])
+      assert.isTrue(Number.isFinite(bad.inertia))
+      assert.isTrue(bad.clusterLabels!.every((l) => l.length > 0 && !l.includes("\u0000") && !/[\ud800-\udfff]/.test(l)))
+      // The timeouts and the rate limits on the same tool stay apart.
+      assert.notStrictEqual(bad.labels[7], bad.labels[6])
+      const nothing = byId.get("nothing")!
+      assert.isFalse("error" in nothing)
+      if ("error" in nothing) return
+      assert.strictEqual(nothing.k, 0)
+      assert.deepStrictEqual(nothing.labels, [-1, -1, -1])
+      assert.deepStrictEqual(nothing.skipped?.map((s) => s.reason), ["empty", "whitespace_only", "no_content"])
+      const same = byId.get("same")!
+      assert.isFalse("error" in same)
+      if ("error" in same) return
+      assert.strictEqual(same.k, 1)
+      assert.deepStrictEqual(same.clusterLabels, ["the advisor misread the filing status"])
+    }))
+
   it.effect("clusters points (fixed and auto k) and texts with their severity variants", () =>
     Effect.gen(function*() {
       const { results } = yield* runClusterFile(cases)

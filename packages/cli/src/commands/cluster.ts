@@ -1,11 +1,22 @@
 /**
  * `spectral cluster --input FILE [--output FILE]`: k-means (fixed k or "auto") on each case's
  * points, or failure-style text clustering with severity variants on its texts. An invalid
- * case gets `{"id","error"}` naming the problem; the other cases still run.
+ * case gets `{"id","error"}` naming the problem; the other cases still run. Texts are screened
+ * first (`screenExplanation`): empty, whitespace-only and content-free ones are `skipped` with
+ * their reason (label -1), long or ill-formed ones are clustered cleaned and listed as `adjusted`.
  */
 import { Clock, Effect, Result, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
-import { clusterMatrix, clusterTexts, fromRows, severitySummary, textClusterLabels } from "@spectral/engine/clustering"
+import {
+  clusterMatrix,
+  clusterTexts,
+  fromRows,
+  type ScreenedExplanation,
+  screenExplanation,
+  severitySummary,
+  type SkipReason,
+  textClusterLabels
+} from "@spectral/engine/clustering"
 import { reportFailures } from "../CliFailure.ts"
 import { readJsonFile, runCases, writeJsonOutput } from "../CliIo.ts"
 
@@ -43,6 +54,10 @@ export interface ClusterCaseResult {
   readonly severities?: ReadonlyArray<string>
   /** Texts only: each cluster's top terms (what the label falls back to). */
   readonly topTerms?: ReadonlyArray<string>
+  /** Texts only: the texts left out, with why (their label is -1): empty, whitespace only, no content. */
+  readonly skipped?: ReadonlyArray<{ readonly index: number; readonly reason: SkipReason; readonly detail: string }>
+  /** Texts only: the texts clustered after cleaning (truncated, ill-formed or control characters), with what was done. */
+  readonly adjusted?: ReadonlyArray<{ readonly index: number; readonly adjustments: ReadonlyArray<string>; readonly originalChars: number; readonly keptChars: number }>
 }
 
 export type ClusterCaseOutcome = ClusterCaseResult | { readonly id: string; readonly error: string }
@@ -71,24 +86,35 @@ const runCase = Effect.fnUntraced(function*(input: ClusterCase) {
     if (Result.isFailure(result)) return { id: input.id, error: result.failure.message }
     outcome = { id: input.id, k: result.success.k, labels: Array.from(result.success.labels), inertia: result.success.inertia, ms: 0, variants: [] }
   } else {
-    const result = clusterTexts(input.texts!, options)
-    if (Result.isFailure(result)) return { id: input.id, error: result.failure.message }
-    const clustering = result.success
-    outcome = {
-      id: input.id,
-      k: clustering.k,
-      labels: Array.from(clustering.labels),
-      inertia: clustering.inertia,
-      ms: 0,
-      variants: clustering.variants,
-      ...(() => {
-        const labels = textClusterLabels(input.texts!, clustering)
-        return {
-          clusterLabels: labels.map((l) => l.label),
-          severities: labels.map((l) => severitySummary(l.severities)),
-          topTerms: clustering.topTerms.map((terms) => terms.join(" "))
-        }
-      })()
+    // Every text gets a typed outcome: skipped with its reason, or clustered (cleaned where it had to be).
+    const screened = input.texts!.map(screenExplanation)
+    const keptAt = screened.flatMap((s, index) => (s._tag === "Kept" ? [index] : []))
+    const kept = keptAt.map((index) => (screened[index] as Extract<ScreenedExplanation, { _tag: "Kept" }>).text)
+    const skipped = screened.flatMap((s, index) => (s._tag === "Skipped" ? [{ index, reason: s.reason, detail: s.detail }] : []))
+    const adjusted = screened.flatMap((s, index) =>
+      s._tag === "Kept" && s.adjustments.length > 0 ? [{ index, adjustments: s.adjustments, originalChars: s.originalChars, keptChars: s.keptChars }] : [])
+    const screen = { skipped, adjusted }
+    if (kept.length === 0) {
+      outcome = { id: input.id, k: 0, labels: input.texts!.map(() => -1), inertia: 0, ms: 0, variants: [], clusterLabels: [], severities: [], topTerms: [], ...screen }
+    } else {
+      const result = clusterTexts(kept, options)
+      if (Result.isFailure(result)) return { id: input.id, error: result.failure.message }
+      const clustering = result.success
+      const labels = input.texts!.map(() => -1)
+      keptAt.forEach((index, position) => void (labels[index] = clustering.labels[position]!))
+      const named = textClusterLabels(kept, clustering)
+      outcome = {
+        id: input.id,
+        k: clustering.k,
+        labels,
+        inertia: clustering.inertia,
+        ms: 0,
+        variants: clustering.variants.map((v) => ({ ...v, members: v.members.map((m) => keptAt[m]!) })),
+        clusterLabels: named.map((l) => l.label),
+        severities: named.map((l) => severitySummary(l.severities)),
+        topTerms: clustering.topTerms.map((terms) => terms.join(" ")),
+        ...screen
+      }
     }
   }
   const finished = yield* Clock.currentTimeNanos
