@@ -116,6 +116,10 @@ export const repositoryContract = <E>(
         expect(yield* repo.phaseOutput(ws, "scan-p", "observe")).toEqual(Option.some({ traces: 40 }))
         expect(yield* repo.phaseOutput(ws, "scan-p", "verdict")).toEqual(Option.none())
         expect(yield* repo.phaseOutput(F.freshWorkspaceId(), "scan-p", "observe")).toEqual(Option.none())
+        // One phase of every scan, in one read.
+        expect([...(yield* repo.phaseOutputsOf(ws, "preflight")).entries()]).toEqual([["scan-p", { mode: "synthetic_only", counts: [] }]])
+        expect([...(yield* repo.phaseOutputsOf(ws, "calibrate")).entries()]).toEqual([["scan-q", "other scan"]])
+        expect((yield* repo.phaseOutputsOf(ws, "verdict")).size).toBe(0)
       }))
 
     it.effect("scan: verdict and divergence are one per scan, replaced on save, NotFound before", () =>

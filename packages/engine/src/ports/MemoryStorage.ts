@@ -176,6 +176,12 @@ export const make = Effect.sync(() => {
         }),
       phaseOutputs: (workspaceId, scanId) =>
         Effect.sync(() => new Map(phases.table(workspaceId).get(scanId) ?? new Map())),
+      phaseOutputsOf: (workspaceId, phase) =>
+        Effect.sync(() => {
+          const found = new Map<string, unknown>()
+          for (const [scanId, outputs] of phases.table(workspaceId)) if (outputs.has(phase)) found.set(scanId, outputs.get(phase))
+          return found
+        }),
       phaseOutput: (workspaceId, scanId, phase) =>
         Effect.sync(() => {
           const outputs = phases.table(workspaceId).get(scanId)

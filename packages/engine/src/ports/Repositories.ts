@@ -39,6 +39,8 @@ export class ScanRepo extends Context.Service<ScanRepo, {
   readonly phaseOutputs: (workspaceId: string, scanId: string) => Effect.Effect<ReadonlyMap<PhaseName, unknown>, StorageError>
   /** One phase's saved output (none: the phase has not finished), without reading the others. */
   readonly phaseOutput: (workspaceId: string, scanId: string, phase: PhaseName) => Effect.Effect<Option.Option<unknown>, StorageError>
+  /** One phase's saved output of every scan of the workspace that finished it, by scan id (one read). */
+  readonly phaseOutputsOf: (workspaceId: string, phase: PhaseName) => Effect.Effect<ReadonlyMap<string, unknown>, StorageError>
   /**
    * Replace the content of one stimulus in every saved phase output of the workspace, as
    * `redactStimulusContent` does (the input of the EvalSet sample, what runs of it said); everything

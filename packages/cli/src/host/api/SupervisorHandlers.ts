@@ -6,7 +6,7 @@
  * (authority ref), the composite score per authority and each agent's score with its interval. A
  * completed scan's summary never changes, so summaries are kept by scan id for the next request.
  */
-import { Effect, Option, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { classifyAgents, loadScanHistory, type ScanSummary, ScanRepo, ScanTraceRepo, SupervisorOptions, WorkspaceRepo } from "@spectral/engine"
 import { CompositeScore, type Measure } from "@spectral/engine/contracts"
@@ -55,10 +55,12 @@ export const SupervisorHandlers = HttpApiBuilder.group(
           const workspaceId = yield* callerWorkspace(params.workspaceId, "read")
           const loaded = yield* historyOf(workspaceId)
           const byId = new Map((yield* stored(scans.list(workspaceId))).map((scan) => [scan.id, scan]))
+          // Every scan's verdict output in one read (its composite per authority).
+          const verdicts = yield* stored(scans.phaseOutputsOf(workspaceId, "verdict"))
           return yield* Effect.forEach(loaded, (summary) =>
             Effect.gen(function*() {
               const scan = byId.get(summary.scanId)!
-              const output = Option.getOrUndefined(yield* stored(scans.phaseOutput(workspaceId, scan.id, "verdict")))
+              const output = verdicts.get(scan.id)
               const composite = output === undefined ? undefined : (yield* Effect.orDie(decodeVerdictOutput(output))).composite
               return {
                 scanId: scan.id,

@@ -91,6 +91,23 @@ export const makeSqlScanRepo = ({ inWorkspace, json, single, sql }: SqlRepoConte
         ))
       return new Map(decoded.map((row) => [row.phase, row.output.value] as const))
     }),
+    phaseOutputsOf: Effect.fn("SqlScanRepo.phaseOutputsOf")(function*(workspaceId, phase) {
+      const rows = yield* inWorkspace(
+        workspaceId,
+        "phase output",
+        `*/${phase}`,
+        sql<{ readonly scan_id: string; readonly phase: string; readonly output: unknown }>`SELECT scan_id, phase, output FROM spectral.scan_phase_outputs
+            WHERE workspace_id = ${workspaceId} AND phase = ${phase} ORDER BY seq`
+      )
+      const found = new Map<string, unknown>()
+      for (const row of rows) {
+        const decoded = yield* decodePhaseOutput(row).pipe(
+          Effect.mapError((error) => corrupt("phase output", `${row.scan_id}/${phase}`, error.message))
+        )
+        found.set(row.scan_id, decoded.output.value)
+      }
+      return found
+    }),
     phaseOutput: Effect.fn("SqlScanRepo.phaseOutput")(function*(workspaceId, scanId, phase) {
       const rows = yield* inWorkspace(
         workspaceId,
