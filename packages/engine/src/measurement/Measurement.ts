@@ -19,6 +19,9 @@ import { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
 import { ScanProgress } from "../ports/ScanProgress.ts"
 import type { ModelPhase } from "../ports/ModelCall.ts"
 import type { StorageError } from "../ports/StorageError.ts"
+import type { RunMeasurement, ArmMeasurement } from "../contracts/PhaseOutputs.ts"
+/** Declared once, as Schemas, in `contracts/PhaseOutputs.ts` (what a phase boundary persists). */
+export type { RunMeasurement, ArmMeasurement }
 
 /**
  * Where a measurement's traces and results go while it runs, instead of all at the end: in batches
@@ -30,36 +33,6 @@ import type { StorageError } from "../ports/StorageError.ts"
 export interface TraceSink<E = StorageError> {
   readonly batchSize: number
   readonly write: (traces: ReadonlyArray<ScanTrace>, results: ReadonlyArray<EvalResult>) => Effect.Effect<void, E>
-}
-
-export interface RunMeasurement {
-  readonly stimulusId: string
-  readonly epoch: number
-  readonly traceId: string
-  readonly status: RunStatus
-  readonly worldModel?: number
-  readonly rubric?: number
-  readonly blended?: number
-  readonly passed: boolean
-  readonly agents: Readonly<Record<string, number>>
-  /** The world-model authority's per-dimension scores (ground truth). */
-  readonly worldDimensions: Readonly<Record<string, number>>
-  /** The rubric authority's per-dimension scores (the judge); empty when it did not score. */
-  readonly rubricDimensions: Readonly<Record<string, number>>
-  /** Why the judge gave no score, when the team answered and the framework has a rubric. */
-  readonly judgeFailure?: string
-  readonly explanation?: string
-  readonly output?: string
-  readonly agentOutputs: Readonly<Record<string, Record<string, unknown>>>
-  readonly truncatedAgents: ReadonlyArray<string>
-  readonly parseFailedAgent?: string
-  readonly costUsd: number
-  readonly latencyMs: number
-}
-
-export interface ArmMeasurement {
-  readonly arm: string
-  readonly runs: ReadonlyArray<RunMeasurement>
 }
 
 export interface MeasureRequest {

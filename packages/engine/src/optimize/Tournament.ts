@@ -23,24 +23,9 @@ import { hashHex, hashString, seededGenerator } from "../random/Deterministic.ts
 import type { ObjectiveScorer } from "../plugin/ScorerRegistry.ts"
 import type { Candidate } from "../strategies/Strategy.ts"
 import { type ArmMeasurement, type RunMeasurement, summarizeByStimulus } from "../measurement/Measurement.ts"
-
-export interface VectorValue {
-  readonly vector: string
-  readonly kind: OptimizationVector["kind"]
-  readonly direction: OptimizationVector["direction"]
-  readonly weight: number
-  readonly baseline: number
-  readonly candidate: number
-}
-
-export interface FinalistRecord {
-  readonly candidateId: string
-  readonly strategy: string
-  readonly workingDelta: number
-  readonly objective: number
-  readonly onParetoFront: boolean
-  readonly vectors: ReadonlyArray<VectorValue>
-}
+import type { VectorValue, FinalistRecord } from "../contracts/PhaseOutputs.ts"
+/** Declared once, as Schemas, in `contracts/PhaseOutputs.ts` (what a phase boundary persists). */
+export type { VectorValue, FinalistRecord }
 
 const chainRank = { none: 0, brief: 1, full: 2 } as const
 

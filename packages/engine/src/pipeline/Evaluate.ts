@@ -20,11 +20,10 @@ import type { StorageError } from "../ports/StorageError.ts"
 import { type ArmMeasurement, type StimulusSummary, summarizeByStimulus } from "../measurement/Measurement.ts"
 import type { ObserveOutput } from "./Observe.ts"
 import type { ScanContext } from "./ScanContext.ts"
+import type { EvaluateOutput } from "../contracts/PhaseOutputs.ts"
+/** Declared once, as Schemas, in `contracts/PhaseOutputs.ts` (what a phase boundary persists). */
+export type { EvaluateOutput }
 
-export interface EvaluateOutput {
-  readonly composite: CompositeScore
-  readonly divergence: RubricDivergenceRecord
-}
 
 const weightedMeasure = (rows: ReadonlyArray<{ value: number | undefined; weight: number }>, missing: string): Measure => {
   const present_ = rows.filter((r) => r.value !== undefined)

@@ -30,11 +30,9 @@ import { RubricScorer } from "../scoring/RubricScorer.ts"
 import { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
 import { type ArmMeasurement, measureArmInto, type TraceSink } from "../measurement/Measurement.ts"
 import { BASELINE_ARM, type ScanContext } from "./ScanContext.ts"
-
-export interface ObserveOutput {
-  readonly evalSet: EvalSet
-  readonly baseline: ArmMeasurement
-}
+import type { ObserveOutput } from "../contracts/PhaseOutputs.ts"
+/** Declared once, as Schemas, in `contracts/PhaseOutputs.ts` (what a phase boundary persists). */
+export type { ObserveOutput }
 
 export class EvalSetRejected extends Schema.TaggedError<EvalSetRejected>()("EvalSetRejected", {
   message: Schema.String

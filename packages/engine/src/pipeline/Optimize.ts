@@ -43,39 +43,11 @@ import {
 } from "./StrategyInputs.ts"
 import { ScorerRegistry } from "../plugin/ScorerRegistry.ts"
 import { describeVectors, type FinalistRecord, Tournament } from "../optimize/Tournament.ts"
+import type { OptimizeOutput, SequentialHoldout } from "../contracts/PhaseOutputs.ts"
+/** Declared once, as Schemas, in `contracts/PhaseOutputs.ts` (what a phase boundary persists). */
+export type { OptimizeOutput, SequentialHoldout }
 
 export { failingExamplesOf, passingExamplesOf, teamBlame } from "./StrategyInputs.ts"
-
-export interface OptimizeOutput {
-  readonly winner: { readonly candidate: Candidate; readonly measurement: ArmMeasurement; readonly workingDelta: number } | null
-  readonly decisionLog: ReadonlyArray<DecisionLogEntry>
-  readonly budgetExhausted: boolean
-  /** The finalists of the last rung with their vectors, objective and Pareto standing. */
-  readonly finalists?: ReadonlyArray<FinalistRecord>
-  /** Why spending stopped early, when it did. */
-  readonly budgetNote?: string
-  /** With `framework.sequential` on: how much of the winner's holdout was measured, and why measuring stopped. */
-  readonly sequentialHoldout?: SequentialHoldout
-}
-
-export interface SequentialHoldout {
-  /** Holdout stimuli measured, of those there were. */
-  readonly measured: number
-  readonly available: number
-  /** Of those measured, the comparable synthetic holdout stimuli: what the confidence sequence saw and the bootstrap CI gate judges. */
-  readonly observed: number
-  readonly batch: number
-  readonly looks: number
-  /**
-   * `better` / `worse`: the confidence sequence lies above / below zero; `exhausted`: the whole
-   * holdout was measured and the fixed-n verdict decides; `budget`: the budget stopped it first.
-   */
-  readonly stopped: "better" | "worse" | "exhausted" | "budget"
-  /** Level (1 − α) and bounds of the confidence sequence at the last look, on the paired blended delta (scaled by weight / the largest holdout weight). */
-  readonly level: number
-  readonly low: number
-  readonly high: number
-}
 
 const sequentialNote = (s: SequentialHoldout): string => {
   const sequence = `the ${+(s.level * 100).toFixed(2)}% confidence sequence [${pct(s.low)}, ${pct(s.high)}] on the paired delta`

@@ -9,11 +9,10 @@ import type { AgentVersion } from "../contracts/index.ts"
 import type { OptimizeOutput } from "./Optimize.ts"
 import type { ObserveOutput } from "./Observe.ts"
 import type { ScanContext } from "./ScanContext.ts"
+import type { SafetyOutput } from "../contracts/PhaseOutputs.ts"
+/** Declared once, as Schemas, in `contracts/PhaseOutputs.ts` (what a phase boundary persists). */
+export type { SafetyOutput }
 
-export interface SafetyOutput {
-  readonly checked: boolean
-  readonly violations: ReadonlyArray<InvariantViolation>
-}
 
 export const boundsViolations = (agents: ReadonlyArray<AgentVersion>, bounds: HyperparameterBounds): ReadonlyArray<InvariantViolation> =>
   agents.flatMap((a) => {

@@ -166,19 +166,14 @@ const messageOf = (error: unknown): string =>
   Predicate.hasProperty(error, "message") && typeof error.message === "string" && error.message !== "" ? error.message : String(error)
 
 /** A phase's failure, typed: a typed error of the phase (its tag) or a defect, with its sentence. */
-const failureOf = (cause: Cause.Cause<unknown>): { readonly reason: string; readonly failure: ScanFailureCause } => {
+const failureOf = (cause: Cause.Cause<unknown>): { readonly reason: string; readonly cause: ScanFailureCause } => {
   const error = Cause.squash(cause)
-  if (error instanceof ScanFailed) return { reason: error.reason, failure: error.cause }
+  if (error instanceof ScanFailed) return { reason: error.reason, cause: error.cause }
   const message = messageOf(error)
-  if (!Cause.hasFails(cause)) return { reason: message, failure: { _tag: "Defect", message } }
-  if (isStorageOutage(error)) return { reason: message, failure: { _tag: "StorageUnavailable", message } }
+  if (!Cause.hasFails(cause)) return { reason: message, cause: { _tag: "Defect", message } }
+  if (isStorageOutage(error)) return { reason: message, cause: { _tag: "StorageUnavailable", message } }
   const tag = Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" ? error._tag : "Error"
-  return { reason: message, failure: { _tag: "PhaseError", error: tag, message } }
-}
-
-const failureFields = (cause: Cause.Cause<unknown>): { readonly reason: string; readonly cause: ScanFailureCause } => {
-  const { reason, failure } = failureOf(cause)
-  return { reason, cause: failure }
+  return { reason: message, cause: { _tag: "PhaseError", error: tag, message } }
 }
 
 /** A saved phase output decoded with its phase's Schema; one that no longer decodes fails the scan naming the field. */
@@ -403,7 +398,7 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
             return output
           }).pipe(
             // A phase ends in its output or a ScanFailed with the typed cause (what a durable step records).
-            Effect.catchCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause as Cause.Cause<never>) : Effect.fail(new ScanFailed({ scanId: scan.id, phase: name, ...failureFields(cause) })))
+            Effect.catchCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause as Cause.Cause<never>) : Effect.fail(new ScanFailed({ scanId: scan.id, phase: name, ...failureOf(cause) })))
           )
         /**
          * The scan's change set at the workspace's next free version, recorded once with its
@@ -505,7 +500,7 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
                 yield* writes.withPermits(1)(writeScan({}, "expire")).pipe(Effect.ignore)
                 return yield* Effect.interrupt
               }
-              const { reason, failure } = failureOf(cause)
+              const { reason, cause: failure } = failureOf(cause)
               // The spend so far is recorded too, so a resumed scan does not get its budget back.
               yield* writes.withPermits(1)(
                 writeScan({ state: "failed", failureReason: `${current}: ${reason}`, failure: { phase: current, cause: failure } }, "release")

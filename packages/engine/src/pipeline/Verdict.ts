@@ -20,11 +20,10 @@ import type { ObserveOutput } from "./Observe.ts"
 import type { OptimizeOutput } from "./Optimize.ts"
 import type { SafetyOutput } from "./Safety.ts"
 import type { ScanContext } from "./ScanContext.ts"
+import type { VerdictOutput } from "../contracts/PhaseOutputs.ts"
+/** Declared once, as Schemas, in `contracts/PhaseOutputs.ts` (what a phase boundary persists). */
+export type { VerdictOutput }
 
-export interface VerdictOutput {
-  readonly verdict: VerdictResult
-  readonly composite: CompositeScore
-}
 
 export class Verdict extends Context.Service<Verdict, {
   readonly run: (

@@ -20,6 +20,9 @@ import { Context, Effect, Layer, Ref, Schema } from "effect"
 import type { LanguageModel } from "effect/ai"
 import type { AgentVersion, FailureCluster, HyperparameterBounds, WorkspaceAgent } from "../contracts/index.ts"
 import type { BudgetExhausted, BudgetLedger } from "../agents/BudgetLedger.ts"
+import type { Candidate } from "../contracts/PhaseOutputs.ts"
+/** Declared once, as Schemas, in `contracts/PhaseOutputs.ts` (what a phase boundary persists). */
+export type { Candidate }
 
 export interface PassingExample {
   readonly agentId: string
@@ -145,17 +148,6 @@ export interface StrategyInput {
    * Counts against `budget.maxEvaluations`; fails with BudgetExhausted past it or past the scan's budget.
    */
   readonly evaluate: (team: ReadonlyArray<AgentVersion>, stimulusIds?: ReadonlyArray<string>) => Effect.Effect<WorkingSetEvaluation, BudgetExhausted>
-}
-
-export interface Candidate {
-  readonly id: string
-  readonly strategy: string
-  readonly rationale: string
-  readonly agents: ReadonlyArray<AgentVersion>
-  /** The agents this candidate changes. */
-  readonly changed: ReadonlyArray<string>
-  /** Working-set evidence the strategy already gathered (search strategies), for the decision log. */
-  readonly evidence?: string
 }
 
 export interface Strategy {
