@@ -4,9 +4,10 @@
  * client-only member of the cluster (`ScanWorkflow.execute`) and stores the declarations.
  *
  * - **Speed-up**: K scans of K workspaces submitted at once, on 1, 2 and 4 runners, at 50 ms per
- *   model call and a fixed per-scan concurrency: wall time, speed-up over one runner and its
- *   efficiency (speed-up / runners). One scan runs on one runner (its execution's shard): what
- *   spreads is scans, by the hash of their submission.
+ *   model call and a fixed per-runner concurrency (`SPECTRAL_RUNNER_CONCURRENCY`): wall time,
+ *   speed-up over one runner and its efficiency (speed-up / runners). A scan's execution runs on
+ *   one runner; its measurements (the Observe baseline, the tournament's) go out in chunks of a
+ *   few stimuli, child workflows spread over the runners by the hash of their key.
  * - **Durability overhead**: one scan at zero latency in this process on the same server
  *   (`ScanOrchestrator.run`, in-process resume) against the same scan through the workflow on one
  *   runner (each phase an activity recorded by the cluster): ms per stimulus and the ratio.
@@ -82,6 +83,11 @@ const startRunners = (count: number, basePort: number, env: Record<string, strin
     return runners
   })
 
+/** Each runner's fixed concurrency in the speed-up runs (`SPECTRAL_RUNNER_CONCURRENCY`). */
+const RUNNER_CONCURRENCY = 8
+/** Stimuli per chunk in the speed-up runs (`SPECTRAL_MEASURE_CHUNK`): small, so hashing spreads them evenly. */
+const CHUNK = 2
+
 const waitFor = (condition: () => boolean, timeoutMs: number) =>
   Effect.sync(condition).pipe(
     Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (done) => done }),
@@ -110,20 +116,25 @@ export const runnersSuite: Suite = {
       const basePort = 37_000 + (process.pid % 1_000) * 8
       const figures: Record<string, number> = {}
 
-      // Speed-up over runners.
-      const scans = quick ? 4 : 8
+      // Speed-up over runners: each runner makes at most RUNNER_CONCURRENCY model calls at once (its
+      // fixed concurrency), and the scans' measurements go out in chunks of CHUNK stimuli (child
+      // workflows, spread over the runners by key), all of them out at once.
+      const scans = quick ? 2 : 4
       const runnerCounts = quick ? [1, 2] : [1, 2, 4]
-      const small = 30
+      const small = 60
+      const chunking = { SPECTRAL_RUNNER_CONCURRENCY: String(RUNNER_CONCURRENCY), SPECTRAL_MEASURE_CHUNK: String(CHUNK), SPECTRAL_MEASURE_CHUNKS_IN_FLIGHT: "64" }
+      figures["runner_concurrency"] = RUNNER_CONCURRENCY
+      figures["chunk_stimuli"] = CHUNK
       yield* Effect.gen(function*() {
         for (let i = 0; i < scans; i++) yield* (yield* WorkspaceRepo).upsert(workspaceOf(`bench-runners-${i}`, small))
       }).pipe(Effect.provide(store))
       let single = 0
       for (const count of runnerCounts) {
-        const runners = yield* startRunners(count, basePort, { ...env, SPECTRAL_SIMULATED_LATENCY_MS: "50" })
+        const runners = yield* startRunners(count, basePort, { ...env, ...chunking, SPECTRAL_SIMULATED_LATENCY_MS: "50" })
         const started = Date.now()
         yield* Effect.forEach(
           Array.from({ length: scans }, (_, i) => i),
-          (i) => ScanWorkflow.ScanWorkflow.execute({ workspaceId: `bench-runners-${i}`, requestId: `speedup-${count}`, seed: 1, concurrency: 8 }),
+          (i) => ScanWorkflow.ScanWorkflow.execute({ workspaceId: `bench-runners-${i}`, requestId: `speedup-${count}`, seed: 1, concurrency: 64 }),
           { concurrency: "unbounded" }
         ).pipe(Effect.provide(client))
         const wall = (Date.now() - started) / 1000
@@ -133,7 +144,10 @@ export const runnersSuite: Suite = {
         figures[`wall_s_${count}_runners`] = wall
         figures[`speedup_${count}_runners`] = speedUp
         figures[`efficiency_${count}_runners`] = speedUp / count
-        yield* Console.log(`runners: ${scans} scans × ${small} stimuli at 50 ms/call on ${count} runner(s): ${wall.toFixed(1)} s, speed-up ${speedUp.toFixed(2)} (${((speedUp / count) * 100).toFixed(0)}% of linear)`)
+        yield* Console.log(
+          `runners: ${scans} scans × ${small} stimuli at 50 ms/call, ${RUNNER_CONCURRENCY} calls at once per runner, chunks of ${CHUNK} stimuli, on ${count} runner(s): ` +
+            `${wall.toFixed(1)} s, speed-up ${speedUp.toFixed(2)} (${((speedUp / count) * 100).toFixed(0)}% of linear)`
+        )
       }
 
       // Durability overhead at zero latency: in-process vs through the workflow on one runner.
@@ -148,15 +162,28 @@ export const runnersSuite: Suite = {
         yield* (yield* ScanOrchestrator).run({ workspaceId: inProcessId, seed: 1, concurrency: 8 })
         return (Date.now() - t) / size
       }).pipe(Effect.provide(engine))
-      const one = yield* startRunners(1, basePort, env)
-      const t = Date.now()
-      yield* ScanWorkflow.ScanWorkflow.execute({ workspaceId: workflowId, requestId: "overhead", seed: 1, concurrency: 8 }).pipe(Effect.provide(client))
-      const durable = (Date.now() - t) / size
-      yield* stopAll(one)
+      // Through the workflow: measurements on the scan's runner (chunks off), then in chunks of the
+      // default size (each a child workflow with its own recorded activity).
+      const through = (requestId: string, extra: Record<string, string>) =>
+        Effect.gen(function*() {
+          const one = yield* startRunners(1, basePort, { ...env, ...extra })
+          const t = Date.now()
+          yield* ScanWorkflow.ScanWorkflow.execute({ workspaceId: workflowId, requestId, seed: 1, concurrency: 8 }).pipe(Effect.provide(client))
+          const perStimulus = (Date.now() - t) / size
+          yield* stopAll(one)
+          return perStimulus
+        })
+      const durable = yield* through("overhead", { SPECTRAL_MEASURE_CHUNK: "0" })
+      const chunked = yield* through("overhead-chunked", {})
       figures["in_process_ms_per_stimulus"] = local
       figures["workflow_ms_per_stimulus"] = durable
       figures["durability_overhead_ratio"] = durable / local
-      yield* Console.log(`runners: zero latency, ${size} stimuli: in-process ${local.toFixed(2)} ms/stimulus, through the workflow ${durable.toFixed(2)} ms/stimulus (×${(durable / local).toFixed(2)})`)
+      figures["workflow_chunked_ms_per_stimulus"] = chunked
+      figures["durability_overhead_ratio_chunked"] = chunked / local
+      yield* Console.log(
+        `runners: zero latency, ${size} stimuli: in-process ${local.toFixed(2)} ms/stimulus, through the workflow ${durable.toFixed(2)} ms/stimulus (×${(durable / local).toFixed(2)}), ` +
+          `with measurements in chunks of 50 ${chunked.toFixed(2)} ms/stimulus (×${(chunked / local).toFixed(2)})`
+      )
 
       // Recovery after the carrier is killed.
       const recoveryId = "bench-recovery"

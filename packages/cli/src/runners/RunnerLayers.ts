@@ -10,9 +10,9 @@
  */
 import { NodeClusterSocket } from "@effect/platform-node"
 import { ClusterStorage, ClusterTiming } from "@spectral/adapters"
-import { type PluginLayer, ScanProgress, type ScanProgressReporter, ScanWorkflow } from "@spectral/engine"
+import { MeasureChunkWorkflow, type PluginLayer, RunnerCallPermits, ScanProgress, type ScanProgressReporter, ScanWorkflow } from "@spectral/engine"
 import type { PackageVersion } from "@spectral/engine/contracts"
-import { Layer, Logger, Option } from "effect"
+import { Config, Effect, Layer, Logger, Option, Schema, Semaphore } from "effect"
 import { ClusterWorkflowEngine, RunnerAddress } from "effect/cluster"
 import { hostLayer } from "../HostLayers.ts"
 
@@ -33,9 +33,38 @@ export interface RunnerOptions {
 /** The cluster's own log lines go to stderr: stdout is the commands' JSON. */
 const logsToStderr = Layer.succeed(Logger.LogToStderr)(true)
 
+/** Stimuli per chunk a runner hands to the cluster (`SPECTRAL_MEASURE_CHUNK`, default 50; 0: measure on the scan's runner). */
+export const MeasureChunk = Config.schema(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)), "SPECTRAL_MEASURE_CHUNK").pipe(Config.withDefault(50))
+/** Chunks of one measurement out at once (`SPECTRAL_MEASURE_CHUNKS_IN_FLIGHT`, default 8). */
+export const ChunksInFlight = Config.schema(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1024 })), "SPECTRAL_MEASURE_CHUNKS_IN_FLIGHT").pipe(
+  Config.withDefault(8)
+)
+/** Model calls in flight at once on this runner, over every scan and chunk it carries (`SPECTRAL_RUNNER_CONCURRENCY`, default: no limit). */
+export const RunnerConcurrency = Config.schema(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 100_000 })), "SPECTRAL_RUNNER_CONCURRENCY").pipe(
+  Config.option
+)
+
+/**
+ * The workflows a runner carries: scans, whose measurements go out in chunks (child workflows
+ * spread over the runners by key), and the chunks; all of them under the runner's call permits.
+ */
+const workflows = (options: RunnerOptions) =>
+  Layer.unwrap(Effect.gen(function*() {
+    const chunkSize = yield* MeasureChunk
+    const inFlight = yield* ChunksInFlight
+    const concurrency = yield* RunnerConcurrency
+    const permits = Option.isSome(concurrency)
+      ? Layer.effect(RunnerCallPermits)(Semaphore.make(concurrency.value))
+      : Layer.empty
+    const scans = chunkSize === 0 ? ScanWorkflow.layer : ScanWorkflow.layer.pipe(Layer.provide(MeasureChunkWorkflow.layerDispatch({ chunkSize, inFlight })))
+    return Layer.mergeAll(scans, MeasureChunkWorkflow.layer).pipe(
+      Layer.provide(permits),
+      Layer.provide(options.progress === undefined ? Layer.empty : Layer.succeed(ScanProgress)(options.progress))
+    )
+  }))
+
 const buildRunner = (options: RunnerOptions) =>
-  ScanWorkflow.layer.pipe(
-    Layer.provide(options.progress === undefined ? Layer.empty : Layer.succeed(ScanProgress)(options.progress)),
+  workflows(options).pipe(
     Layer.provideMerge(ClusterWorkflowEngine.layer),
     Layer.provideMerge(
       NodeClusterSocket.layer({

@@ -36,10 +36,15 @@ export interface Spend {
   readonly unpricedCalls?: number
 }
 
-/** The worst case of one call, held against the budget while the call is in flight. */
+/**
+ * The worst case of one call (or, for a block, of every call a measurement handed to another runner
+ * may make), held against the budget while it is in flight.
+ */
 export interface Reservation {
   readonly id: number
   readonly phase: ModelPhase
+  /** Calls held: 1 for one call; a block's size for `reserveBlock`. */
+  readonly calls: number
   readonly tokens: number
   readonly usd: number
 }
@@ -98,6 +103,8 @@ const unlimited: Budget = { maxCalls: Number.MAX_SAFE_INTEGER, maxTokens: Number
 interface State extends LedgerSnapshot {
   readonly nextId: number
   readonly open: ReadonlyMap<number, Reservation>
+  /** Keys of the blocks settled (`settleBlock`): settling one again books nothing. */
+  readonly settledBlocks: ReadonlySet<string>
 }
 
 const fresh = (budget: Budget): State => ({
@@ -108,7 +115,8 @@ const fresh = (budget: Budget): State => ({
   inFlight: { calls: 0, tokens: 0, usd: 0 },
   exhausted: false,
   nextId: 1,
-  open: new Map()
+  open: new Map(),
+  settledBlocks: new Set()
 })
 
 /** Which limit (if any) one more reservation of this size would pass. */
@@ -116,9 +124,9 @@ export const limitPassed = (
   budget: Budget,
   total: Spend,
   inFlight: LedgerSnapshot["inFlight"],
-  estimate: { readonly tokens: number; readonly usd: number }
+  estimate: { readonly tokens: number; readonly usd: number; readonly calls?: number }
 ): "calls" | "tokens" | "usd" | undefined =>
-  total.calls + inFlight.calls + 1 > budget.maxCalls
+  total.calls + inFlight.calls + (estimate.calls ?? 1) > budget.maxCalls
     ? "calls"
     : total.tokens + inFlight.tokens + estimate.tokens > budget.maxTokens
     ? "tokens"
@@ -141,19 +149,25 @@ export interface RecordedSpend {
   readonly byPhase: Readonly<Record<string, Spend>>
   readonly byPurpose: Readonly<Record<string, Spend>>
   readonly exhausted: boolean
+  readonly settledBlocks?: ReadonlyArray<string>
 }
 
 export type LedgerState = State
 
 /** A new ledger for one scan, starting from what it had already spent (a resumed scan). */
 export const openLedger = (budget: Budget, spent?: RecordedSpend): Effect.Effect<Ref.Ref<LedgerState>> =>
-  Ref.make<LedgerState>(spent === undefined ? fresh(budget) : { ...fresh(budget), total: spent.total, byPhase: spent.byPhase, byPurpose: spent.byPurpose, exhausted: spent.exhausted })
+  Ref.make<LedgerState>(
+    spent === undefined
+      ? fresh(budget)
+      : { ...fresh(budget), total: spent.total, byPhase: spent.byPhase, byPurpose: spent.byPurpose, exhausted: spent.exhausted, settledBlocks: new Set(spent.settledBlocks ?? []) }
+  )
 
-export const recordedSpend = (snapshot: LedgerSnapshot): RecordedSpend => ({
-  total: snapshot.total,
-  byPhase: snapshot.byPhase,
-  byPurpose: snapshot.byPurpose,
-  exhausted: snapshot.exhausted
+export const recordedSpend = (state: LedgerState): RecordedSpend => ({
+  total: state.total,
+  byPhase: state.byPhase,
+  byPurpose: state.byPurpose,
+  exhausted: state.exhausted,
+  ...(state.settledBlocks.size === 0 ? {} : { settledBlocks: [...state.settledBlocks] })
 })
 
 export class BudgetLedger extends Context.Service<BudgetLedger, {
@@ -162,8 +176,21 @@ export class BudgetLedger extends Context.Service<BudgetLedger, {
    * flight plus this estimate would pass a limit (the ledger is then marked exhausted).
    */
   readonly reserve: (phase: ModelPhase, estimate: { readonly tokens: number; readonly usd: number }) => Effect.Effect<Reservation, BudgetExhausted>
+  /**
+   * Hold a block of calls (their tokens and dollars) against the budget at once: what a measurement
+   * hands to another process may spend at most, so concurrent blocks and calls never overshoot
+   * together. Fails like `reserve` when the block does not fit.
+   */
+  readonly reserveBlock: (phase: ModelPhase, block: { readonly calls: number; readonly tokens: number; readonly usd: number }) => Effect.Effect<Reservation, BudgetExhausted>
   /** Release a reservation and charge what the call really used. */
   readonly settle: (reservation: Reservation, purpose: string, spend: Spend) => Effect.Effect<void>
+  /**
+   * Release a block and charge what its calls really used, by purpose (all under the block's
+   * phase), once per `key`: a block replayed after a crash (its result recorded) is not charged again.
+   */
+  readonly settleBlock: (reservation: Reservation, key: string, byPurpose: Readonly<Record<string, Spend>>) => Effect.Effect<void>
+  /** Let a reservation go without charging anything (a block that never went out, or whose outcome is unknown). */
+  readonly release: (reservation: Reservation) => Effect.Effect<void>
   /** Charge spend made outside a reservation (for example by a host's own agent calls). */
   readonly charge: (phase: ModelPhase, spend: Spend, purpose?: string) => Effect.Effect<void>
   readonly reset: (budget: Budget) => Effect.Effect<void>
@@ -180,20 +207,20 @@ export class BudgetLedger extends Context.Service<BudgetLedger, {
         byPhase: { ...s.byPhase, [phase]: addSpend(s.byPhase[phase] ?? zeroSpend, spend) },
         byPurpose: { ...s.byPurpose, [purpose]: addSpend(s.byPurpose[purpose] ?? zeroSpend, spend) }
       })
-      const reserve = (phase: ModelPhase, estimate: { readonly tokens: number; readonly usd: number }) =>
+      const reserveCalls = (phase: ModelPhase, estimate: { readonly calls: number; readonly tokens: number; readonly usd: number }) =>
         Effect.flatMap(current, (state) => Ref.modify(state, (s): readonly [Reservation | "calls" | "tokens" | "usd", State] => {
           const passed = limitPassed(s.budget, s.total, s.inFlight, estimate)
           if (passed !== undefined) {
             return [passed, { ...s, exhausted: true, ...(s.exhaustedAt === undefined ? { exhaustedAt: { phase, limit: passed } } : {}) }]
           }
-          const reservation: Reservation = { id: s.nextId, phase, tokens: Math.max(0, estimate.tokens), usd: Math.max(0, estimate.usd) }
+          const reservation: Reservation = { id: s.nextId, phase, calls: Math.max(0, estimate.calls), tokens: Math.max(0, estimate.tokens), usd: Math.max(0, estimate.usd) }
           const open = new Map(s.open)
           open.set(reservation.id, reservation)
           return [reservation, {
             ...s,
             nextId: s.nextId + 1,
             open,
-            inFlight: { calls: s.inFlight.calls + 1, tokens: s.inFlight.tokens + reservation.tokens, usd: s.inFlight.usd + reservation.usd }
+            inFlight: { calls: s.inFlight.calls + reservation.calls, tokens: s.inFlight.tokens + reservation.tokens, usd: s.inFlight.usd + reservation.usd }
           }]
         })).pipe(
           Effect.flatMap((r) =>
@@ -202,22 +229,37 @@ export class BudgetLedger extends Context.Service<BudgetLedger, {
               : Effect.succeed(r)
           )
         )
+      /** The state with `reservation` no longer in flight (unchanged when it was already released). */
+      const release = (s: State, reservation: Reservation): State => {
+        if (!s.open.has(reservation.id)) return s
+        const open = new Map(s.open)
+        open.delete(reservation.id)
+        return {
+          ...s,
+          open,
+          inFlight: { calls: s.inFlight.calls - reservation.calls, tokens: s.inFlight.tokens - reservation.tokens, usd: s.inFlight.usd - reservation.usd }
+        }
+      }
       return BudgetLedger.of({
-        reserve,
+        reserve: (phase, estimate) => reserveCalls(phase, { calls: 1, ...estimate }),
+        reserveBlock: reserveCalls,
         settle: (reservation, purpose, spend) =>
-          Effect.flatMap(current, (state) => Ref.update(state, (s) => {
-            if (!s.open.has(reservation.id)) return book(s, reservation.phase, purpose, spend)
-            const open = new Map(s.open)
-            open.delete(reservation.id)
-            return book({
-              ...s,
-              open,
-              inFlight: { calls: s.inFlight.calls - 1, tokens: s.inFlight.tokens - reservation.tokens, usd: s.inFlight.usd - reservation.usd }
-            }, reservation.phase, purpose, spend)
-          })),
+          Effect.flatMap(current, (state) => Ref.update(state, (s) => book(release(s, reservation), reservation.phase, purpose, spend))),
+        release: (reservation) => Effect.flatMap(current, (state) => Ref.update(state, (s) => release(s, reservation))),
+        settleBlock: (reservation, key, byPurpose) =>
+          Effect.flatMap(current, (state) =>
+            Ref.update(state, (s) => {
+              const released = release(s, reservation)
+              if (s.settledBlocks.has(key)) return released
+              const settledBlocks = new Set(s.settledBlocks)
+              settledBlocks.add(key)
+              let booked: State = { ...released, settledBlocks }
+              for (const [purpose, spend] of Object.entries(byPurpose)) booked = book(booked, reservation.phase, purpose, spend)
+              return booked
+            })),
         charge: (phase, spend, purpose = "unattributed") => Effect.flatMap(current, (state) => Ref.update(state, (s) => book(s, phase, purpose, spend))),
         reset: (budget) => Effect.flatMap(current, (state) => Ref.set(state, fresh(budget))),
-        snapshot: Effect.flatMap(current, (state) => Effect.map(Ref.get(state), ({ nextId: _n, open: _o, ...snapshot }) => snapshot))
+        snapshot: Effect.flatMap(current, (state) => Effect.map(Ref.get(state), ({ nextId: _n, open: _o, settledBlocks: _b, ...snapshot }) => snapshot))
       })
     })
   )

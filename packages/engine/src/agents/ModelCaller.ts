@@ -9,9 +9,9 @@
  * (operation, provider, request model and parameters, agent, usage, finish reasons); it carries
  * the call's content only where `SpanContent` allows it for the workspace.
  */
-import { Clock, Effect, Exit, Predicate, Result, Schema } from "effect"
+import { Clock, Effect, Exit, Predicate, Result, Schema, type Semaphore } from "effect"
 import { type AiError, LanguageModel, Prompt } from "effect/ai"
-import { CallContext, conservativePrice, SpanContent, costAt, GenerationParameters, type ModelPrice, ModelCallPermits, PriceTable, priceOf, SPECTRAL_METADATA_KEY } from "../ports/ModelCall.ts"
+import { CallContext, conservativePrice, SpanContent, costAt, GenerationParameters, type ModelPrice, ModelCallPermits, PriceTable, RunnerCallPermits, priceOf, SPECTRAL_METADATA_KEY } from "../ports/ModelCall.ts"
 import { BudgetExhausted, BudgetLedger, hasFiniteUsdBudget } from "./BudgetLedger.ts"
 
 export interface ModelAnswer {
@@ -142,9 +142,13 @@ const worstCaseAt = (charged: ModelPrice | undefined, system: string, user: stri
   return { tokens: estimatedInput + maxTokens, usd: charged === undefined ? 0 : costAt(charged, estimatedInput, maxTokens) }
 }
 
+const holding = <A, E, R>(permits: Semaphore.Semaphore | undefined, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  permits === undefined ? effect : permits.withPermits(1)(effect)
+
 /**
  * One metered model call, holding one of the scan's call permits (`ModelCallPermits`) while it is
- * in flight, so the scan's concurrency bounds model calls however many stimuli are in progress.
+ * in flight, so the scan's concurrency bounds model calls however many stimuli are in progress, and
+ * one of the process's (`RunnerCallPermits`) where a runner fixes its own concurrency.
  */
 export const callModel = (
   system: string,
@@ -153,13 +157,13 @@ export const callModel = (
   context: CallContext
 ): Effect.Effect<ModelAnswer, ModelCallFailed | BudgetExhausted, LanguageModel.LanguageModel | BudgetLedger> =>
   Effect.flatMap(Effect.service(ModelCallPermits), (permits) =>
-    Effect.withSpan(
-      permits === undefined
-        ? callModelNow(system, user, parameters, context)
-        : permits.withPermits(1)(callModelNow(system, user, parameters, context)),
-      "chat",
-      { kind: "client", captureStackTrace: false, attributes: callAttributes(parameters, context) }
-    ))
+    Effect.flatMap(Effect.service(RunnerCallPermits), (runnerPermits) =>
+      Effect.withSpan(
+        // The scan's permit first: a call waiting for the runner holds none of the runner's.
+        holding(permits, holding(runnerPermits, callModelNow(system, user, parameters, context))),
+        "chat",
+        { kind: "client", captureStackTrace: false, attributes: callAttributes(parameters, context) }
+      )))
 
 /** The call's span attributes known before it is made (GenAI semantic conventions; no content). */
 const callAttributes = (parameters: GenerationParameters, context: CallContext): Record<string, unknown> => {

@@ -94,7 +94,12 @@ export const ScanSpend = Schema.Struct({
   total: SpendFigures,
   byPhase: Schema.Record(Schema.String, SpendFigures),
   byPurpose: Schema.Record(Schema.String, SpendFigures),
-  exhausted: Schema.Boolean
+  exhausted: Schema.Boolean,
+  /**
+   * The blocks of measurement settled into the totals (chunks measured by other runners, by key):
+   * a resumed scan that replays a finished chunk does not charge it twice.
+   */
+  settledBlocks: Schema.optionalKey(Schema.Array(Schema.String))
 })
 export type ScanSpend = typeof ScanSpend.Type
 

@@ -20,8 +20,11 @@ import { ScanProgress } from "../ports/ScanProgress.ts"
 import type { ModelPhase } from "../ports/ModelCall.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import type { RunMeasurement, ArmMeasurement } from "../contracts/PhaseOutputs.ts"
+import type { MeasureRequest } from "./MeasureRequest.ts"
+import { MeasurementDispatch, type MeasurementDispatcher, MeasurementGuard } from "./MeasurementDispatch.ts"
+import { hashHex } from "../random/Deterministic.ts"
 /** Declared once, as Schemas, in `contracts/PhaseOutputs.ts` (what a phase boundary persists). */
-export type { RunMeasurement, ArmMeasurement }
+export type { RunMeasurement, ArmMeasurement, MeasureRequest }
 
 /**
  * Where a measurement's traces and results go while it runs, instead of all at the end: in batches
@@ -35,18 +38,6 @@ export interface TraceSink<E = StorageError> {
   readonly write: (traces: ReadonlyArray<ScanTrace>, results: ReadonlyArray<EvalResult>) => Effect.Effect<void, E>
 }
 
-export interface MeasureRequest {
-  readonly workspaceId: string
-  readonly scanId: string
-  readonly arm: string
-  readonly agents: ReadonlyArray<WorkspaceAgent>
-  readonly team: ReadonlyArray<AgentVersion>
-  readonly samples: ReadonlyArray<EvalSetSample>
-  readonly framework: EvaluationFramework
-  readonly phase: ModelPhase
-  readonly finalAgentIds: ReadonlyArray<string>
-  readonly concurrency: number
-}
 
 export interface MeasuredArm {
   readonly measurement: ArmMeasurement
@@ -62,9 +53,17 @@ const holdoutOf = (sample: EvalSetSample) => (sample.holdoutLayer === "working" 
 export const measureArm = (request: MeasureRequest): Effect.Effect<MeasuredArm, BudgetExhausted, AgentRunner | WorldModelScorer | RubricScorer> =>
   measureWith<never>(request, undefined)
 
-/** Measure an arm, streaming its traces and results to `sink` in batches as they are measured. */
-export const measureArmInto = <E>(request: MeasureRequest, sink: TraceSink<E>): Effect.Effect<MeasuredArm, BudgetExhausted | E, AgentRunner | WorldModelScorer | RubricScorer> =>
-  measureWith(request, sink)
+/**
+ * Measure an arm, streaming its traces and results to `sink` in batches as they are measured — or,
+ * where the host spreads measurements (`MeasurementDispatch`) and there are more stimuli than a
+ * chunk, in chunks measured by other processes, which write their traces and results themselves.
+ */
+export const measureArmInto = <E>(
+  request: MeasureRequest,
+  sink: TraceSink<E>
+): Effect.Effect<MeasuredArm, BudgetExhausted | E | StorageError, AgentRunner | WorldModelScorer | RubricScorer> =>
+  Effect.flatMap(Effect.service(MeasurementDispatch), (dispatch): Effect.Effect<MeasuredArm, BudgetExhausted | E | StorageError, AgentRunner | WorldModelScorer | RubricScorer> =>
+    dispatch !== undefined && request.samples.length > dispatch.chunkSize ? measureChunked(request, dispatch) : measureWith(request, sink))
 
 const measureWith = <E>(
   request: MeasureRequest,
@@ -230,6 +229,39 @@ const measureWith = <E>(
       traces: sink === undefined ? measured.flatMap((m) => (m.trace === undefined ? [] : [m.trace])) : pending.slice(written).map((p) => p!.trace),
       results: sink === undefined ? measured.flatMap((m) => m.results ?? []) : pending.slice(written).flatMap((p) => p!.results)
     }
+  })
+
+/**
+ * A measurement in chunks measured elsewhere (`MeasurementDispatch`): each chunk's process writes
+ * its traces and results, so only the runs come back (in the stimuli's order). Once the provider
+ * check (`MeasurementGuard`) has tripped, no further chunk is sent.
+ */
+const measureChunked = (
+  request: MeasureRequest,
+  dispatch: MeasurementDispatcher
+): Effect.Effect<MeasuredArm, BudgetExhausted | StorageError> =>
+  Effect.gen(function*() {
+    const guard = yield* MeasurementGuard
+    const progress = yield* ScanProgress
+    const chunks: Array<ReadonlyArray<EvalSetSample>> = []
+    for (let i = 0; i < request.samples.length; i += dispatch.chunkSize) chunks.push(request.samples.slice(i, i + dispatch.chunkSize))
+    const total = request.samples.length * request.framework.epochs
+    let done = 0
+    const measured = yield* Effect.forEach(chunks, (samples, index) =>
+      Effect.gen(function*() {
+        if (guard !== undefined && (yield* guard.tripped)) return []
+        const outcome = yield* dispatch.measure({
+          key: `${request.phase}/${request.arm}/${index}/${hashHex(samples.map((sample) => sample.id).join("\n"))}`,
+          request: { ...request, samples }
+        })
+        if (guard !== undefined) yield* guard.record(outcome.runs.filter((run) => run.status === "infra_failure").length, outcome.infraError)
+        done += outcome.runs.length
+        if (progress.enabled) {
+          yield* progress.report({ _tag: "StimuliMeasured", scanId: request.scanId, phase: request.phase, arm: request.arm, done, total })
+        }
+        return outcome.runs
+      }), { concurrency: dispatch.inFlight })
+    return { measurement: { arm: request.arm, runs: measured.flat() }, traces: [], results: [] }
   })
 
 /** A stimulus's status: its runs' (RunStatus), or `judge_failure` when the judge failed on every run the team answered. */

@@ -5,48 +5,94 @@
  * `platform.failure_cluster.detected` per cluster. The clusterer's input type carries only rubric
  * explanations and scores (`RubricFailure`): world-model outputs cannot reach it.
  *
- * Before clustering, every explanation is screened (`ExplanationScreen.ts`): empty, whitespace-only
- * and content-free ones are skipped and listed in `skippedExplanations` with their reason; over-long
- * and ill-formed ones are clustered on their cleaned, truncated text and listed in
- * `adjustedExplanations`. Cluster labels are the offline ones unless the workspace asks for a model
- * labeller (`diagnosis.labeller: "model"`, `ModelLabeller.ts`); each stored cluster says where its
- * label came from (`labelSource`) and, when the model's was turned down, why (`labelRejection`).
+ * Before clustering, every explanation is screened once (`ExplanationScreen.ts`; the clusterer does
+ * not screen again): empty, whitespace-only and content-free ones are skipped and listed in
+ * `skippedExplanations` with their reason; over-long and ill-formed ones are clustered on their
+ * cleaned, truncated text and listed in `adjustedExplanations`. Cluster labels are the offline
+ * ones unless the workspace asks for a model labeller (`diagnosis.labeller: "model"`,
+ * `ModelLabeller.ts`); each stored cluster says where its label came from (`labelSource`) and,
+ * when the model's was turned down, why (`labelRejection`).
+ * Systemic signals are computed from the baseline traces read page by page (`baselineTraceSummary`):
+ * only each trace's small observations are kept, never every trace of the scan at once.
  */
 import { Context, Effect, Layer, Option, Result, Schema } from "effect"
 import { LanguageModel } from "effect/ai"
-import type { Diagnosis, EvalSet, EvalSetSample, FailureCluster, WorkspaceAgent } from "../contracts/index.ts"
+import type { Diagnosis, EvalSet, EvalSetSample, FailureCluster, ScanTrace, WorkspaceAgent } from "../contracts/index.ts"
 import { AgentRunner } from "../agents/AgentRunner.ts"
 import { BudgetLedger } from "../agents/BudgetLedger.ts"
 import { screenFailures } from "../clustering/ExplanationScreen.ts"
 import { LabelCache, type LabelOutcome, type LabelRequest, makeMemoryLabelCache, modelLabels } from "../clustering/ModelLabeller.ts"
 import { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
 import {
-  clusterFailures,
+  clusterFailureVectors,
   type FailureClustering,
   type FailureClusteringInput,
+  prepareFailures,
   type RubricFailure
 } from "../clustering/FailureClustering.ts"
+import { embedCorpus } from "../clustering/HashedTfIdfEmbedding.ts"
 import { EventBus, type EventRejected } from "../ports/EventBus.ts"
 import { emitEventWith, makeEvent } from "../ports/PhaseEvents.ts"
 import { FailureClusterRepo, ScanTraceRepo } from "../ports/Repositories.ts"
-import { detectQualitySignals, detectSystemicSignals, observationsFromScanTraces, type QualityObservation } from "../traces/SystemicSignals.ts"
+import {
+  detectQualitySignals,
+  detectSystemicSignals,
+  makeScanTraceObservations,
+  type QualityObservation,
+  type SignalObservation
+} from "../traces/SystemicSignals.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import { type RunMeasurement, runsByStimulus } from "../measurement/Measurement.ts"
 import type { ObserveOutput } from "./Observe.ts"
 import { BASELINE_ARM, type ScanContext } from "./ScanContext.ts"
 
+/** Baseline traces read per page when Diagnose folds them into signal observations. */
+export const DefaultTracePageSize = 500
+
+/**
+ * What the systemic and quality signals need of the scan's baseline traces: the observation of
+ * each agent run, and each trace's earliest run start (traces with one). Small beside the traces.
+ */
+export interface BaselineTraceSummary {
+  readonly observations: ReadonlyArray<SignalObservation>
+  readonly startOf: ReadonlyMap<string, number>
+}
+
+/**
+ * The baseline traces of a scan folded into their summary page by page (`ScanTraceRepo.tracesPage`,
+ * `pageSize` traces at a time), so no more than one page of traces is held at once; the same as
+ * reading them all in scan order and summarising them together.
+ */
+export const baselineTraceSummary = (
+  traceRepo: ScanTraceRepo["Service"],
+  workspaceId: string,
+  scanId: string,
+  pageSize: number = DefaultTracePageSize
+): Effect.Effect<BaselineTraceSummary, StorageError> =>
+  Effect.gen(function*() {
+    const fold = makeScanTraceObservations()
+    const startOf = new Map<string, number>()
+    let after: string | undefined = undefined
+    while (true) {
+      const page: ReadonlyArray<ScanTrace> = yield* traceRepo.tracesPage(workspaceId, scanId, { arm: BASELINE_ARM, after, limit: pageSize })
+      fold.add(page)
+      for (const trace of page) {
+        const times = trace.runs.map((r) => (r.startedAt === undefined ? Number.NaN : Date.parse(r.startedAt))).filter(Number.isFinite)
+        if (times.length > 0) startOf.set(trace.id, Math.min(...times))
+      }
+      if (page.length < pageSize) break
+      after = page[page.length - 1]!.id
+    }
+    return { observations: fold.observations, startOf }
+  })
+
 /** Each answered run's per-agent pass/fail (below the framework's pass threshold fails), timed by its trace. */
 const qualityObservations = (
   context: ScanContext,
   runs: ReadonlyArray<RunMeasurement>,
-  traces: ReadonlyArray<{ readonly id: string; readonly runs: ReadonlyArray<{ readonly startedAt?: string | undefined }> }>
+  startOf: ReadonlyMap<string, number>
 ): ReadonlyArray<QualityObservation> => {
   const threshold = context.workspace.framework.passThreshold
-  const startOf = new Map<string, number>()
-  for (const trace of traces) {
-    const times = trace.runs.map((r) => (r.startedAt === undefined ? Number.NaN : Date.parse(r.startedAt))).filter(Number.isFinite)
-    if (times.length > 0) startOf.set(trace.id, Math.min(...times))
-  }
   const out: Array<QualityObservation> = []
   runs.forEach((run, index) => {
     if (run.status !== "ok") return // infrastructure and parse failures are quarantined, not quality
@@ -60,14 +106,23 @@ export class DiagnoseFailed extends Schema.TaggedError<DiagnoseFailed>()("Diagno
   message: Schema.String
 }) {}
 
-/** The clustering algorithm behind Diagnose; the default is the offline hashed TF-IDF + k-means. */
+/**
+ * The clustering algorithm behind Diagnose; the default is the offline hashed TF-IDF + k-means.
+ * Its input is already screened: Diagnose screens every explanation once, whatever the clusterer,
+ * so a clusterer clusters the failures as given and does not screen them again.
+ */
 export class FailureClusterer extends Context.Service<FailureClusterer, {
   readonly cluster: (input: FailureClusteringInput, seed: number) => Effect.Effect<FailureClustering, DiagnoseFailed>
 }>()("@spectral/engine/pipeline/FailureClusterer") {
   static readonly layerOffline = Layer.succeed(FailureClusterer, FailureClusterer.of({
     cluster: (input, seed) =>
       Effect.suspend(() => {
-        const result = clusterFailures(input, { seed, k: "auto", kMin: 1, kMax: Math.max(1, Math.min(8, input.failures.length - 1)) })
+        const options = { seed, k: "auto" as const, kMin: 1, kMax: Math.max(1, Math.min(8, input.failures.length - 1)) }
+        // `clusterFailures` without its screen (the failures were screened by Diagnose).
+        const result = Result.flatMap(
+          prepareFailures(input),
+          (prepared) => clusterFailureVectors(input, prepared, embedCorpus(prepared.patterns), options)
+        )
         return Result.isSuccess(result)
           ? Effect.succeed(result.success)
           : Effect.fail(new DiagnoseFailed({ message: `clustering failed: ${String(result.failure)}` }))
@@ -172,6 +227,30 @@ export const counterfactualBlame = (
       ), { concurrency: context.concurrency })
     for (const [traceId, shares] of decided) blame.set(traceId, Object.fromEntries(Object.entries(shares).filter(([, v]) => v > 0)))
     return blame as ReadonlyMap<string, RunBlame>
+  })
+
+/**
+ * The scan's systemic signals, beside the clusters: patterns across the baseline traces and agents
+ * (rate limiting, correlated failures, latency cliffs), then quality failures striking several
+ * agents together (by the world model's per-agent scores). The traces are read page by page.
+ */
+export const scanSignals = (
+  context: ScanContext,
+  runs: ReadonlyArray<RunMeasurement>,
+  traceRepo: ScanTraceRepo["Service"],
+  pageSize: number = DefaultTracePageSize
+): Effect.Effect<NonNullable<Diagnosis["systemicSignals"]>, StorageError> =>
+  Effect.map(baselineTraceSummary(traceRepo, context.workspace.id, context.scan.id, pageSize), (summary) => {
+    const infrastructure = detectSystemicSignals(summary.observations).map((signal) => ({
+      kind: signal.kind,
+      agents: [...signal.agents],
+      description: signal.description,
+      ...("stimuli" in signal ? { stimuli: [...signal.stimuli] } : {})
+    }))
+    const quality = detectQualitySignals(qualityObservations(context, runs, summary.startOf), {
+      dependsOn: Object.fromEntries(context.workspace.agents.map((a) => [a.id, a.dependsOn]))
+    }).map((signal) => ({ kind: signal.kind, agents: [...signal.agents], description: signal.description, stimuli: [...signal.stimuli] }))
+    return [...infrastructure, ...quality]
   })
 
 const mainAgent = (shares: RunBlame | undefined): string | undefined =>
@@ -335,19 +414,7 @@ export class Diagnose extends Context.Service<Diagnose, {
           runBlame,
           labellerFor(context, modelServices, labelCache)
         )
-        // Patterns across traces and agents, beside the clusters (rate limiting, correlated failures, latency cliffs).
-        const baselineTraces = (yield* traceRepo.traces(context.workspace.id, context.scan.id)).filter((t) => t.arm === BASELINE_ARM)
-        const infrastructure = detectSystemicSignals(observationsFromScanTraces(baselineTraces)).map((signal) => ({
-          kind: signal.kind,
-          agents: [...signal.agents],
-          description: signal.description,
-          ...("stimuli" in signal ? { stimuli: [...signal.stimuli] } : {})
-        }))
-        // Quality failures striking several agents together (by the world model's per-agent scores).
-        const quality = detectQualitySignals(qualityObservations(context, observe.baseline.runs, baselineTraces), {
-          dependsOn: Object.fromEntries(context.workspace.agents.map((a) => [a.id, a.dependsOn]))
-        }).map((signal) => ({ kind: signal.kind, agents: [...signal.agents], description: signal.description, stimuli: [...signal.stimuli] }))
-        const systemicSignals = [...infrastructure, ...quality]
+        const systemicSignals = yield* scanSignals(context, observe.baseline.runs, traceRepo)
         const diagnosis: Diagnosis = { ...clustered, systemicSignals }
         yield* repo.insert(context.workspace.id, diagnosis.clusters)
         for (const cluster of diagnosis.clusters) {

@@ -12,7 +12,9 @@
  * provider's error — a scan on a dead endpoint ends `failed` within a few calls, never as a
  * measurement. Nothing of a failed Observe is stored (a resumed scan measures afresh) — except, for
  * an eval set larger than one batch (`TRACE_BATCH` runs), the batches of traces already streamed to
- * storage before the provider was found failing (none is written after).
+ * storage before the provider was found failing (none is written after). Where the host measures in
+ * chunks on other runners (`MeasurementDispatch`), the same check counts each chunk's failed runs
+ * and sends no further chunk once it trips (chunks already out finish and keep their traces).
  *
  * Before the first call, the budget is checked against what measuring the eval set takes: one call
  * per agent and per judged answer, for every stimulus and epoch. A call limit that cannot cover it
@@ -29,6 +31,7 @@ import type { StorageError } from "../ports/StorageError.ts"
 import { RubricScorer } from "../scoring/RubricScorer.ts"
 import { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
 import { type ArmMeasurement, measureArmInto, type TraceSink } from "../measurement/Measurement.ts"
+import { type ChunkGuard, MeasurementGuard } from "../measurement/MeasurementDispatch.ts"
 import { BASELINE_ARM, type ScanContext } from "./ScanContext.ts"
 import type { ObserveOutput } from "../contracts/PhaseOutputs.ts"
 /** Declared once, as Schemas, in `contracts/PhaseOutputs.ts` (what a phase boundary persists). */
@@ -83,8 +86,17 @@ const makeInfraGuard = Effect.fnUntraced(function*(runner: AgentRunner["Service"
       }
       return result
     })
+  const recordFailures = (count: number, error: string | undefined) =>
+    Effect.suspend(() => {
+      if (count === 0) return Effect.void
+      failed += count
+      firstError ??= error
+      return failed > maxRate * plannedRuns ? Deferred.succeed(tripped, undefined) : Effect.void
+    })
   return {
     runner: AgentRunner.of({ runTeam }),
+    /** The same check for runs measured in chunks by other processes (`MeasurementDispatch`). */
+    chunks: { tripped: Deferred.isDone(tripped), record: (count, error) => Effect.asVoid(recordFailures(count, error)) } satisfies ChunkGuard,
     tripped: Deferred.isDone(tripped),
     /** The measurement, interrupted (runs and calls in flight with it) once the guard trips: then `undefined`. */
     guarded: <A, E, R>(measurement: Effect.Effect<A, E, R>): Effect.Effect<A | undefined, E, R> =>
@@ -194,7 +206,7 @@ export class Observe extends Context.Service<Observe, {
           phase: "observe",
           finalAgentIds: context.finalAgentIds,
           concurrency: context.concurrency
-        }, sink).pipe(Effect.provide(Context.add(services, AgentRunner, guard.runner))))
+        }, sink).pipe(Effect.provide(Context.add(services, AgentRunner, guard.runner)), Effect.provideService(MeasurementGuard, guard.chunks)))
         const unavailable = yield* guard.verdict
         if (unavailable !== undefined) return yield* unavailable
         if (measured === undefined) return yield* Effect.die("the baseline measurement was interrupted without the provider guard tripping")

@@ -24,6 +24,7 @@ import {
   RetentionRepo,
   SampleRepo,
   ScanRepo,
+  scanTracePageProblem,
   ScanTraceRepo,
   TemplateProposalRepo,
   TraceRepo,
@@ -112,6 +113,8 @@ export const make = Effect.sync(() => {
   const verdicts = new Partitioned<unknown>()
   const divergences = new Partitioned<unknown>()
   const traces = new Partitioned<ScanTrace>()
+  /** Per workspace and scan: the scan's trace ids in insertion order, and where each id is in it (for `tracesPage`). */
+  const traceOrder = new Partitioned<{ readonly ids: Array<string>; readonly position: Map<string, number> }>()
   const results = new Partitioned<EvalResult>()
   const clusters = new Partitioned<unknown>()
   const changeSets = new Partitioned<ChangeSet>()
@@ -209,7 +212,15 @@ export const make = Effect.sync(() => {
       insertTraces: (workspaceId, rows) =>
         inWorkspace("scan trace", workspaceId, rows, () => {
           const table = traces.table(workspaceId)
-          for (const row of rows) if (!table.has(row.id)) table.set(row.id, shared(row))
+          const orders = traceOrder.table(workspaceId)
+          for (const row of rows) {
+            if (table.has(row.id)) continue
+            table.set(row.id, shared(row))
+            let order = orders.get(row.scanId)
+            if (order === undefined) orders.set(row.scanId, order = { ids: [], position: new Map() })
+            order.position.set(row.id, order.ids.length)
+            order.ids.push(row.id)
+          }
         }),
       insertResults: (workspaceId, rows) =>
         inWorkspace("eval result", workspaceId, rows, () => {
@@ -217,6 +228,22 @@ export const make = Effect.sync(() => {
           for (const row of rows) if (!table.has(row.id)) table.set(row.id, shared(row))
         }),
       traces: (workspaceId, scanId) => byScan(traces, workspaceId, scanId),
+      tracesPage: (workspaceId, scanId, page) =>
+        Effect.suspend(() => {
+          const problem = scanTracePageProblem(page)
+          if (problem !== undefined) return Effect.fail(StorageError.refused("scan trace page", scanId, problem))
+          const order = traceOrder.table(workspaceId).get(scanId)
+          const after = page.after === undefined ? -1 : order?.position.get(page.after)
+          if (after === undefined) return Effect.fail(StorageError.notFound("scan trace", page.after!))
+          const table = traces.table(workspaceId)
+          const out: Array<ScanTrace> = []
+          const ids = order?.ids ?? []
+          for (let i = after + 1; i < ids.length && out.length < page.limit; i++) {
+            const row = table.get(ids[i]!)
+            if (row !== undefined && row.arm === page.arm) out.push(shared(row))
+          }
+          return Effect.succeed(out)
+        }),
       results: (workspaceId, scanId) => byScan(results, workspaceId, scanId),
       redactStimulus: (workspaceId, stimulusId, marker) =>
         Effect.sync(() => {

@@ -117,3 +117,12 @@ export const SPECTRAL_METADATA_KEY = "spectral"
 export const ModelCallPermits = Context.Reference<Semaphore.Semaphore | undefined>("@spectral/engine/ports/ModelCallPermits", {
   defaultValue: () => undefined
 })
+
+/**
+ * The process's model-call permits: at most this many calls in flight across every scan the
+ * process carries (a runner's fixed concurrency, `SPECTRAL_RUNNER_CONCURRENCY`). A call holds one
+ * of these and one of its scan's (`ModelCallPermits`). Absent by default (no process-wide limit).
+ */
+export const RunnerCallPermits = Context.Reference<Semaphore.Semaphore | undefined>("@spectral/engine/ports/RunnerCallPermits", {
+  defaultValue: () => undefined
+})

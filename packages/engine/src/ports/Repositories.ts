@@ -58,6 +58,13 @@ export class ScanTraceRepo extends Context.Service<ScanTraceRepo, {
   readonly insertTraces: (workspaceId: string, traces: ReadonlyArray<ScanTrace>) => Effect.Effect<void, StorageError>
   readonly insertResults: (workspaceId: string, results: ReadonlyArray<EvalResult>) => Effect.Effect<void, StorageError>
   readonly traces: (workspaceId: string, scanId: string) => Effect.Effect<ReadonlyArray<ScanTrace>, StorageError>
+  /**
+   * One page of a scan's traces of one arm, in the order `traces` lists them (insertion order),
+   * starting after the trace `page.after` (keyset pagination: a page costs the same wherever it is).
+   * A page shorter than `page.limit` is the last. NotFound when `page.after` is no trace of the
+   * scan; Refused when `page.limit` is not a positive integer (`scanTracePageProblem`).
+   */
+  readonly tracesPage: (workspaceId: string, scanId: string, page: ScanTracePage) => Effect.Effect<ReadonlyArray<ScanTrace>, StorageError>
   readonly results: (workspaceId: string, scanId: string) => Effect.Effect<ReadonlyArray<EvalResult>, StorageError>
   /**
    * Replace the content of every ScanTrace of one stimulus (all scans of the workspace) as
@@ -66,6 +73,20 @@ export class ScanTraceRepo extends Context.Service<ScanTraceRepo, {
    */
   readonly redactStimulus: (workspaceId: string, stimulusId: string, marker: string) => Effect.Effect<StimulusRedaction, StorageError>
 }>()("@spectral/engine/ports/ScanTraceRepo") {}
+
+/** Which page of a scan's traces `ScanTraceRepo.tracesPage` reads. */
+export interface ScanTracePage {
+  /** Only traces of this arm (`"baseline"` or a candidate's arm). */
+  readonly arm: string
+  /** The id of the last trace of the previous page; absent: the first page. */
+  readonly after?: string | undefined
+  /** Most traces in the page: a positive integer. */
+  readonly limit: number
+}
+
+/** What is wrong with a page request, for both drivers' Refused error; undefined when nothing is. */
+export const scanTracePageProblem = (page: ScanTracePage): string | undefined =>
+  Number.isSafeInteger(page.limit) && page.limit > 0 ? undefined : `page limit must be a positive integer, got ${page.limit}`
 
 /** What redacting one stimulus changed in a workspace's scan traces and eval results. */
 export interface StimulusRedaction {

@@ -462,27 +462,46 @@ export const detectQualitySignals = (
   options: QualitySignalOptions = {}
 ): ReadonlyArray<QualitySignal> => [...correlatedQualityFailures(observations, options), ...failureRateSteps(observations, options)]
 
-/** Observations from a scan's traces: one per agent run, the stimulus being the scan stimulus. */
-export const observationsFromScanTraces = (traces: ReadonlyArray<ScanTrace>, startedAtMs = 0): ReadonlyArray<SignalObservation> => {
+/**
+ * Observations from a scan's traces added a batch at a time (a page of a paged read), in scan
+ * order: after every batch, `observations` is what `observationsFromScanTraces` gives for all the
+ * traces added so far. Nothing of a trace is kept beyond its observations.
+ */
+export interface ScanTraceObservations {
+  readonly add: (traces: ReadonlyArray<ScanTrace>) => void
+  readonly observations: ReadonlyArray<SignalObservation>
+}
+
+/** An empty fold of scan-trace observations; runs without a start time are timed from `startedAtMs` on. */
+export const makeScanTraceObservations = (startedAtMs = 0): ScanTraceObservations => {
   const out: Array<SignalObservation> = []
   let clock = startedAtMs
-  for (const trace of traces) {
-    for (const run of trace.runs) {
-      const status = run.error === undefined ? undefined : /\b(4\d\d|5\d\d)\b/.exec(run.error)?.[1]
-      const started = run.startedAt === undefined ? Number.NaN : Date.parse(run.startedAt)
-      out.push({
-        agent: run.agentId,
-        stimulusId: trace.stimulusId,
-        atMs: Number.isFinite(started) ? started : clock,
-        latencyMs: run.latencyMs,
-        failed: run.status !== "ok",
-        ...(status === undefined ? {} : { httpStatus: Number(status) }),
-        ...(run.error === undefined ? {} : { error: run.error })
-      })
-      clock += run.latencyMs
+  const add = (traces: ReadonlyArray<ScanTrace>) => {
+    for (const trace of traces) {
+      for (const run of trace.runs) {
+        const status = run.error === undefined ? undefined : /\b(4\d\d|5\d\d)\b/.exec(run.error)?.[1]
+        const started = run.startedAt === undefined ? Number.NaN : Date.parse(run.startedAt)
+        out.push({
+          agent: run.agentId,
+          stimulusId: trace.stimulusId,
+          atMs: Number.isFinite(started) ? started : clock,
+          latencyMs: run.latencyMs,
+          failed: run.status !== "ok",
+          ...(status === undefined ? {} : { httpStatus: Number(status) }),
+          ...(run.error === undefined ? {} : { error: run.error })
+        })
+        clock += run.latencyMs
+      }
     }
   }
-  return out
+  return { add, observations: out }
+}
+
+/** Observations from a scan's traces: one per agent run, the stimulus being the scan stimulus. */
+export const observationsFromScanTraces = (traces: ReadonlyArray<ScanTrace>, startedAtMs = 0): ReadonlyArray<SignalObservation> => {
+  const fold = makeScanTraceObservations(startedAtMs)
+  fold.add(traces)
+  return fold.observations
 }
 
 /** Observations from production spans: model calls, attributed to agents, grouped by OTLP trace. */

@@ -1,10 +1,19 @@
 /**
  * ScanTraceRepo on SQL: a scan's traces (`spectral.scan_traces`) and eval results
- * (`spectral.eval_results`), written once per id and listed in insertion order (SqlScanRows), and
+ * (`spectral.eval_results`), written once per id and listed in insertion order (SqlScanRows), a
+ * scan's traces of one arm page by page (keyset on `seq`, on the `scan_traces_by_scan` index), and
  * the redaction of one stimulus's content from both (one workspace transaction: the rows are read
  * under lock, redacted by the engine's `redactStimulusContent` / `redactEvalResult`, written back).
  */
-import { redactEvalResult, redactStimulusContent, ScanTraceRepo, type StimulusRedaction } from "@spectral/engine"
+import {
+  redactEvalResult,
+  redactStimulusContent,
+  type ScanTracePage,
+  scanTracePageProblem,
+  ScanTraceRepo,
+  type StimulusRedaction,
+  StorageError
+} from "@spectral/engine"
 import { EvalResult, ScanTrace } from "@spectral/engine/contracts"
 import { Effect } from "effect"
 import { decodeRows, type DocRow, encodeDoc, type SqlRepoContext } from "./SqlRepoContext.ts"
@@ -26,6 +35,33 @@ export const makeSqlScanTraceRepo = (context: SqlRepoContext): ScanTraceRepo["Se
       : sql`UPDATE ${sql(`spectral.${table}`)} AS t SET doc = input.d->'doc'
             FROM jsonb_array_elements(${json(docs)}) AS input(d)
             WHERE t.workspace_id = ${workspaceId} AND t.id = input.d->>'id'`.pipe(Effect.asVoid)
+
+  /**
+   * The page after the cursor trace's `seq` (looked up by its primary key, within the scan), read
+   * in `seq` order on (workspace_id, scan_id, seq); the arm is filtered on the rows read.
+   */
+  const tracesPage = (workspaceId: string, scanId: string, page: ScanTracePage) => {
+    const problem = scanTracePageProblem(page)
+    if (problem !== undefined) return Effect.fail(StorageError.refused("scan trace page", scanId, problem))
+    return inWorkspace(
+      workspaceId,
+      "scan trace",
+      page.after ?? scanId,
+      Effect.gen(function*() {
+        let from = "0"
+        if (page.after !== undefined) {
+          const cursor = yield* sql<{ readonly seq: string }>`SELECT seq::text AS seq FROM spectral.scan_traces
+                                                            WHERE workspace_id = ${workspaceId} AND id = ${page.after} AND scan_id = ${scanId}`
+          if (cursor[0] === undefined) return yield* Effect.fail(StorageError.notFound("scan trace", page.after))
+          from = cursor[0].seq
+        }
+        return yield* sql<DocRow>`SELECT id, doc FROM spectral.scan_traces
+                                  WHERE workspace_id = ${workspaceId} AND scan_id = ${scanId}
+                                    AND seq > ${from}::bigint AND doc->>'arm' = ${page.arm}
+                                  ORDER BY seq LIMIT ${page.limit}`
+      })
+    ).pipe(Effect.flatMap(decodeTraces))
+  }
 
   const redactStimulus = (workspaceId: string, stimulusId: string, marker: string) =>
     inWorkspace(
@@ -68,6 +104,7 @@ export const makeSqlScanTraceRepo = (context: SqlRepoContext): ScanTraceRepo["Se
     insertTraces: Effect.fn("SqlScanTraceRepo.insertTraces")(scanTraces.insert),
     insertResults: Effect.fn("SqlScanTraceRepo.insertResults")(evalResults.insert),
     traces: Effect.fn("SqlScanTraceRepo.traces")(scanTraces.list),
+    tracesPage: Effect.fn("SqlScanTraceRepo.tracesPage")(tracesPage),
     results: Effect.fn("SqlScanTraceRepo.results")(evalResults.list),
     redactStimulus: Effect.fn("SqlScanTraceRepo.redactStimulus")(redactStimulus)
   })
