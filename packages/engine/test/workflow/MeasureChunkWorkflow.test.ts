@@ -3,10 +3,10 @@
  * in-memory cluster: it reaches the verdict an in-process scan of the same seed reaches with the
  * same model calls, the same spend in its ledger and the same traces (none twice); a budget too
  * small for the scan is never passed by chunks measured at once; a chunk settled twice (replayed
- * after a crash) is charged once.
+ * after a crash) is charged once; the chunks' spans (their model calls) are in the scan's trace.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Ref } from "effect"
+import { Effect, Layer, Option, Ref, Tracer } from "effect"
 import { ClusterWorkflowEngine, TestRunner } from "effect/cluster"
 import type { LanguageModel } from "effect/ai"
 import { BudgetLedger, CurrentLedger, openLedger } from "../../src/agents/BudgetLedger.ts"
@@ -112,4 +112,43 @@ describe("measurements in chunks on the cluster", () => {
         assert.strictEqual(refused._tag, "BudgetExhausted", "a block over what is left is refused")
       }).pipe(Effect.provideService(CurrentLedger, state))
     }).pipe(Effect.provide(BudgetLedger.layer)))
+
+  it.live("the chunks' spans and their model calls are in the trace derived from the scan's id", () =>
+    Effect.gen(function*() {
+      const spans: Array<{ readonly name: string; readonly traceId: string }> = []
+      const native = Tracer.make({
+        span(options) {
+          const parent = Option.getOrUndefined(options.parent)
+          const traceId = parent?.traceId ?? "root-" + String(spans.length)
+          spans.push({ name: options.name, traceId })
+          return {
+            _tag: "Span",
+            name: options.name,
+            spanId: `span-${spans.length}`,
+            traceId,
+            parent: options.parent,
+            annotations: options.annotations,
+            status: { _tag: "Started", startTime: options.startTime },
+            attributes: new Map(),
+            links: options.links,
+            sampled: options.sampled,
+            kind: options.kind,
+            end: () => {},
+            attribute: () => {},
+            event: () => {},
+            addLinks: () => {}
+          } satisfies Tracer.Span
+        }
+      })
+      const summary = yield* Effect.gen(function*() {
+        yield* (yield* WorkspaceRepo).upsert(workspace)
+        return yield* ScanWorkflow.ScanWorkflow.execute({ workspaceId: workspace.id, requestId: "traced", seed: 7, concurrency: 4 })
+      }).pipe(Effect.provide(chunkedWith(hookedToyModel(() => Effect.void)).pipe(Layer.provide(Layer.succeed(Tracer.Tracer)(native)))))
+      const expected = ScanWorkflow.scanTraceParent(summary.scanId).traceId
+      const chunks = spans.filter((s) => s.name === "spectral.measure_chunk")
+      assert.isAbove(chunks.length, 7, "the chunks were measured as their own executions")
+      const ofScan = spans.filter((s) => s.name === "spectral.measure_chunk" || s.name === "chat")
+      const outside = ofScan.filter((s) => s.traceId !== expected)
+      assert.deepStrictEqual(outside.map((s) => s.name), [], "every chunk and model-call span joins the scan's trace")
+    }))
 })
