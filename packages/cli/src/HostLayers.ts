@@ -6,7 +6,7 @@
  * replaces `OPENAI_API_KEY` for its calls). With `OTEL_EXPORTER_OTLP_ENDPOINT` set, the scan's own
  * spans are exported over OTLP/HTTP under the workspaces' content classes (`telemetryLayer`).
  */
-import { Config, Effect, Layer } from "effect"
+import { Config, Effect, Layer, Option } from "effect"
 import { EngineTelemetry, OpenAiCompatible, SimulatedLanguageModel, Storage, UsageLedger } from "@spectral/adapters"
 import { KeyProvider, type PluginLayer, ScanEngine, WorkspaceSecrets } from "@spectral/engine"
 import type { PackageVersion } from "@spectral/engine/contracts"
@@ -17,8 +17,12 @@ export const LlmChoice = Config.Literals(["simulated", "openai"], "SPECTRAL_LLM"
 /** The simulated model's delay per call (`SPECTRAL_SIMULATED_LATENCY_MS`, default 0: it answers at once). */
 export const SimulatedLatency = Config.Int("SPECTRAL_SIMULATED_LATENCY_MS").pipe(Config.withDefault(0))
 
+/** A file the simulated model appends a line to per call (`SPECTRAL_SIMULATED_CALL_LOG`; tests count calls across processes with it). */
+export const SimulatedCallLog = Config.String("SPECTRAL_SIMULATED_CALL_LOG").pipe(Config.option)
+
 const simulatedLayer = (seed: number) =>
-  Layer.unwrap(Effect.map(SimulatedLatency, (latencyMs) => SimulatedLanguageModel.layer({ seed, ...(latencyMs > 0 ? { latencyMs } : {}) })))
+  Layer.unwrap(Effect.map(Config.all([SimulatedLatency, SimulatedCallLog]), ([latencyMs, callLog]) =>
+    SimulatedLanguageModel.layer({ seed, ...(latencyMs > 0 ? { latencyMs } : {}), ...(Option.isSome(callLog) ? { callLog: callLog.value } : {}) })))
 
 export const languageModelLayer = (seed: number) =>
   Layer.unwrap(Effect.map(LlmChoice, (llm) => (llm === "openai" ? OpenAiCompatible.layerConfig : simulatedLayer(seed))))

@@ -12,16 +12,30 @@
  * SimulatedAnswer.ts; this module is the LanguageModel around them (`make`, `layer`).
  */
 import { Effect, Layer, Stream } from "effect"
+import { appendFileSync } from "node:fs"
 import { AiError, LanguageModel, Prompt, Response } from "effect/ai"
 import { GenerationParameters, SPECTRAL_METADATA_KEY } from "@spectral/engine"
 import { boundedMemo } from "./BoundedMemo.ts"
 import { simulatedAnswer } from "./SimulatedAnswer.ts"
+
+/** FNV-1a over the prompt: enough to tell prompts apart in a call log. */
+const digestOf = (system: string, user: string): string => {
+  let h = 0x811c9dc5
+  const text = system + "\u0000" + user
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193)
+  return (h >>> 0).toString(16).padStart(8, "0")
+}
 
 export interface SimulatedOptions {
   /** Seed of the model's own randomness (a different seed is a different "model sample"). */
   readonly seed: number
   /** Simulated latency per call in milliseconds (0: answer at once). */
   readonly latencyMs?: number
+  /**
+   * A file each call appends one line to (`<pid>\t<model>\t<digest of the prompt>`), so a test
+   * counts the calls several processes made, and which prompts were asked twice.
+   */
+  readonly callLog?: string
 }
 
 const messageText = (m: Prompt.Message): string =>
@@ -56,6 +70,7 @@ export const latencyMs = (outputTokens: number, configured: number | undefined):
 const answerOf = (options: SimulatedOptions, prompt: Prompt.Prompt, params: GenerationParameters) => {
   const system = textOf(prompt, "system")
   const user = textOf(prompt, "user")
+  if (options.callLog !== undefined) appendFileSync(options.callLog, `${process.pid}\t${params.model}\t${digestOf(system, user)}\n`)
   let text = simulatedAnswer(system, user, params, options.seed)
   let reason: "stop" | "length" = "stop"
   if (tokens(text) > params.maxTokens) {
