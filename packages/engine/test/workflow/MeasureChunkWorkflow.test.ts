@@ -3,10 +3,12 @@
  * in-memory cluster: it reaches the verdict an in-process scan of the same seed reaches with the
  * same model calls, the same spend in its ledger and the same traces (none twice); a budget too
  * small for the scan is never passed by chunks measured at once; a chunk settled twice (replayed
- * after a crash) is charged once; the chunks' spans (their model calls) are in the scan's trace.
+ * after a crash) is charged once; the chunks' spans (their model calls) are in the scan's trace; a
+ * dead provider fails the scan in Observe with its error after a few chunks, not all of them.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option, Ref, Tracer } from "effect"
+import { AiError } from "effect/ai"
 import { ClusterWorkflowEngine, TestRunner } from "effect/cluster"
 import type { LanguageModel } from "effect/ai"
 import { BudgetLedger, CurrentLedger, openLedger } from "../../src/agents/BudgetLedger.ts"
@@ -150,5 +152,32 @@ describe("measurements in chunks on the cluster", () => {
       const ofScan = spans.filter((s) => s.name === "spectral.measure_chunk" || s.name === "chat")
       const outside = ofScan.filter((s) => s.traceId !== expected)
       assert.deepStrictEqual(outside.map((s) => s.name), [], "every chunk and model-call span joins the scan's trace")
+    }))
+
+  it.live("a dead provider fails the scan in Observe with the provider's error; no further chunk goes out once that is clear", () =>
+    Effect.gen(function*() {
+      const calls = yield* Ref.make(0)
+      const dead = hookedToyModel(() =>
+        Effect.andThen(
+          Ref.update(calls, (n) => n + 1),
+          AiError.make({
+            module: "OpenAiCompatible",
+            method: "generateText",
+            reason: new AiError.NetworkError({ reason: "TransportError", method: "POST", url: "http://127.0.0.1:9/v1/chat/completions", description: "Connection error." })
+          })
+        ))
+      const outage = { ...workspace, id: "outage" }
+      const exit = yield* Effect.gen(function*() {
+        yield* (yield* WorkspaceRepo).upsert(outage)
+        return yield* Effect.exit(ScanWorkflow.ScanWorkflow.execute({ workspaceId: outage.id, requestId: "dead", seed: 7, concurrency: 2 }))
+      }).pipe(Effect.provide(chunkedWith(dead)))
+      assert.strictEqual(exit._tag, "Failure")
+      const failure = exit._tag === "Failure" ? exit.cause.reasons.find((r) => r._tag === "Fail") : undefined
+      const error = (failure as { readonly error: { readonly _tag: string; readonly phase: string; readonly reason: string } } | undefined)?.error
+      assert.strictEqual(error?._tag, "ScanFailed")
+      assert.strictEqual(error?.phase, "observe")
+      assert.include(error?.reason ?? "", "Connection error", "the provider's error, in words")
+      // 30 stimuli in chunks of 4, 3 out at once: the check trips within the first chunks back.
+      assert.isBelow(yield* Ref.get(calls), 30, "far fewer calls than measuring every stimulus would make")
     }))
 })
