@@ -4,16 +4,20 @@
  * print a short report, and write the ChangeSet (JSON) and the AgentPerformanceCard (Markdown,
  * HTML, JSON) to the output folder. Run it twice: the second scan's baseline is the first's.
  *
- * A scan a stopped process left behind (killed, crashed) is resumed by the next run, like
- * `spectral scan` does (`ScanOrchestrator.runOrResume`; lease `SPECTRAL_SCAN_LEASE_MS`). A scan that
- * fails — a dead or failing model provider included — is reported on stderr with its phase and
- * reason (the provider's error) and the job exits 1.
+ * On the embedded store the scan runs as the durable scan workflow on a single runner in this
+ * process, like `spectral scan` (`InProcessRunner`, the cluster's state in the same PGlite
+ * database): a scan a stopped process left behind (killed, crashed) is resumed by the next run
+ * through its workflow execution, its finished phases read back, no recorded model call made
+ * again. On a PostgreSQL server (`SPECTRAL_DATABASE_URL`) this process runs the scan itself under a
+ * lease (`ScanOrchestrator.runOrResume`; `SPECTRAL_SCAN_LEASE_MS`). A scan that fails — a dead or
+ * failing model provider included — is reported on stderr with its phase and reason (the
+ * provider's error) and the job exits 1.
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Config, Console, Effect, FileSystem, Layer, Option, Path, Runtime, Schema } from "effect"
+import { Config, Console, Effect, FileSystem, Layer, Option, Path, Predicate, Runtime, Schema } from "effect"
 import { hostname } from "node:os"
-import { hostLayer, loadPlugins, pluginPackages } from "@spectral/cli"
-import { EventBus, renderHtml, renderJson, renderMarkdown, ScanOrchestrator, ScanRepo, WorkspaceRepo } from "@spectral/engine"
+import { hostLayer, hostLayerOn, InProcessRunner, loadPlugins, pluginPackages } from "@spectral/cli"
+import { EventBus, type RecoveredScanOutcome, renderHtml, renderJson, renderMarkdown, type ScanFailed, ScanOrchestrator, ScanRepo, WorkspaceRepo } from "@spectral/engine"
 import { WorldEvolution, WorldRegistry } from "@spectral/worlds"
 import { decodeWorkspace, taxPrepWorkspace } from "./TaxPrepTeam.ts"
 
@@ -25,7 +29,8 @@ const Settings = Config.all({
   concurrency: Config.Int("SPECTRAL_SCAN_CONCURRENCY").pipe(Config.withDefault(16)),
   leaseMs: Config.Int("SPECTRAL_SCAN_LEASE_MS").pipe(Config.withDefault(30_000)),
   // Absent: the embedded store, whose data folder this process holds alone.
-  databaseUrl: Config.option(Config.Redacted("SPECTRAL_DATABASE_URL"))
+  databaseUrl: Config.option(Config.Redacted("SPECTRAL_DATABASE_URL")),
+  dataDir: Config.String("SPECTRAL_DATA_DIR").pipe(Config.withDefault(".spectral/db"))
 })
 
 /** The scan failed and that was said on stderr: exit 1 without another report. */
@@ -39,7 +44,24 @@ const summarizeDecisions = (kinds: ReadonlyArray<string>) => {
   return counts.size === 0 ? "no signals" : [...counts].map(([kind, n]) => `${n} ${kind}`).join(", ")
 }
 
-const program = Effect.gen(function*() {
+/** A scan that failed: said on stderr with its phase and reason, then exit 1. */
+const reportFailure = <A, E, R>(scan: Effect.Effect<A, E | ScanFailed, R>) =>
+  scan.pipe(
+    Effect.catchIf((error): error is ScanFailed => Predicate.isTagged(error, "ScanFailed"), (error) =>
+      Effect.andThen(
+        Console.error(`Scan ${error.scanId} failed in ${error.phase}: ${error.reason}`),
+        new ScanNotCompleted({ message: error.message })
+      ))
+  )
+
+interface ScanRequest {
+  readonly workspaceId: string
+  readonly seed: number
+  readonly concurrency: number
+}
+
+/** How the scan runs: through the in-process runner's workflow (embedded store), or under a lease (a server). */
+const program = <E, R>(runScan: (request: ScanRequest) => Effect.Effect<RecoveredScanOutcome, E | ScanFailed, R>) => Effect.gen(function*() {
   const settings = yield* Settings
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
@@ -50,20 +72,8 @@ const program = Effect.gen(function*() {
   // The world's evolution loop listens to the events scans publish (the only path back into a world).
   const evolution = yield* WorldEvolution
   yield* (yield* EventBus).subscribe("world-evolution", (event) => evolution.consume(event))
-  const orchestrator = yield* ScanOrchestrator
-  const outcome = yield* orchestrator.runOrResume({
-    workspaceId: workspace.id,
-    seed: settings.seed,
-    concurrency: settings.concurrency,
-    lease: { durationMs: settings.leaseMs, owner: `${hostname()}:${process.pid}` },
-    exclusiveStore: Option.isNone(settings.databaseUrl)
-  }).pipe(
-    Effect.catchTag("ScanFailed", (error) =>
-      Effect.andThen(
-        Console.error(`Scan ${error.scanId} failed in ${error.phase}: ${error.reason}`),
-        new ScanNotCompleted({ message: error.message })
-      ))
-  )
+  const request = { workspaceId: workspace.id, seed: settings.seed, concurrency: settings.concurrency }
+  const outcome = yield* reportFailure(runScan(request))
   const history = yield* (yield* ScanRepo).list(workspace.id)
 
   const dir = settings.outputDir
@@ -107,16 +117,24 @@ const PluginModules = Config.String("SPECTRAL_PLUGINS").pipe(
   Config.withDefault(""),
   Config.map((list) => list.split(",").map((m) => m.trim()).filter((m) => m.length > 0))
 )
-const host = Layer.unwrap(Effect.gen(function*() {
+// The loop stores through the host's SQL store (its candidates outlive the run; `spectral world candidates` lists them).
+const withEvolution = <A, E, R>(host: Layer.Layer<A, E, R>) => WorldEvolution.layerNoDeps().pipe(Layer.provideMerge(WorldRegistry.layer), Layer.provideMerge(host))
+
+const main = Effect.gen(function*() {
   const settings = yield* Settings
   const plugins = yield* loadPlugins(yield* PluginModules)
-  return hostLayer(settings.seed, plugins.map((p) => p.layer), pluginPackages(plugins))
-}))
-// The loop stores through the host's SQL store (its candidates outlive the run; `spectral world candidates` lists them).
-const engine = WorldEvolution.layerNoDeps().pipe(Layer.provideMerge(WorldRegistry.layer), Layer.provideMerge(host))
+  const [layers, packages] = [plugins.map((p) => p.layer), pluginPackages(plugins)]
+  const lease = { durationMs: settings.leaseMs, owner: `${hostname()}:${process.pid}` }
+  if (Option.isNone(settings.databaseUrl)) {
+    // The store's SqlClient also carries the in-process runner's cluster tables.
+    const host = hostLayerOn(InProcessRunner.embeddedStore(settings.dataDir), settings.seed, layers, packages)
+    return yield* program((request) => InProcessRunner.run({ ...request, exclusiveStore: true, lease })).pipe(Effect.provide(withEvolution(host)))
+  }
+  return yield* program((request) => Effect.flatMap(Effect.service(ScanOrchestrator), (orchestrator) => orchestrator.runOrResume({ ...request, lease, exclusiveStore: false })))
+    .pipe(Effect.provide(withEvolution(hostLayer(settings.seed, layers, packages))))
+})
 
-program.pipe(
-  Effect.provide(engine),
+main.pipe(
   // A plugin module that cannot be loaded (SPECTRAL_PLUGINS): one line naming it, exit 2, nothing run.
   Effect.catchTag("CliInputError", (error) =>
     Console.error(`spectral: ${error.file}: ${error.message}`).pipe(Effect.andThen(Effect.sync(() => process.exit(2))))),

@@ -33,10 +33,10 @@ const store = Storage.layerConfigWithEvents()
 export const secretsLayer = WorkspaceSecrets.layerWithCredentials.pipe(Layer.provide(KeyProvider.layerConfig))
 
 /** The provider on the store's SQL response cache (a re-run of an unchanged scan costs nothing). */
-const hostLanguageModel = (seed: number) =>
+const hostLanguageModel = <S, E, R>(seed: number, onStore: Layer.Layer<S, E, R>) =>
   Layer.unwrap(Effect.map(LlmChoice, (llm) =>
     llm === "openai"
-      ? OpenAiCompatible.layerConfigNoDeps.pipe(Layer.provide(UsageLedger.UsageLedger.layerMemory), Layer.provide(store))
+      ? OpenAiCompatible.layerConfigNoDeps.pipe(Layer.provide(UsageLedger.UsageLedger.layerMemory), Layer.provide(onStore))
       : simulatedLayer(seed)))
 
 /**
@@ -52,9 +52,21 @@ export const JudgeSettings = Effect.gen(function*() {
 /** The engine's own spans over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; nothing otherwise. */
 export const telemetryLayer = EngineTelemetry.layerConfig
 
-/** The engine on the host's parts; `plugins` (`Plugin.make` layers) add gates, strategies and scorers. */
-export const hostLayer = (seed: number, plugins: ReadonlyArray<PluginLayer> = [], packages: ReadonlyArray<PackageVersion> = []) =>
+/**
+ * The engine on the host's parts over `onStore` (whatever else that layer provides, such as the
+ * embedded store's SqlClient for the in-process runner, is kept in the output).
+ */
+export const hostLayerOn = <S, E, R>(
+  onStore: Layer.Layer<S, E, R>,
+  seed: number,
+  plugins: ReadonlyArray<PluginLayer> = [],
+  packages: ReadonlyArray<PackageVersion> = []
+) =>
   Layer.unwrap(Effect.map(JudgeSettings, (judge) => ScanEngine.layer({ judge, packages }, plugins))).pipe(
-    Layer.provideMerge(Layer.mergeAll(secretsLayer.pipe(Layer.provideMerge(store)), WorldsEvalSetProvider.layer, hostLanguageModel(seed))),
+    Layer.provideMerge(Layer.mergeAll(secretsLayer.pipe(Layer.provideMerge(onStore)), WorldsEvalSetProvider.layer, hostLanguageModel(seed, onStore))),
     Layer.provideMerge(telemetryLayer)
   )
+
+/** The engine on the host's parts; `plugins` (`Plugin.make` layers) add gates, strategies and scorers. */
+export const hostLayer = (seed: number, plugins: ReadonlyArray<PluginLayer> = [], packages: ReadonlyArray<PackageVersion> = []) =>
+  hostLayerOn(store, seed, plugins, packages)

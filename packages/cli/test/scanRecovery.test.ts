@@ -3,7 +3,8 @@
  * processes (the real `openai` SDK against a simulated provider on loopback):
  *
  * - embedded PGlite: a scan killed with SIGKILL mid-scan is resumed by the next `spectral scan` of
- *   the workspace — the same scan id completes, no second scan is started, none is left running;
+ *   the workspace (through its workflow execution on the in-process runner) — the same scan id
+ *   completes, no second scan is started, none is left running;
  * - a PostgreSQL server (the throwaway cluster): a scan another live process is running is neither
  *   resumed nor taken over (the second run scans anew); once that process is killed with SIGKILL,
  *   the next run waits out its lease and resumes it; two runs started at once take distinct
@@ -85,7 +86,8 @@ describe("spectral scan killed mid-scan (embedded PGlite)", () => {
       const left = yield* storedIn(store, workspaceId)
       assert.deepStrictEqual(left.scans.map((s) => s.state), ["running"], "the killed scan is left running")
       assert.include(left.scans[0]!.completedPhases, "observe")
-      assert.include(left.scans[0]!.lease?.owner ?? "", `:${first.pid}#`)
+      // Held in the name of its workflow execution (the scan runs as the workflow on this process's runner).
+      assert.strictEqual(left.scans[0]!.lease?.owner, `workflow:${left.scans[0]!.submission?.executionId}`)
 
       state.stalling = false
       const second = yield* runScan(file, { ...providerEnv(server.baseUrl, KEY_STALLED), SPECTRAL_DATA_DIR: dataDir })

@@ -1,14 +1,20 @@
 /**
- * `spectral scan --workspace FILE [--seed N] [--output DIR]`: declare (upsert) the workspace from a
- * JSON file, then resume the workspace's scan a stopped process left behind (killed, crashed) when
- * it is this scan (same seed and declaration), or run a new one, on the configured storage and
- * model (`ScanOrchestrator.runOrResume`; scans left behind that cannot be resumed are marked
- * abandoned, scans other live processes run are left alone). Prints a JSON summary (`resumed`,
- * `abandoned` say what happened to scans left behind) and with `--output` writes the ChangeSet and
- * the AgentPerformanceCard (Markdown, HTML, JSON) there. A scan that ran and failed — a dead or
- * failing model provider included — prints its summary (`"state":"failed"`, phase, the reason with
- * the provider's error) and exits 1; any other failure is `CliFailure`'s one `{"error"}` line.
- * Secrets (the provider key, anything shaped like a key) are redacted from what it prints.
+ * `spectral scan --workspace FILE [--seed N] [--output DIR] [--request-id ID] [--concurrency N]`:
+ * declare (upsert) the workspace from a JSON file, then run its scan on the configured storage and
+ * model. On embedded PGlite (the default) the scan is submitted to a single runner of the scan
+ * workflow inside this process (`InProcessRunner`, the cluster's state in the same database) and
+ * followed to its end: the request id (`--request-id`, else the workspace's newest scan a stopped
+ * process left behind when it is this scan — same seed and declaration — else a new id) joins the
+ * execution of a scan left behind, whose finished phases are read back, not run again. On a
+ * PostgreSQL server the scan runs in this process under a lease (`ScanOrchestrator.runOrResume`),
+ * since other processes share the server. Scans left behind that cannot be resumed are marked
+ * abandoned, scans other live processes run are left alone. Prints a JSON summary (`resumed`,
+ * `abandoned` say what happened to scans left behind, `requestId` the submission) and with
+ * `--output` writes the ChangeSet and the AgentPerformanceCard (Markdown, HTML, JSON) there. A scan
+ * that ran and failed — a dead or failing model provider included — prints its summary
+ * (`"state":"failed"`, phase, the reason with the provider's error) and exits 1; any other failure
+ * is `CliFailure`'s one `{"error"}` line. Secrets (the provider key, anything shaped like a key)
+ * are redacted from what it prints.
  *
  * `spectral scan --replay SCAN_ID [--output DIR]`: re-run a stored scan from its record (`Scan.record`:
  * the workspace declaration, baseline agents, seed, eval set, judge, gates with their settings,
@@ -21,7 +27,7 @@
  * on a Postgres server a scan left behind is resumed once its lease ran out. On embedded PGlite the
  * data folder is this process's alone, so a scan left behind there is resumed at once.
  */
-import { Config, Console, Effect, FileSystem, Layer, Option, Path, Schema } from "effect"
+import { Config, Console, Effect, FileSystem, Layer, Option, Path, Predicate, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { hostname } from "node:os"
 import { Redaction, Storage } from "@spectral/adapters"
@@ -30,9 +36,10 @@ import { ENGINE_VERSION, Workspace } from "@spectral/engine/contracts"
 import { WorldsEvalSetProvider } from "@spectral/worlds"
 import { CliFailed, EXIT_INTERNAL, reportFailures } from "../CliFailure.ts"
 import { CliInputError, issueLine, readJsonFile } from "../CliIo.ts"
-import { hostLayer, languageModelLayer, LlmChoice } from "../HostLayers.ts"
+import { hostLayer, hostLayerOn, languageModelLayer, LlmChoice } from "../HostLayers.ts"
 import { type LoadedPlugin, loadPlugins, pluginPackages } from "../PluginModules.ts"
 import { progressReporter } from "../ScanProgressBar.ts"
+import * as InProcessRunner from "../runners/InProcessRunner.ts"
 import { clientLayer } from "../runners/RunnerLayers.ts"
 import { follow, newRequestId, startedScan, statusOf, submit as submitScan } from "../runners/Submission.ts"
 
@@ -161,8 +168,8 @@ export const scan = Command.make(
     ),
     submit: Flag.Boolean("submit").pipe(Flag.withDefault(false), Flag.withDescription("Run the scan on the runners (`spectral runner`) and follow it to its end")),
     detach: Flag.Boolean("detach").pipe(Flag.withDefault(false), Flag.withDescription("Submit the scan to the runners and print its id once one started it")),
-    requestId: Flag.String("request-id").pipe(Flag.optional, Flag.withDescription("Names the submission: the same id again joins the same scan (default: a new id)")),
-    concurrency: Flag.Int("concurrency").pipe(Flag.withDefault(8), Flag.withDescription("Model calls in flight at once (submitted scans)"))
+    requestId: Flag.String("request-id").pipe(Flag.optional, Flag.withDescription("Names the submission: the same id again joins the same scan, or resumes it after its process stopped (default: the scan left behind, else a new id)")),
+    concurrency: Flag.Int("concurrency").pipe(Flag.withDefault(8), Flag.withDescription("Model calls in flight at once"))
   },
   Effect.fn(function*({ workspace: workspaceFile, seed, replay: replayOf, output, plugin: pluginModules, submit, detach, requestId, concurrency }) {
     const plugins = yield* loadPlugins(pluginModules)
@@ -184,19 +191,44 @@ export const scan = Command.make(
       if (Option.isSome(output)) return yield* new CliInputError({ file: "--output", message: "a submitted scan's cards are read with `spectral card` once it completed" })
       return yield* submitted({ workspace, seed, detach, requestId: Option.getOrElse(requestId, newRequestId), concurrency, redact })
     }
-    const outcome: RecoveredScanOutcome = yield* Effect.gen(function*() {
-      yield* (yield* WorkspaceRepo).upsert(workspace)
-      return yield* (yield* ScanOrchestrator).runOrResume({
-        workspaceId: workspace.id,
-        seed,
-        lease: leaseOf(settings.leaseMs),
-        exclusiveStore: Option.isNone(store.databaseUrl)
-      })
-    }).pipe(
-      withProgress(yield* progressReporter),
-      Effect.provide(hostLayer(seed, plugins.map((p) => p.layer), pluginPackages(plugins))),
-      Effect.catchTag("ScanFailed", failedScan(redact))
-    )
+    if (concurrency < 1 || concurrency > 1024) return yield* new CliInputError({ file: "--concurrency", message: `${concurrency} is not between 1 and 1024` })
+    const reporter = yield* progressReporter
+    const layers = { seed, plugins: plugins.map((p) => p.layer), packages: pluginPackages(plugins) }
+    const embedded = Option.isNone(store.databaseUrl)
+    const here: Effect.Effect<RecoveredScanOutcome & { readonly requestId?: string | undefined }, unknown> = embedded
+      // Embedded PGlite: the scan workflow on a single runner in this process, its state in the same database.
+      ? Effect.gen(function*() {
+        yield* (yield* WorkspaceRepo).upsert(workspace)
+        return yield* InProcessRunner.run({
+          workspaceId: workspace.id,
+          seed,
+          concurrency,
+          requestId: Option.getOrUndefined(requestId),
+          exclusiveStore: true,
+          progress: reporter,
+          lease: leaseOf(settings.leaseMs)
+        })
+      }).pipe(
+        withProgress(reporter),
+        Effect.provide(hostLayerOn(InProcessRunner.embeddedStore(store.dataDir), layers.seed, layers.plugins, layers.packages))
+      )
+      // A PostgreSQL server: other processes share it (live scans, `spectral runner`s on its cluster
+      // tables), so this process runs the scan itself under a lease and resumes one left behind.
+      : Effect.gen(function*() {
+        if (Option.isSome(requestId)) return yield* new CliInputError({ file: "--request-id", message: "on a PostgreSQL server a named submission runs on the runners: add --submit" })
+        yield* (yield* WorkspaceRepo).upsert(workspace)
+        return yield* (yield* ScanOrchestrator).runOrResume({
+          workspaceId: workspace.id,
+          seed,
+          concurrency,
+          lease: leaseOf(settings.leaseMs),
+          exclusiveStore: false
+        })
+      }).pipe(
+        withProgress(reporter),
+        Effect.provide(hostLayer(layers.seed, layers.plugins, layers.packages))
+      )
+    const outcome = yield* here.pipe(Effect.catchIf((error): error is ScanFailed => Predicate.isTagged(error, "ScanFailed"), failedScan(redact)))
     if (outcome.resumed) yield* Console.error(`resumed scan ${outcome.scan.id}: its process had stopped (resumed ${outcome.scan.resumes ?? 1} time(s))`)
     for (const left of outcome.abandoned) yield* Console.error(`abandoned scan ${left.id}: ${redact.text(left.failureReason ?? "")}`)
     yield* writeOutputs(outcome, output)
@@ -205,6 +237,7 @@ export const scan = Command.make(
       state: outcome.scan.state,
       resumed: outcome.resumed,
       abandoned: outcome.abandoned.map((left) => ({ scanId: left.id, reason: redact.text(left.failureReason ?? "") })),
+      ...(outcome.requestId === undefined ? {} : { requestId: outcome.requestId }),
       ...summaryOf(outcome)
     }, null, 2))
   }, reportFailures)
