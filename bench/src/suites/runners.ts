@@ -83,6 +83,8 @@ const startRunners = (count: number, basePort: number, env: Record<string, strin
     return runners
   })
 
+/** The simulated model's latency in the speed-up runs (`SPECTRAL_BENCH_LATENCY_MS` to try another). */
+const LATENCY_MS = Number(process.env["SPECTRAL_BENCH_LATENCY_MS"] ?? 50)
 /** Each runner's fixed concurrency in the speed-up runs (`SPECTRAL_RUNNER_CONCURRENCY`). */
 const RUNNER_CONCURRENCY = 8
 /** Stimuli per chunk in the speed-up runs (`SPECTRAL_MEASURE_CHUNK`): small, so hashing spreads them evenly. */
@@ -121,7 +123,7 @@ export const runnersSuite: Suite = {
       // workflows, spread over the runners by key), all of them out at once.
       const scans = quick ? 2 : 4
       const runnerCounts = quick ? [1, 2] : [1, 2, 4]
-      const small = 60
+      const small = quick ? 60 : 100
       const chunking = { SPECTRAL_RUNNER_CONCURRENCY: String(RUNNER_CONCURRENCY), SPECTRAL_MEASURE_CHUNK: String(CHUNK), SPECTRAL_MEASURE_CHUNKS_IN_FLIGHT: "64" }
       figures["runner_concurrency"] = RUNNER_CONCURRENCY
       figures["chunk_stimuli"] = CHUNK
@@ -130,7 +132,7 @@ export const runnersSuite: Suite = {
       }).pipe(Effect.provide(store))
       let single = 0
       for (const count of runnerCounts) {
-        const runners = yield* startRunners(count, basePort, { ...env, ...chunking, SPECTRAL_SIMULATED_LATENCY_MS: "50" })
+        const runners = yield* startRunners(count, basePort, { ...env, ...chunking, SPECTRAL_SIMULATED_LATENCY_MS: String(LATENCY_MS) })
         const started = Date.now()
         yield* Effect.forEach(
           Array.from({ length: scans }, (_, i) => i),
@@ -145,11 +147,12 @@ export const runnersSuite: Suite = {
         figures[`speedup_${count}_runners`] = speedUp
         figures[`efficiency_${count}_runners`] = speedUp / count
         yield* Console.log(
-          `runners: ${scans} scans × ${small} stimuli at 50 ms/call, ${RUNNER_CONCURRENCY} calls at once per runner, chunks of ${CHUNK} stimuli, on ${count} runner(s): ` +
+          `runners: ${scans} scans × ${small} stimuli at ${LATENCY_MS} ms/call, ${RUNNER_CONCURRENCY} calls at once per runner, chunks of ${CHUNK} stimuli, on ${count} runner(s): ` +
             `${wall.toFixed(1)} s, speed-up ${speedUp.toFixed(2)} (${((speedUp / count) * 100).toFixed(0)}% of linear)`
         )
       }
 
+      if (process.env["SPECTRAL_BENCH_SPEEDUP_ONLY"] === "1") return figures
       // Durability overhead at zero latency: in-process vs through the workflow on one runner.
       const size = quick ? 60 : 160
       const inProcessId = "bench-overhead-local"
