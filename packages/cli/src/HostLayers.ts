@@ -32,8 +32,11 @@ const store = Storage.layerConfigWithEvents()
 /** Workspace secrets on the configured store, the KEK from configuration. */
 export const secretsLayer = WorkspaceSecrets.layerWithCredentials.pipe(Layer.provide(KeyProvider.layerConfig))
 
+/** The configured store's layer type: what `hostLayerOn` builds the engine over. */
+type StoreLayer = Layer.Layer<Storage.SqlStore, Storage.StorageSetupError | Config.ConfigError>
+
 /** The provider on the store's SQL response cache (a re-run of an unchanged scan costs nothing). */
-const hostLanguageModel = <S, E, R>(seed: number, onStore: Layer.Layer<S, E, R>) =>
+const hostLanguageModel = (seed: number, onStore: StoreLayer) =>
   Layer.unwrap(Effect.map(LlmChoice, (llm) =>
     llm === "openai"
       ? OpenAiCompatible.layerConfigNoDeps.pipe(Layer.provide(UsageLedger.UsageLedger.layerMemory), Layer.provide(onStore))
@@ -52,20 +55,27 @@ export const JudgeSettings = Effect.gen(function*() {
 /** The engine's own spans over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; nothing otherwise. */
 export const telemetryLayer = EngineTelemetry.layerConfig
 
-/**
- * The engine on the host's parts over `onStore` (whatever else that layer provides, such as the
- * embedded store's SqlClient for the in-process runner, is kept in the output).
- */
-export const hostLayerOn = <S, E, R>(
-  onStore: Layer.Layer<S, E, R>,
-  seed: number,
-  plugins: ReadonlyArray<PluginLayer> = [],
-  packages: ReadonlyArray<PackageVersion> = []
-) =>
+const engineOn = (onStore: StoreLayer, seed: number, plugins: ReadonlyArray<PluginLayer>, packages: ReadonlyArray<PackageVersion>) =>
   Layer.unwrap(Effect.map(JudgeSettings, (judge) => ScanEngine.layer({ judge, packages }, plugins))).pipe(
     Layer.provideMerge(Layer.mergeAll(secretsLayer.pipe(Layer.provideMerge(onStore)), WorldsEvalSetProvider.layer, hostLanguageModel(seed, onStore))),
     Layer.provideMerge(telemetryLayer)
   )
+
+/** What `hostLayer` provides (the engine, the store, telemetry), as a type a host can name. */
+export type HostLayer = ReturnType<typeof engineOn>
+
+/**
+ * The engine on the host's parts over `onStore` (whatever else that layer provides, such as the
+ * embedded store's SqlClient for the in-process runner, is kept in the output).
+ */
+export const hostLayerOn = <X = never>(
+  onStore: Layer.Layer<Storage.SqlStore | X, Storage.StorageSetupError | Config.ConfigError>,
+  seed: number,
+  plugins: ReadonlyArray<PluginLayer> = [],
+  packages: ReadonlyArray<PackageVersion> = []
+): Layer.Layer<Layer.Success<HostLayer> | X, Layer.Error<HostLayer>, Layer.Services<HostLayer>> =>
+  // One `onStore` (built once: layers are shared by reference), its extra services kept in the output.
+  Layer.merge(engineOn(onStore, seed, plugins, packages), onStore)
 
 /** The engine on the host's parts; `plugins` (`Plugin.make` layers) add gates, strategies and scorers. */
 export const hostLayer = (seed: number, plugins: ReadonlyArray<PluginLayer> = [], packages: ReadonlyArray<PackageVersion> = []) =>

@@ -18,6 +18,7 @@ import {
   type StorageError,
   TemplateProposalRepo,
   TraceRepo,
+  unresolvedPhaseOutputParts,
   WorkspaceRepo
 } from "@spectral/engine"
 import { Effect, type Layer, Option } from "effect"
@@ -120,6 +121,51 @@ export const repositoryContract = <E>(
         expect([...(yield* repo.phaseOutputsOf(ws, "preflight")).entries()]).toEqual([["scan-p", { mode: "synthetic_only", counts: [] }]])
         expect([...(yield* repo.phaseOutputsOf(ws, "calibrate")).entries()]).toEqual([["scan-q", "other scan"]])
         expect((yield* repo.phaseOutputsOf(ws, "verdict")).size).toBe(0)
+      }))
+
+    it.effect("scan: a phase output's parts are stored apart in chunks and read back whole; a rewrite replaces every chunk", () =>
+      Effect.gen(function*() {
+        const repo = yield* ScanRepo
+        const ws = F.freshWorkspaceId()
+        const run = (i: number, arm: string) => ({ stimulusId: `stim-${i}`, epoch: 0, traceId: `${arm}-t-${i}`, blended: (i % 7) / 7, passed: i % 3 === 0, output: `said ${i}` })
+        const observeOf = (samples: number, runs: number) => ({
+          evalSet: { id: "set", samples: Array.from({ length: samples }, (_, i) => ({ id: `stim-${i}`, input: `stimulus ${i}`, provenance: "rule_grounded" })) },
+          baseline: { arm: "baseline", runs: Array.from({ length: runs }, (_, i) => run(i, "baseline")) }
+        })
+        const optimizeOf = (runs: number) => ({
+          winner: { candidate: { id: "cand-1" }, measurement: { arm: "cand-1", runs: Array.from({ length: runs }, (_, i) => run(i, "cand")) }, workingDelta: 0.1 },
+          decisionLog: [],
+          budgetExhausted: false
+        })
+        // Several chunks, the last one short.
+        const observe = observeOf(1_001, 2_345)
+        const optimize = optimizeOf(1_500)
+        yield* repo.savePhaseOutput(ws, "scan-1", "observe", observe)
+        yield* repo.savePhaseOutput(ws, "scan-1", "optimize", optimize)
+        yield* repo.savePhaseOutput(ws, "scan-2", "optimize", { ...optimize, winner: null })
+        expect(yield* repo.phaseOutput(ws, "scan-1", "observe")).toEqual(Option.some(observe))
+        expect(yield* repo.phaseOutput(ws, "scan-1", "optimize")).toEqual(Option.some(optimize))
+        expect(yield* repo.phaseOutput(ws, "scan-2", "optimize")).toEqual(Option.some({ ...optimize, winner: null }))
+        expect([...(yield* repo.phaseOutputs(ws, "scan-1")).entries()]).toEqual([["observe", observe], ["optimize", optimize]])
+        expect([...(yield* repo.phaseOutputsOf(ws, "optimize")).entries()]).toEqual([["scan-1", optimize], ["scan-2", { ...optimize, winner: null }]])
+        expect(unresolvedPhaseOutputParts("observe", Option.getOrThrow(yield* repo.phaseOutput(ws, "scan-1", "observe")))).toEqual([])
+        // The same output again (a phase re-run after a kill) reads back the same; a shorter one leaves no stale chunk behind.
+        yield* repo.savePhaseOutput(ws, "scan-1", "observe", observe)
+        expect(yield* repo.phaseOutput(ws, "scan-1", "observe")).toEqual(Option.some(observe))
+        const shorter = observeOf(3, 1_000)
+        yield* repo.savePhaseOutput(ws, "scan-1", "observe", shorter)
+        expect(yield* repo.phaseOutput(ws, "scan-1", "observe")).toEqual(Option.some(shorter))
+        // Another workspace sees none of it.
+        expect(yield* repo.phaseOutput(F.freshWorkspaceId(), "scan-1", "observe")).toEqual(Option.none())
+        // Redaction reaches a stimulus's content in whichever chunk it is stored, and only there.
+        const marker = "[redacted]"
+        expect(yield* repo.redactPhaseOutputs(ws, "stim-1200", marker)).toBe(1)
+        const redacted = Option.getOrThrow(yield* repo.phaseOutput(ws, "scan-1", "optimize"))
+        expect(redacted).toEqual({
+          ...optimize,
+          winner: { ...optimize.winner, measurement: { ...optimize.winner.measurement, runs: optimize.winner.measurement.runs.map((r) => (r.stimulusId === "stim-1200" ? { ...r, output: marker } : r)) } }
+        })
+        expect(yield* repo.redactPhaseOutputs(ws, "stim-1200", marker)).toBe(0)
       }))
 
     it.effect("scan: verdict and divergence are one per scan, replaced on save, NotFound before", () =>

@@ -57,6 +57,12 @@ const specs: ReadonlyArray<TableSpec> = [
     columns: () => [["state", "text", "scheduled"], ["created_at", "text", "2025-01-01T00:00:00.000Z"], doc]
   },
   { table: "scan_phase_outputs", key: "scan_id", json: "output", columns: () => [["phase", "text", "observe"], ["output", "jsonb", "{}"]] },
+  {
+    table: "scan_phase_parts",
+    key: "scan_id",
+    json: "items",
+    columns: () => [["phase", "text", "observe"], ["part", "text", "baseline.runs"], ["chunk", "integer", 0], ["items", "jsonb", "{}"]]
+  },
   { table: "verdicts", key: "scan_id", json: "doc", columns: (key) => [["id", "text", `verdict-${key}`], doc] },
   { table: "rubric_divergences", key: "scan_id", json: "doc", columns: (key) => [["id", "text", `divergence-${key}`], doc] },
   { table: "scan_traces", key: "id", json: "doc", columns: scanRow },

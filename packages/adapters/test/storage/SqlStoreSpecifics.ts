@@ -5,8 +5,9 @@
  * on the same database.
  */
 import { expect, layer } from "@effect/vitest"
-import { ChangeSetRepo, IngestKeyRepo, ScanRepo, type StorageError, TraceRepo } from "@spectral/engine"
-import { Effect, type Layer } from "effect"
+import { ChangeSetRepo, IngestKeyRepo, ScanRepo, type StorageError, TraceRepo, unresolvedPhaseOutputParts } from "@spectral/engine"
+import { PhaseOutputSchemas } from "@spectral/engine/contracts"
+import { Effect, Exit, type Layer, Option, Schema } from "effect"
 import type { Repositories } from "../../src/storage/index.ts"
 import * as F from "./fixtures.ts"
 import { AppSession } from "./RlsProbe.ts"
@@ -49,6 +50,46 @@ export const sqlStoreSpecifics = <E>(backend: string, store: Layer.Layer<Reposit
         expect(yield* reasonOf(changeSets.list(ws))).toMatchObject({ _tag: "Corrupt" })
         expect(yield* reasonOf(traces.list(ws))).toMatchObject({ _tag: "Corrupt", entity: "trace" })
         expect(yield* reasonOf(scans.phaseOutputs(ws, "scan-1"))).toMatchObject({ _tag: "Corrupt", entity: "phase output" })
+      }))
+
+    it.effect("a phase output's row holds references only; a part with a chunk missing or short reads back as its reference, unresolved, never as fewer items", () =>
+      Effect.gen(function*() {
+        const scans = yield* ScanRepo
+        const session = yield* AppSession
+        const ws = F.freshWorkspaceId()
+        const runs = Array.from({ length: 2_500 }, (_, i) => ({ stimulusId: `stim-${i}`, traceId: `t-${i}`, output: "x".repeat(200) }))
+        const observe = { evalSet: { id: "set", samples: [{ id: "stim-0", provenance: "rule_grounded" }] }, baseline: { arm: "baseline", runs } }
+        yield* scans.savePhaseOutput(ws, "scan-1", "observe", observe)
+        const [row] = yield* session.run(ws, (sql) =>
+          sql<{ readonly output: unknown; readonly bytes: number }>`SELECT output, pg_column_size(output) AS bytes FROM spectral.scan_phase_outputs WHERE scan_id = 'scan-1'`)
+        expect(row?.output).toEqual({
+          value: {
+            evalSet: { id: "set", samples: { _tag: "PhaseOutputPart", part: "evalSet.samples", items: 1, chunks: 1 } },
+            baseline: { arm: "baseline", runs: { _tag: "PhaseOutputPart", part: "baseline.runs", items: 2_500, chunks: 3 } }
+          }
+        })
+        expect(row!.bytes).toBeLessThan(1_000)
+        const chunks = yield* session.run(ws, (sql) =>
+          sql<{ readonly part: string; readonly chunk: number; readonly n: number }>`SELECT part, chunk, jsonb_array_length(items) AS n FROM spectral.scan_phase_parts
+            WHERE scan_id = 'scan-1' ORDER BY part, chunk`)
+        expect(chunks.map((c) => [c.part, c.chunk, Number(c.n)])).toEqual([["baseline.runs", 0, 1_000], ["baseline.runs", 1, 1_000], ["baseline.runs", 2, 500], ["evalSet.samples", 0, 1]])
+
+        // A chunk cut short: the part stays a reference saying so; the samples (intact) read back.
+        yield* session.run(ws, (sql) => sql`UPDATE spectral.scan_phase_parts SET items = items - 0 WHERE scan_id = 'scan-1' AND part = 'baseline.runs' AND chunk = 2`)
+        const short = Option.getOrThrow(yield* scans.phaseOutput(ws, "scan-1", "observe"))
+        expect(unresolvedPhaseOutputParts("observe", short)).toEqual([{ part: "baseline.runs", issue: "holds 2499 items, the reference has 2500" }])
+        expect(short).toMatchObject({ evalSet: { samples: [{ id: "stim-0" }] }, baseline: { runs: { _tag: "PhaseOutputPart", part: "baseline.runs" } } })
+        // A chunk gone: the same, on every read.
+        yield* session.run(ws, (sql) => sql`DELETE FROM spectral.scan_phase_parts WHERE scan_id = 'scan-1' AND part = 'baseline.runs' AND chunk = 1`)
+        const missing = (yield* scans.phaseOutputs(ws, "scan-1")).get("observe")
+        expect(unresolvedPhaseOutputParts("observe", missing)).toEqual([{ part: "baseline.runs", issue: "chunk 1 of 3 is missing" }])
+        expect(unresolvedPhaseOutputParts("observe", (yield* scans.phaseOutputsOf(ws, "observe")).get("scan-1"))).toHaveLength(1)
+        // The phase's Schema refuses what comes back, naming the field.
+        const decoded = Schema.decodeUnknownExit(PhaseOutputSchemas.observe)(missing)
+        expect(Exit.isFailure(decoded)).toBe(true)
+        // Saved again (the phase re-run), it is whole again.
+        yield* scans.savePhaseOutput(ws, "scan-1", "observe", observe)
+        expect(yield* scans.phaseOutput(ws, "scan-1", "observe")).toEqual(Option.some(observe))
       }))
 
     it.effect("the empty workspace id is refused before any SQL: no key, scan or trace is stored under it", () =>

@@ -23,7 +23,8 @@ import { Context, Effect, Layer, Option, Schema } from "effect"
 import { type ChangeSet, type ScanCompleted, StoredOptimizeWinner } from "../contracts/index.ts"
 import { ChangeSets, type IllegalTransition } from "../changesets/ChangeSetLifecycle.ts"
 import { ChangeSetRepo, ScanRepo, WorkspaceRepo } from "../ports/Repositories.ts"
-import type { StorageError } from "../ports/StorageError.ts"
+import { unresolvedPhaseOutputParts } from "../ports/PhaseOutputParts.ts"
+import { StorageError } from "../ports/StorageError.ts"
 import { classifyChange } from "./ChangeClassifier.ts"
 
 export interface AcceptanceDecision {
@@ -80,9 +81,18 @@ export class AutomatedAcceptance extends Context.Service<AutomatedAcceptance, {
         return { why, rolledBack: true }
       })
 
-      /** The winning candidate's mean world-model score, from the scan's stored optimize output. */
+      /**
+       * The winning candidate's mean world-model score, from the scan's stored optimize output (its
+       * winner's runs joined back by the store: a part whose chunks are missing is a Corrupt error, never fewer runs).
+       */
       const candidateWorldModelScore = Effect.fnUntraced(function*(workspaceId: string, scanId: string) {
         const stored = Option.getOrUndefined(yield* scans.phaseOutput(workspaceId, scanId, "optimize"))
+        const unresolved = stored === undefined ? [] : unresolvedPhaseOutputParts("optimize", stored)
+        if (unresolved.length > 0) {
+          return yield* new StorageError({
+            reason: { _tag: "Corrupt", entity: "phase output", id: `${scanId}/optimize`, message: unresolved.map((u) => `part ${u.part}: ${u.issue}`).join("; ") }
+          })
+        }
         const optimized = stored === undefined ? undefined : Option.getOrUndefined(Schema.decodeUnknownOption(StoredOptimizeWinner)(stored))
         const values = (optimized?.winner?.measurement.runs ?? []).map((r) => r.worldModel).filter((v): v is number => typeof v === "number")
         return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0) / values.length

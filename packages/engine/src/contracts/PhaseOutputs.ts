@@ -3,6 +3,10 @@
  * stored phase output is decoded with when a scan resumes (or when a host reads a finished scan's
  * result), so a row that was tampered with, written by an older engine or cut short is a typed
  * `StoredStateInvalid` naming the phase and the field, never a value cast into shape.
+ *
+ * The large arrays of an output (the eval set's samples, every arm's runs: `PhaseOutputParts`) are
+ * stored apart from its row, in chunks; the row keeps a `PhaseOutputPartRef` in their place, and a
+ * phase's durable step (the workflow Activity) replies with a `PhaseOutputReference` only.
  */
 import { Schema } from "effect"
 import { AgentPerformanceCard } from "./Card.ts"
@@ -12,7 +16,7 @@ import { Diagnosis } from "./Diagnosis.ts"
 import { EvalSet } from "./EvalSet.ts"
 import { InvariantViolation } from "./EvalSetProvider.ts"
 import { OptimizationVector } from "./EvaluationFramework.ts"
-import { CalibrationRecord, type PhaseName, RunStatus, ScanReadinessObservation } from "./Scan.ts"
+import { CalibrationRecord, PhaseName, RunStatus, ScanReadinessObservation } from "./Scan.ts"
 import { VerdictResult } from "./Verdict.ts"
 
 const Scores = Schema.Record(Schema.String, Schema.Finite)
@@ -139,5 +143,39 @@ export const PhaseOutputSchemas = {
 } as const satisfies Record<PhaseName, Schema.Codec<unknown, unknown>>
 
 export type PhaseOutputSchemas = typeof PhaseOutputSchemas
+
+/**
+ * The arrays of a phase's output stored apart from its row, in chunks, by dotted path (the path is
+ * the part's name). Every item of each is an object of its own stimulus or of none (an EvalSet
+ * sample, a run), so a stimulus's content is redacted in a chunk exactly as in the whole output.
+ */
+export const PhaseOutputParts: { readonly [P in PhaseName]?: ReadonlyArray<string> } = {
+  observe: ["evalSet.samples", "baseline.runs"],
+  optimize: ["winner.measurement.runs"]
+}
+
+/**
+ * What a stored phase output holds in place of a part: its name, how many items it has and in how
+ * many chunks. Read back with a chunk missing or short, a storage driver returns it with
+ * `unresolved` saying what is wrong (never a partial array).
+ */
+export const PhaseOutputPartRef = Schema.TaggedStruct("PhaseOutputPart", {
+  part: Schema.String,
+  items: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
+  chunks: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
+  unresolved: Schema.optionalKey(Schema.String)
+})
+export type PhaseOutputPartRef = typeof PhaseOutputPartRef.Type
+
+/**
+ * What a phase's durable step replies (the workflow Activity's result, which the workflow engine
+ * stores): the phase and how many items each of its parts had. The output itself is read back from
+ * the phase output the step saved; it must have exactly these parts.
+ */
+export const PhaseOutputReference = Schema.Struct({
+  phase: PhaseName,
+  parts: Schema.Array(Schema.Struct({ part: Schema.String, items: Schema.Int }))
+})
+export type PhaseOutputReference = typeof PhaseOutputReference.Type
 /** What phase `P` hands on. */
 export type PhaseOutput<P extends PhaseName> = PhaseOutputSchemas[P]["Type"]

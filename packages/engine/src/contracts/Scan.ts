@@ -109,7 +109,13 @@ export type ScanSpend = typeof ScanSpend.Type
  */
 export const ScanLease = Schema.Struct({
   owner: Schema.NonEmptyString,
-  expiresAt: Instant
+  expiresAt: Instant,
+  /**
+   * Which take of the owner holds it, when the owner is a workflow execution that runners carry
+   * on in turn: each runner that takes the execution on writes its own, so one that was stalled
+   * past its shard locks and comes back finds another take here and stops without writing.
+   */
+  take: Schema.optionalKey(Schema.NonEmptyString)
 })
 export type ScanLease = typeof ScanLease.Type
 

@@ -18,7 +18,7 @@
 import { ScanProgress } from "../ports/ScanProgress.ts"
 import { PhaseBoundary } from "./PhaseBoundary.ts"
 import { ScanFailed } from "./ScanFailed.ts"
-import { Cause, Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Predicate, Random, Ref, Schedule, Schema, Semaphore } from "effect"
+import { Cause, Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Option, Predicate, Random, Ref, Schedule, Schema, Semaphore } from "effect"
 import type {
   AgentPerformanceCard,
   AgentVersion,
@@ -40,6 +40,7 @@ import { EventBus } from "../ports/EventBus.ts"
 import { emitEventWith, PhaseEventCollector } from "../ports/PhaseEvents.ts"
 import { UnitOfWork } from "../ports/UnitOfWork.ts"
 import { ModelCallPermits } from "../ports/ModelCall.ts"
+import { unresolvedPhaseOutputParts } from "../ports/PhaseOutputParts.ts"
 import { ChangeSetRepo, SampleRepo, ScanRepo, WorkspaceRepo } from "../ports/Repositories.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import { hashHex } from "../random/Deterministic.ts"
@@ -119,6 +120,8 @@ interface HeldLease {
   readonly owner: string
   readonly durationMs: number
   readonly heartbeatMs: number
+  /** This take of a workflow execution's lease (`continueHeld`): written with it, checked by every write. */
+  readonly take?: string | undefined
 }
 
 /** Who records a scan's change set in its audit trail. */
@@ -176,9 +179,25 @@ const failureOf = (cause: Cause.Cause<unknown>): { readonly reason: string; read
   return { reason: message, cause: { _tag: "PhaseError", error: tag, message } }
 }
 
-/** A saved phase output decoded with its phase's Schema; one that no longer decodes fails the scan naming the field. */
-const decodePhaseOutput = <P extends PhaseName>(scanId: string, phase: P, stored: unknown): Effect.Effect<PhaseOutput<P>, ScanFailed> =>
-  (Schema.decodeUnknownEffect(PhaseOutputSchemas[phase] as Schema.Codec<PhaseOutput<P>, unknown>)(stored)).pipe(
+/**
+ * A saved phase output (its parts joined back by the store) decoded with its phase's Schema; one
+ * that no longer decodes fails the scan naming the field, one with a part whose chunks are missing
+ * or short fails it naming the part.
+ */
+const decodePhaseOutput = <P extends PhaseName>(scanId: string, phase: P, stored: unknown): Effect.Effect<PhaseOutput<P>, ScanFailed> => {
+  const unresolved = unresolvedPhaseOutputParts(phase, stored)
+  if (unresolved.length > 0) {
+    const issue = unresolved.map((u) => `part ${u.part} of ${phase}: ${u.issue}`).join("; ")
+    return Effect.fail(
+      new ScanFailed({
+        scanId,
+        phase,
+        reason: `the saved output of ${phase} is incomplete (${issue}); start a new scan`,
+        cause: { _tag: "StoredStateInvalid", issue }
+      })
+    )
+  }
+  return (Schema.decodeUnknownEffect(PhaseOutputSchemas[phase] as Schema.Codec<PhaseOutput<P>, unknown>)(stored)).pipe(
     Effect.mapError((error) =>
       new ScanFailed({
         scanId,
@@ -188,6 +207,7 @@ const decodePhaseOutput = <P extends PhaseName>(scanId: string, phase: P, stored
       })
     )
   )
+}
 
 /** The baseline a scan measures: the accepted change set's agent versions, the declared ones for the rest. */
 const baselineOf = (
@@ -227,14 +247,22 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
   readonly start: (request: ScanRequest & { readonly owner: string; readonly submission?: Scan["submission"] }) => Effect.Effect<Scan, ScanFailed | StorageError>
   /**
    * Run a scan `start` recorded, or go on with it on another runner after its first one stopped:
-   * the lease is the owner's, so whoever carries the execution on may write; finished phases are
-   * read back (decoded), not run again.
+   * the lease is the owner's, so whoever carries the execution on may write, each under a take of
+   * its own (`ScanLease.take`) so that a runner that stalled and comes back writes nothing more;
+   * finished phases are read back (decoded), not run again.
    */
   readonly continueHeld: (
     workspaceId: string,
     scanId: string,
     options: { readonly owner: string; readonly concurrency?: number | undefined; readonly lease?: ScanLeaseOptions | undefined }
   ) => Effect.Effect<ScanOutcome, ScanFailed | StorageError>
+  /**
+   * One finished phase's saved output, read back (its parts joined) and decoded by its Schema: what
+   * a durable step that replied with a reference (`PhaseOutputReference`) hands on when it is
+   * replayed. Not saved, not decoding, or a part whose chunks are missing or short: a ScanFailed
+   * with `StoredStateInvalid` naming the phase (and the part); the store's failures are typed too.
+   */
+  readonly savedPhaseOutput: <P extends PhaseName>(workspaceId: string, scanId: string, phase: P) => Effect.Effect<PhaseOutput<P>, ScanFailed>
 }>()("@spectral/engine/pipeline/ScanOrchestrator") {
   static readonly layer = Layer.effect(
     ScanOrchestrator,
@@ -269,7 +297,11 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
         return { owner: `${options?.owner ?? "scan-runner"}#${instance}`, durationMs, heartbeatMs }
       }
       const leaseFor = (lease: HeldLease, forMs = lease.durationMs) =>
-        Effect.map(Clock.currentTimeMillis, (now): ScanLease => ({ owner: lease.owner, expiresAt: new Date(now + forMs).toISOString() }))
+        Effect.map(Clock.currentTimeMillis, (now): ScanLease => ({
+          owner: lease.owner,
+          expiresAt: new Date(now + forMs).toISOString(),
+          ...(lease.take === undefined ? {} : { take: lease.take })
+        }))
 
       const contextFor = Effect.fnUntraced(function*(workspace: Workspace, scan: Scan, concurrency: number) {
         const agents = yield* topologicalOrder(workspace.agents).pipe(
@@ -347,7 +379,7 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
             if (lostTo !== undefined) return yield* leaseLost(lostTo)
             if (!open) return
             const stored = yield* scans.get(workspace.id, scan.id)
-            if (stored.lease?.owner !== lease.owner) {
+            if (stored.lease?.owner !== lease.owner || stored.lease.take !== lease.take) {
               open = false
               lostTo = stored
               yield* Deferred.succeed(lost, undefined)
@@ -663,6 +695,7 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
       })
 
       const heldBy = (owner: string, options?: ScanLeaseOptions): HeldLease => ({ ...held(options), owner })
+      let takes = 0
 
       const start = Effect.fn("ScanOrchestrator.start")(function*(request: ScanRequest & { readonly owner: string; readonly submission?: Scan["submission"] }) {
         const workspace = yield* workspaces.get(request.workspaceId)
@@ -676,6 +709,14 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
         scanId: string,
         options: { readonly owner: string; readonly concurrency?: number | undefined; readonly lease?: ScanLeaseOptions | undefined }
       ) {
+        takes += 1
+        const lease: HeldLease = { ...heldBy(options.owner, options.lease), take: `${instance}.${takes}` }
+        // An earlier take of this execution in this process (stalled past its shard locks, then
+        // fenced by the take that followed) stops at its next write: waited out, at most two heartbeats.
+        yield* Effect.sync(() => running.has(`${workspaceId}\u0000${scanId}`)).pipe(
+          Effect.repeat({ schedule: Schedule.spaced(Duration.millis(100)), until: (still) => !still }),
+          Effect.timeoutOption(Duration.millis(2 * lease.heartbeatMs))
+        )
         const scan = yield* scans.get(workspaceId, scanId)
         if (!inProgress(scan)) {
           return yield* new ScanFailed({
@@ -685,7 +726,6 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
             cause: scan.failure?.cause ?? { _tag: "NotResumable", why: scan.state === "completed" ? "completed" : "abandoned" }
           })
         }
-        const lease = heldBy(options.owner, options.lease)
         if (scan.lease?.owner !== lease.owner) {
           return yield* new ScanFailed({
             scanId,
@@ -697,12 +737,32 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
         if (running.has(runningKey(scan))) {
           return yield* new ScanFailed({ scanId, phase: stoppedIn(scan), reason: "the scan is running in this process", cause: { _tag: "NotResumable", why: "running_here" } })
         }
+        // Under a take of its own: whoever carried the execution before (a runner stalled past its
+        // shard locks, which may come back) finds this take on the row and stops without writing.
         const renewed: Scan = { ...scan, lease: yield* leaseFor(lease), updatedAt: yield* nowIso }
         yield* scans.update(renewed)
         return yield* execute({ ...renewed, state: "running" }, options.concurrency ?? scan.record?.concurrency ?? 8, lease)
       })
 
-      return ScanOrchestrator.of({ run, resume, runOrResume, start, continueHeld })
+      const savedPhaseOutput = <P extends PhaseName>(workspaceId: string, scanId: string, phase: P): Effect.Effect<PhaseOutput<P>, ScanFailed> =>
+        Effect.gen(function*() {
+          const stored = yield* scans.phaseOutput(workspaceId, scanId, phase)
+          if (Option.isNone(stored)) {
+            return yield* new ScanFailed({
+              scanId,
+              phase,
+              reason: `${phase} finished but its output is not saved; start a new scan`,
+              cause: { _tag: "StoredStateInvalid", issue: `no saved output of ${phase}` }
+            })
+          }
+          return yield* decodePhaseOutput(scanId, phase, stored.value)
+        }).pipe(
+          outlastingOutages,
+          Effect.mapError((error) => error instanceof ScanFailed ? error : new ScanFailed({ scanId, phase, ...failureOf(Cause.fail(error)) })),
+          Effect.withSpan("ScanOrchestrator.savedPhaseOutput", { attributes: { "spectral.scan.id": scanId, "spectral.phase": phase } })
+        )
+
+      return ScanOrchestrator.of({ run, resume, runOrResume, start, continueHeld, savedPhaseOutput })
     })
   )
 }

@@ -30,6 +30,7 @@ import {
   TraceRepo,
   WorkspaceRepo
 } from "./Repositories.ts"
+import { joinPhaseOutput, splitPhaseOutput, type StoredPhaseOutputChunk } from "./PhaseOutputParts.ts"
 import { StorageError } from "./StorageError.ts"
 
 /** A map per workspace; a row stored under one workspace is invisible under another. */
@@ -106,10 +107,18 @@ const plain = (value: unknown): unknown =>
     ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]))
     : value
 
+/** One phase output as the memory store keeps it: its row (each part replaced by its reference) and its parts' chunks. */
+interface SavedPhaseOutput {
+  readonly stored: unknown
+  readonly chunks: ReadonlyArray<StoredPhaseOutputChunk>
+}
+
 export const make = Effect.sync(() => {
   const workspaces = new Partitioned<unknown>()
   const scans = new Partitioned<Scan>()
-  const phases = new Partitioned<Map<PhaseName, unknown>>()
+  /** Per workspace and scan, each phase's saved output. */
+  const phases = new Partitioned<Map<PhaseName, SavedPhaseOutput>>()
+  const phaseValue = (phase: PhaseName, saved: SavedPhaseOutput) => joinPhaseOutput(phase, saved.stored, saved.chunks)
   const verdicts = new Partitioned<unknown>()
   const divergences = new Partitioned<unknown>()
   const traces = new Partitioned<ScanTrace>()
@@ -172,32 +181,48 @@ export const make = Effect.sync(() => {
       savePhaseOutput: (workspaceId, scanId, phase, output) =>
         Effect.sync(() => {
           const table = phases.table(workspaceId)
-          const outputs = table.get(scanId) ?? new Map<PhaseName, unknown>()
-          // By reference: a phase output is built once and never mutated (redaction replaces it).
-          outputs.set(phase, output)
+          const outputs = table.get(scanId) ?? new Map<PhaseName, SavedPhaseOutput>()
+          // By reference: a phase output is built once and never mutated (redaction replaces it). Its
+          // parts are kept apart in chunks, as the SQL driver stores them; a rewrite replaces them all.
+          const { parts, stored } = splitPhaseOutput(phase, output)
+          outputs.set(phase, { stored, chunks: parts.flatMap(({ chunks, part }) => chunks.map((items, chunk) => ({ part, chunk, items }))) })
           table.set(scanId, outputs)
         }),
       phaseOutputs: (workspaceId, scanId) =>
-        Effect.sync(() => new Map(phases.table(workspaceId).get(scanId) ?? new Map())),
+        Effect.sync(() => new Map([...(phases.table(workspaceId).get(scanId) ?? [])].map(([phase, saved]) => [phase, phaseValue(phase, saved)] as const))),
       phaseOutputsOf: (workspaceId, phase) =>
         Effect.sync(() => {
           const found = new Map<string, unknown>()
-          for (const [scanId, outputs] of phases.table(workspaceId)) if (outputs.has(phase)) found.set(scanId, outputs.get(phase))
+          for (const [scanId, outputs] of phases.table(workspaceId)) {
+            const saved = outputs.get(phase)
+            if (saved !== undefined) found.set(scanId, phaseValue(phase, saved))
+          }
           return found
         }),
       phaseOutput: (workspaceId, scanId, phase) =>
         Effect.sync(() => {
-          const outputs = phases.table(workspaceId).get(scanId)
-          return outputs !== undefined && outputs.has(phase) ? Option.some(outputs.get(phase)) : Option.none()
+          const saved = phases.table(workspaceId).get(scanId)?.get(phase)
+          return saved === undefined ? Option.none() : Option.some(phaseValue(phase, saved))
         }),
       redactPhaseOutputs: (workspaceId, stimulusId, marker) =>
         Effect.sync(() => {
+          const redact = (value: unknown) => {
+            const redacted = redactStimulusContent(value, stimulusId, marker)
+            return JSON.stringify(redacted) === JSON.stringify(value) ? undefined : redacted
+          }
           let changed = 0
           for (const outputs of phases.table(workspaceId).values()) {
-            for (const [phase, output] of outputs) {
-              const redacted = redactStimulusContent(output, stimulusId, marker)
-              if (JSON.stringify(redacted) === JSON.stringify(output)) continue
-              outputs.set(phase, redacted)
+            for (const [phase, saved] of outputs) {
+              const stored = redact(saved.stored)
+              let chunksChanged = false
+              const chunks = saved.chunks.map((c) => {
+                const items = redact(c.items)
+                if (items === undefined || !Array.isArray(items)) return c
+                chunksChanged = true
+                return { ...c, items }
+              })
+              if (stored === undefined && !chunksChanged) continue
+              outputs.set(phase, { stored: stored ?? saved.stored, chunks })
               changed++
             }
           }

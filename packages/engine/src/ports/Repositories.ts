@@ -34,7 +34,14 @@ export class ScanRepo extends Context.Service<ScanRepo, {
   readonly get: (workspaceId: string, scanId: string) => Effect.Effect<Scan, StorageError>
   /** Newest first. */
   readonly list: (workspaceId: string) => Effect.Effect<ReadonlyArray<Scan>, StorageError>
-  /** A phase's output, written once at the phase boundary so a crashed scan resumes after it. */
+  /**
+   * A phase's output, written at the phase boundary so a crashed scan resumes after it. Its parts
+   * (`splitPhaseOutput`: the eval set's samples, each arm's runs) are stored apart, in chunks, and
+   * the output's row holds their references; writing again replaces the row and all its chunks
+   * (a phase re-run after a kill writes the same ones). Every read below joins the parts back
+   * (`joinPhaseOutput`): a part whose chunks are missing or short comes back as its reference
+   * marked `unresolved`, never as a partial array.
+   */
   readonly savePhaseOutput: (workspaceId: string, scanId: string, phase: PhaseName, output: unknown) => Effect.Effect<void, StorageError>
   readonly phaseOutputs: (workspaceId: string, scanId: string) => Effect.Effect<ReadonlyMap<PhaseName, unknown>, StorageError>
   /** One phase's saved output (none: the phase has not finished), without reading the others. */
@@ -44,7 +51,8 @@ export class ScanRepo extends Context.Service<ScanRepo, {
   /**
    * Replace the content of one stimulus in every saved phase output of the workspace, as
    * `redactStimulusContent` does (the input of the EvalSet sample, what runs of it said); everything
-   * else (ids, scores, other stimuli) stays. Idempotent; returns how many phase outputs changed.
+   * else (ids, scores, other stimuli) stays, in the output's rows and in its parts' chunks alike.
+   * Idempotent; returns how many phase outputs changed (one whose row or any chunk changed).
    */
   readonly redactPhaseOutputs: (workspaceId: string, stimulusId: string, marker: string) => Effect.Effect<number, StorageError>
   readonly saveVerdict: (verdict: VerdictResult) => Effect.Effect<void, StorageError>

@@ -6,15 +6,18 @@
  * The execution is keyed by the submission (`workspaceId/requestId`): submitting the same request
  * twice joins one execution and runs one scan. Its first Activity records the scan row (its lease
  * held in the execution's name, so any runner carrying the execution on may write it); then each
- * phase is an Activity named `scan/<phase>` whose result (the phase's output, decoded by its
- * Schema in `contracts/PhaseOutputs.ts`) the engine records, so a runner that takes a dead one's
- * shards replays the finished phases from their records and runs only the phase in flight. Phase
+ * phase is an Activity named `scan/<phase>` whose result the engine records: a reference to the
+ * phase's saved output (`PhaseOutputReference`: the parts and their sizes, never the output, which
+ * grows with the eval set), so a runner that takes a dead one's shards replays the finished phases
+ * by reading their saved outputs back (decoded by their Schemas in `contracts/PhaseOutputs.ts`)
+ * and runs only the phase in flight. Phase
  * events still commit with the phase's saved output (the outbox), which makes the phase step
  * idempotent when it runs twice.
  */
 import { Context, Effect, Schema, Scope, Tracer } from "effect"
 import { Activity, Workflow, WorkflowEngine } from "effect/workflow"
-import { type PhaseName, type PhaseOutput, PhaseOutputSchemas, Scan, WorkspaceId } from "../contracts/index.ts"
+import { type PhaseName, type PhaseOutput, PhaseOutputReference, Scan, WorkspaceId } from "../contracts/index.ts"
+import { phaseOutputReference } from "../ports/PhaseOutputParts.ts"
 import { PhaseBoundary, type PhaseBoundaryShape } from "../pipeline/PhaseBoundary.ts"
 import { ScanFailed } from "../pipeline/ScanFailed.ts"
 import { ScanOrchestrator, type ScanOutcome } from "../pipeline/ScanOrchestrator.ts"
@@ -72,6 +75,12 @@ export const scanTraceParent = (scanId: string): Tracer.ExternalSpan =>
 /** Who holds the scans an execution runs: the execution, not a process. */
 export const executionOwner = (executionId: string): string => `workflow:${executionId}`
 
+const sameReference = (a: PhaseOutputReference, b: PhaseOutputReference) =>
+  a.phase === b.phase && a.parts.length === b.parts.length && a.parts.every((p, i) => p.part === b.parts[i]?.part && p.items === b.parts[i]?.items)
+
+const describeReference = (reference: PhaseOutputReference) =>
+  reference.parts.length === 0 ? "no parts" : reference.parts.map((p) => `${p.part}: ${p.items} items`).join(", ")
+
 const storageFailed = (scanId: string) => (error: StorageError) =>
   new ScanFailed({ scanId, phase: "preflight", reason: error.message, cause: { _tag: "PhaseError", error: error._tag, message: error.message } })
 
@@ -84,15 +93,42 @@ export const layer = ScanWorkflow.toLayer(Effect.fnUntraced(function*(submission
     Context.add(WorkflowEngine.WorkflowInstance, yield* WorkflowEngine.WorkflowInstance),
     Context.add(Scope.Scope, yield* Scope.Scope)
   )
-  const boundary: PhaseBoundaryShape = {
+  /**
+   * Each phase as an Activity whose recorded result is a reference to the output the phase saved
+   * (never the output itself, which grows with the eval set): run here, the phase's own value goes
+   * on; replayed, the saved output is read back, decoded, and must have the parts the reference names.
+   */
+  const boundaryOf = (workspaceId: string, scanId: string): PhaseBoundaryShape => ({
     run: <P extends PhaseName>(phase: P, body: Effect.Effect<PhaseOutput<P>, ScanFailed>) =>
-      Activity.make<never, Schema.Codec<PhaseOutput<P>, unknown>, typeof ScanFailed>({
-        name: `scan/${phase}`,
-        success: PhaseOutputSchemas[phase] as unknown as Schema.Codec<PhaseOutput<P>, unknown>,
-        error: ScanFailed,
-        execute: body
-      }).pipe(Effect.provideContext(durable))
-  }
+      Effect.suspend(() => {
+        let ranHere: { readonly output: PhaseOutput<P> } | undefined
+        return Activity.make({
+          name: `scan/${phase}`,
+          success: PhaseOutputReference,
+          error: ScanFailed,
+          execute: Effect.map(body, (output) => {
+            ranHere = { output }
+            return phaseOutputReference(phase, output)
+          })
+        }).pipe(
+          Effect.provideContext(durable),
+          Effect.flatMap((reference) => {
+            if (ranHere !== undefined) return Effect.succeed(ranHere.output)
+            return Effect.flatMap(orchestrator.savedPhaseOutput(workspaceId, scanId, phase), (output) => {
+              const found = phaseOutputReference(phase, output)
+              return sameReference(found, reference) ? Effect.succeed(output) : Effect.fail(
+                new ScanFailed({
+                  scanId,
+                  phase,
+                  reason: `the saved output of ${phase} is not the one its step recorded (${describeReference(found)}, recorded ${describeReference(reference)}); start a new scan`,
+                  cause: { _tag: "StoredStateInvalid", issue: `${phase}: saved ${describeReference(found)}, recorded ${describeReference(reference)}` }
+                })
+              )
+            })
+          })
+        )
+      })
+  })
   const scan = yield* Activity.make({
     name: "scan/start",
     success: Scan,
@@ -108,7 +144,7 @@ export const layer = ScanWorkflow.toLayer(Effect.fnUntraced(function*(submission
     )
   })
   const outcome = yield* orchestrator.continueHeld(scan.workspaceId, scan.id, { owner, concurrency: submission.concurrency }).pipe(
-    Effect.provideService(PhaseBoundary, boundary),
+    Effect.provideService(PhaseBoundary, boundaryOf(scan.workspaceId, scan.id)),
     Effect.withSpan("spectral.scan", { attributes: { "spectral.scan.id": scan.id, "spectral.workspace.id": scan.workspaceId, "spectral.workflow.execution_id": executionId } }),
     Effect.withParentSpan(scanTraceParent(scan.id)),
     Effect.catchTag("StorageError", (error) => Effect.fail(storageFailed(scan.id)(error)))

@@ -17,6 +17,7 @@ import * as Lifecycle0005 from "./migrations/0005_lifecycle.ts"
 import * as WorkspaceSecrets0006 from "./migrations/0006_workspace_secrets.ts"
 import * as ApiKeys0007 from "./migrations/0007_api_keys.ts"
 import * as EvolutionCandidates0008 from "./migrations/0008_evolution_candidates.ts"
+import * as ScanPhaseParts0009 from "./migrations/0009_scan_phase_parts.ts"
 
 /**
  * Every workspace-scoped table, across all migrations (each migration keeps its own frozen list).
@@ -30,7 +31,8 @@ export const workspaceTables: ReadonlyArray<string> = [
   ...Lifecycle0005.workspaceTables,
   ...WorkspaceSecrets0006.workspaceTables,
   ...ApiKeys0007.workspaceTables,
-  ...EvolutionCandidates0008.workspaceTables
+  ...EvolutionCandidates0008.workspaceTables,
+  ...ScanPhaseParts0009.workspaceTables
 ]
 /** Tables the app role may only read and insert into. */
 export const appendOnlyTables: ReadonlyArray<string> = [
@@ -40,7 +42,8 @@ export const appendOnlyTables: ReadonlyArray<string> = [
   ...Lifecycle0005.appendOnlyTables,
   ...WorkspaceSecrets0006.appendOnlyTables,
   ...ApiKeys0007.appendOnlyTables,
-  ...EvolutionCandidates0008.appendOnlyTables
+  ...EvolutionCandidates0008.appendOnlyTables,
+  ...ScanPhaseParts0009.appendOnlyTables
 ]
 
 /** The schema every table lives in. */

@@ -10,6 +10,7 @@ import lifecycle from "./0005_lifecycle.ts"
 import workspaceSecrets from "./0006_workspace_secrets.ts"
 import apiKeys from "./0007_api_keys.ts"
 import evolutionCandidates from "./0008_evolution_candidates.ts"
+import scanPhaseParts from "./0009_scan_phase_parts.ts"
 
 export const migrations = {
   "0001_workspace_tables": workspaceTables,
@@ -19,5 +20,6 @@ export const migrations = {
   "0005_lifecycle": lifecycle,
   "0006_workspace_secrets": workspaceSecrets,
   "0007_api_keys": apiKeys,
-  "0008_evolution_candidates": evolutionCandidates
+  "0008_evolution_candidates": evolutionCandidates,
+  "0009_scan_phase_parts": scanPhaseParts
 } as const

@@ -1,17 +1,31 @@
 /**
  * ScanRepo on SQL: scans (`spectral.scans`, inserted once, then updated), each phase's output
- * (`spectral.scan_phase_outputs`, wrapped so any JSON value round-trips), the verdict and the rubric
+ * (`spectral.scan_phase_outputs`, wrapped so any JSON value round-trips; its large arrays apart in
+ * `spectral.scan_phase_parts`, chunks of at most 1,000 items, split and joined by the engine's
+ * `splitPhaseOutput` / `joinPhaseOutput`), the verdict and the rubric
  * divergence of a scan, and the redaction of one stimulus's content from the saved phase outputs (in
  * one workspace transaction, by the engine's `redactStimulusContent`). Does not own the per-scan
  * rows (SqlScanTraceRepo, SqlFailureClusterRepo).
  */
-import { redactStimulusContent, ScanRepo, StorageError } from "@spectral/engine"
-import { PhaseName, RubricDivergenceRecord, Scan, VerdictResult } from "@spectral/engine/contracts"
+import { joinPhaseOutput, redactStimulusContent, ScanRepo, splitPhaseOutput, StorageError, type StoredPhaseOutputChunk } from "@spectral/engine"
+import { PhaseName, PhaseOutputParts, RubricDivergenceRecord, Scan, VerdictResult } from "@spectral/engine/contracts"
 import { Effect, Option, Schema } from "effect"
 import { corrupt, decodeRow, decodeRows, type DocRow, encodeDoc, type SqlRepoContext } from "./SqlRepoContext.ts"
 
 /** Wrapper for a phase output, so any JSON value (and `undefined`) round-trips. */
 const PhaseOutputRow = Schema.Struct({ phase: PhaseName, output: Schema.Struct({ value: Schema.optional(Schema.Unknown) }) })
+/** One stored chunk of a part of a phase output. */
+const PhasePartRow = Schema.Struct({
+  scan_id: Schema.String,
+  phase: PhaseName,
+  part: Schema.String,
+  chunk: Schema.Int,
+  items: Schema.Array(Schema.Unknown)
+})
+type PhasePartRow = typeof PhasePartRow.Type
+
+/** Whether a phase's outputs can have parts at all (the others need no read of the parts table). */
+const hasParts = (phase: PhaseName) => (PhaseOutputParts[phase]?.length ?? 0) > 0
 
 export const makeSqlScanRepo = ({ inWorkspace, json, single, sql }: SqlRepoContext): ScanRepo["Service"] => {
   const encodeScan = encodeDoc(Scan, "scan")
@@ -22,6 +36,22 @@ export const makeSqlScanRepo = ({ inWorkspace, json, single, sql }: SqlRepoConte
   const encodeDivergence = encodeDoc(RubricDivergenceRecord, "divergence")
   const decodeDivergence = decodeRow(RubricDivergenceRecord, "divergence")
   const decodePhaseOutput = Schema.decodeUnknownEffect(PhaseOutputRow)
+  const decodePartRow = Schema.decodeUnknownEffect(PhasePartRow)
+  /** The chunks read back, decoded, by `scan/phase`. */
+  const chunksBy = (rows: ReadonlyArray<unknown>, id: string) =>
+    Effect.gen(function*() {
+      const grouped = new Map<string, Array<StoredPhaseOutputChunk>>()
+      for (const row of rows) {
+        const part: PhasePartRow = yield* decodePartRow(row).pipe(
+          Effect.mapError((error) => corrupt("phase output part", id, error.message))
+        )
+        const key = `${part.scan_id}/${part.phase}`
+        const list = grouped.get(key) ?? []
+        list.push({ part: part.part, chunk: part.chunk, items: part.items })
+        grouped.set(key, list)
+      }
+      return grouped
+    })
 
   return ScanRepo.of({
     insert: Effect.fn("SqlScanRepo.insert")(function*(value) {
@@ -68,59 +98,89 @@ export const makeSqlScanRepo = ({ inWorkspace, json, single, sql }: SqlRepoConte
       return yield* decodeScans(rows)
     }),
     savePhaseOutput: Effect.fn("SqlScanRepo.savePhaseOutput")(function*(workspaceId, scanId, phase, output) {
+      // The row holds the parts' references; the chunks are written afresh (a rewrite leaves no stale one).
+      const { parts, stored } = splitPhaseOutput(phase, output)
       yield* inWorkspace(
         workspaceId,
         "phase output",
         `${scanId}/${phase}`,
-        sql`INSERT INTO spectral.scan_phase_outputs (workspace_id, scan_id, phase, output)
-            VALUES (${workspaceId}, ${scanId}, ${phase}, ${json({ value: output })})
-            ON CONFLICT (workspace_id, scan_id, phase) DO UPDATE SET output = EXCLUDED.output`
+        Effect.gen(function*() {
+          yield* sql`INSERT INTO spectral.scan_phase_outputs (workspace_id, scan_id, phase, output)
+              VALUES (${workspaceId}, ${scanId}, ${phase}, ${json({ value: stored })})
+              ON CONFLICT (workspace_id, scan_id, phase) DO UPDATE SET output = EXCLUDED.output`
+          yield* sql`DELETE FROM spectral.scan_phase_parts WHERE workspace_id = ${workspaceId} AND scan_id = ${scanId} AND phase = ${phase}`
+          for (const { chunks, part } of parts) {
+            for (const [chunk, items] of chunks.entries()) {
+              yield* sql`INSERT INTO spectral.scan_phase_parts (workspace_id, scan_id, phase, part, chunk, items)
+                  VALUES (${workspaceId}, ${scanId}, ${phase}, ${part}, ${chunk}, ${json(items)})`
+            }
+          }
+        })
       )
     }),
     phaseOutputs: Effect.fn("SqlScanRepo.phaseOutputs")(function*(workspaceId, scanId) {
-      const rows = yield* inWorkspace(
+      const { parts, rows } = yield* inWorkspace(
         workspaceId,
         "phase output",
         scanId,
-        sql<{ readonly phase: string; readonly output: unknown }>`SELECT phase, output FROM spectral.scan_phase_outputs
-            WHERE workspace_id = ${workspaceId} AND scan_id = ${scanId} ORDER BY seq`
+        Effect.all({
+          rows: sql<{ readonly phase: string; readonly output: unknown }>`SELECT phase, output FROM spectral.scan_phase_outputs
+              WHERE workspace_id = ${workspaceId} AND scan_id = ${scanId} ORDER BY seq`,
+          parts: sql`SELECT scan_id, phase, part, chunk, items FROM spectral.scan_phase_parts
+              WHERE workspace_id = ${workspaceId} AND scan_id = ${scanId} ORDER BY phase, part, chunk`
+        })
       )
+      const chunks = yield* chunksBy(parts, scanId)
       const decoded = yield* Effect.forEach(rows, (row) =>
         decodePhaseOutput(row).pipe(
           Effect.mapError((error) => corrupt("phase output", `${scanId}/${row.phase}`, error.message))
         ))
-      return new Map(decoded.map((row) => [row.phase, row.output.value] as const))
+      return new Map(decoded.map((row) => [row.phase, joinPhaseOutput(row.phase, row.output.value, chunks.get(`${scanId}/${row.phase}`) ?? [])] as const))
     }),
     phaseOutputsOf: Effect.fn("SqlScanRepo.phaseOutputsOf")(function*(workspaceId, phase) {
-      const rows = yield* inWorkspace(
+      const { parts, rows } = yield* inWorkspace(
         workspaceId,
         "phase output",
         `*/${phase}`,
-        sql<{ readonly scan_id: string; readonly phase: string; readonly output: unknown }>`SELECT scan_id, phase, output FROM spectral.scan_phase_outputs
-            WHERE workspace_id = ${workspaceId} AND phase = ${phase} ORDER BY seq`
+        Effect.all({
+          rows: sql<{ readonly scan_id: string; readonly phase: string; readonly output: unknown }>`SELECT scan_id, phase, output FROM spectral.scan_phase_outputs
+              WHERE workspace_id = ${workspaceId} AND phase = ${phase} ORDER BY seq`,
+          parts: hasParts(phase)
+            ? sql`SELECT scan_id, phase, part, chunk, items FROM spectral.scan_phase_parts
+                WHERE workspace_id = ${workspaceId} AND phase = ${phase} ORDER BY scan_id, part, chunk`
+            : Effect.succeed([])
+        })
       )
+      const chunks = yield* chunksBy(parts, `*/${phase}`)
       const found = new Map<string, unknown>()
       for (const row of rows) {
         const decoded = yield* decodePhaseOutput(row).pipe(
           Effect.mapError((error) => corrupt("phase output", `${row.scan_id}/${phase}`, error.message))
         )
-        found.set(row.scan_id, decoded.output.value)
+        found.set(row.scan_id, joinPhaseOutput(phase, decoded.output.value, chunks.get(`${row.scan_id}/${phase}`) ?? []))
       }
       return found
     }),
     phaseOutput: Effect.fn("SqlScanRepo.phaseOutput")(function*(workspaceId, scanId, phase) {
-      const rows = yield* inWorkspace(
+      const { parts, rows } = yield* inWorkspace(
         workspaceId,
         "phase output",
         `${scanId}/${phase}`,
-        sql<{ readonly phase: string; readonly output: unknown }>`SELECT phase, output FROM spectral.scan_phase_outputs
-            WHERE workspace_id = ${workspaceId} AND scan_id = ${scanId} AND phase = ${phase}`
+        Effect.all({
+          rows: sql<{ readonly phase: string; readonly output: unknown }>`SELECT phase, output FROM spectral.scan_phase_outputs
+              WHERE workspace_id = ${workspaceId} AND scan_id = ${scanId} AND phase = ${phase}`,
+          parts: hasParts(phase)
+            ? sql`SELECT scan_id, phase, part, chunk, items FROM spectral.scan_phase_parts
+                WHERE workspace_id = ${workspaceId} AND scan_id = ${scanId} AND phase = ${phase} ORDER BY part, chunk`
+            : Effect.succeed([])
+        })
       )
       if (rows[0] === undefined) return Option.none()
       const decoded = yield* decodePhaseOutput(rows[0]).pipe(
         Effect.mapError((error) => corrupt("phase output", `${scanId}/${phase}`, error.message))
       )
-      return Option.some(decoded.output.value)
+      const chunks = yield* chunksBy(parts, `${scanId}/${phase}`)
+      return Option.some(joinPhaseOutput(phase, decoded.output.value, chunks.get(`${scanId}/${phase}`) ?? []))
     }),
     redactPhaseOutputs: Effect.fn("SqlScanRepo.redactPhaseOutputs")(function*(workspaceId, stimulusId, marker) {
       return yield* inWorkspace(
@@ -143,7 +203,23 @@ export const makeSqlScanRepo = ({ inWorkspace, json, single, sql }: SqlRepoConte
                        FROM jsonb_array_elements(${json(changed)}) AS input(d)
                        WHERE o.workspace_id = ${workspaceId} AND o.scan_id = input.d->>'scanId' AND o.phase = input.d->>'phase'`
           }
-          return changed.length
+          // The parts' chunks the same way, one chunk (at most 1,000 items) at a time.
+          const partRows = yield* sql`
+            SELECT scan_id, phase, part, chunk, items FROM spectral.scan_phase_parts
+            WHERE workspace_id = ${workspaceId}
+              AND jsonb_path_exists(items, '$.** ? (@.stimulusId == $s || @.id == $s)', jsonb_build_object('s', ${stimulusId}::text))
+            ORDER BY scan_id, phase, part, chunk FOR UPDATE`
+          const outputs = new Set(changed.map((c) => `${c.scanId}/${c.phase}`))
+          for (const raw of partRows) {
+            const row = yield* decodePartRow(raw).pipe(Effect.mapError((error) => corrupt("phase output part", stimulusId, error.message)))
+            const redacted = redactStimulusContent(row.items, stimulusId, marker)
+            if (JSON.stringify(redacted) === JSON.stringify(row.items)) continue
+            yield* sql`UPDATE spectral.scan_phase_parts SET items = ${json(redacted)}
+                       WHERE workspace_id = ${workspaceId} AND scan_id = ${row.scan_id} AND phase = ${row.phase}
+                         AND part = ${row.part} AND chunk = ${row.chunk}`
+            outputs.add(`${row.scan_id}/${row.phase}`)
+          }
+          return outputs.size
         })
       )
     }),
