@@ -27,13 +27,13 @@ const pgServer = usePgServer()
 
 /** Stimuli per chunk and chunks out at once: the most calls a killed runner's chunks had in flight. */
 const CHUNK = 3
-const IN_FLIGHT = 4
+const IN_FLIGHT = 2
 /** The example team's calls per stimulus while measuring: two agents and the judge. */
 const CALLS_PER_STIMULUS = 3
 
 const ports = (() => {
-  const base = 40_000 + (process.pid % 2_000) * 2
-  return [base, base + 1] as const
+  const base = 40_000 + (process.pid % 2_000) * 3
+  return [base, base + 1, base + 2] as const
 })()
 
 const env = (info: PgServerInfo, callLog: string): Record<string, string | undefined> => ({
@@ -71,19 +71,20 @@ const storedIn = (info: PgServerInfo, workspaceId: string, scanId: string) =>
   }).pipe(Effect.provide(Layer.fresh(Storage.layerPg({ url: info.appUrl }))), Effect.scoped)
 
 describe("spectral runner: a scan's measurements in chunks over runners (PostgreSQL server)", () => {
-  it.live("spread over both runners; a runner killed mid-Observe costs at most its chunks in flight", () =>
+  it.live("spread over both runners; a runner killed mid-Observe or mid-tournament costs at most its chunks in flight", () =>
     Effect.gen(function*() {
       const info = pgServer()
       if (info === undefined) return
       const workspaceId = `runner-chunks-${process.pid}`
       const { dir, file } = yield* scratch(smallWorkspace(workspaceId))
       const log = join(dir, "calls.log")
-      const runners = yield* Effect.forEach(ports, (port) =>
+      const startRunner = (port: number) =>
         Effect.gen(function*() {
           const runner = yield* startNode(bin, ["runner", "--port", String(port)], env(info, log))
           yield* waitUntil(() => runner.output().includes(`"ready":true`), `runner ${port} to join`, 90_000)
           return runner
-        }))
+        })
+      const runners = yield* Effect.forEach(ports.slice(0, 2), startRunner)
       // Executions move when a runner joins late: let the shards settle first.
       yield* Effect.sleep("4 seconds")
       const spectral = (args: ReadonlyArray<string>) => Effect.scoped(Effect.flatMap(startNode(bin, args, env(info, log)), (p) => p.exit))
@@ -126,5 +127,37 @@ describe("spectral runner: a scan's measurements in chunks over runners (Postgre
       assert.isAtMost(made, before + inFlightOnKilled, `recorded chunks are not measured again (${made} calls against ${before} uninterrupted)`)
       assert.isAtMost(after.scan.spend?.total.calls ?? Infinity, made, "the ledger never counts more calls than were made")
       assert.isAtLeast(after.scan.spend?.total.calls ?? 0, before, "and counts at least the calls of the scan's finished work")
-    }).pipe(Effect.scoped), 600_000)
+
+      // A third runner joins; the carrier of a third scan is killed in the middle of the tournament.
+      const third = yield* startRunner(ports[2])
+      yield* Effect.sleep("4 seconds")
+      const live = [survivor, third]
+      const start3 = calls(log).length
+      const submitted3 = yield* spectral(["scan", "--workspace", file, "--detach", "--request-id", "killed-in-optimize"])
+      assert.strictEqual(submitted3.code, 0, submitted3.stdout + submitted3.stderr)
+      const scan3 = parse<Status>(submitted3.stdout)
+      const strategyCalls = Object.entries(stored.scan.spend?.byPurpose ?? {}).filter(([purpose]) => purpose.startsWith("strategy:")).reduce((n, [, spend]) => n + spend.calls, 0)
+      const optimizeCalls = stored.scan.spend?.byPhase["optimize"]?.calls ?? 0
+      // Repeated at most: each candidate's chunks in flight on the killed runner, and the proposals.
+      const candidates = 3
+      const repeatBound = candidates * IN_FLIGHT * CHUNK * CALLS_PER_STIMULUS + strategyCalls
+      assert.isAbove(optimizeCalls, 2 * repeatBound, "the tournament makes more calls than a kill may repeat")
+      const beforeOptimize = before - optimizeCalls
+      yield* waitUntil(() => calls(log, start3).length >= beforeOptimize + optimizeCalls / 2, "half of the tournament's calls", 180_000)
+      const carrier3 = live.find((r) => r.output().includes(`scan ${scan3.scanId}: optimize started`))
+      assert.isDefined(carrier3, "a runner carries the third scan, in optimize")
+      assert.notInclude(carrier3!.output(), `scan ${scan3.scanId}: optimize done`, "killed in the middle of the tournament")
+      yield* carrier3!.kill("SIGKILL")
+      const other = live.find((r) => r !== carrier3)!
+      yield* waitUntil(() => other.output().includes(`scan ${scan3.scanId}: complete done`), "the last runner to finish the third scan", 180_000)
+      const after3 = yield* storedIn(info, workspaceId, scan3.scanId)
+      assert.strictEqual(after3.scan.state, "completed")
+      assert.strictEqual(after3.scan.verdict, reference.verdict)
+      assert.strictEqual(after3.changeSets, 1)
+      assert.strictEqual(after3.traces, after3.distinctTraces, "no duplicate traces")
+      assert.strictEqual(after3.traces, stored.traces)
+      const made3 = calls(log, start3).length
+      assert.isAtMost(made3, before + repeatBound, `recorded tournament chunks are not measured again (${made3} calls against ${before} uninterrupted)`)
+      assert.isAtMost(after3.scan.spend?.total.calls ?? Infinity, made3)
+    }).pipe(Effect.scoped), 900_000)
 })
