@@ -46,15 +46,41 @@ const readSystem = boundedMemo(1024, (system: string) => {
     judge: system.startsWith(JUDGE_MARKER),
     metaPrompt: system.startsWith(META_PROMPT_MARKER),
     dimensions: [...system.matchAll(/^- ([\w.-]+): /gm)].map((m) => m[1]!),
-    chainOfThought: (/reason step by step/.test(lower) ? "full" : /think briefly/.test(lower) ? "brief" : "none") as PromptFeatures["chainOfThought"]
+    chainOfThought: (/reason step by step/.test(lower) ? "full" : /think briefly/.test(lower) ? "brief" : "none") as PromptFeatures["chainOfThought"],
+    /** By hash seed: FNV-1a's state after this system prompt and the separator (a judge's dice hash the system prompt first). */
+    systemHashStates: new Map<number, number>()
   }
 })
+
+/** `hashString(system + "\u0000" + rest, seed)`, the system prompt's part read from its memo (FNV-1a is a left fold). */
+const hashAfterSystem = (read: ReturnType<typeof readSystem>, system: string, rest: string, seed: number): number => {
+  let state = read.systemHashStates.get(seed)
+  if (state === undefined) {
+    state = hashString(`${system}\u0000`, seed)
+    read.systemHashStates.set(seed, state)
+  }
+  return hashString(rest, state)
+}
 
 /** The prompt's few-shot example blocks, lower-cased ("" without any). */
 const examplesOf = (user: string): string =>
   !user.startsWith("Example ") && !user.includes("\n\nExample ")
     ? ""
     : user.split("\n\n").filter((block) => block.startsWith("Example ")).join("\n").toLowerCase()
+
+/**
+ * The body's requested fields, in the body's own order (a plain object built key by key: what
+ * `Object.fromEntries` over the filtered entries gives, without the entry arrays or a dictionary-mode object).
+ */
+const requestedFields = (body: Record<string, unknown>, fields: ReadonlyArray<string>): Record<string, unknown> => {
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(body)) {
+    if (!fields.includes(key)) continue
+    if (key === "__proto__") Object.defineProperty(out, key, { value: body[key], enumerable: true, writable: true, configurable: true })
+    else out[key] = body[key]
+  }
+  return out
+}
 
 /** The answer text the simulated model gives to one prompt. */
 export const simulatedAnswer = (
@@ -75,14 +101,18 @@ export const simulatedAnswer = (
   // configurations are compared on the same draws, like a real model run with a fixed seed.
   const read = readSystem(system)
   const stimulus = stimulusOf(user)
-  const key = read.judge || read.metaPrompt
-    ? `${system}\u0000${user}\u0000${params.temperature}`
-    : `${stimulus}\u0000${read.fieldsKey}`
   // A pinned model version and retrieval settings are part of the configuration the dice depend on
   // (absent, the draws are what they always were).
   const configuration = (params.modelVersion === undefined || params.modelVersion === "" ? "" : `\u0000v=${params.modelVersion}`) +
     (params.retrieval === undefined ? "" : `\u0000r=${params.retrieval.topK}/${params.retrieval.similarityThreshold}`)
-  const rng = seededGenerator(hashString(`${key}\u0000${params.epoch}\u0000${params.seed ?? 0}${configuration}`, FnvOffsetBasis ^ modelSeed))
+  const draw = `\u0000${params.epoch}\u0000${params.seed ?? 0}${configuration}`
+  // The dice's key: system prompt, prompt and temperature for a judge or a rewrite (the system
+  // prompt's share of the hash comes from its memo), else the stimulus and the output fields.
+  const rng = seededGenerator(
+    read.judge || read.metaPrompt
+      ? hashAfterSystem(read, system, `${user}\u0000${params.temperature}${draw}`, FnvOffsetBasis ^ modelSeed)
+      : hashString(`${stimulus}\u0000${read.fieldsKey}${draw}`, FnvOffsetBasis ^ modelSeed)
+  )
   if (read.judge) {
     const answerAt = user.indexOf("\n\nAnswer:\n")
     const answer = (answerAt < 0 ? undefined : parseJson(user.slice(answerAt + "\n\nAnswer:\n".length)) ?? {}) as Record<string, unknown>
@@ -112,7 +142,7 @@ export const simulatedAnswer = (
   } else {
     body = Object.fromEntries(fields.map((f) => [f, ""]))
   }
-  const json = JSON.stringify(Object.fromEntries(Object.entries(body).filter(([k]) => fields.length === 0 || fields.includes(k))))
+  const json = JSON.stringify(fields.length === 0 ? body : requestedFields(body, fields))
   const overtime = fields.includes("exemptionStatus") || fields.includes("primaryDuty")
   const reasoning = features.chainOfThought === "full" && overtime
     ? "Reasoning: I checked coverage, the pay basis and salary level, the primary duty against each exemption, then the hours over 40.\n"

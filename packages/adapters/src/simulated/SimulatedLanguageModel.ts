@@ -15,7 +15,6 @@ import { Effect, Layer, Stream } from "effect"
 import { appendFileSync } from "node:fs"
 import { AiError, LanguageModel, Prompt, Response } from "effect/ai"
 import { GenerationParameters, SPECTRAL_METADATA_KEY } from "@spectral/engine"
-import { boundedMemo } from "./BoundedMemo.ts"
 import { simulatedAnswer } from "./SimulatedAnswer.ts"
 
 /** FNV-1a over the prompt: enough to tell prompts apart in a call log. */
@@ -48,17 +47,33 @@ const textOf = (prompt: Prompt.Prompt, role: "system" | "user"): string => {
   return messages.map(messageText).join("\n")
 }
 
-/**
- * The response's `Usage` for a token count pair: a Schema class whose constructor validates, so
- * one instance per pair is kept and shared (it is immutable).
- */
-const usageOf = boundedMemo(4096, (key: string) => {
-  const [input, output] = key.split("/").map(Number)
-  return new Response.Usage({
+const makeUsage = (input: number, output: number) =>
+  new Response.Usage({
     inputTokens: { uncached: undefined, total: input, cacheRead: undefined, cacheWrite: undefined },
     outputTokens: { total: output, text: undefined, reasoning: undefined }
   })
-})
+
+const usages = new Map<number, Response.Usage>()
+const USAGE_CAPACITY = 4096
+/** One pair's key: exact while the output count is below 2^20 and the input below 2^32 (any other pair is built, not kept). */
+const OUTPUT_SPAN = 1_048_576
+
+/**
+ * The response's `Usage` for a token count pair: a Schema class whose constructor validates, so
+ * one instance per pair is kept and shared (it is immutable), under a numeric key (no key string per call).
+ */
+const usageOf = (input: number, output: number): Response.Usage => {
+  if (!Number.isInteger(input) || !Number.isInteger(output) || input < 0 || output < 0 || output >= OUTPUT_SPAN || input >= 2 ** 32) {
+    return makeUsage(input, output)
+  }
+  const key = input * OUTPUT_SPAN + output
+  const hit = usages.get(key)
+  if (hit !== undefined) return hit
+  const usage = makeUsage(input, output)
+  if (usages.size >= USAGE_CAPACITY) usages.delete(usages.keys().next().value!)
+  usages.set(key, usage)
+  return usage
+}
 
 const tokens = (text: string) => Math.ceil(text.length / 4)
 
@@ -114,21 +129,24 @@ export const make = (options: SimulatedOptions) =>
           reason: new AiError.InvalidRequestError({ description: "the simulated model does not stream" } as never)
         }))
     })
+    const respond = (prompt: Prompt.Prompt, params: GenerationParameters) => {
+      const answer = answerOf(options, prompt, params)
+      return new LanguageModel.GenerateTextResponse<{}>([
+        Response.makePart("text", { text: answer.text }),
+        Response.makePart("finish", {
+          reason: answer.reason,
+          usage: usageOf(answer.usage.inputTokens.total, answer.usage.outputTokens.total),
+          response: undefined,
+          metadata: answer.metadata
+        })
+      ])
+    }
+    // One call is a couple of steps (no generator): it runs once per model call of a scan.
     const direct = (prompt: Prompt.Prompt) =>
-      Effect.gen(function*() {
-        const params = yield* GenerationParameters
-        if (options.latencyMs !== undefined && options.latencyMs > 0) yield* Effect.sleep(options.latencyMs)
-        const answer = answerOf(options, prompt, params)
-        return new LanguageModel.GenerateTextResponse<{}>([
-          Response.makePart("text", { text: answer.text }),
-          Response.makePart("finish", {
-            reason: answer.reason,
-            usage: usageOf(`${answer.usage.inputTokens.total}/${answer.usage.outputTokens.total}`),
-            response: undefined,
-            metadata: answer.metadata
-          })
-        ])
-      })
+      Effect.flatMap(Effect.service(GenerationParameters), (params) =>
+        options.latencyMs !== undefined && options.latencyMs > 0
+          ? Effect.andThen(Effect.sleep(options.latencyMs), Effect.sync(() => respond(prompt, params)))
+          : Effect.sync(() => respond(prompt, params)))
     const generateText = ((request: LanguageModel.GenerateTextOptions<{}>) =>
       Prompt.isPrompt(request.prompt) && request.toolkit === undefined
         ? direct(request.prompt)

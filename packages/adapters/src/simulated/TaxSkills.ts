@@ -79,7 +79,34 @@ export const standardDeduction = (f: ReadFacts, status: Status, knows: { additio
   return base + (knows.additional ? additionalCount(f, status) * additionalAmount(status) : 0)
 }
 
-const knows = (p: PromptFeatures, patterns: ReadonlyArray<RegExp>) => patterns.some((re) => re.test(p.system) || re.test(p.examples))
+const matchesAny = (text: string, patterns: ReadonlyArray<RegExp>) => patterns.some((re) => re.test(text))
+
+/**
+ * Per system prompt (the same string for every stimulus of a configuration) and pattern set: whether
+ * the prompt teaches it. Bounded like the other readings; the examples are tested as they come.
+ */
+const systemTeaches = new Map<string, Map<ReadonlyArray<RegExp>, boolean>>()
+const SYSTEM_TEACHES_CAPACITY = 1024
+
+const knows = (p: PromptFeatures, patterns: ReadonlyArray<RegExp>) => {
+  let bySet = systemTeaches.get(p.system)
+  if (bySet === undefined) {
+    if (systemTeaches.size >= SYSTEM_TEACHES_CAPACITY) systemTeaches.delete(systemTeaches.keys().next().value!)
+    systemTeaches.set(p.system, bySet = new Map())
+  }
+  let inSystem = bySet.get(patterns)
+  if (inSystem === undefined) bySet.set(patterns, inSystem = matchesAny(p.system, patterns))
+  return inSystem || matchesAny(p.examples, patterns)
+}
+
+/** What each blind spot's guidance looks like (one array per blind spot: the memo above keys on it). */
+const teaches = {
+  consideredUnmarried: [/considered unmarried/, /last 6 months/, /moved out.*"hoh"/s],
+  survivingSpouse: [/surviving spouse/, /"qss"/],
+  dependentParent: [/parent.*head of household|head of household.*parent/s, /dependent-parent/, /(mother|dad).*"hoh"/s],
+  additional: [/additional/, /65 or older/, /\bblind/],
+  dependentLimit: [dependentMinimumPattern, /earned income plus/, /dependent'?s? (standard )?deduction/]
+} as const satisfies Record<string, ReadonlyArray<RegExp>>
 
 const cotFactor = (p: PromptFeatures) => (p.chainOfThought === "full" ? 0.55 : p.chainOfThought === "brief" ? 0.85 : 1)
 
@@ -139,13 +166,13 @@ export const advise = (factsIn: Record<string, unknown> | undefined, stimulus: s
   const miss = (base: number, known: boolean) => rng.next() < (known ? 0.07 : base) * cot
   switch (truth.path) {
     case "considered_unmarried":
-      if (miss(0.8, knows(p, [/considered unmarried/, /last 6 months/, /moved out.*"hoh"/s]))) status = "mfs"
+      if (miss(0.8, knows(p, teaches.consideredUnmarried))) status = "mfs"
       break
     case "qss":
-      if (miss(0.65, knows(p, [/surviving spouse/, /"qss"/]))) status = "hoh"
+      if (miss(0.65, knows(p, teaches.survivingSpouse))) status = "hoh"
       break
     case "hoh_parent":
-      if (miss(0.6, knows(p, [/parent.*head of household|head of household.*parent/s, /dependent-parent/, /(mother|dad).*"hoh"/s]))) status = "single"
+      if (miss(0.6, knows(p, teaches.dependentParent))) status = "single"
       break
     default:
       if (rng.next() < 0.03 * cot) status = truth.status === "hoh" ? "single" : truth.status
@@ -156,8 +183,8 @@ export const advise = (factsIn: Record<string, unknown> | undefined, stimulus: s
     fabricatedRelative = RELATIVES[Math.floor(rng.next() * RELATIVES.length)]
     status = status === "hoh" ? "single" : "hoh"
   }
-  const knowsAdditional = !miss(0.4, knows(p, [/additional/, /65 or older/, /\bblind/]))
-  const knowsLimit = !miss(0.55, knows(p, [dependentMinimumPattern, /earned income plus/, /dependent'?s? (standard )?deduction/]))
+  const knowsAdditional = !miss(0.4, knows(p, teaches.additional))
+  const knowsLimit = !miss(0.55, knows(p, teaches.dependentLimit))
   const deduction = standardDeduction(facts, status, { additional: knowsAdditional, dependentLimit: knowsLimit })
   const rationale = fabricatedRelative !== undefined
     ? `Based on the facts, and since the taxpayer's ${fabricatedRelative} also lives in the home, the status is ${status}.`

@@ -9,7 +9,7 @@ import { LanguageModel } from "effect/ai"
 import type { AgentRun, AgentVersion, RunStatus, WorkspaceAgent } from "../contracts/index.ts"
 import type { ModelPhase } from "../ports/ModelCall.ts"
 import { type BudgetExhausted, BudgetLedger } from "./BudgetLedger.ts"
-import { callModel, extractJsonObject } from "./ModelCaller.ts"
+import { callModel, extractJsonObject, ModelCallFailed } from "./ModelCaller.ts"
 import { renderPrompt } from "./PromptRenderer.ts"
 
 export interface TeamMember {
@@ -34,6 +34,22 @@ export interface TeamRunResult {
   readonly outputs: Readonly<Record<string, Record<string, unknown>>>
 }
 
+/**
+ * A clock reading as an ISO timestamp. Runs started in the same millisecond (most of a simulated or
+ * cached scan's) share one formatting: the last reading's string is kept.
+ */
+const isoAt = (() => {
+  let lastMillis = Number.NaN
+  let lastIso = ""
+  return (millis: number): string => {
+    if (millis !== lastMillis) {
+      lastIso = new Date(millis).toISOString()
+      lastMillis = millis
+    }
+    return lastIso
+  }
+})()
+
 export class AgentRunner extends Context.Service<AgentRunner, {
   readonly runTeam: (request: TeamRunRequest) => Effect.Effect<TeamRunResult, BudgetExhausted>
 }>()("@spectral/engine/agents/AgentRunner") {
@@ -53,7 +69,7 @@ export class AgentRunner extends Context.Service<AgentRunner, {
         const upstream = agent.dependsOn.map((id) => ({ agentId: id, output: outputs[id] ?? {} }))
         const prompt = renderPrompt(version.template, request.stimulus, upstream)
         const hp = version.hyperparameters
-        const startedAt = new Date(yield* Clock.currentTimeMillis).toISOString()
+        const startedAt = isoAt(yield* Clock.currentTimeMillis)
         const answer = yield* callModel(prompt.system, prompt.user, {
           provider: hp.provider,
           model: hp.model,
@@ -65,16 +81,15 @@ export class AgentRunner extends Context.Service<AgentRunner, {
           retrieval: hp.retrieval,
           epoch: request.epoch
         }, { workspaceId: request.workspaceId, phase: request.phase, purpose: `agent:${agent.id}`, agentName: agent.name }).pipe(
-          Effect.map((a) => ({ _tag: "ok" as const, answer: a })),
-          Effect.catchTag("ModelCallFailed", (error) => Effect.succeed({ _tag: "failed" as const, error }))
+          Effect.catchTag("ModelCallFailed", Effect.succeed)
         )
-        if (answer._tag === "failed") {
+        if (answer instanceof ModelCallFailed) {
           const run: AgentRun = {
             agentId: agent.id,
             agentVersion: version.version,
             rawOutput: "",
-            status: answer.error.kind === "parse" ? "parse_failure" : "infra_failure",
-            error: answer.error.message,
+            status: answer.kind === "parse" ? "parse_failure" : "infra_failure",
+            error: answer.message,
             latencyMs: 0,
             startedAt,
             inputTokens: 0,
@@ -84,7 +99,7 @@ export class AgentRunner extends Context.Service<AgentRunner, {
           }
           return run
         }
-        const a = answer.answer
+        const a = answer
         const parsed = extractJsonObject(a.text)
         const missing = parsed === undefined
           ? version.template.outputFields

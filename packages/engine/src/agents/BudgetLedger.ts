@@ -214,7 +214,9 @@ export class BudgetLedger extends Context.Service<BudgetLedger, {
             return [passed, { ...s, exhausted: true, ...(s.exhaustedAt === undefined ? { exhaustedAt: { phase, limit: passed } } : {}) }]
           }
           const reservation: Reservation = { id: s.nextId, phase, calls: Math.max(0, estimate.calls), tokens: Math.max(0, estimate.tokens), usd: Math.max(0, estimate.usd) }
-          const open = new Map(s.open)
+          // The open reservations are the ledger's own (never handed out: a snapshot leaves them
+          // out), so they are updated in place rather than copied on every call.
+          const open = s.open as Map<number, Reservation>
           open.set(reservation.id, reservation)
           return [reservation, {
             ...s,
@@ -232,7 +234,7 @@ export class BudgetLedger extends Context.Service<BudgetLedger, {
       /** The state with `reservation` no longer in flight (unchanged when it was already released). */
       const release = (s: State, reservation: Reservation): State => {
         if (!s.open.has(reservation.id)) return s
-        const open = new Map(s.open)
+        const open = s.open as Map<number, Reservation>
         open.delete(reservation.id)
         return {
           ...s,

@@ -10,7 +10,7 @@
  * the call's content only where `SpanContent` allows it for the workspace.
  */
 import { Clock, Effect, Exit, Predicate, Result, Schema, type Semaphore } from "effect"
-import { type AiError, LanguageModel, Prompt } from "effect/ai"
+import { type AiError, LanguageModel, Prompt, type Response } from "effect/ai"
 import { CallContext, conservativePrice, SpanContent, costAt, GenerationParameters, type ModelPrice, ModelCallPermits, PriceTable, RunnerCallPermits, priceOf, SPECTRAL_METADATA_KEY } from "../ports/ModelCall.ts"
 import { BudgetExhausted, BudgetLedger, hasFiniteUsdBudget } from "./BudgetLedger.ts"
 
@@ -59,25 +59,30 @@ const callModelNow = Effect.fnUntraced(function*(
       Exit.isSuccess(exit) ? Effect.void : ledger.settle(reservation, context.purpose, { calls: 1, tokens: 0, usd: 0, cachedCalls: 0 })
     )
   )
-  const latencyMs = (yield* Clock.currentTimeMillis) - started
-  const inputTokens = response.usage.inputTokens.total ?? 0
-  const outputTokens = response.usage.outputTokens.total ?? 0
-  const finish = response.content.find((part) => part.type === "finish")
+  // The finish part read once (the response's `usage` and `finishReason` getters each search the
+  // parts again): its usage, reason and the driver's metadata.
+  const finish = response.content.find((part): part is Response.FinishPart => part.type === "finish")
+  const inputTokens = finish?.usage.inputTokens.total ?? 0
+  const outputTokens = finish?.usage.outputTokens.total ?? 0
+  const finishReason = finish === undefined ? "unknown" : finish.reason
+  const text = response.text
   const meta = (finish?.metadata as Record<string, unknown> | undefined)?.[SPECTRAL_METADATA_KEY] as
     | { readonly cached?: boolean; readonly costUsd?: number; readonly latencyMs?: number }
     | undefined
   const cached = meta?.cached === true
+  // Host time only where the driver reports no latency of its own.
+  const latencyMs = meta?.latencyMs ?? (yield* Clock.currentTimeMillis) - started
   yield* Effect.annotateCurrentSpan({
     "gen_ai.usage.input_tokens": inputTokens,
     "gen_ai.usage.output_tokens": outputTokens,
-    "gen_ai.response.finish_reasons": [response.finishReason],
+    "gen_ai.response.finish_reasons": [finishReason],
     "spectral.model_call.cached": cached
   })
   if ((yield* SpanContent).attach(context.workspaceId)) {
     yield* Effect.annotateCurrentSpan({
       "gen_ai.system_instructions": JSON.stringify([{ type: "text", content: system }]),
       "gen_ai.input.messages": JSON.stringify([{ role: "user", parts: [{ type: "text", content: user }] }]),
-      "gen_ai.output.messages": JSON.stringify([{ role: "assistant", parts: [{ type: "text", content: response.text }], finish_reason: response.finishReason }])
+      "gen_ai.output.messages": JSON.stringify([{ role: "assistant", parts: [{ type: "text", content: text }], finish_reason: finishReason }])
     })
   }
   // The listed price; else what the driver reported, when it knows a price (a cost above 0); else
@@ -99,29 +104,27 @@ const callModelNow = Effect.fnUntraced(function*(
     cachedCalls: cached ? 1 : 0,
     ...(unpriced ? { unpricedCalls: 1 } : {})
   })
-  return {
-    text: response.text,
-    inputTokens,
-    outputTokens,
-    costUsd,
-    latencyMs: meta?.latencyMs ?? latencyMs,
-    cached,
-    finishReason: response.finishReason
-  }
+  return { text, inputTokens, outputTokens, costUsd, latencyMs, cached, finishReason }
 })
+
+interface Pricing {
+  readonly listed: ModelPrice | undefined
+  readonly charged: ModelPrice | undefined
+}
 
 /**
  * How a model's calls are priced: its listed price, or (unlisted) the conservative price they are
  * charged at when the scan's dollar budget is finite (undefined without one: charged $0, counted
  * as unpriced).
  */
-const pricingOf = (model: string): Effect.Effect<{ readonly listed: ModelPrice | undefined; readonly charged: ModelPrice | undefined }, never, BudgetLedger> =>
-  Effect.gen(function*() {
-    const prices = yield* PriceTable
+const pricingOf = (model: string): Effect.Effect<Pricing, never, BudgetLedger> =>
+  Effect.flatMap(Effect.service(PriceTable), (prices): Effect.Effect<Pricing, never, BudgetLedger> => {
     const listed = priceOf(prices, model)
-    if (listed !== undefined) return { listed, charged: listed }
-    const budget = (yield* (yield* BudgetLedger).snapshot).budget
-    return { listed, charged: hasFiniteUsdBudget(budget) ? conservativePrice(prices) : undefined }
+    if (listed !== undefined) return Effect.succeed({ listed, charged: listed })
+    return Effect.map(
+      Effect.flatMap(Effect.service(BudgetLedger), (ledger) => ledger.snapshot),
+      ({ budget }) => ({ listed, charged: hasFiniteUsdBudget(budget) ? conservativePrice(prices) : undefined })
+    )
   })
 
 /**

@@ -132,8 +132,12 @@ const measureWith = <E>(
           : result.status === "ok"
           ? Object.assign({}, ...request.finalAgentIds.map((id) => result.outputs[id] ?? {}))
           : undefined
-        const costUsd = result.runs.reduce((s, r) => s + r.costUsd, 0)
-        const latencyMs = result.runs.reduce((s, r) => s + r.latencyMs, 0)
+        let costUsd = 0
+        let latencyMs = 0
+        for (const run of result.runs) {
+          costUsd += run.costUsd
+          latencyMs += run.latencyMs
+        }
         const trace: ScanTrace = {
           id: traceId,
           scanId: request.scanId,
@@ -287,9 +291,27 @@ export interface StimulusSummary {
 
 const meanOf = (values: ReadonlyArray<number>) => values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0) / values.length
 
-const meanRecord = (records: ReadonlyArray<Readonly<Record<string, number>>>) => {
-  const keys = new Set(records.flatMap((r) => Object.keys(r)))
-  return Object.fromEntries([...keys].map((k) => [k, meanOf(records.filter((r) => k in r).map((r) => r[k]!))!]))
+/**
+ * Each key's mean over the records that have it, keys in order of first appearance (a loop without
+ * intermediate arrays: it runs for three maps of every stimulus of every arm measured).
+ */
+const meanRecord = (records: ReadonlyArray<Readonly<Record<string, number>>>): Record<string, number> => {
+  const keys = new Set<string>()
+  for (const record of records) for (const key of Object.keys(record)) keys.add(key)
+  const out: Record<string, number> = {}
+  for (const key of keys) {
+    let sum = 0
+    let n = 0
+    for (const record of records) {
+      if (!(key in record)) continue
+      sum += record[key]!
+      n++
+    }
+    const mean = sum / n
+    if (key === "__proto__") Object.defineProperty(out, key, { value: mean, enumerable: true, writable: true, configurable: true })
+    else out[key] = mean
+  }
+  return out
 }
 
 const runsIndex = new WeakMap<ReadonlyArray<RunMeasurement>, ReadonlyMap<string, ReadonlyArray<RunMeasurement>>>()
@@ -311,6 +333,31 @@ export const runsByStimulus = (runs: ReadonlyArray<RunMeasurement>): ReadonlyMap
     runsIndex.set(runs, index)
   }
   return index
+}
+
+const blendedIndex = new WeakMap<ReadonlyArray<RunMeasurement>, ReadonlyMap<string, number | undefined>>()
+
+/**
+ * Each stimulus's mean blended score over its runs that have one (undefined when none has): the
+ * `blended` of its `summarizeByStimulus` summary, without building the rest of the summary (a
+ * tournament compares every candidate's measurement this way). Memoized per runs array.
+ */
+export const blendedByStimulus = (runs: ReadonlyArray<RunMeasurement>): ReadonlyMap<string, number | undefined> => {
+  const cached = blendedIndex.get(runs)
+  if (cached !== undefined) return cached
+  const out = new Map<string, number | undefined>()
+  for (const [stimulusId, group] of runsByStimulus(runs)) {
+    let sum = 0
+    let n = 0
+    for (const run of group) {
+      if (run.status === "infra_failure" || run.blended === undefined) continue
+      sum += run.blended
+      n++
+    }
+    out.set(stimulusId, n === 0 ? undefined : sum / n)
+  }
+  blendedIndex.set(runs, out)
+  return out
 }
 
 const summaries = new WeakMap<ReadonlyArray<RunMeasurement>, ReadonlyMap<string, StimulusSummary>>()

@@ -22,7 +22,7 @@ import type { AgentVersion, DecisionLogEntry, EvalSetSample, EvaluationFramework
 import { hashHex, hashString, seededGenerator } from "../random/Deterministic.ts"
 import type { ObjectiveScorer } from "../plugin/ScorerRegistry.ts"
 import type { Candidate } from "../strategies/Strategy.ts"
-import { type ArmMeasurement, type RunMeasurement, summarizeByStimulus } from "../measurement/Measurement.ts"
+import { type ArmMeasurement, blendedByStimulus, type RunMeasurement } from "../measurement/Measurement.ts"
 import type { VectorValue, FinalistRecord } from "../contracts/PhaseOutputs.ts"
 /** Declared once, as Schemas, in `contracts/PhaseOutputs.ts` (what a phase boundary persists). */
 export type { VectorValue, FinalistRecord }
@@ -72,13 +72,13 @@ export const mergeCandidates = (a: Candidate, b: Candidate, baseline: ReadonlyAr
  * (every run an infrastructure failure: no blended score) is left out of the pair, never counted as 0.
  */
 export const pairedMeanDelta = (baseline: ArmMeasurement, candidate: ArmMeasurement, stimuli: ReadonlySet<string>): number => {
-  const b = summarizeByStimulus(baseline)
-  const c = summarizeByStimulus(candidate)
+  const b = blendedByStimulus(baseline.runs)
+  const c = blendedByStimulus(candidate.runs)
   let sum = 0
   let n = 0
   for (const id of stimuli) {
-    const x = b.get(id)?.blended
-    const y = c.get(id)?.blended
+    const x = b.get(id)
+    const y = c.get(id)
     if (x === undefined || y === undefined) continue
     sum += y - x
     n++
@@ -88,10 +88,28 @@ export const pairedMeanDelta = (baseline: ArmMeasurement, candidate: ArmMeasurem
 
 /** The stimuli among `stimuli` that both arms scored (at least one run that was not an infrastructure failure). */
 export const scoredByBoth = (baseline: ArmMeasurement, candidate: ArmMeasurement, stimuli: ReadonlySet<string>): ReadonlySet<string> => {
-  const scored = (arm: ArmMeasurement) => new Set(arm.runs.filter((r) => r.status !== "infra_failure").map((r) => r.stimulusId))
-  const b = scored(baseline)
-  const c = scored(candidate)
-  return new Set([...stimuli].filter((id) => b.has(id) && c.has(id)))
+  const b = scoredStimuli(baseline.runs)
+  const c = scoredStimuli(candidate.runs)
+  const both = new Set<string>()
+  for (const id of stimuli) if (b.has(id) && c.has(id)) both.add(id)
+  return both
+}
+
+const scoredIndex = new WeakMap<ReadonlyArray<RunMeasurement>, ReadonlySet<string>>()
+
+/**
+ * The stimuli with a run that was not an infrastructure failure: once per runs array (a
+ * measurement's runs are never mutated), so the baseline's is not rebuilt for every candidate.
+ */
+const scoredStimuli = (runs: ReadonlyArray<RunMeasurement>): ReadonlySet<string> => {
+  let scored = scoredIndex.get(runs)
+  if (scored === undefined) {
+    const ids = new Set<string>()
+    for (const run of runs) if (run.status !== "infra_failure") ids.add(run.stimulusId)
+    scored = ids
+    scoredIndex.set(runs, scored)
+  }
+  return scored
 }
 
 const decodeFinalOutput = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Record(Schema.String, Schema.Unknown)))
@@ -114,22 +132,55 @@ export const vectorValue = (
   stimuli: ReadonlySet<string>,
   scorers: ReadonlyArray<ObjectiveScorer>,
   inputs: ReadonlyMap<string, string>
+): number | undefined => vectorValueOf(vector, measuredRuns(arm, stimuli), scorers, inputs)
+
+/** The arm's runs on `stimuli` that were not infrastructure failures (what every vector is measured on). */
+const measuredRuns = (arm: ArmMeasurement, stimuli: ReadonlySet<string>): ReadonlyArray<RunMeasurement> =>
+  arm.runs.filter((r) => stimuli.has(r.stimulusId) && r.status !== "infra_failure")
+
+/** `vectorValue` on the runs `measuredRuns` picked (picked once for all of a candidate's vectors). */
+const vectorValueOf = (
+  vector: OptimizationVector,
+  runs: ReadonlyArray<RunMeasurement>,
+  scorers: ReadonlyArray<ObjectiveScorer>,
+  inputs: ReadonlyMap<string, string>
 ): number | undefined => {
-  const runs = arm.runs.filter((r) => stimuli.has(r.stimulusId) && r.status !== "infra_failure")
   if (runs.length === 0) return undefined
   switch (vector.kind) {
     case "quality": {
       // Every run that is not an infrastructure failure has a blended score (0 for an answer that
-      // did not parse); per agent, only the agents the world model scored count.
-      const values = vector.agents === undefined || vector.agents.length === 0
-        ? runs.flatMap((r) => r.blended === undefined ? [] : [r.blended])
-        : runs.flatMap((r) => vector.agents!.flatMap((a) => r.agents[a] === undefined ? [] : [r.agents[a]!]))
-      return values.length === 0 ? undefined : mean(values)
+      // did not parse); per agent, only the agents the world model scored count. Summed in run
+      // order, as `mean` would.
+      let sum = 0
+      let n = 0
+      if (vector.agents === undefined || vector.agents.length === 0) {
+        for (const r of runs) {
+          if (r.blended === undefined) continue
+          sum += r.blended
+          n++
+        }
+      } else {
+        for (const r of runs) {
+          for (const a of vector.agents) {
+            const value = r.agents[a]
+            if (value === undefined) continue
+            sum += value
+            n++
+          }
+        }
+      }
+      return n === 0 ? undefined : sum / n
     }
-    case "cost":
-      return mean(runs.map((r) => r.costUsd))
-    case "latency":
-      return mean(runs.map((r) => r.latencyMs))
+    case "cost": {
+      let sum = 0
+      for (const r of runs) sum += r.costUsd
+      return sum / runs.length
+    }
+    case "latency": {
+      let sum = 0
+      for (const r of runs) sum += r.latencyMs
+      return sum / runs.length
+    }
     default: {
       const scorer = scorers.find((s) => s.name === vector.name || s.name.endsWith(`/${vector.name}`))
       if (scorer !== undefined) {
@@ -243,9 +294,11 @@ export const runTournament = <E>(input: TournamentInput<E>): Effect.Effect<Tourn
     // Both arms on the same stimuli: one that either arm could not run at all is left out of both.
     const vectorsFor = (measurement: ArmMeasurement, ids: ReadonlySet<string>): ReadonlyArray<VectorValue> => {
       const paired = scoredByBoth(input.baseline, measurement, ids)
+      const baselineRuns = measuredRuns(input.baseline, paired)
+      const candidateRuns = measuredRuns(measurement, paired)
       return vectors.flatMap((v) => {
-        const b = vectorValue(v, input.baseline, paired, scorers, inputs)
-        const c = vectorValue(v, measurement, paired, scorers, inputs)
+        const b = vectorValueOf(v, baselineRuns, scorers, inputs)
+        const c = vectorValueOf(v, candidateRuns, scorers, inputs)
         if (b === undefined || c === undefined) return []
         return [{ vector: v.name, kind: v.kind, direction: v.direction, weight: v.weight, baseline: b, candidate: c } satisfies VectorValue]
       })

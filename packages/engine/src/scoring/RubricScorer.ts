@@ -9,7 +9,7 @@ import { LanguageModel } from "effect/ai"
 import type { EvaluationFramework } from "../contracts/index.ts"
 import type { BudgetExhausted } from "../agents/BudgetLedger.ts"
 import { BudgetLedger } from "../agents/BudgetLedger.ts"
-import { callModel, extractJsonObject } from "../agents/ModelCaller.ts"
+import { callModel, extractJsonObject, ModelCallFailed } from "../agents/ModelCaller.ts"
 import type { ModelPhase } from "../ports/ModelCall.ts"
 
 export interface RubricScore {
@@ -35,6 +35,17 @@ export interface JudgeSettings {
 export const JUDGE_MARKER = "You are an evaluation judge."
 
 const judgeSystems = new WeakMap<EvaluationFramework["rubrics"], string>()
+const rubricDimensions = new WeakMap<EvaluationFramework["rubrics"], ReadonlyArray<EvaluationFramework["rubrics"][number]["dimensions"][number]>>()
+
+/** Every rubric's dimensions in order: once per rubrics value (a framework is an immutable value). */
+const dimensionsOf = (rubrics: EvaluationFramework["rubrics"]) => {
+  let dimensions = rubricDimensions.get(rubrics)
+  if (dimensions === undefined) {
+    dimensions = rubrics.flatMap((rubric) => rubric.dimensions)
+    rubricDimensions.set(rubrics, dimensions)
+  }
+  return dimensions
+}
 
 /** The judge's system message for a framework's rubrics: built once per rubrics value. */
 const judgeSystemOf = (rubrics: EvaluationFramework["rubrics"]): string => {
@@ -88,15 +99,12 @@ export class RubricScorer extends Context.Service<RubricScorer, {
             workspaceId,
             phase,
             purpose: "judge"
-          }).pipe(
-            Effect.map((a) => ({ ok: true as const, a })),
-            Effect.catchTag("ModelCallFailed", (error) => Effect.succeed({ ok: false as const, error }))
-          )
-          if (!result.ok) return { _tag: "Unscored", reason: `judge call failed: ${result.error.message}` } satisfies RubricUnscored
-          const parsed = extractJsonObject(result.a.text)
+          }).pipe(Effect.catchTag("ModelCallFailed", Effect.succeed))
+          if (result instanceof ModelCallFailed) return { _tag: "Unscored", reason: `judge call failed: ${result.message}` } satisfies RubricUnscored
+          const parsed = extractJsonObject(result.text)
           const scores = parsed?.["scores"] as Record<string, unknown> | undefined
           const explanation = parsed?.["explanation"]
-          const dims = framework.rubrics.flatMap((rubric) => rubric.dimensions)
+          const dims = dimensionsOf(framework.rubrics)
           if (scores === undefined || typeof explanation !== "string") {
             return { _tag: "Unscored", reason: "judge answer is not the requested JSON" } satisfies RubricUnscored
           }
@@ -113,7 +121,7 @@ export class RubricScorer extends Context.Service<RubricScorer, {
             weighted += clamped * d.weight
             total += d.weight
           }
-          return { _tag: "Scored", score: weighted / total, dimensions, explanation, costUsd: result.a.costUsd } satisfies RubricScore
+          return { _tag: "Scored", score: weighted / total, dimensions, explanation, costUsd: result.costUsd } satisfies RubricScore
         }, Effect.provideService(LanguageModel.LanguageModel, model), Effect.provideService(BudgetLedger, ledger))
         return RubricScorer.of({ score })
       })

@@ -23,6 +23,13 @@ export const fewShotStrategy: Strategy = {
     Effect.sync(() => {
       const out: Array<Candidate> = []
       const rng = seededGenerator(hashString(`few-shot:${input.seed}`))
+      // A passing example's words, read once however many clusters it is compared with.
+      const exampleWords = new Map<string, ReadonlySet<string>>()
+      const wordsOf = (text: string) => {
+        let found = exampleWords.get(text)
+        if (found === undefined) exampleWords.set(text, found = words(text))
+        return found
+      }
       for (const [agentId, clusters] of clustersByBlamedAgent(input)) {
         const examples: Array<{ input: string; output: string; note: string }> = []
         const usedStimuli = new Set<string>()
@@ -33,7 +40,7 @@ export const fewShotStrategy: Strategy = {
           // Resemblance: same segment as the cluster's failures, most words in common with them.
           const pool = input.passingExamples
             .filter((e) => e.agentId === agentId && segments.includes(e.segment) && !usedStimuli.has(e.stimulusId))
-            .map((e) => ({ e, sim: overlap(words(e.input), failingWords) + rng.next() * 0.01 }))
+            .map((e) => ({ e, sim: overlap(wordsOf(e.input), failingWords) + rng.next() * 0.01 }))
             .sort((a, b) => b.sim - a.sim)
           const usedSegments = new Set<string>()
           for (let k = 0; k < 2 && pool.length > 0; k++) {
