@@ -56,7 +56,7 @@ const startRunner = (port: number, env: Record<string, string>): Runner => {
       out += chunk.toString("utf8")
       if (out.includes(`"ready":true`)) resolve()
     })
-    child.on("exit", (code) => reject(new Error(`runner ${port} exited (${code}): ${err.slice(-2000)}`)))
+    child.on("exit", (code) => reject(new Error(`runner ${port} exited (${code}): ${(out + err).slice(-2000)}`)))
   })
   child.stderr!.on("data", (chunk: Buffer) => void (err += chunk.toString("utf8")))
   return { child, stderr: () => err, ready }

@@ -15,7 +15,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Storage } from "@spectral/adapters"
 import type { PgServerInfo } from "@spectral/adapters/testing"
 import { ChangeSetRepo, ScanRepo, ScanTraceRepo } from "@spectral/engine"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Schedule } from "effect"
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { usePgServer } from "./PgServer.ts"
@@ -61,6 +61,13 @@ interface Status {
   readonly state: string
   readonly verdict: string | null
 }
+
+/** The stored scan once it has ended (the runner prints `complete done` just before the row's last write). */
+const endedIn = (info: PgServerInfo, workspaceId: string, scanId: string) =>
+  storedIn(info, workspaceId, scanId).pipe(
+    Effect.repeat({ schedule: Schedule.spaced("250 millis"), until: (stored) => stored.scan.state !== "running" && stored.scan.state !== "scheduled" }),
+    Effect.timeout("60 seconds")
+  )
 
 const storedIn = (info: PgServerInfo, workspaceId: string, scanId: string) =>
   Effect.gen(function*() {
@@ -116,7 +123,7 @@ describe("spectral runner: a scan's measurements in chunks over runners (Postgre
       const survivor = runners.find((r) => r !== carrier)!
       yield* waitUntil(() => survivor.output().includes(`scan ${second.scanId}: complete done`), "the other runner to finish the scan", 180_000)
 
-      const after = yield* storedIn(info, workspaceId, second.scanId)
+      const after = yield* endedIn(info, workspaceId, second.scanId)
       assert.strictEqual(after.scan.state, "completed")
       assert.strictEqual(after.scan.verdict, reference.verdict, "the verdict of the uninterrupted scan of the same declaration and seed")
       assert.strictEqual(after.changeSets, 1, "one change set")
@@ -150,7 +157,7 @@ describe("spectral runner: a scan's measurements in chunks over runners (Postgre
       yield* carrier3!.kill("SIGKILL")
       const other = live.find((r) => r !== carrier3)!
       yield* waitUntil(() => other.output().includes(`scan ${scan3.scanId}: complete done`), "the last runner to finish the third scan", 180_000)
-      const after3 = yield* storedIn(info, workspaceId, scan3.scanId)
+      const after3 = yield* endedIn(info, workspaceId, scan3.scanId)
       assert.strictEqual(after3.scan.state, "completed")
       assert.strictEqual(after3.scan.verdict, reference.verdict)
       assert.strictEqual(after3.changeSets, 1)
