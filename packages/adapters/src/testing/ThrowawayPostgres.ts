@@ -97,7 +97,7 @@ export const startThrowawayPostgres = async (bin: string): Promise<{ readonly in
     try {
       runBinary(join(bin, "pg_ctl"), [
         "-D", data, "-l", join(folder, "server.log"), "-w", "-t", "30", "-o",
-        `-p ${candidate} -c listen_addresses=127.0.0.1 -k ${folder} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60`,
+        `-p ${candidate} -c listen_addresses=127.0.0.1 -k ${folder} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`,
         "start"
       ])
       port = candidate

@@ -16,7 +16,7 @@
  * concurrency) and permits of the chunk's own, as many as the scan's concurrency: spread over
  * runners, the scan's concurrency bounds each chunk, and each runner's bounds what it carries.
  */
-import { Context, Effect, Layer, Ref, Schema, Semaphore } from "effect"
+import { Cause, Context, Duration, Effect, Layer, Predicate, Ref, Schedule, Schema, Semaphore } from "effect"
 import { Activity, Workflow, WorkflowEngine } from "effect/workflow"
 import { AgentVersion, EvalSetSample, EvaluationFramework, WorkspaceAgent } from "../contracts/index.ts"
 import { AgentRunner } from "../agents/AgentRunner.ts"
@@ -112,6 +112,24 @@ export const layer = MeasureChunkWorkflow.toLayer(Effect.fnUntraced(function*(pa
   )
 }))
 
+/** How long a chunk's dispatch waits out the cluster's storage failing: 0.5 s growing to 5 s apart, for a minute. */
+const clusterOutageSchedule = Schedule.exponential(Duration.millis(500), 1.5).pipe(
+  Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.seconds(5)))),
+  Schedule.upTo({ duration: Duration.minutes(1) })
+)
+
+/** The workflow engine turns a failure of the cluster's storage (`PersistenceError`) into a defect. */
+const isClusterOutage = (cause: Cause.Cause<unknown>): boolean =>
+  !Cause.hasFails(cause) && !Cause.hasInterrupts(cause) && Predicate.isTagged(Cause.squash(cause), "PersistenceError")
+
+/** A cluster storage failure, held as an error while the dispatch waits it out. */
+class ClusterOutage {
+  readonly cause: Cause.Cause<never>
+  constructor(cause: Cause.Cause<never>) {
+    this.cause = cause
+  }
+}
+
 export interface DispatchOptions {
   /** Stimuli per chunk. */
   readonly chunkSize: number
@@ -164,6 +182,12 @@ export const layerDispatch = (options: DispatchOptions): Layer.Layer<never, neve
         }).pipe(
           Effect.provideService(WorkflowEngine.WorkflowEngine, engine),
           Effect.updateContext(detachedFromScan),
+          // The cluster's storage unreachable for a moment (connections dropped, a full pool): the
+          // same key again joins the same execution, so waiting and asking again is safe.
+          Effect.catchCause((cause): Effect.Effect<never, ClusterOutage | StorageError> =>
+            isClusterOutage(cause) ? Effect.fail(new ClusterOutage(cause as Cause.Cause<never>)) : Effect.failCause(cause)),
+          Effect.retry({ schedule: clusterOutageSchedule, while: (error) => error instanceof ClusterOutage }),
+          Effect.catchIf((error): error is ClusterOutage => error instanceof ClusterOutage, (outage) => Effect.failCause(outage.cause)),
           Effect.onExit((exit) => exit._tag === "Success" ? Effect.void : ledger.release(reservation))
         )
         yield* ledger.settleBlock(reservation, key, outcome.spend)
