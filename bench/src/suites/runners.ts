@@ -17,6 +17,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process"
 import { readFileSync } from "node:fs"
+import { availableParallelism } from "node:os"
 import { join } from "node:path"
 import { NodeClusterSocket } from "@effect/platform-node"
 import { ClusterStorage, ClusterTiming, SimulatedLanguageModel, Storage } from "@spectral/adapters"
@@ -87,8 +88,19 @@ const startRunners = (count: number, basePort: number, env: Record<string, strin
 const LATENCY_MS = Number(process.env["SPECTRAL_BENCH_LATENCY_MS"] ?? 50)
 /** Each runner's fixed concurrency in the speed-up runs (`SPECTRAL_RUNNER_CONCURRENCY`). */
 const RUNNER_CONCURRENCY = 8
-/** Stimuli per chunk in the speed-up runs (`SPECTRAL_MEASURE_CHUNK`): small, so hashing spreads them evenly. */
-const CHUNK = 2
+/** Stimuli per chunk in the speed-up runs (`SPECTRAL_MEASURE_CHUNK`; `SPECTRAL_BENCH_CHUNK` to try another): small, so hashing spreads them evenly. */
+const CHUNK = Number(process.env["SPECTRAL_BENCH_CHUNK"] ?? 5)
+
+/** CPU seconds (user + system) a live process has used so far, from /proc (0 where there is none). */
+const cpuSecondsOf = (pid: number | undefined): number => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+    // utime and stime are fields 14 and 15 of stat (11 and 12 after the command), in clock ticks (100 per second).
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return 0
+  }
+}
 
 const waitFor = (condition: () => boolean, timeoutMs: number) =>
   Effect.sync(condition).pipe(
@@ -121,7 +133,7 @@ export const runnersSuite: Suite = {
       // Speed-up over runners: each runner makes at most RUNNER_CONCURRENCY model calls at once (its
       // fixed concurrency), and the scans' measurements go out in chunks of CHUNK stimuli (child
       // workflows, spread over the runners by key), all of them out at once.
-      const scans = quick ? 2 : 4
+      const scans = Number(process.env["SPECTRAL_BENCH_SCANS"] ?? (quick ? 2 : 4))
       const runnerCounts = quick ? [1, 2] : [1, 2, 4]
       const small = quick ? 60 : 100
       const chunking = { SPECTRAL_RUNNER_CONCURRENCY: String(RUNNER_CONCURRENCY), SPECTRAL_MEASURE_CHUNK: String(CHUNK), SPECTRAL_MEASURE_CHUNKS_IN_FLIGHT: "64" }
@@ -140,7 +152,9 @@ export const runnersSuite: Suite = {
           { concurrency: "unbounded" }
         ).pipe(Effect.provide(client))
         const wall = (Date.now() - started) / 1000
+        const cpu = runners.reduce((sum, r) => sum + cpuSecondsOf(r.child.pid), 0)
         yield* stopAll(runners)
+        figures[`runner_cpu_s_${count}_runners`] = cpu
         if (count === 1) single = wall
         const speedUp = single / wall
         figures[`wall_s_${count}_runners`] = wall
@@ -148,7 +162,8 @@ export const runnersSuite: Suite = {
         figures[`efficiency_${count}_runners`] = speedUp / count
         yield* Console.log(
           `runners: ${scans} scans × ${small} stimuli at ${LATENCY_MS} ms/call, ${RUNNER_CONCURRENCY} calls at once per runner, chunks of ${CHUNK} stimuli, on ${count} runner(s): ` +
-            `${wall.toFixed(1)} s, speed-up ${speedUp.toFixed(2)} (${((speedUp / count) * 100).toFixed(0)}% of linear)`
+            `${wall.toFixed(1)} s, speed-up ${speedUp.toFixed(2)} (${((speedUp / count) * 100).toFixed(0)}% of linear); the runners used ${cpu.toFixed(1)} s of CPU ` +
+            `(${(cpu / wall).toFixed(2)} of the machine's ${availableParallelism()} cores)`
         )
       }
 
