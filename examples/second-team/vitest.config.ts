@@ -1,5 +1,5 @@
 import { defineProject } from "vitest/config"
-import { sourceResolve } from "../../vitest.shared.ts"
+import { maxWorkers, sourceResolve } from "../../vitest.shared.ts"
 
 export default defineProject({
-  ...sourceResolve, test: { name: "second-team", include: ["test/**/*.test.ts"], testTimeout: 60_000 } })
+  ...sourceResolve, test: { name: "second-team", include: ["test/**/*.test.ts"], maxWorkers, testTimeout: 60_000 } })

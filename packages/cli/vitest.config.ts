@@ -1,5 +1,14 @@
 import { defineProject } from "vitest/config"
-import { sourceResolve } from "../../vitest.shared.ts"
+import { maxWorkers, sourceResolve } from "../../vitest.shared.ts"
 
 export default defineProject({
-  ...sourceResolve, test: { name: "cli", include: ["test/**/*.test.ts"], testTimeout: 120_000 } })
+  ...sourceResolve,
+  test: {
+    name: "cli",
+    include: ["test/**/*.test.ts"],
+    maxWorkers,
+    testTimeout: 120_000,
+    // One initialised PGlite folder the suites copy into a new SPECTRAL_DATA_DIR (`PgliteTemplate.ts`).
+    globalSetup: ["test/pglite.globalSetup.ts"]
+  }
+})

@@ -31,6 +31,7 @@ import { chromium, type Page } from "playwright-core"
 import { ApiClient } from "../src/index.ts"
 import { CHROMIUM_ARGS } from "../src/cards/CardPdf.ts"
 import { runScan, scratch, smallWorkspace, startNode, waitUntil } from "./ScanProcesses.ts"
+import { initialisedDataDir } from "./PgliteTemplate.ts"
 
 const bin = join(import.meta.dirname, "..", "src", "bin.ts")
 const chromiumPath = process.env["SPECTRAL_CHROMIUM"] ?? "/usr/bin/chromium"
@@ -208,7 +209,7 @@ describe("the dashboard in headless Chromium", () => {
       const workspaceId = "dashboard-tax-prep"
       const out = mkdtempSync(join(tmpdir(), "spectral-dashboard-shots-"))
       const { dir, file } = yield* scratch(smallWorkspace(workspaceId))
-      const env: StoreEnv = { SPECTRAL_DATA_DIR: join(dir, "db"), SPECTRAL_DATABASE_URL: undefined, SPECTRAL_DATABASE_OWNER_URL: undefined }
+      const env: StoreEnv = { SPECTRAL_DATA_DIR: initialisedDataDir(join(dir, "db")), SPECTRAL_DATABASE_URL: undefined, SPECTRAL_DATABASE_OWNER_URL: undefined }
       const first = yield* scanInto(file, env, 3)
       const second = yield* scanInto(file, env, 4)
       assert.deepStrictEqual([first.state, second.state], ["completed", "completed"])
@@ -378,7 +379,7 @@ describe("the dashboard in headless Chromium", () => {
       const out = mkdtempSync(join(tmpdir(), "spectral-dashboard-shots-"))
       const workspace = smallWorkspace(workspaceId)
       const { dir } = yield* scratch(workspace)
-      const env: StoreEnv = { SPECTRAL_DATA_DIR: join(dir, "db"), SPECTRAL_DATABASE_URL: undefined, SPECTRAL_DATABASE_OWNER_URL: undefined, SPECTRAL_LLM: "simulated" }
+      const env: StoreEnv = { SPECTRAL_DATA_DIR: initialisedDataDir(join(dir, "db")), SPECTRAL_DATABASE_URL: undefined, SPECTRAL_DATABASE_OWNER_URL: undefined, SPECTRAL_LLM: "simulated" }
       const { key, dashboard, base } = yield* serve(workspaceId, env)
       const paths = yield* openApiPaths(base)
       const startPath = paths.find((p) => /\/scans$/.test(p) && p.includes("workspaceId"))

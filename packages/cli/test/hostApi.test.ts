@@ -24,6 +24,7 @@ import { ApiClient, issueApiKey } from "../src/index.ts"
 import { phaseProgress } from "../src/host/api/ScansHandlers.ts"
 import { runScan, scratch, smallWorkspace, startNode, waitUntil } from "./ScanProcesses.ts"
 import { usePgServer } from "./PgServer.ts"
+import { initialisedDataDir } from "./PgliteTemplate.ts"
 
 const bin = join(import.meta.dirname, "..", "src", "bin.ts")
 
@@ -126,7 +127,7 @@ describe("spectral serve: the host API on embedded PGlite", () => {
       const workspaceA = "api-tax-prep"
       const workspaceB = "api-other-team"
       const { dir } = yield* scratch({})
-      const env = pgliteEnv(join(dir, "db"))
+      const env = pgliteEnv(initialisedDataDir(join(dir, "db")))
       const summary = yield* scanInto(workspaceA, env)
       assert.strictEqual(summary.state, "completed")
       assert.strictEqual(summary.changeSet?.status, "proposed")
@@ -246,7 +247,7 @@ describe("spectral serve: the host API on embedded PGlite", () => {
       const workspaceA = "api-isolated-a"
       const workspaceB = "api-isolated-b"
       const { dir } = yield* scratch({})
-      const env = pgliteEnv(join(dir, "db"))
+      const env = pgliteEnv(initialisedDataDir(join(dir, "db")))
       const summary = yield* scanInto(workspaceA, env)
       const keys = yield* prepareKeys(Storage.layerPglite({ dataDir: join(dir, "db") }), workspaceA, workspaceB)
       const { base, writeA } = yield* serve(workspaceA, env)

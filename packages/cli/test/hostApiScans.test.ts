@@ -26,6 +26,7 @@ import { agentChanges } from "../src/host/api/ChangeSetsHandlers.ts"
 import { eventsBetween } from "../src/host/api/ProgressHandlers.ts"
 import { providerEnv, scratch, simulatedProvider, simulatedReply, smallWorkspace, startNode, waitUntil } from "./ScanProcesses.ts"
 import { usePgServer } from "./PgServer.ts"
+import { initialisedDataDir } from "./PgliteTemplate.ts"
 
 const bin = join(import.meta.dirname, "..", "src", "bin.ts")
 
@@ -174,7 +175,7 @@ describe("spectral serve: scans started through the host API (PGlite)", () => {
       const workspaceA = "api-run-a"
       const workspaceB = "api-run-b"
       const { dir } = yield* scratch({})
-      const env = { ...pgliteEnv(join(dir, "db")), SPECTRAL_LLM: "simulated", SPECTRAL_API_MAX_BODY_BYTES: "65536" }
+      const env = { ...pgliteEnv(initialisedDataDir(join(dir, "db"))), SPECTRAL_LLM: "simulated", SPECTRAL_API_MAX_BODY_BYTES: "65536" }
       const keys = yield* prepare(Storage.layerPglite({ dataDir: join(dir, "db") }), workspaceA, workspaceB)
       const { base, writeA } = yield* serve(workspaceA, env)
       const client = yield* ApiClient.makeWithKey(base, writeA)
@@ -375,7 +376,7 @@ describe("spectral serve: scans started through the host API (PGlite)", () => {
       const provider = yield* simulatedProvider
       // Every model call takes a while: the scan is still measuring when it is cancelled.
       provider.defaultChat = (request) => ({ ...simulatedReply(request) as { kind: "ok" }, delayMs: 400 })
-      const env = { ...providerEnv(provider.baseUrl, "sk-test-cancel"), ...pgliteEnv(join(dir, "db")) }
+      const env = { ...providerEnv(provider.baseUrl, "sk-test-cancel"), ...pgliteEnv(initialisedDataDir(join(dir, "db"))) }
       yield* prepare(Storage.layerPglite({ dataDir: join(dir, "db") }), workspaceA, "api-cancel-b")
       const { base, writeA } = yield* serve(workspaceA, env)
       const client = yield* ApiClient.makeWithKey(base, writeA)

@@ -13,6 +13,7 @@ import { spawnSync } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { initialisedDataDir } from "./PgliteTemplate.ts"
 
 const bin = join(import.meta.dirname, "..", "src", "bin.ts")
 const example = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "..", "examples", "tax-prep", "workspace.json"), "utf8"))
@@ -39,7 +40,7 @@ describe("spectral scan --plugin", () => {
     try {
       const file = join(dir, "workspace.json")
       writeFileSync(file, JSON.stringify(small))
-      const dataDir = join(dir, "db")
+      const dataDir = initialisedDataDir(join(dir, "db"))
       const run = spectral(dataDir, ["scan", "--workspace", file, "--plugin", "@spectral/plugins", "--output", join(dir, "out")])
       assert.strictEqual(run.status, 0, run.stdout + run.stderr)
       const summary = JSON.parse(run.stdout) as { scanId: string; verdict: string; checksPassed: number }

@@ -15,6 +15,7 @@ import { join } from "node:path"
 import { Storage } from "@spectral/adapters"
 import { ScanRepo } from "@spectral/engine"
 import type { Scan, ScanRecord } from "@spectral/engine/contracts"
+import { initialisedDataDir } from "./PgliteTemplate.ts"
 
 const bin = join(import.meta.dirname, "..", "src", "bin.ts")
 const example = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "..", "examples", "tax-prep", "workspace.json"), "utf8"))
@@ -34,7 +35,7 @@ const scratch = () => {
   const dir = mkdtempSync(join(tmpdir(), "spectral-cli-replay-"))
   const file = join(dir, "workspace.json")
   writeFileSync(file, JSON.stringify(small))
-  return { dir, file, dataDir: join(dir, "db"), cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+  return { dir, file, dataDir: initialisedDataDir(join(dir, "db")), cleanup: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
 const spectral = (dataDir: string, args: ReadonlyArray<string>) =>

@@ -14,6 +14,7 @@ import { Clock, Effect, Layer } from "effect"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { deadPort, everyRow, providerEnv, runScan, scratch, simulatedProvider, simulatedReply, smallWorkspace } from "./ScanProcesses.ts"
+import { initialisedDataDir } from "./PgliteTemplate.ts"
 
 const API_KEY = "sk-proj-EchoedBack0123456789abcdefXYZ"
 const WORKSPACE = "outage-tax-prep"
@@ -38,7 +39,7 @@ const stored = (dataDir: string) =>
 const scanAgainst = (baseUrl: string) =>
   Effect.gen(function*() {
     const { dir, file } = yield* scratch(smallWorkspace(WORKSPACE))
-    const dataDir = join(dir, "db")
+    const dataDir = initialisedDataDir(join(dir, "db"))
     const started = yield* Clock.currentTimeMillis
     const run = yield* runScan(file, { ...providerEnv(baseUrl, API_KEY), SPECTRAL_DATA_DIR: dataDir }, ["--output", join(dir, "out")])
     const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
@@ -97,7 +98,7 @@ describe("spectral scan against a failing model provider", () => {
         return { ...reply, content: reply.content.replace(/^\{/, `{"servedFor": "${key}", `) }
       }
       const { dir, file } = yield* scratch(smallWorkspace(WORKSPACE))
-      const dataDir = join(dir, "db")
+      const dataDir = initialisedDataDir(join(dir, "db"))
       const env = { ...providerEnv(server.baseUrl, API_KEY), SPECTRAL_DATA_DIR: dataDir }
       const rejected = yield* runScan(file, env)
       assert.strictEqual(rejected.code, 1, rejected.stdout + rejected.stderr)

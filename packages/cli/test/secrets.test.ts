@@ -14,6 +14,7 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { everyRow, providerEnv, runScan, scratch, simulatedProvider, smallWorkspace } from "./ScanProcesses.ts"
+import { initialisedDataDir } from "./PgliteTemplate.ts"
 
 const bin = join(import.meta.dirname, "..", "src", "bin.ts")
 const WORKSPACE = "byo-key-tax-prep"
@@ -46,7 +47,7 @@ describe("spectral secrets: a workspace's own provider key", () => {
   it.live("set, rotate, then a scan sends the workspace's key; the canary is in no table, file or output; the old key alone cannot open it", () =>
     Effect.gen(function*() {
       const { dir, file } = yield* scratch(smallWorkspace(WORKSPACE))
-      const dataDir = join(dir, "db")
+      const dataDir = initialisedDataDir(join(dir, "db"))
       const first = kek()
       const second = kek()
       const base = { SPECTRAL_DATA_DIR: dataDir, SPECTRAL_DATABASE_URL: undefined }

@@ -17,6 +17,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { usePgServer } from "./PgServer.ts"
 import { runScan, scratch, smallWorkspace, startNode } from "./ScanProcesses.ts"
+import { initialisedDataDir } from "./PgliteTemplate.ts"
 
 const bin = join(import.meta.dirname, "..", "src", "bin.ts")
 const local = { SPECTRAL_DATABASE_URL: undefined, SPECTRAL_DATABASE_OWNER_URL: undefined, SPECTRAL_LLM: undefined }
@@ -50,7 +51,7 @@ const cluster = (workspaceId: string, index: number, label = "treats a supported
 describe("spectral world candidates", () => {
   it.live("two scans in two workspaces feed the loop; a second process lists the same candidates and counts nothing twice", () =>
     Effect.gen(function*() {
-      const dataDir = join(mkdtempSync(join(tmpdir(), "spectral-candidates-")), "db")
+      const dataDir = initialisedDataDir(join(mkdtempSync(join(tmpdir(), "spectral-candidates-")), "db"))
       const env = { ...local, SPECTRAL_DATA_DIR: dataDir }
       for (const id of ["team-north", "team-south"]) {
         const { file } = yield* scratch(smallWorkspace(id))
@@ -83,7 +84,7 @@ describe("spectral world candidates", () => {
 
   it.live("dismiss records who; filters by status and world; unknown world, candidate, malformed event and damaged row are named", () =>
     Effect.gen(function*() {
-      const dataDir = join(mkdtempSync(join(tmpdir(), "spectral-candidates-")), "db")
+      const dataDir = initialisedDataDir(join(mkdtempSync(join(tmpdir(), "spectral-candidates-")), "db"))
       const env = { ...local, SPECTRAL_DATA_DIR: dataDir, USER: "maria" }
       yield* Effect.gen(function*() {
         const bus = yield* EventBus

@@ -16,8 +16,8 @@ import type { TestProject } from "vitest/node"
 import { findPostgresBinaries, startThrowawayPostgres, useExternalPostgres } from "../../src/testing/ThrowawayPostgres.ts"
 import { serverRequired } from "./PgServer.ts"
 
-/** An initialised (unmigrated) PGlite folder; suites copy it rather than run PGlite's initdb each. */
-const makePgliteTemplate = async () => {
+/** An initialised (unmigrated) PGlite folder; suites copy it rather than run PGlite's initdb each (the cli project's setup too). */
+export const makePgliteTemplate = async () => {
   const folder = mkdtempSync(join(tmpdir(), "spectral-pglite-template-"))
   const dataDir = join(folder, "db")
   mkdirSync(dataDir)
