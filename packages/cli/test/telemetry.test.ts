@@ -14,7 +14,7 @@ import { existsSync } from "node:fs"
 import { createServer, type IncomingHttpHeaders } from "node:http"
 import { join } from "node:path"
 import { issueIngestKey, OtlpIngest, OtlpReceiver, Storage } from "@spectral/adapters"
-import { IngestKeyRepo, inferAgents, MemoryStorage, RetentionRepo, ScanTraceRepo, TraceRepo } from "@spectral/engine"
+import { IngestKeyRepo, inferAgents, MemoryStorage, RetentionRepo, ScanTraceRepo, ScanWorkflow, TraceRepo } from "@spectral/engine"
 import type { WorkspaceAgent } from "@spectral/engine/contracts"
 import { runScan, scratch, smallWorkspace } from "./ScanProcesses.ts"
 
@@ -99,9 +99,12 @@ describe("the engine's own telemetry (spectral scan with OTEL_EXPORTER_OTLP_ENDP
       }), ["--seed", "5"])
       assert.strictEqual(run.code, 0, run.stderr)
       const traces = yield* receiver.traces
-      // One trace for the scan: its phases and model calls under one root.
-      const scanRoot = traces.find((t) => t.parentSpanId === undefined && t.name.startsWith("ScanOrchestrator."))
+      // One trace for the scan: its phases and model calls under one root (`spectral.scan`, the
+      // scan's workflow execution, in the trace derived from the scan's id).
+      const scanRoot = traces.find((t) => t.name === "spectral.scan")
       assert.isDefined(scanRoot, "a root span for the scan")
+      const { scanId } = JSON.parse(run.stdout) as { readonly scanId: string }
+      assert.strictEqual(scanRoot!.traceId, ScanWorkflow.scanTraceParent(scanId).traceId, "in the trace derived from the scan's id")
       const inScan = traces.filter((t) => t.traceId === scanRoot!.traceId)
       for (const phase of ["Preflight", "Observe", "Diagnose", "Evaluate", "Optimize", "Safety", "Verdict"]) {
         assert.isTrue(inScan.some((t) => t.name === `${phase}.run`), `a ${phase} span in the scan's trace`)
