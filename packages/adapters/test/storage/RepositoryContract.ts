@@ -22,7 +22,7 @@ import {
   WorkspaceRepo
 } from "@spectral/engine"
 import { Effect, type Layer, Option } from "effect"
-import type { EvalResult, ScanTrace } from "@spectral/engine/contracts"
+import type { EvalResult, Scan, ScanTrace } from "@spectral/engine/contracts"
 import type { Repositories } from "../../src/storage/index.ts"
 import * as F from "./fixtures.ts"
 
@@ -86,6 +86,38 @@ export const repositoryContract = <E>(
         const foreign = yield* reasonOf(repo.update({ ...running, workspaceId: other, state: "failed" }))
         expect(foreign._tag).toBe("NotFound")
         expect((yield* repo.get(ws, "scan-u")).state).toBe("running")
+      }))
+
+    it.effect("scan: updateHeld writes only while the stored lease is the holder's (owner and take); another's lease writes nothing", () =>
+      Effect.gen(function*() {
+        const repo = yield* ScanRepo
+        const ws = F.freshWorkspaceId()
+        const lease = (owner: string, take?: string) => ({ owner, expiresAt: "2026-01-01T00:10:00.000Z", ...(take === undefined ? {} : { take }) })
+        const held = { ...F.scan(ws, "scan-h", 1, "running"), lease: lease("workflow:exec-1", "runner-a.1") }
+        yield* repo.insert(held)
+        const progressed: Scan = { ...held, completedPhases: ["preflight", "observe"] }
+        expect(yield* repo.updateHeld(progressed, { owner: "workflow:exec-1", take: "runner-a.1" })).toBe(true)
+        expect((yield* repo.get(ws, "scan-h")).completedPhases).toEqual(["preflight", "observe"])
+        // Another take of the same execution now holds it: the stalled take's write is refused.
+        const taken: Scan = { ...held, completedPhases: ["preflight", "observe"], lease: lease("workflow:exec-1", "runner-b.1") }
+        yield* repo.update(taken)
+        const stale: Scan = { ...held, completedPhases: ["preflight"] }
+        expect(yield* repo.updateHeld(stale, { owner: "workflow:exec-1", take: "runner-a.1" })).toBe(false)
+        expect(yield* repo.updateHeld(stale, { owner: "workflow:exec-1" })).toBe(false)
+        expect(yield* repo.updateHeld(stale, { owner: "someone-else", take: "runner-b.1" })).toBe(false)
+        expect(yield* repo.get(ws, "scan-h")).toEqual(taken)
+        // A lease without a take is held by the owner alone.
+        const plain = { ...F.scan(ws, "scan-p", 2, "running"), lease: lease("process-1") }
+        yield* repo.insert(plain)
+        expect(yield* repo.updateHeld({ ...plain, state: "completed" }, { owner: "process-1" })).toBe(true)
+        expect(yield* repo.updateHeld({ ...plain, state: "failed" }, { owner: "process-1", take: "x" })).toBe(false)
+        expect((yield* repo.get(ws, "scan-p")).state).toBe("completed")
+        // No lease at all: nobody holds it.
+        const free = F.scan(ws, "scan-f", 3)
+        yield* repo.insert(free)
+        expect(yield* repo.updateHeld({ ...free, state: "running" }, { owner: "process-1" })).toBe(false)
+        const missing = yield* reasonOf(Effect.asVoid(repo.updateHeld(F.scan(ws, "scan-none", 1), { owner: "process-1" })))
+        expect(missing).toMatchObject({ _tag: "NotFound", id: "scan-none" })
       }))
 
     it.effect("scan: list is newest first, ties broken by id descending", () =>

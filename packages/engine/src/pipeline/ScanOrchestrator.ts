@@ -378,17 +378,19 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
           Effect.gen(function*() {
             if (lostTo !== undefined) return yield* leaseLost(lostTo)
             if (!open) return
-            const stored = yield* scans.get(workspace.id, scan.id)
-            if (stored.lease?.owner !== lease.owner || stored.lease.take !== lease.take) {
+            const next: Scan = { ...scan, ...patch, spend: yield* spentSoFar, updatedAt: yield* nowIso }
+            const written: Scan = end === "release" ? withoutLease(next) : end === "expire" ? { ...next, lease: yield* leaseFor(lease, 0) } : next
+            // Written only while the stored row still names this lease (owner and take), in one
+            // step: a process that stalled past its lease writes nothing over its successor's.
+            if (!(yield* scans.updateHeld(written, { owner: lease.owner, take: lease.take }))) {
+              const stored = yield* scans.get(workspace.id, scan.id)
               open = false
               lostTo = stored
               yield* Deferred.succeed(lost, undefined)
               return yield* leaseLost(stored)
             }
-            const next: Scan = { ...scan, ...patch, spend: yield* spentSoFar, updatedAt: yield* nowIso }
-            scan = end === "release" ? withoutLease(next) : end === "expire" ? { ...next, lease: yield* leaseFor(lease, 0) } : next
+            scan = written
             if (end !== undefined) open = false
-            yield* scans.update(scan)
           })
         const setScan = (patch: Partial<Scan>) => outlastingOutages(writes.withPermits(1)(writeScan(patch)))
         const heartbeat = Effect.sleep(Duration.millis(lease.heartbeatMs)).pipe(

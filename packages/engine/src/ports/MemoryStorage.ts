@@ -23,6 +23,7 @@ import {
   repositoriesContext,
   RetentionRepo,
   SampleRepo,
+  leaseHeldBy,
   ScanRepo,
   scanTracePageProblem,
   ScanTraceRepo,
@@ -171,6 +172,14 @@ export const make = Effect.sync(() => {
             ? Effect.sync(() => void scans.table(scan.workspaceId).set(scan.id, copy(scan)))
             : Effect.fail(StorageError.notFound("scan", scan.id))
         ),
+      updateHeld: (scan, holder) =>
+        Effect.suspend(() => {
+          const stored = scans.table(scan.workspaceId).get(scan.id)
+          if (stored === undefined) return Effect.fail(StorageError.notFound("scan", scan.id))
+          if (!leaseHeldBy(stored, holder)) return Effect.succeed(false)
+          scans.table(scan.workspaceId).set(scan.id, copy(scan))
+          return Effect.succeed(true)
+        }),
       get: (workspaceId, scanId) => get(scans, "scan", workspaceId, scanId),
       list: (workspaceId) =>
         Effect.sync(() =>

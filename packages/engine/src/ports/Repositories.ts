@@ -31,6 +31,12 @@ export class WorkspaceRepo extends Context.Service<WorkspaceRepo, {
 export class ScanRepo extends Context.Service<ScanRepo, {
   readonly insert: (scan: Scan) => Effect.Effect<void, StorageError>
   readonly update: (scan: Scan) => Effect.Effect<void, StorageError>
+  /**
+   * Write the scan only while its stored lease is still `holder`'s (the same owner and take), the
+   * check and the write one step: false, and nothing written, when another holds it now — so a
+   * process that stalled between its own check and its write cannot overwrite its successor's.
+   */
+  readonly updateHeld: (scan: Scan, holder: ScanLeaseHolder) => Effect.Effect<boolean, StorageError>
   readonly get: (workspaceId: string, scanId: string) => Effect.Effect<Scan, StorageError>
   /** Newest first. */
   readonly list: (workspaceId: string) => Effect.Effect<ReadonlyArray<Scan>, StorageError>
@@ -60,6 +66,17 @@ export class ScanRepo extends Context.Service<ScanRepo, {
   readonly saveDivergence: (record: RubricDivergenceRecord) => Effect.Effect<void, StorageError>
   readonly divergence: (workspaceId: string, scanId: string) => Effect.Effect<RubricDivergenceRecord, StorageError>
 }>()("@spectral/engine/ports/ScanRepo") {}
+
+/** Who a scan row's lease must name for `ScanRepo.updateHeld` to write it. */
+export interface ScanLeaseHolder {
+  readonly owner: string
+  /** The take of a workflow execution's lease (`ScanLease.take`); absent: a lease with none. */
+  readonly take?: string | undefined
+}
+
+/** Whether a stored scan's lease is `holder`'s (both drivers decide it the same way). */
+export const leaseHeldBy = (stored: Scan, holder: ScanLeaseHolder): boolean =>
+  stored.lease !== undefined && stored.lease.owner === holder.owner && stored.lease.take === holder.take
 
 export class ScanTraceRepo extends Context.Service<ScanTraceRepo, {
   /** Idempotent on trace id: re-inserting a trace (a resumed phase) stores it once. */

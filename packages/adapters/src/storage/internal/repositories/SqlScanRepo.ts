@@ -78,6 +78,25 @@ export const makeSqlScanRepo = ({ inWorkspace, json, single, sql }: SqlRepoConte
       )
       if (rows.length === 0) return yield* StorageError.notFound("scan", value.id)
     }),
+    updateHeld: Effect.fn("SqlScanRepo.updateHeld")(function*(value, holder) {
+      const doc = yield* encodeScan(value, value.id)
+      // The lease check and the write in one statement (no read between them to race with).
+      const rows = yield* inWorkspace(
+        value.workspaceId,
+        "scan",
+        value.id,
+        sql`UPDATE spectral.scans
+            SET state = ${value.state}, created_at = ${value.createdAt}, doc = ${json(doc)}, updated_at = now()
+            WHERE workspace_id = ${value.workspaceId} AND id = ${value.id}
+              AND doc->'lease'->>'owner' = ${holder.owner}
+              AND (doc->'lease'->>'take') IS NOT DISTINCT FROM ${holder.take ?? null}
+            RETURNING id`
+      )
+      if (rows.length > 0) return true
+      const exists = yield* inWorkspace(value.workspaceId, "scan", value.id, sql`SELECT id FROM spectral.scans WHERE workspace_id = ${value.workspaceId} AND id = ${value.id}`)
+      if (exists.length === 0) return yield* StorageError.notFound("scan", value.id)
+      return false
+    }),
     get: Effect.fn("SqlScanRepo.get")(function*(workspaceId, scanId) {
       const rows = yield* inWorkspace(
         workspaceId,
