@@ -3,7 +3,8 @@
  * named), prints each suite's table, and with `--json` writes `{"suite":…,"figures":{…}}`
  * (one object for one suite, an array for several).
  */
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Console, Effect, FileSystem } from "effect"
 import { suites } from "./suites/index.ts"
 

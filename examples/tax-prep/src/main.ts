@@ -13,7 +13,8 @@
  * failing model provider included — is reported on stderr with its phase and reason (the
  * provider's error) and the job exits 1.
  */
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Config, Console, Effect, FileSystem, Layer, Option, Path, Predicate, Runtime, Schema } from "effect"
 import { hostname } from "node:os"
 import { hostLayer, hostLayerOn, InProcessRunner, loadPlugins, pluginPackages } from "@spectral/cli"

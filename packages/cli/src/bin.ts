@@ -4,7 +4,8 @@
  * `{"error":"…"}` line on stdout and an exit code (2 bad input, 1 internal), never a stack trace
  * (`--verbose` adds the cause on stderr): see `CliFailure.ts`. Log lines go to stderr.
  */
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect, Logger } from "effect"
 import { Command } from "effect/cli"
 import { presenterLayer, reportUnhandled } from "./CliFailure.ts"

@@ -17,7 +17,7 @@
  * It owns composing the runner and following one submission to its outcome; the scan itself is the
  * engine's workflow, the store the host's.
  */
-import { NodeCrypto } from "@effect/platform-node"
+import * as NodeCrypto from "@effect/platform-node/NodeCrypto"
 import { EmbeddedCluster, Storage } from "@spectral/adapters"
 import {
   BudgetLedger,

@@ -8,7 +8,7 @@
  * the survivors take them over at their next assignment refresh and replay the executions, whose
  * finished phases come back from their recorded activity results (timing: `ClusterTiming`).
  */
-import { NodeClusterSocket } from "@effect/platform-node"
+import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
 import { ClusterStorage, ClusterTiming } from "@spectral/adapters"
 import { MeasureChunkWorkflow, type PluginLayer, RunnerCallPermits, ScanProgress, type ScanProgressReporter, ScanWorkflow } from "@spectral/engine"
 import type { PackageVersion } from "@spectral/engine/contracts"
