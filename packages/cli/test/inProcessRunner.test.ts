@@ -26,7 +26,8 @@ const workspace = toyWorkspace({ broken: "reader" })
 const scan = (requestId?: string) =>
   InProcessRunner.runOnRunner({ workspaceId: workspace.id, seed: 3, concurrency: 4, requestId, exclusiveStore: false })
 
-layer(InProcessRunner.layerMemory().pipe(Layer.provideMerge(engine)), { timeout: 120_000 })("the in-process runner on a memory store", (it) => {
+// Without the test services: the scan's lease heartbeats and the cluster's timers run on the real clock.
+layer(InProcessRunner.layerMemory().pipe(Layer.provideMerge(engine)), { timeout: 120_000, excludeTestServices: true })("the in-process runner on a memory store", (it) => {
   it.effect("runs the scan as the workflow under its request id; the same id joins it, none starts another", () =>
     Effect.gen(function*() {
       yield* (yield* WorkspaceRepo).upsert(workspace)
