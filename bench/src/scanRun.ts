@@ -140,7 +140,6 @@ const figures = await Effect.runPromise(Effect.gen(function*() {
     peakRssMiB,
     retainedKiB: Math.max(0, retained) / 1024,
     calls: outcome.spend.total.calls,
-    ...(process.env["SPECTRAL_BENCH_SPEND"] === "1" ? { byPhase: Object.fromEntries(Object.entries(outcome.spend.byPhase).map(([k, v]) => [k, v.calls])), byPurpose: Object.fromEntries(Object.entries(outcome.spend.byPurpose).map(([k, v]) => [k, v.calls])) } : {}),
     traces,
     verdict: outcome.verdict.outcome
   } satisfies ScanRunFigures

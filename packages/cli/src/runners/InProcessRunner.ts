@@ -20,10 +20,12 @@
 import * as NodeCrypto from "@effect/platform-node/NodeCrypto"
 import { EmbeddedCluster, Storage } from "@spectral/adapters"
 import {
+  abandonedBecause,
   BudgetLedger,
   ChangeSetRepo,
   declarationDigest,
-  MAX_RESUMES,
+  inProgress,
+  resumableAmong,
   ScanOrchestrator,
   type ScanLeaseOptions,
   type ScanOutcome,
@@ -31,10 +33,11 @@ import {
   type ScanProgressReporter,
   ScanRepo,
   ScanWorkflow,
+  withoutLease,
   WorkspaceRepo
 } from "@spectral/engine"
-import { type PhaseName, PhaseOutputSchemas, phaseOrder, type Scan } from "@spectral/engine/contracts"
-import { Clock, Context, Effect, Layer, Schema } from "effect"
+import type { Scan } from "@spectral/engine/contracts"
+import { Clock, Context, Effect, Layer } from "effect"
 import { ClusterWorkflowEngine, MessageStorage, RunnerHealth, Runners, RunnerStorage, Sharding, ShardingConfig, SqlMessageStorage } from "effect/cluster"
 
 /** One runner holding every shard (in memory), its mailboxes on `messages`. */
@@ -139,9 +142,6 @@ export interface InProcessScan {
   readonly lease?: ScanLeaseOptions | undefined
 }
 
-const inProgress = (scan: Scan): boolean => scan.state === "scheduled" || scan.state === "running"
-const stoppedIn = (scan: Scan): PhaseName => phaseOrder.find((phase) => !scan.completedPhases.includes(phase)) ?? "complete"
-const withoutLease = ({ lease: _lease, ...rest }: Scan): Scan => rest
 
 interface Plan {
   readonly requestId: string
@@ -172,21 +172,11 @@ const plan = Effect.fnUntraced(function*(request: InProcessScan) {
   const digest = declarationDigest(workspace)
   const left = all.filter(stopped)
   // Newest first: the newest scan asked for is resumed, every other one left behind is abandoned.
-  const resumable = left.find((scan) =>
-    scan.seed === request.seed &&
-    (scan.declarationDigest === undefined || scan.declarationDigest === digest) && (scan.resumes ?? 0) < MAX_RESUMES)
+  const resumable = resumableAmong(left, request.seed, digest)
   const abandoned: Array<Scan> = []
   for (const scan of left) {
     if (scan === resumable) continue
-    const why = `its process stopped during ${stoppedIn(scan)}; ` + (
-      (scan.resumes ?? 0) >= MAX_RESUMES
-        ? `it was resumed ${scan.resumes} times and stopped each time`
-        : scan.seed !== request.seed
-        ? `a scan with seed ${request.seed} was asked for, not ${scan.seed}`
-        : scan.declarationDigest !== undefined && scan.declarationDigest !== digest
-        ? "the workspace declaration changed since it started"
-        : `scan ${resumable?.id ?? "another"} was resumed instead`
-    )
+    const why = abandonedBecause(scan, request.seed, digest, resumable)
     const ended: Scan = { ...withoutLease(scan), state: "abandoned", failureReason: why, updatedAt: nowIso }
     yield* scans.update(ended)
     abandoned.push(ended)
@@ -200,18 +190,16 @@ const plan = Effect.fnUntraced(function*(request: InProcessScan) {
   return { requestId: globalThis.crypto.randomUUID(), resumed: false, abandoned } satisfies Plan
 })
 
-/** A scan's outcome read back from its saved phase outputs (its execution ended before this process joined it). */
+/**
+ * A scan's outcome read back from its saved phase outputs (its execution ended before this process
+ * joined it): only the phases the outcome needs, each decoded by the orchestrator as a resume does.
+ */
 const storedOutcome = Effect.fnUntraced(function*(workspaceId: string, scanId: string) {
-  const scans = yield* ScanRepo
-  const scan = yield* scans.get(workspaceId, scanId)
-  const saved = yield* scans.phaseOutputs(workspaceId, scanId)
-  const read = <P extends PhaseName>(phase: P) =>
-    Schema.decodeUnknownEffect(PhaseOutputSchemas[phase] as unknown as Schema.Codec<(typeof PhaseOutputSchemas)[P]["Type"], unknown>)(saved.get(phase)).pipe(
-      Effect.mapError((error) => new StoredOutcomeUnreadable({ scanId, phase, message: error.message }))
-    )
-  const decided = yield* read("verdict")
-  const diagnosis = yield* read("diagnose")
-  const completed = yield* read("complete")
+  const orchestrator = yield* ScanOrchestrator
+  const scan = yield* (yield* ScanRepo).get(workspaceId, scanId)
+  const decided = yield* orchestrator.savedPhaseOutput(workspaceId, scanId, "verdict")
+  const diagnosis = yield* orchestrator.savedPhaseOutput(workspaceId, scanId, "diagnose")
+  const completed = yield* orchestrator.savedPhaseOutput(workspaceId, scanId, "complete")
   const changeSet = completed.changeSetId === null ? null : yield* (yield* ChangeSetRepo).get(workspaceId, completed.changeSetId)
   return {
     scan,
@@ -222,13 +210,6 @@ const storedOutcome = Effect.fnUntraced(function*(workspaceId: string, scanId: s
     spend: yield* (yield* BudgetLedger).snapshot
   } satisfies ScanOutcome
 })
-
-/** A finished scan whose saved outputs do not read back (written by another engine version, or damaged). */
-export class StoredOutcomeUnreadable extends Schema.TaggedError<StoredOutcomeUnreadable>()("StoredOutcomeUnreadable", {
-  scanId: Schema.String,
-  phase: Schema.String,
-  message: Schema.String
-}) {}
 
 /** Submit the chosen request to the runner in context and wait for its end: the scan's outcome. */
 const submitAndWait = Effect.fnUntraced(function*(request: InProcessScan, chosen: Plan) {

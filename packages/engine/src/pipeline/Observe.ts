@@ -73,30 +73,27 @@ const makeInfraGuard = Effect.fnUntraced(function*(runner: AgentRunner["Service"
   const tripped = yield* Deferred.make<void>()
   let failed = 0
   let firstError: string | undefined
+  /** Count `count` failed runs (the first error kept), tripping once they are beyond the rate. */
+  const record = (count: number, error: string | undefined): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      if (count === 0) return Effect.void
+      failed += count
+      firstError ??= error
+      return failed > maxRate * plannedRuns ? Effect.asVoid(Deferred.succeed(tripped, undefined)) : Effect.void
+    })
   // Runs in flight when the guard trips are interrupted by `guarded` (one race for the whole
   // measurement, not one per run).
   const runTeam: AgentRunner["Service"]["runTeam"] = (request) =>
     Effect.gen(function*() {
       if (yield* Deferred.isDone(tripped)) return notRun
       const result = yield* runner.runTeam(request)
-      if (result.status === "infra_failure") {
-        failed += 1
-        firstError ??= result.runs.find((run) => run.status === "infra_failure")?.error
-        if (failed > maxRate * plannedRuns) yield* Deferred.succeed(tripped, undefined)
-      }
+      if (result.status === "infra_failure") yield* record(1, result.runs.find((run) => run.status === "infra_failure")?.error)
       return result
-    })
-  const recordFailures = (count: number, error: string | undefined) =>
-    Effect.suspend(() => {
-      if (count === 0) return Effect.void
-      failed += count
-      firstError ??= error
-      return failed > maxRate * plannedRuns ? Deferred.succeed(tripped, undefined) : Effect.void
     })
   return {
     runner: AgentRunner.of({ runTeam }),
     /** The same check for runs measured in chunks by other processes (`MeasurementDispatch`). */
-    chunks: { tripped: Deferred.isDone(tripped), record: (count, error) => Effect.asVoid(recordFailures(count, error)) } satisfies ChunkGuard,
+    chunks: { tripped: Deferred.isDone(tripped), record } satisfies ChunkGuard,
     tripped: Deferred.isDone(tripped),
     /** The measurement, interrupted (runs and calls in flight with it) once the guard trips: then `undefined`. */
     guarded: <A, E, R>(measurement: Effect.Effect<A, E, R>): Effect.Effect<A | undefined, E, R> =>

@@ -32,7 +32,8 @@ import type {
   VerdictResult,
   Workspace
 } from "../contracts/index.ts"
-import { PhaseName, PhaseOutputSchemas, phaseOrder, ScanFailureCause } from "../contracts/index.ts"
+import { PhaseName, PhaseOutputSchemas, ScanFailureCause } from "../contracts/index.ts"
+import { abandonedBecause, inProgress, resumableAmong, stoppedIn, withoutLease } from "./LeftBehind.ts"
 import { topologicalOrder, sinkAgents } from "../agents/AgentGraph.ts"
 import { BudgetLedger, CurrentLedger, type LedgerSnapshot, openLedger, recordedSpend } from "../agents/BudgetLedger.ts"
 import { ChangeSets } from "../changesets/ChangeSetLifecycle.ts"
@@ -95,8 +96,7 @@ export interface RecoveringScanRequest extends ScanRequest {
   readonly exclusiveStore?: boolean | undefined
 }
 
-/** A scan's lease ran out and it was not resumed again: it stopped this many times. */
-export const MAX_RESUMES = 3
+
 
 export const DEFAULT_LEASE_MS = 30_000
 
@@ -127,10 +127,6 @@ interface HeldLease {
 /** Who records a scan's change set in its audit trail. */
 const SCAN_ACTOR = "spectral/scan"
 
-const inProgress = (scan: Scan): boolean => scan.state === "scheduled" || scan.state === "running"
-
-const withoutLease = ({ lease: _lease, ...rest }: Scan): Scan => rest
-
 const withoutFailure = ({ failureReason: _reason, failure: _failure, ...rest }: Scan): Scan => rest
 
 /** When a scan's lease runs out (for a scan stored before leases: a lease after its last write). */
@@ -139,9 +135,6 @@ const leaseExpiry = (scan: Scan, durationMs: number): number =>
 
 const sameLease = (a: ScanLease | undefined, b: ScanLease | undefined): boolean =>
   a?.owner === b?.owner && a?.expiresAt === b?.expiresAt
-
-/** The phase a scan stopped in: the first it had not finished. */
-const stoppedIn = (scan: Scan): PhaseName => phaseOrder.find((phase) => !scan.completedPhases.includes(phase)) ?? "complete"
 
 const isConflict = (error: StorageError | ScanFailed): boolean => error._tag === "StorageError" && error.reason._tag === "Conflict"
 
@@ -156,7 +149,8 @@ const isStorageOutage = (error: unknown): boolean =>
  */
 export const OUTAGE_WAIT = { initialMs: 500, maxDelayMs: 5_000, totalMs: 60_000 } as const
 
-const outageSchedule = Schedule.exponential(Duration.millis(OUTAGE_WAIT.initialMs), 1.5).pipe(
+/** How long the engine waits out its storage being unreachable (`OUTAGE_WAIT`), retrying as it goes. */
+export const outageSchedule = Schedule.exponential(Duration.millis(OUTAGE_WAIT.initialMs), 1.5).pipe(
   Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.millis(OUTAGE_WAIT.maxDelayMs)))),
   Schedule.upTo({ duration: Duration.millis(OUTAGE_WAIT.totalMs) })
 )
@@ -663,21 +657,12 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
           if (orphan !== undefined) left.push(orphan)
         }
         // Newest first: the newest scan asked for is resumed, every other one left behind is abandoned.
-        const resumable = left.find((scan) =>
-          scan.seed === seed && (scan.declarationDigest === undefined || scan.declarationDigest === digest) && (scan.resumes ?? 0) < MAX_RESUMES)
+        const resumable = resumableAmong(left, seed, digest)
         const contested = (scan: Scan) => !exclusive && scan.lease !== undefined && !isMine(scan.lease)
         const abandoned: Array<Scan> = []
         for (const scan of left) {
           if (scan === resumable) continue
-          const why = `its process stopped during ${stoppedIn(scan)}; ` + (
-            (scan.resumes ?? 0) >= MAX_RESUMES
-              ? `it was resumed ${scan.resumes} times and stopped each time`
-              : scan.seed !== seed
-              ? `a scan with seed ${seed} was asked for, not ${scan.seed}`
-              : scan.declarationDigest !== undefined && scan.declarationDigest !== digest
-              ? "the workspace declaration changed since it started"
-              : `scan ${resumable?.id ?? "another"} was resumed instead`
-          )
+          const why = abandonedBecause(scan, seed, digest, resumable)
           const claimed = yield* claim(scan, lease, contested(scan))
           if (claimed === undefined) continue
           const ended: Scan = { ...withoutLease(claimed), state: "abandoned", failureReason: why, updatedAt: yield* nowIso }

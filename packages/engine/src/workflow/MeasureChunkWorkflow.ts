@@ -16,7 +16,7 @@
  * concurrency) and permits of the chunk's own, as many as the scan's concurrency: spread over
  * runners, the scan's concurrency bounds each chunk, and each runner's bounds what it carries.
  */
-import { Cause, Context, Duration, Effect, Layer, Predicate, Ref, Schedule, Schema, Semaphore } from "effect"
+import { Cause, Context, Effect, Layer, Predicate, Ref, Schema, Semaphore } from "effect"
 import { Activity, Workflow, WorkflowEngine } from "effect/workflow"
 import { AgentVersion, EvalSetSample, EvaluationFramework, WorkspaceAgent } from "../contracts/index.ts"
 import { AgentRunner } from "../agents/AgentRunner.ts"
@@ -27,8 +27,7 @@ import { ModelCallPermits, ModelPhase } from "../ports/ModelCall.ts"
 import { ScanTraceRepo } from "../ports/Repositories.ts"
 import { ScanProgress } from "../ports/ScanProgress.ts"
 import { StorageError } from "../ports/StorageError.ts"
-import { RubricScorer } from "../scoring/RubricScorer.ts"
-import { WorldModelScorer } from "../scoring/WorldModelScorer.ts"
+import { outageSchedule } from "../pipeline/ScanOrchestrator.ts"
 import { scanTraceParent } from "./ScanWorkflow.ts"
 
 /** The most a chunk may spend: the block the scan's ledger holds for it. */
@@ -112,23 +111,9 @@ export const layer = MeasureChunkWorkflow.toLayer(Effect.fnUntraced(function*(pa
   )
 }))
 
-/** How long a chunk's dispatch waits out the cluster's storage failing: 0.5 s growing to 5 s apart, for a minute. */
-const clusterOutageSchedule = Schedule.exponential(Duration.millis(500), 1.5).pipe(
-  Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.seconds(5)))),
-  Schedule.upTo({ duration: Duration.minutes(1) })
-)
-
 /** The workflow engine turns a failure of the cluster's storage (`PersistenceError`) into a defect. */
 const isClusterOutage = (cause: Cause.Cause<unknown>): boolean =>
   !Cause.hasFails(cause) && !Cause.hasInterrupts(cause) && Predicate.isTagged(Cause.squash(cause), "PersistenceError")
-
-/** A cluster storage failure, held as an error while the dispatch waits it out. */
-class ClusterOutage {
-  readonly cause: Cause.Cause<never>
-  constructor(cause: Cause.Cause<never>) {
-    this.cause = cause
-  }
-}
 
 export interface DispatchOptions {
   /** Stimuli per chunk. */
@@ -184,10 +169,9 @@ export const layerDispatch = (options: DispatchOptions): Layer.Layer<never, neve
           Effect.updateContext(detachedFromScan),
           // The cluster's storage unreachable for a moment (connections dropped, a full pool): the
           // same key again joins the same execution, so waiting and asking again is safe.
-          Effect.catchCause((cause): Effect.Effect<never, ClusterOutage | StorageError> =>
-            isClusterOutage(cause) ? Effect.fail(new ClusterOutage(cause as Cause.Cause<never>)) : Effect.failCause(cause)),
-          Effect.retry({ schedule: clusterOutageSchedule, while: (error) => error instanceof ClusterOutage }),
-          Effect.catchIf((error): error is ClusterOutage => error instanceof ClusterOutage, (outage) => Effect.failCause(outage.cause)),
+          Effect.sandbox,
+          Effect.retry({ schedule: outageSchedule, while: isClusterOutage }),
+          Effect.catch(Effect.failCause),
           Effect.onExit((exit) => exit._tag === "Success" ? Effect.void : ledger.release(reservation))
         )
         yield* ledger.settleBlock(reservation, key, outcome.spend)
@@ -196,6 +180,3 @@ export const layerDispatch = (options: DispatchOptions): Layer.Layer<never, neve
       })
     return { chunkSize: options.chunkSize, inFlight: options.inFlight, measure } satisfies MeasurementDispatcher
   }))
-
-/** What a chunk's body needs from the runner. */
-export type ChunkServices = AgentRunner | WorldModelScorer | RubricScorer | ScanTraceRepo | BudgetLedger

@@ -7,7 +7,7 @@
  * dead provider fails the scan in Observe with its error after a few chunks, not all of them.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Option, Ref, Tracer } from "effect"
+import { Effect, Layer, Ref, Tracer } from "effect"
 import { AiError } from "effect/ai"
 import { ClusterWorkflowEngine, TestRunner } from "effect/cluster"
 import type { LanguageModel } from "effect/ai"
@@ -21,6 +21,7 @@ import * as MeasureChunkWorkflow from "../../src/workflow/MeasureChunkWorkflow.t
 import * as ScanWorkflow from "../../src/workflow/ScanWorkflow.ts"
 import { toyProvider, toyWorkspace } from "../optimize/ToyTeam.ts"
 import { hookedToyModel } from "../pipeline/HookedToyModel.ts"
+import { recordingTracer } from "./RecordingTracer.ts"
 
 const counted = (calls: Ref.Ref<number>) => hookedToyModel(() => Ref.update(calls, (n) => n + 1))
 
@@ -117,31 +118,7 @@ describe("measurements in chunks on the cluster", () => {
 
   it.live("the chunks' spans and their model calls are in the trace derived from the scan's id", () =>
     Effect.gen(function*() {
-      const spans: Array<{ readonly name: string; readonly traceId: string }> = []
-      const native = Tracer.make({
-        span(options) {
-          const parent = Option.getOrUndefined(options.parent)
-          const traceId = parent?.traceId ?? "root-" + String(spans.length)
-          spans.push({ name: options.name, traceId })
-          return {
-            _tag: "Span",
-            name: options.name,
-            spanId: `span-${spans.length}`,
-            traceId,
-            parent: options.parent,
-            annotations: options.annotations,
-            status: { _tag: "Started", startTime: options.startTime },
-            attributes: new Map(),
-            links: options.links,
-            sampled: options.sampled,
-            kind: options.kind,
-            end: () => {},
-            attribute: () => {},
-            event: () => {},
-            addLinks: () => {}
-          } satisfies Tracer.Span
-        }
-      })
+      const { spans, tracer: native } = recordingTracer()
       const summary = yield* Effect.gen(function*() {
         yield* (yield* WorkspaceRepo).upsert(workspace)
         return yield* ScanWorkflow.ScanWorkflow.execute({ workspaceId: workspace.id, requestId: "traced", seed: 7, concurrency: 4 })

@@ -7,7 +7,7 @@
  * one trace; a submission of a workspace that does not exist fails with a typed ScanFailed naming it.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Layer, Option, Ref, Tracer } from "effect"
+import { Effect, Exit, Layer, Ref, Tracer } from "effect"
 import { ClusterWorkflowEngine, TestRunner } from "effect/cluster"
 import type { LanguageModel } from "effect/ai"
 import * as ScanEngine from "../../src/pipeline/ScanEngine.ts"
@@ -18,6 +18,7 @@ import { ChangeSetRepo, ScanRepo, WorkspaceRepo } from "../../src/ports/Reposito
 import * as ScanWorkflow from "../../src/workflow/ScanWorkflow.ts"
 import { toyProvider, toyWorkspace } from "../optimize/ToyTeam.ts"
 import { hookedToyModel } from "../pipeline/HookedToyModel.ts"
+import { recordingTracer } from "./RecordingTracer.ts"
 
 const counted = (calls: Ref.Ref<number>) => hookedToyModel(() => Ref.update(calls, (n) => n + 1))
 
@@ -76,33 +77,7 @@ describe("the scan workflow", () => {
 
   it.live("the scan's phase and model-call spans are all in the trace derived from its id", () =>
     Effect.gen(function*() {
-      const spans: Array<{ readonly name: string; readonly traceId: string }> = []
-      const native = Tracer.make({
-        span(options) {
-          const parent = Option.getOrUndefined(options.parent)
-          const traceId = parent?.traceId ?? "root-" + String(spans.length)
-          const spanId = `span-${spans.length}`
-          spans.push({ name: options.name, traceId })
-          const span: Tracer.Span = {
-            _tag: "Span",
-            name: options.name,
-            spanId,
-            traceId,
-            parent: options.parent,
-            annotations: options.annotations,
-            status: { _tag: "Started", startTime: options.startTime },
-            attributes: new Map(),
-            links: options.links,
-            sampled: options.sampled,
-            kind: options.kind,
-            end: () => {},
-            attribute: () => {},
-            event: () => {},
-            addLinks: () => {}
-          }
-          return span
-        }
-      })
+      const { spans, tracer: native } = recordingTracer()
       const summary = yield* Effect.gen(function*() {
         yield* (yield* WorkspaceRepo).upsert(workspace)
         return yield* ScanWorkflow.ScanWorkflow.execute({ workspaceId: workspace.id, requestId: "traced", seed: 7, concurrency: 4 })
