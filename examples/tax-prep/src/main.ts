@@ -8,8 +8,10 @@
  * process, like `spectral scan` (`InProcessRunner`, the cluster's state in the same PGlite
  * database): a scan a stopped process left behind (killed, crashed) is resumed by the next run
  * through its workflow execution, its finished phases read back, no recorded model call made
- * again. On a PostgreSQL server (`SPECTRAL_DATABASE_URL`) this process runs the scan itself under a
- * lease (`ScanOrchestrator.runOrResume`; `SPECTRAL_SCAN_LEASE_MS`). A scan that fails — a dead or
+ * again. On a PostgreSQL server (`SPECTRAL_DATABASE_URL`) the same workflow runs on a runner of this
+ * process with its mailboxes in memory (`InProcessRunner.runWithMailboxesInMemory`): a scan left
+ * behind is carried on from its saved phases once its lease ran out (`SPECTRAL_SCAN_LEASE_MS`),
+ * one a live process holds is left alone. A scan that fails — a dead or
  * failing model provider included — is reported on stderr with its phase and reason (the
  * provider's error) and the job exits 1.
  */
@@ -18,7 +20,7 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Config, Console, Effect, FileSystem, Layer, Option, Path, Predicate, Runtime, Schema } from "effect"
 import { hostname } from "node:os"
 import { hostLayer, hostLayerOn, InProcessRunner, loadPlugins, pluginPackages } from "@spectral/cli"
-import { EventBus, type RecoveredScanOutcome, renderHtml, renderJson, renderMarkdown, type ScanFailed, ScanOrchestrator, ScanRepo, WorkspaceRepo } from "@spectral/engine"
+import { EventBus, type RecoveredScanOutcome, renderHtml, renderJson, renderMarkdown, type ScanFailed, ScanRepo, WorkspaceRepo } from "@spectral/engine"
 import { WorldEvolution, WorldRegistry } from "@spectral/worlds"
 import { decodeWorkspace, taxPrepWorkspace } from "./TaxPrepTeam.ts"
 
@@ -131,7 +133,9 @@ const main = Effect.gen(function*() {
     const host = hostLayerOn(InProcessRunner.embeddedStore(settings.dataDir), settings.seed, layers, packages)
     return yield* program((request) => InProcessRunner.run({ ...request, exclusiveStore: true, lease })).pipe(Effect.provide(withEvolution(host)))
   }
-  return yield* program((request) => Effect.flatMap(Effect.service(ScanOrchestrator), (orchestrator) => orchestrator.runOrResume({ ...request, lease, exclusiveStore: false })))
+  // A PostgreSQL server: the same workflow on a runner of this process with its mailboxes in memory
+  // (the server's cluster tables are its `spectral runner`s'); a scan left behind is resumed once its lease ran out.
+  return yield* program((request) => InProcessRunner.runWithMailboxesInMemory({ ...request, exclusiveStore: false, lease }))
     .pipe(Effect.provide(withEvolution(hostLayer(settings.seed, layers, packages))))
 })
 

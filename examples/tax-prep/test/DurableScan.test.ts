@@ -2,8 +2,8 @@
  * Whole scans on the SQL store with the durable event bus (outbox) and the simulated model: on
  * embedded PGlite every event of the scan is delivered exactly once and the `scan.completed`
  * handler stamps the change set's authority; on a PostgreSQL server the engine's connections are
- * terminated mid-scan (pg_terminate_backend from the owner), the scan fails typed, `resume`
- * completes it from its last finished phase, and nothing is duplicated — the same traces and
+ * terminated mid-scan (pg_terminate_backend from the owner), the scan fails typed, a retry (a new
+ * submission of the same scan, `spectral scan --retry`) completes it from its last finished phase, and nothing is duplicated — the same traces and
  * verdict as the uninterrupted run, each event applied once. The server is the adapters' throwaway
  * cluster (their vitest global setup, run here in `beforeAll`); without one the server test skips.
  */
@@ -24,6 +24,7 @@ import {
 } from "@spectral/engine"
 import { eventTypes, phaseOrder, type Workspace } from "@spectral/engine/contracts"
 import { WorldsEvalSetProvider } from "@spectral/worlds"
+import { InProcessRunner } from "@spectral/cli"
 import { cpSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -135,11 +136,12 @@ describe("a scan on the SQL store with the durable bus", () => {
         }
         const failed = yield* scans.get(workspace.id, scanId)
         assert.notStrictEqual(failed.state, "completed")
-        const outcome = yield* orchestrator.resume(workspace.id, scanId)
+        // Carried on as a new submission of the same scan, on a runner of this process (`spectral scan --retry`).
+        const outcome = yield* InProcessRunner.runOnRunner({ workspaceId: workspace.id, seed: 7, concurrency: 8, exclusiveStore: false, retry: scanId })
         const traces = yield* (yield* ScanTraceRepo).traces(workspace.id, scanId)
         const results = yield* (yield* ScanTraceRepo).results(workspace.id, scanId)
         return { outcome, deliveries, traceIds: traces.map((t) => t.id).sort(), failedPhases: failed.completedPhases, results }
-      }).pipe(Effect.provide(engineOn(store)))
+      }).pipe(Effect.provide(InProcessRunner.layerMemory().pipe(Layer.provideMerge(engineOn(store)))))
 
       const { outcome } = result
       assert.strictEqual(outcome.scan.state, "completed")

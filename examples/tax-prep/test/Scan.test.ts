@@ -13,6 +13,7 @@ import {
 } from "@spectral/engine"
 import { ALPHA_FOOTER, eventTypes, phaseOrder, Workspace } from "@spectral/engine/contracts"
 import { WorldsEvalSetProvider } from "@spectral/worlds"
+import { InProcessRunner } from "@spectral/cli"
 import { renderHtml, renderMarkdown } from "@spectral/engine"
 import { taxPrepWorkspace } from "../src/TaxPrepTeam.ts"
 import { countingModel, makeLog, scanLayer, smallWorkspace } from "./ScanHarness.ts"
@@ -109,7 +110,7 @@ describe("a scan end to end (tax world, simulated model, memory storage)", () =>
       assert.include(scan?.failureReason ?? "", "cycle")
     }).pipe(Effect.provide(simulated)))
 
-  it.effect("a crash mid-scan resumes after its last finished phase, makes no new calls for finished phases, and ends as an uninterrupted run", () =>
+  it.live("a crash mid-scan resumes after its last finished phase, makes no new calls for finished phases, and ends as an uninterrupted run", () =>
     Effect.gen(function*() {
       const workspace = smallWorkspace()
       // Reference: the same scan on the same model without a crash.
@@ -133,7 +134,9 @@ describe("a scan end to end (tax world, simulated model, memory storage)", () =>
         const tracesBefore = (yield* (yield* ScanTraceRepo).traces(workspace.id, failed!.id)).length
 
         const callsBeforeResume = (yield* Ref.get(log.calls)).length
-        const resumed = yield* orchestrator.resume(workspace.id, failed!.id, { concurrency: 1 })
+        // Carried on as a new submission of the same scan, on a runner of this process (`spectral scan --retry`).
+        const resumed = yield* InProcessRunner.runOnRunner({ workspaceId: workspace.id, seed: 11, concurrency: 1, exclusiveStore: false, retry: failed!.id })
+        assert.isTrue(resumed.resumed)
         const resumeCalls = (yield* Ref.get(log.calls)).slice(callsBeforeResume)
         assert.isTrue(resumeCalls.length > 0)
         assert.isTrue(resumeCalls.every((phase) => phase === "optimize"), "finished phases make no new model calls")
@@ -151,7 +154,7 @@ describe("a scan end to end (tax world, simulated model, memory storage)", () =>
         assert.isTrue(traces.length >= tracesBefore)
         const changeSets = yield* (yield* ChangeSetRepo).list(workspace.id)
         assert.strictEqual(changeSets.length, 1)
-      }).pipe(Effect.provide(scanLayer(countingModel(log))))
+      }).pipe(Effect.provide(InProcessRunner.layerMemory().pipe(Layer.provideMerge(scanLayer(countingModel(log))))))
     }))
 
   it.effect("concurrent scans of two workspaces keep their own budgets and spend", () =>

@@ -82,6 +82,10 @@ export const startNode = (script: string, args: ReadonlyArray<string>, env: Reco
 export const startScan = (file: string, env: Record<string, string | undefined>, args: ReadonlyArray<string> = []): Effect.Effect<ScanProcess, never, Scope.Scope> =>
   startNode(bin, ["scan", "--workspace", file, ...args], env)
 
+/** Run `spectral ARGS…` to its end. */
+export const runCli = (args: ReadonlyArray<string>, env: Record<string, string | undefined>) =>
+  Effect.scoped(Effect.flatMap(startNode(bin, args, env), (process) => process.exit))
+
 /** Run a scan to its end. */
 export const runScan = (file: string, env: Record<string, string | undefined>, args: ReadonlyArray<string> = []) =>
   Effect.scoped(Effect.flatMap(startScan(file, env, args), (process) => process.exit))

@@ -5,9 +5,10 @@
  * - embedded PGlite: a scan killed with SIGKILL mid-scan is resumed by the next `spectral scan` of
  *   the workspace (through its workflow execution on the in-process runner) — the same scan id
  *   completes, no second scan is started, none is left running;
- * - a PostgreSQL server (the throwaway cluster): a scan another live process is running is neither
- *   resumed nor taken over (the second run scans anew); once that process is killed with SIGKILL,
- *   the next run waits out its lease and resumes it; two runs started at once take distinct
+ * - a PostgreSQL server (the throwaway cluster), where each `spectral scan` runs the scan workflow
+ *   on a runner of its own with its mailboxes in memory: a scan another live process is running is
+ *   neither resumed nor taken over (the second run scans anew); once that process is killed with
+ *   SIGKILL, the next run waits out its lease and carries the same scan on from its saved phases; two runs started at once take distinct
  *   change-set versions, and the append-only audit holds exactly one `created` row per change set.
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -135,7 +136,9 @@ describe("spectral scan processes on a PostgreSQL server", () => {
       const during = yield* storedIn(store, workspaceId)
       const live = during.scans.find((s) => s.id !== fresh.scanId)!
       assert.strictEqual(live.state, "running")
-      assert.include(live.lease?.owner ?? "", `:${stalled.pid}#`, "nor taken over: still the live process's lease")
+      // Held in the name of its workflow execution, under the take of the live process.
+      assert.strictEqual(live.lease?.owner, `workflow:${live.submission?.executionId}`)
+      assert.include(live.lease?.take ?? "", `:${stalled.pid}#`, "nor taken over: still the live process's take")
 
       yield* killStalled(stalled, server)
       state.stalling = false

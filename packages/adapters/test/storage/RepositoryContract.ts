@@ -120,6 +120,32 @@ export const repositoryContract = <E>(
         expect(missing).toMatchObject({ _tag: "NotFound", id: "scan-none" })
       }))
 
+    it.effect("scan: updateHeld takes over a lease left behind only as observed (its expiry too, or no lease): of two takers, one wins", () =>
+      Effect.gen(function*() {
+        const repo = yield* ScanRepo
+        const ws = F.freshWorkspaceId()
+        const observed = { owner: "workflow:exec-2", expiresAt: "2026-01-01T00:10:00.000Z", take: "runner-a.1" }
+        const left: Scan = { ...F.scan(ws, "scan-l", 1, "running"), lease: observed }
+        yield* repo.insert(left)
+        const takeOver = (take: string): Scan => ({ ...left, resumes: 1, lease: { ...observed, expiresAt: "2026-01-01T00:11:00.000Z", take } })
+        const holder = { owner: observed.owner, take: observed.take, expiresAt: observed.expiresAt }
+        expect(yield* repo.updateHeld(takeOver("plan-a"), holder)).toBe(true)
+        // The second taker read the same row: the lease changed under it, nothing is written.
+        expect(yield* repo.updateHeld(takeOver("plan-b"), holder)).toBe(false)
+        expect((yield* repo.get(ws, "scan-l")).lease?.take).toBe("plan-a")
+        // Renewed (same owner and take, a later expiry): a taker that saw the older expiry loses.
+        const renewed: Scan = { ...takeOver("plan-a"), lease: { ...observed, take: "plan-a", expiresAt: "2026-01-01T00:12:00.000Z" } }
+        yield* repo.update(renewed)
+        expect(yield* repo.updateHeld({ ...renewed, state: "abandoned" }, { owner: observed.owner, take: "plan-a", expiresAt: "2026-01-01T00:11:00.000Z" })).toBe(false)
+        expect((yield* repo.get(ws, "scan-l")).state).toBe("running")
+        // A row without a lease is taken by the holder "nobody", once.
+        const free = F.scan(ws, "scan-n", 2, "running")
+        yield* repo.insert(free)
+        expect(yield* repo.updateHeld({ ...free, lease: { owner: "workflow:exec-3", expiresAt: observed.expiresAt } }, { owner: null })).toBe(true)
+        expect(yield* repo.updateHeld({ ...free, lease: { owner: "workflow:exec-4", expiresAt: observed.expiresAt } }, { owner: null })).toBe(false)
+        expect((yield* repo.get(ws, "scan-n")).lease?.owner).toBe("workflow:exec-3")
+      }))
+
     it.effect("scan: list is newest first, ties broken by id descending", () =>
       Effect.gen(function*() {
         const repo = yield* ScanRepo

@@ -6,9 +6,11 @@
  * followed to its end: the request id (`--request-id`, else the workspace's newest scan a stopped
  * process left behind when it is this scan — same seed and declaration — else a new id) joins the
  * execution of a scan left behind, whose finished phases are read back, not run again. On a
- * PostgreSQL server the scan runs in this process under a lease (`ScanOrchestrator.runOrResume`),
- * since other processes share the server. Scans left behind that cannot be resumed are marked
- * abandoned, scans other live processes run are left alone. Prints a JSON summary (`resumed`,
+ * PostgreSQL server the same workflow runs on a single runner of this process whose mailboxes are
+ * in memory (the server's cluster tables are its `spectral runner`s'); a scan such a run left
+ * behind is carried on by the next run, from its saved phases, once its lease ran out
+ * (`ScanSubmissions.plan`). Scans left behind that cannot be resumed are marked abandoned, scans
+ * other live processes run, and scans submitted to the runners, are left alone. Prints a JSON summary (`resumed`,
  * `abandoned` say what happened to scans left behind, `requestId` the submission) and with
  * `--output` writes the ChangeSet and the AgentPerformanceCard (Markdown, HTML, JSON) there. A scan
  * that ran and failed — a dead or failing model provider included — prints its summary
@@ -31,7 +33,7 @@ import { Config, Console, Effect, FileSystem, Layer, Option, Path, Predicate, Sc
 import { Command, Flag } from "effect/cli"
 import { hostname } from "node:os"
 import { Redaction, Storage } from "@spectral/adapters"
-import { ChangeSetRepo, type RecoveredScanOutcome, renderHtml, renderJson, renderMarkdown, ScanEngine, type ScanFailed, ScanOrchestrator, type ScanOutcome, ScanProgress, type ScanProgressReporter, WorkspaceRepo } from "@spectral/engine"
+import { ChangeSetRepo, type RecoveredScanOutcome, type StorageError, renderHtml, renderJson, renderMarkdown, ScanEngine, type ScanFailed, ScanOrchestrator, type ScanOutcome, ScanProgress, type ScanProgressReporter, WorkspaceRepo } from "@spectral/engine"
 import { ENGINE_VERSION, Workspace } from "@spectral/engine/contracts"
 import { WorldsEvalSetProvider } from "@spectral/worlds"
 import { CliFailed, EXIT_INTERNAL, reportFailures } from "../CliFailure.ts"
@@ -151,6 +153,14 @@ const submitted = Effect.fnUntraced(function*(options: {
   )
 })
 
+/** The workspace declared in `file`, decoded. */
+const declared = Effect.fnUntraced(function*(file: string) {
+  const raw = yield* readJsonFile(file)
+  return yield* Schema.decodeUnknownEffect(Workspace)(raw).pipe(
+    Effect.mapError((error) => new CliInputError({ file, message: `invalid workspace: ${issueLine(error.issue)}` }))
+  )
+})
+
 /** Progress on stderr while the scan runs (`SPECTRAL_PROGRESS`). */
 const withProgress = (reporter: ScanProgressReporter | undefined) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   reporter === undefined ? effect : Effect.provideService(effect, ScanProgress, reporter)
@@ -168,67 +178,85 @@ export const scan = Command.make(
     ),
     submit: Flag.Boolean("submit").pipe(Flag.withDefault(false), Flag.withDescription("Run the scan on the runners (`spectral runner`) and follow it to its end")),
     detach: Flag.Boolean("detach").pipe(Flag.withDefault(false), Flag.withDescription("Submit the scan to the runners and print its id once one started it")),
+    retry: Flag.String("retry").pipe(
+      Flag.optional,
+      Flag.withDescription("Carry this failed scan on from its last finished phase (its saved phases are not run again, its spend is kept); instead of --workspace")
+    ),
     requestId: Flag.String("request-id").pipe(Flag.optional, Flag.withDescription("Names the submission: the same id again joins the same scan, or resumes it after its process stopped (default: the scan left behind, else a new id)")),
     concurrency: Flag.Int("concurrency").pipe(Flag.withDefault(8), Flag.withDescription("Model calls in flight at once"))
   },
-  Effect.fn(function*({ workspace: workspaceFile, seed, replay: replayOf, output, plugin: pluginModules, submit, detach, requestId, concurrency }) {
+  Effect.fn(function*({ workspace: workspaceFile, seed, replay: replayOf, output, plugin: pluginModules, submit, detach, retry: retryOf, requestId, concurrency }) {
     const plugins = yield* loadPlugins(pluginModules)
+    if (Option.isSome(retryOf)) {
+      if (Option.isSome(workspaceFile) || Option.isSome(replayOf)) return yield* new CliInputError({ file: "--retry", message: "give --retry SCAN_ID alone (the scan goes on with the declaration it started on)" })
+      if (submit || detach || Option.isSome(requestId)) return yield* new CliInputError({ file: "--retry", message: "a failed scan is carried on in this process: drop --submit, --detach and --request-id" })
+    }
     if (Option.isSome(replayOf)) {
       if (Option.isSome(workspaceFile)) return yield* new CliInputError({ file: "--replay", message: "give --replay SCAN_ID or --workspace FILE, not both (a replay runs the declaration its record holds)" })
       return yield* replay(replayOf.value, output, plugins)
     }
-    if (Option.isNone(workspaceFile)) return yield* new CliInputError({ file: "--workspace", message: "missing: give --workspace FILE (or --replay SCAN_ID)" })
-    const file = workspaceFile.value
-    const raw = yield* readJsonFile(file)
-    const workspace = yield* Schema.decodeUnknownEffect(Workspace)(raw).pipe(
-      Effect.mapError((error) => new CliInputError({ file, message: `invalid workspace: ${issueLine(error.issue)}` }))
-    )
+    if (Option.isNone(workspaceFile) && Option.isNone(retryOf)) return yield* new CliInputError({ file: "--workspace", message: "missing: give --workspace FILE (or --replay SCAN_ID, or --retry SCAN_ID)" })
+    const workspace = Option.isSome(workspaceFile) ? yield* declared(workspaceFile.value) : undefined
+    const workspaceId = workspace?.id ?? ScanEngine.workspaceOfScanId(Option.getOrElse(retryOf, () => ""))
+    if (workspaceId === undefined) return yield* new CliInputError({ file: "--retry", message: `${Option.getOrElse(retryOf, () => "")} is not a scan id (<workspace>:scan:<n>)` })
     const settings = yield* ScanSettings
     const store = yield* Storage.StorageConfig
     const redact = Redaction.make([Option.getOrUndefined(settings.apiKey)])
     if (submit || detach) {
       if (pluginModules.length > 0) return yield* new CliInputError({ file: "--plugin", message: "a submitted scan uses the plugins its runners loaded (`spectral runner --plugin`)" })
       if (Option.isSome(output)) return yield* new CliInputError({ file: "--output", message: "a submitted scan's cards are read with `spectral card` once it completed" })
+      if (workspace === undefined) return yield* new CliInputError({ file: "--workspace", message: "missing: give --workspace FILE" })
       return yield* submitted({ workspace, seed, detach, requestId: Option.getOrElse(requestId, newRequestId), concurrency, redact })
     }
     if (concurrency < 1 || concurrency > 1024) return yield* new CliInputError({ file: "--concurrency", message: `${concurrency} is not between 1 and 1024` })
     const reporter = yield* progressReporter
     const layers = { seed, plugins: plugins.map((p) => p.layer), packages: pluginPackages(plugins) }
     const embedded = Option.isNone(store.databaseUrl)
+    const request = {
+      workspaceId,
+      seed,
+      concurrency,
+      requestId: Option.getOrUndefined(requestId),
+      exclusiveStore: embedded,
+      progress: reporter,
+      lease: leaseOf(settings.leaseMs),
+      retry: Option.getOrUndefined(retryOf)
+    }
+    // The declaration is stored first (a retry goes on with the one it started on).
+    const declare = workspace === undefined ? Effect.void : Effect.flatMap(Effect.service(WorkspaceRepo), (repo) => repo.upsert(workspace))
     const here: Effect.Effect<RecoveredScanOutcome & { readonly requestId?: string | undefined }, unknown> = embedded
       // Embedded PGlite: the scan workflow on a single runner in this process, its state in the same database.
       ? Effect.gen(function*() {
-        yield* (yield* WorkspaceRepo).upsert(workspace)
-        return yield* InProcessRunner.run({
-          workspaceId: workspace.id,
-          seed,
-          concurrency,
-          requestId: Option.getOrUndefined(requestId),
-          exclusiveStore: true,
-          progress: reporter,
-          lease: leaseOf(settings.leaseMs)
-        })
+        yield* declare
+        return yield* InProcessRunner.run(request)
       }).pipe(
         withProgress(reporter),
         Effect.provide(hostLayerOn(InProcessRunner.embeddedStore(store.dataDir), layers.seed, layers.plugins, layers.packages))
       )
-      // A PostgreSQL server: other processes share it (live scans, `spectral runner`s on its cluster
-      // tables), so this process runs the scan itself under a lease and resumes one left behind.
+      // A PostgreSQL server: its cluster tables are its `spectral runner`s', so the scan workflow runs
+      // on a single runner of this process with its mailboxes in memory. A scan such a process left
+      // behind is carried on by the next run once its lease ran out; live ones are left alone.
       : Effect.gen(function*() {
         if (Option.isSome(requestId)) return yield* new CliInputError({ file: "--request-id", message: "on a PostgreSQL server a named submission runs on the runners: add --submit" })
-        yield* (yield* WorkspaceRepo).upsert(workspace)
-        return yield* (yield* ScanOrchestrator).runOrResume({
-          workspaceId: workspace.id,
-          seed,
-          concurrency,
-          lease: leaseOf(settings.leaseMs),
-          exclusiveStore: false
-        })
+        yield* declare
+        return yield* InProcessRunner.runWithMailboxesInMemory(request)
       }).pipe(
         withProgress(reporter),
         Effect.provide(hostLayer(layers.seed, layers.plugins, layers.packages))
       )
-    const outcome = yield* here.pipe(Effect.catchIf((error): error is ScanFailed => Predicate.isTagged(error, "ScanFailed"), failedScan(redact)))
+    /** A scan that ran and failed is its summary; a retry of a scan that did not fail, or of an unknown one, is refused (nothing ran). */
+    const ended = (error: unknown): Effect.Effect<never, unknown> => {
+      if (Predicate.isTagged(error, "ScanFailed")) {
+        const failed = error as ScanFailed
+        if (request.retry !== undefined && failed.cause._tag === "NotResumable") return Effect.fail(new CliInputError({ file: `--retry ${request.retry}`, message: redact.text(failed.reason) }))
+        return failedScan(redact)(failed)
+      }
+      if (request.retry !== undefined && Predicate.isTagged(error, "StorageError") && (error as StorageError).reason._tag === "NotFound") {
+        return Effect.fail(new CliInputError({ file: `--retry ${request.retry}`, message: "no such scan" }))
+      }
+      return Effect.fail(error)
+    }
+    const outcome = yield* Effect.catch(here, ended)
     if (outcome.resumed) yield* Console.error(`resumed scan ${outcome.scan.id}: its process had stopped (resumed ${outcome.scan.resumes ?? 1} time(s))`)
     for (const left of outcome.abandoned) yield* Console.error(`abandoned scan ${left.id}: ${redact.text(left.failureReason ?? "")}`)
     yield* writeOutputs(outcome, output)

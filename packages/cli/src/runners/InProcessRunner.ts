@@ -20,25 +20,21 @@
 import * as NodeCrypto from "@effect/platform-node/NodeCrypto"
 import { EmbeddedCluster, Storage } from "@spectral/adapters"
 import {
-  abandonedBecause,
-  BudgetLedger,
   ChangeSetRepo,
-  declarationDigest,
-  inProgress,
-  resumableAmong,
-  ScanOrchestrator,
+  DEFAULT_LEASE_MS,
   type ScanLeaseOptions,
+  ScanOrchestrator,
   type ScanOutcome,
   ScanProgress,
   type ScanProgressReporter,
   ScanRepo,
+  ScanSubmissions,
   ScanWorkflow,
-  withoutLease,
   WorkspaceRepo
 } from "@spectral/engine"
-import type { Scan } from "@spectral/engine/contracts"
-import { Clock, Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { ClusterWorkflowEngine, MessageStorage, RunnerHealth, Runners, RunnerStorage, Sharding, ShardingConfig, SqlMessageStorage } from "effect/cluster"
+import type { WorkflowEngine } from "effect/workflow"
 
 /** One runner holding every shard (in memory), its mailboxes on `messages`. */
 const singleRunner = <R>(messages: Layer.Layer<MessageStorage.MessageStorage, never, R | ShardingConfig.ShardingConfig>) =>
@@ -94,12 +90,14 @@ const capturing = (outcomes: Map<string, ScanOutcome>, only: OnlySubmission | un
 const runnerOn = <R>(
   cluster: Layer.Layer<Sharding.Sharding | MessageStorage.MessageStorage, never, R>,
   progress: ScanProgressReporter | undefined,
-  only?: OnlySubmission
+  only?: OnlySubmission,
+  lease?: ScanLeaseOptions
 ) =>
   Layer.unwrap(Effect.sync(() => {
     const outcomes = new Map<string, ScanOutcome>()
     return ScanWorkflow.layer.pipe(
       Layer.provide(capturing(outcomes, only)),
+      Layer.provide(lease === undefined ? Layer.empty : Layer.succeed(ScanWorkflow.ScanLeaseSettings)(lease)),
       Layer.provide(progress === undefined ? Layer.empty : Layer.succeed(ScanProgress)(progress)),
       Layer.provideMerge(ClusterWorkflowEngine.layer),
       Layer.provide(cluster),
@@ -113,12 +111,13 @@ const runnerOn = <R>(
  * with `only`, it carries on that submission alone. Needs the engine; provides the workflow engine
  * and the outcomes its scans reach.
  */
-export const runnerLayer = (options: { readonly progress?: ScanProgressReporter | undefined; readonly only?: OnlySubmission | undefined } = {}) =>
-  runnerOn(singleRunner(sqlMessages), options.progress, options.only)
+export const runnerLayer = (
+  options: { readonly progress?: ScanProgressReporter | undefined; readonly only?: OnlySubmission | undefined; readonly lease?: ScanLeaseOptions | undefined } = {}
+) => runnerOn(singleRunner(sqlMessages), options.progress, options.only, options.lease)
 
 /** The runner for a host on a memory store: in-memory mailboxes, living as long as the layer (build it once, beside the store). */
-export const layerMemory = (options: { readonly progress?: ScanProgressReporter | undefined } = {}) =>
-  runnerOn(singleRunner(MessageStorage.layerMemory), options.progress)
+export const layerMemory = (options: { readonly progress?: ScanProgressReporter | undefined; readonly lease?: ScanLeaseOptions | undefined } = {}) =>
+  runnerOn(singleRunner(MessageStorage.layerMemory), options.progress, undefined, options.lease)
 
 /** The store `spectral scan` runs on by default: embedded PGlite under `dataDir` with the cluster's tables, and its SqlClient. */
 export const embeddedStore = (dataDir: string, options: Storage.EventOptions = {}) =>
@@ -138,61 +137,19 @@ export interface InProcessScan {
   readonly exclusiveStore: boolean
   /** Progress of the scan (`run` only: with `runOnRunner`, the runner's own). */
   readonly progress?: ScanProgressReporter | undefined
-  /** The lease of a scan left behind unsubmitted, resumed in this process (`ScanOrchestrator.resume`). */
+  /**
+   * How its lease is held: the duration without a heartbeat (`SPECTRAL_SCAN_LEASE_MS`, default
+   * 30 000 ms), and this process's name (host and pid), which each take of the lease carries.
+   */
   readonly lease?: ScanLeaseOptions | undefined
+  /** Carry this failed scan on instead (`ScanSubmissions.retry`): its own seed, its saved phases. */
+  readonly retry?: string | undefined
 }
-
-
-interface Plan {
-  readonly requestId: string
-  readonly resumed: boolean
-  readonly abandoned: ReadonlyArray<Scan>
-  /** A scan left behind that was not submitted (started by `spectral serve`'s API, or before scans ran as workflows): resumed in this process under a lease. */
-  readonly unsubmitted?: Scan | undefined
-}
-
-/**
- * Which submission to run: the scan a stopped process left behind when it is the one asked for
- * (counted as resumed once more), or a new one; the other scans left behind are abandoned.
- */
-const plan = Effect.fnUntraced(function*(request: InProcessScan) {
-  const scans = yield* ScanRepo
-  const workspace = yield* (yield* WorkspaceRepo).get(request.workspaceId)
-  const now = yield* Clock.currentTimeMillis
-  const nowIso = new Date(now).toISOString()
-  const resume = (scan: Scan) => scans.update({ ...scan, resumes: (scan.resumes ?? 0) + 1, updatedAt: nowIso })
-  const all = yield* scans.list(workspace.id)
-  const stopped = (scan: Scan) =>
-    inProgress(scan) && (request.exclusiveStore || scan.lease === undefined || Date.parse(scan.lease.expiresAt) <= now)
-  if (request.requestId !== undefined) {
-    const same = all.find((scan) => scan.submission?.requestId === request.requestId)
-    if (same !== undefined && stopped(same)) yield* resume(same)
-    return { requestId: request.requestId, resumed: same !== undefined && stopped(same), abandoned: [] } satisfies Plan
-  }
-  const digest = declarationDigest(workspace)
-  const left = all.filter(stopped)
-  // Newest first: the newest scan asked for is resumed, every other one left behind is abandoned.
-  const resumable = resumableAmong(left, request.seed, digest)
-  const abandoned: Array<Scan> = []
-  for (const scan of left) {
-    if (scan === resumable) continue
-    const why = abandonedBecause(scan, request.seed, digest, resumable)
-    const ended: Scan = { ...withoutLease(scan), state: "abandoned", failureReason: why, updatedAt: nowIso }
-    yield* scans.update(ended)
-    abandoned.push(ended)
-  }
-  if (resumable?.submission !== undefined) {
-    yield* resume(resumable)
-    return { requestId: resumable.submission.requestId, resumed: true, abandoned } satisfies Plan
-  }
-  // No workflow execution carries a scan that was not submitted: the orchestrator resumes it (and counts it).
-  if (resumable !== undefined) return { requestId: "", resumed: true, abandoned, unsubmitted: resumable } satisfies Plan
-  return { requestId: globalThis.crypto.randomUUID(), resumed: false, abandoned } satisfies Plan
-})
 
 /**
  * A scan's outcome read back from its saved phase outputs (its execution ended before this process
- * joined it): only the phases the outcome needs, each decoded by the orchestrator as a resume does.
+ * joined it): only the phases the outcome needs, each decoded by the orchestrator as a resume does;
+ * the spend is the scan's stored spend.
  */
 const storedOutcome = Effect.fnUntraced(function*(workspaceId: string, scanId: string) {
   const orchestrator = yield* ScanOrchestrator
@@ -201,48 +158,82 @@ const storedOutcome = Effect.fnUntraced(function*(workspaceId: string, scanId: s
   const diagnosis = yield* orchestrator.savedPhaseOutput(workspaceId, scanId, "diagnose")
   const completed = yield* orchestrator.savedPhaseOutput(workspaceId, scanId, "complete")
   const changeSet = completed.changeSetId === null ? null : yield* (yield* ChangeSetRepo).get(workspaceId, completed.changeSetId)
+  const economics = (scan.record?.workspace ?? (yield* (yield* WorkspaceRepo).get(workspaceId))).framework.economics
+  const spent = scan.spend ?? { total: { calls: 0, tokens: 0, usd: 0, cachedCalls: 0 }, byPhase: {}, byPurpose: {}, exhausted: false }
   return {
     scan,
     verdict: decided.verdict,
     changeSet,
     card: changeSet === null ? completed.card : { ...completed.card, changeSetStatus: changeSet.status, authority: changeSet.authority ?? completed.card.authority },
     diagnosis,
-    spend: yield* (yield* BudgetLedger).snapshot
+    spend: {
+      budget: { maxCalls: economics.maxCallsPerScan, maxTokens: economics.maxTokensPerScan, maxUsd: economics.maxUsdPerScan },
+      total: spent.total,
+      byPhase: spent.byPhase,
+      byPurpose: spent.byPurpose,
+      inFlight: { calls: 0, tokens: 0, usd: 0 },
+      exhausted: spent.exhausted
+    }
   } satisfies ScanOutcome
 })
 
-/** Submit the chosen request to the runner in context and wait for its end: the scan's outcome. */
-const submitAndWait = Effect.fnUntraced(function*(request: InProcessScan, chosen: Plan) {
-  if (chosen.unsubmitted !== undefined) {
-    const outcome = yield* (yield* ScanOrchestrator).resume(chosen.unsubmitted.workspaceId, chosen.unsubmitted.id, {
-      concurrency: request.concurrency,
-      ...(request.lease === undefined ? {} : { lease: request.lease })
-    })
-    return { ...outcome, resumed: true, abandoned: chosen.abandoned, requestId: undefined as string | undefined }
-  }
+/** Submit the planned request to the runner in context and wait for its end: the scan's outcome. */
+const submitAndWait = Effect.fnUntraced(function*(request: InProcessScan, chosen: ScanSubmissions.SubmissionPlan & { readonly seed: number }) {
   const summary = yield* ScanWorkflow.ScanWorkflow.execute({
     workspaceId: request.workspaceId,
     requestId: chosen.requestId,
-    seed: request.seed,
-    concurrency: request.concurrency
+    seed: chosen.seed,
+    concurrency: request.concurrency,
+    carrier: "process"
   })
   const outcome = (yield* ScanOutcomes).get(summary.scanId) ?? (yield* storedOutcome(summary.workspaceId, summary.scanId))
-  return { ...outcome, resumed: chosen.resumed, abandoned: chosen.abandoned, requestId: chosen.requestId as string | undefined }
+  return { ...outcome, resumed: chosen.resumed, abandoned: chosen.abandoned, requestId: chosen.requestId }
 })
+
+const planOf = (request: InProcessScan) => {
+  const leaseMs = request.lease?.durationMs ?? DEFAULT_LEASE_MS
+  return request.retry !== undefined
+    ? ScanSubmissions.retry({ workspaceId: request.workspaceId, scanId: request.retry, concurrency: request.concurrency, leaseMs })
+    : Effect.map(
+      ScanSubmissions.plan({
+        workspaceId: request.workspaceId,
+        seed: request.seed,
+        concurrency: request.concurrency,
+        requestId: request.requestId,
+        exclusiveStore: request.exclusiveStore,
+        leaseMs
+      }),
+      (plan) => ({ ...plan, seed: request.seed })
+    )
+}
+
+/** Plan the request, then run it on the runner `runnerFor` builds for its one submission, stopped once it ends. */
+const runOn = <E, R>(request: InProcessScan, runnerFor: (only: OnlySubmission) => Layer.Layer<ScanOutcomes | WorkflowEngine.WorkflowEngine, E, R>) =>
+  Effect.gen(function*() {
+    const chosen = yield* planOf(request)
+    return yield* submitAndWait(request, chosen).pipe(Effect.provide(runnerFor({ workspaceId: request.workspaceId, requestId: chosen.requestId })))
+  })
 
 /**
  * Run one scan in this process as the scan workflow, on a single runner started for it once the
  * scans left behind are settled (so none it abandons is carried on), carrying that submission
- * alone, and stopped once it ends: the scan left behind when it is this one, else a new one. Needs the engine on the store and the
- * store's SqlClient holding the cluster's tables (`embeddedStore`).
+ * alone, and stopped once it ends: the scan left behind when it is this one, else a new one.
+ * Needs the engine on the store and the store's SqlClient holding the cluster's tables
+ * (`embeddedStore`), where the runner's mailboxes are.
  */
-export const run = Effect.fnUntraced(function*(request: InProcessScan) {
-  const chosen = yield* plan(request)
-  const only = { workspaceId: request.workspaceId, requestId: chosen.requestId }
-  return yield* submitAndWait(request, chosen).pipe(Effect.provide(runnerLayer({ progress: request.progress, only })))
-})
+export const run = (request: InProcessScan) =>
+  runOn(request, (only) => runnerLayer({ progress: request.progress, only, lease: request.lease }))
+
+/**
+ * The same with the runner's mailboxes in this process's memory: on a shared PostgreSQL server,
+ * whose cluster tables belong to its `spectral runner`s. A scan such a run left behind (its process
+ * killed) is carried on from its saved phases by the next run, under a new execution of the same
+ * submission, once its lease ran out.
+ */
+export const runWithMailboxesInMemory = (request: InProcessScan) =>
+  runOn(request, (only) => runnerOn(singleRunner(MessageStorage.layerMemory), request.progress, only, request.lease))
 
 /** The same on the runner in context (a host that built `layerMemory` once, beside its memory store). */
 export const runOnRunner = Effect.fnUntraced(function*(request: InProcessScan) {
-  return yield* submitAndWait(request, yield* plan(request))
+  return yield* submitAndWait(request, yield* planOf(request))
 })

@@ -10,7 +10,7 @@
  */
 import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
 import { ClusterStorage, ClusterTiming } from "@spectral/adapters"
-import { MeasureChunkWorkflow, type PluginLayer, RunnerCallPermits, ScanProgress, type ScanProgressReporter, ScanWorkflow } from "@spectral/engine"
+import { BlameChunkWorkflow, MeasureChunkWorkflow, type PluginLayer, RunnerCallPermits, ScanProgress, type ScanProgressReporter, ScanWorkflow } from "@spectral/engine"
 import type { PackageVersion } from "@spectral/engine/contracts"
 import { Config, Effect, Layer, Logger, Option, Schema, Semaphore } from "effect"
 import { ClusterWorkflowEngine, RunnerAddress } from "effect/cluster"
@@ -33,7 +33,10 @@ export interface RunnerOptions {
 /** The cluster's own log lines go to stderr: stdout is the commands' JSON. */
 const logsToStderr = Layer.succeed(Logger.LogToStderr)(true)
 
-/** Stimuli per chunk a runner hands to the cluster (`SPECTRAL_MEASURE_CHUNK`, default 50; 0: measure on the scan's runner). */
+/**
+ * Stimuli per chunk a runner hands to the cluster, and failing runs per chunk of Diagnose's
+ * counterfactual re-runs (`SPECTRAL_MEASURE_CHUNK`, default 50; 0: measure and diagnose on the scan's runner).
+ */
 export const MeasureChunk = Config.schema(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)), "SPECTRAL_MEASURE_CHUNK").pipe(Config.withDefault(50))
 /** Chunks of one measurement out at once (`SPECTRAL_MEASURE_CHUNKS_IN_FLIGHT`, default 8). */
 export const ChunksInFlight = Config.schema(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1024 })), "SPECTRAL_MEASURE_CHUNKS_IN_FLIGHT").pipe(
@@ -45,8 +48,9 @@ export const RunnerConcurrency = Config.schema(Schema.Int.check(Schema.isBetween
 )
 
 /**
- * The workflows a runner carries: scans, whose measurements go out in chunks (child workflows
- * spread over the runners by key), and the chunks; all of them under the runner's call permits.
+ * The workflows a runner carries: scans, whose measurements and counterfactual re-runs go out in
+ * chunks (child workflows spread over the runners by key), and the chunks; all of them under the
+ * runner's call permits.
  */
 const workflows = (options: RunnerOptions) =>
   Layer.unwrap(Effect.gen(function*() {
@@ -56,8 +60,11 @@ const workflows = (options: RunnerOptions) =>
     const permits = Option.isSome(concurrency)
       ? Layer.effect(RunnerCallPermits)(Semaphore.make(concurrency.value))
       : Layer.empty
-    const scans = chunkSize === 0 ? ScanWorkflow.layer : ScanWorkflow.layer.pipe(Layer.provide(MeasureChunkWorkflow.layerDispatch({ chunkSize, inFlight })))
-    return Layer.mergeAll(scans, MeasureChunkWorkflow.layer).pipe(
+    // Diagnose's counterfactual re-runs go out like the measurements: `chunkSize` failing runs a chunk.
+    const scans = chunkSize === 0 ? ScanWorkflow.layer : ScanWorkflow.layer.pipe(
+      Layer.provide(Layer.mergeAll(MeasureChunkWorkflow.layerDispatch({ chunkSize, inFlight }), BlameChunkWorkflow.layerDispatch({ chunkSize, inFlight })))
+    )
+    return Layer.mergeAll(scans, MeasureChunkWorkflow.layer, BlameChunkWorkflow.layer).pipe(
       Layer.provide(permits),
       Layer.provide(options.progress === undefined ? Layer.empty : Layer.succeed(ScanProgress)(options.progress))
     )

@@ -119,6 +119,10 @@ export const ScanLease = Schema.Struct({
 })
 export type ScanLease = typeof ScanLease.Type
 
+/** Who carries a submitted scan's workflow execution (`Scan.submission.carrier`). */
+export const SubmissionCarrier = Schema.Literals(["runners", "process"])
+export type SubmissionCarrier = typeof SubmissionCarrier.Type
+
 export const Scan = Schema.Struct({
   id: Schema.NonEmptyString,
   workspaceId: WorkspaceId,
@@ -135,7 +139,15 @@ export const Scan = Schema.Struct({
   failureReason: Schema.optionalKey(Schema.String),
   failure: Schema.optionalKey(ScanFailure),
   /** Set when the scan was submitted to runners: the submission's id and its workflow execution. */
-  submission: Schema.optionalKey(Schema.Struct({ requestId: Schema.String, executionId: Schema.String })),
+  submission: Schema.optionalKey(Schema.Struct({
+    requestId: Schema.String,
+    executionId: Schema.String,
+    /**
+     * Who carries the execution: the runners of a shared cluster (`spectral runner`; also what an
+     * absent value means), or the process that submitted it, on a runner of its own (`spectral scan`).
+     */
+    carrier: Schema.optionalKey(SubmissionCarrier)
+  })),
   spend: Schema.optionalKey(ScanSpend),
   /** Held while a process runs the scan (absent on scans stored before leases, and once it ended). */
   lease: Schema.optionalKey(ScanLease),

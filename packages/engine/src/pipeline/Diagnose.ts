@@ -1,7 +1,8 @@
 /**
  * Diagnose: quarantines infrastructure and parse failures first, then clusters the quality
  * failures into FailureClusters with severity variants linked, assigns per-agent blame by
- * counterfactual re-runs across the agent graph (`counterfactualBlame`), and publishes
+ * counterfactual re-runs across the agent graph (`counterfactualBlame`; in chunks on other runners
+ * where the host spreads them, `BlameDispatch`), and publishes
  * `platform.failure_cluster.detected` per cluster. The clusterer's input type carries only rubric
  * explanations and scores (`RubricFailure`): world-model outputs cannot reach it.
  *
@@ -17,7 +18,7 @@
  */
 import { Context, Effect, Layer, Option, Result, Schema } from "effect"
 import { LanguageModel } from "effect/ai"
-import type { Diagnosis, EvalSet, EvalSetSample, FailureCluster, ScanTrace, WorkspaceAgent } from "../contracts/index.ts"
+import type { AgentVersion, Diagnosis, EvalSet, EvalSetSample, FailureCluster, ScanTrace, WorkspaceAgent } from "../contracts/index.ts"
 import { AgentRunner } from "../agents/AgentRunner.ts"
 import { BudgetLedger } from "../agents/BudgetLedger.ts"
 import { screenFailures } from "../clustering/ExplanationScreen.ts"
@@ -42,7 +43,9 @@ import {
   type SignalObservation
 } from "../traces/SystemicSignals.ts"
 import type { StorageError } from "../ports/StorageError.ts"
+import { BlameDispatch, type BlameDispatcher } from "../measurement/BlameDispatch.ts"
 import { type RunMeasurement, runsByStimulus } from "../measurement/Measurement.ts"
+import { hashHex } from "../random/Deterministic.ts"
 import type { ObserveOutput } from "./Observe.ts"
 import { BASELINE_ARM, type ScanContext } from "./ScanContext.ts"
 
@@ -168,6 +171,78 @@ const replacementFor = (
 const sameValues = (replacement: Record<string, unknown>, actual: Record<string, unknown> | undefined) =>
   actual !== undefined && Object.entries(replacement).every(([k, v]) => JSON.stringify(actual[k]) === JSON.stringify(v))
 
+/** What one failing run's counterfactual decision needs of the scan (the same in process and in a chunk). */
+export interface BlameSettings {
+  readonly workspaceId: string
+  /** The team's agents in topological order. */
+  readonly agents: ReadonlyArray<WorkspaceAgent>
+  readonly finalAgentIds: ReadonlyArray<string>
+  /** The versions re-run: the scan's baseline. */
+  readonly team: ReadonlyArray<AgentVersion>
+  readonly passThreshold: number
+}
+
+export const blameSettings = (context: ScanContext): BlameSettings => ({
+  workspaceId: context.workspace.id,
+  agents: context.agents,
+  finalAgentIds: context.finalAgentIds,
+  team: context.baseline,
+  passThreshold: context.workspace.framework.passThreshold
+})
+
+/**
+ * The counterfactual decision for one failing run (see `counterfactualBlame`), given its stimulus
+ * (undefined: not in the eval set) and the passing runs of that stimulus: its per-agent shares,
+ * agents with no share left out. A re-run the budget refuses leaves the run to `blameOf`.
+ */
+export const makeRunBlame = (
+  settings: BlameSettings
+): Effect.Effect<
+  (run: RunMeasurement, sample: EvalSetSample | undefined, passingRuns: ReadonlyArray<RunMeasurement>) => Effect.Effect<RunBlame>,
+  never,
+  AgentRunner | WorldModelScorer
+> =>
+  Effect.gen(function*() {
+    const runner = yield* AgentRunner
+    const scorer = yield* WorldModelScorer
+    const threshold = settings.passThreshold
+    const upstream = settings.agents.filter((a) => !settings.finalAgentIds.includes(a.id))
+    const members = settings.agents.map((agent) => ({ agent, version: settings.team.find((v) => v.agentId === agent.id)! }))
+    const decide = (run: RunMeasurement, sample: EvalSetSample | undefined, passingRuns: ReadonlyArray<RunMeasurement>) =>
+      Effect.gen(function*() {
+        if (sample === undefined || upstream.length === 0) return finalShares(settings.finalAgentIds, 1)
+        const actual = run.worldModel ?? 0
+        for (const [index, agent] of upstream.entries()) {
+          const replacement = replacementFor(agent, sample, run, passingRuns)
+          if (replacement === undefined || sameValues(replacement.output, run.agentOutputs[agent.id])) continue
+          const rerun = yield* runner.runTeam({
+            workspaceId: settings.workspaceId,
+            team: members,
+            stimulus: sample.input,
+            epoch: run.epoch,
+            phase: "diagnose",
+            // Agents before this one keep their actual outputs; it and everything after it re-run.
+            overrides: { ...Object.fromEntries(upstream.slice(0, index).filter((u) => run.agentOutputs[u.id] !== undefined).map((u) => [u.id, run.agentOutputs[u.id]!])), [agent.id]: replacement.output }
+          })
+          if (rerun.status !== "ok") continue
+          const finalOutput = settings.finalAgentIds.length === 1
+            ? rerun.outputs[settings.finalAgentIds[0]!]
+            : Object.assign({}, ...settings.finalAgentIds.map((id) => rerun.outputs[id] ?? {}))
+          const counterfactual = (yield* scorer.score(sample, finalOutput, rerun.outputs, settings.agents, settings.finalAgentIds)).score
+          if (counterfactual <= actual) continue
+          const share = counterfactual >= threshold ? 1 : Math.min(1, (counterfactual - actual) / Math.max(1e-9, 1 - actual))
+          return { ...finalShares(settings.finalAgentIds, 1 - share), [agent.id]: share }
+        }
+        return finalShares(settings.finalAgentIds, 1)
+      }).pipe(
+        Effect.catchTag("BudgetExhausted", () => Effect.succeed({ [blameOf(run, settings.agents, settings.finalAgentIds)]: 1 })),
+        Effect.map((shares): RunBlame => Object.fromEntries(Object.entries(shares).filter(([, v]) => v > 0)))
+      )
+    return decide
+  })
+
+const isPassing = (threshold: number) => (run: RunMeasurement) => run.status === "ok" && (run.blended ?? 0) >= threshold
+
 /**
  * Credit assignment across the agent graph by counterfactual re-run. For each failing run of a
  * multi-agent team, each upstream agent in topological order whose output differs from what it
@@ -177,6 +252,10 @@ const sameValues = (replacement: Record<string, unknown>, actual: Record<string,
  * upstream agent is to blame; if it improves without passing, blame is split by the share of the gap
  * closed; if nothing changes, the downstream (final) agents are to blame. Runs whose answer did not
  * parse are blamed on the agent that failed. When the budget is spent, `blameOf` decides.
+ *
+ * Where the host spreads the work (`BlameDispatch`) and there are more failing runs than a chunk,
+ * the failing runs go out in chunks decided elsewhere by the same per-run decision (`makeRunBlame`);
+ * a chunk the scan's budget has no room for is decided here, where the ledger refuses its re-runs.
  */
 export const counterfactualBlame = (
   context: ScanContext,
@@ -184,50 +263,55 @@ export const counterfactualBlame = (
   runs: ReadonlyArray<RunMeasurement>
 ): Effect.Effect<ReadonlyMap<string, RunBlame>, never, AgentRunner | WorldModelScorer> =>
   Effect.gen(function*() {
-    const runner = yield* AgentRunner
-    const scorer = yield* WorldModelScorer
-    const threshold = context.workspace.framework.passThreshold
+    const settings = blameSettings(context)
+    const decide = yield* makeRunBlame(settings)
+    const passing = isPassing(settings.passThreshold)
     const samples = new Map(evalSet.samples.map((s) => [s.id, s]))
-    const upstream = context.agents.filter((a) => !context.finalAgentIds.includes(a.id))
-    const failing = runs.filter((r) => r.status === "ok" && (r.blended ?? 0) < threshold)
-    const members = context.agents.map((agent) => ({ agent, version: context.baseline.find((v) => v.agentId === agent.id)! }))
+    const failing = runs.filter((r) => r.status === "ok" && (r.blended ?? 0) < settings.passThreshold)
     const byStimulus = runsByStimulus(runs)
+    const passingOf = (stimulusId: string) => (byStimulus.get(stimulusId) ?? []).filter(passing)
     const blame = new Map<string, RunBlame>()
     for (const r of runs) if (r.parseFailedAgent !== undefined) blame.set(r.traceId, { [r.parseFailedAgent]: 1 })
-    const decided = yield* Effect.forEach(failing, (run) =>
-      Effect.gen(function*() {
-        const sample = samples.get(run.stimulusId)
-        if (sample === undefined || upstream.length === 0) return [run.traceId, finalShares(context.finalAgentIds, 1)] as const
-        const passingRuns = (byStimulus.get(run.stimulusId) ?? []).filter((r) => r.status === "ok" && (r.blended ?? 0) >= threshold)
-        const actual = run.worldModel ?? 0
-        for (const [index, agent] of upstream.entries()) {
-          const replacement = replacementFor(agent, sample, run, passingRuns)
-          if (replacement === undefined || sameValues(replacement.output, run.agentOutputs[agent.id])) continue
-          const rerun = yield* runner.runTeam({
-            workspaceId: context.workspace.id,
-            team: members,
-            stimulus: sample.input,
-            epoch: run.epoch,
-            phase: "diagnose",
-            // Agents before this one keep their actual outputs; it and everything after it re-run.
-            overrides: { ...Object.fromEntries(upstream.slice(0, index).filter((u) => run.agentOutputs[u.id] !== undefined).map((u) => [u.id, run.agentOutputs[u.id]!])), [agent.id]: replacement.output }
-          })
-          if (rerun.status !== "ok") continue
-          const finalOutput = context.finalAgentIds.length === 1
-            ? rerun.outputs[context.finalAgentIds[0]!]
-            : Object.assign({}, ...context.finalAgentIds.map((id) => rerun.outputs[id] ?? {}))
-          const counterfactual = (yield* scorer.score(sample, finalOutput, rerun.outputs, context.agents, context.finalAgentIds)).score
-          if (counterfactual <= actual) continue
-          const share = counterfactual >= threshold ? 1 : Math.min(1, (counterfactual - actual) / Math.max(1e-9, 1 - actual))
-          return [run.traceId, { ...finalShares(context.finalAgentIds, 1 - share), [agent.id]: share }] as const
-        }
-        return [run.traceId, finalShares(context.finalAgentIds, 1)] as const
-      }).pipe(
-        Effect.catchTag("BudgetExhausted", () => Effect.succeed([run.traceId, { [blameOf(run, context.agents, context.finalAgentIds)]: 1 }] as const))
-      ), { concurrency: context.concurrency })
-    for (const [traceId, shares] of decided) blame.set(traceId, Object.fromEntries(Object.entries(shares).filter(([, v]) => v > 0)))
+    const decideHere = (chunk: ReadonlyArray<RunMeasurement>) =>
+      Effect.forEach(chunk, (run) => Effect.map(decide(run, samples.get(run.stimulusId), passingOf(run.stimulusId)), (shares) => [run.traceId, shares] as const), {
+        concurrency: context.concurrency
+      })
+    const spread = (dispatch: BlameDispatcher) =>
+      Effect.forEach(chunksOf(failing, dispatch.chunkSize), (chunk, index) =>
+        Effect.gen(function*() {
+          const stimuli = [...new Set(chunk.map((run) => run.stimulusId))]
+          const outcome = yield* dispatch.blame({
+            key: `diagnose/blame/${index}/${hashHex(chunk.map((run) => run.traceId).join("\n"))}`,
+            request: {
+              workspaceId: settings.workspaceId,
+              scanId: context.scan.id,
+              agents: settings.agents,
+              finalAgentIds: settings.finalAgentIds,
+              team: settings.team,
+              passThreshold: settings.passThreshold,
+              runs: chunk,
+              samples: stimuli.flatMap((id) => samples.get(id) ?? []),
+              passing: stimuli.flatMap(passingOf),
+              concurrency: context.concurrency
+            }
+          }).pipe(Effect.catchTag("BudgetExhausted", () => Effect.succeed(undefined)))
+          if (outcome === undefined) return yield* decideHere(chunk)
+          return chunk.map((run) => [run.traceId, outcome.shares[run.traceId] ?? { [blameOf(run, settings.agents, settings.finalAgentIds)]: 1 }] as const)
+        }), { concurrency: dispatch.inFlight }).pipe(Effect.map((chunks) => chunks.flat()))
+    const dispatch = yield* BlameDispatch
+    // Spread only where there are re-runs to make (an upstream agent) and more failing runs than a chunk.
+    const decided = dispatch !== undefined && failing.length > dispatch.chunkSize && settings.agents.some((a) => !settings.finalAgentIds.includes(a.id))
+      ? yield* spread(dispatch)
+      : yield* decideHere(failing)
+    for (const [traceId, shares] of decided) blame.set(traceId, shares)
     return blame as ReadonlyMap<string, RunBlame>
   })
+
+const chunksOf = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<ReadonlyArray<A>> => {
+  const chunks: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size))
+  return chunks
+}
 
 /**
  * The scan's systemic signals, beside the clusters: patterns across the baseline traces and agents

@@ -1,7 +1,6 @@
 /**
  * Scans a stopped process left behind: which one a new run of the same declaration resumes, and
- * why each other one is abandoned. One rule for every way a scan is run (the in-process
- * orchestrator's `runOrResume`, the in-process runner of `spectral scan`).
+ * why each other one is abandoned: the rule `workflow/ScanSubmissions.ts` plans a run by.
  */
 import { type PhaseName, phaseOrder, type Scan } from "../contracts/index.ts"
 

@@ -5,15 +5,14 @@
  * resumes after its last finished phase (finished phases make no new model calls). A failure
  * records `failed` with the phase and reason and loses nothing already stored.
  *
- * Who runs a scan is a lease on its row (`Scan.lease`: owner, expiry), taken when the scan starts
- * or is resumed and renewed by a heartbeat; every write of the row first checks that this process
- * still holds it (a process that lost its lease stops without writing). A scan in progress whose
- * lease ran out has no live process: `runOrResume` (what `spectral scan` and hosts call) resumes
- * the workspace's newest such scan when it is the scan asked for (same seed, same workspace
- * declaration, not stopped too often) and marks the others `abandoned` with the reason; a lease
- * still running is waited on until it is renewed (a live process: left alone) or runs out. Scans
- * of one workspace may run at once: each takes its own scan id and, at completion, the next free
- * change-set version (`ChangeSets.create`, one `created` audit entry each).
+ * Who runs a scan is a lease on its row (`Scan.lease`: owner, expiry, take), taken when the scan
+ * starts or is carried on and renewed by a heartbeat; every write of the row is made only while the
+ * stored lease is still this holder's, in one step (`ScanRepo.updateHeld`: a process that lost its
+ * lease stops without writing). Resuming a scan left behind is the scan workflow's: the execution
+ * of its submission goes on from what the finished phases saved (`continueHeld`; which scan a run
+ * carries on, and which it abandons, is `workflow/ScanSubmissions.ts`). Scans of one workspace may
+ * run at once: each takes its own scan id and, at completion, the next free change-set version
+ * (`ChangeSets.create`, one `created` audit entry each).
  */
 import { ScanProgress } from "../ports/ScanProgress.ts"
 import { PhaseBoundary } from "./PhaseBoundary.ts"
@@ -33,7 +32,7 @@ import type {
   Workspace
 } from "../contracts/index.ts"
 import { PhaseName, PhaseOutputSchemas, ScanFailureCause } from "../contracts/index.ts"
-import { abandonedBecause, inProgress, resumableAmong, stoppedIn, withoutLease } from "./LeftBehind.ts"
+import { inProgress, stoppedIn, withoutLease } from "./LeftBehind.ts"
 import { topologicalOrder, sinkAgents } from "../agents/AgentGraph.ts"
 import { BudgetLedger, CurrentLedger, type LedgerSnapshot, openLedger, recordedSpend } from "../agents/BudgetLedger.ts"
 import { ChangeSets } from "../changesets/ChangeSetLifecycle.ts"
@@ -87,17 +86,6 @@ export interface ScanRequest {
   readonly replay?: { readonly scanId: string; readonly record: ScanRecord } | undefined
 }
 
-export interface RecoveringScanRequest extends ScanRequest {
-  /**
-   * The store is this process's alone (embedded PGlite, whose data folder is locked by the process
-   * that opened it): a scan in progress there has no live process, so it is resumed at once
-   * instead of waiting for its lease to run out.
-   */
-  readonly exclusiveStore?: boolean | undefined
-}
-
-
-
 export const DEFAULT_LEASE_MS = 30_000
 
 export interface ScanOutcome {
@@ -109,7 +97,7 @@ export interface ScanOutcome {
   readonly spend: LedgerSnapshot
 }
 
-/** `runOrResume`'s outcome: the scan, whether it was one left behind (resumed), and the scans it abandoned. */
+/** A run's outcome for a host: the scan, whether it was one left behind (resumed), and the scans it abandoned (`ScanSubmissions.plan`). */
 export interface RecoveredScanOutcome extends ScanOutcome {
   readonly resumed: boolean
   readonly abandoned: ReadonlyArray<Scan>
@@ -126,15 +114,6 @@ interface HeldLease {
 
 /** Who records a scan's change set in its audit trail. */
 const SCAN_ACTOR = "spectral/scan"
-
-const withoutFailure = ({ failureReason: _reason, failure: _failure, ...rest }: Scan): Scan => rest
-
-/** When a scan's lease runs out (for a scan stored before leases: a lease after its last write). */
-const leaseExpiry = (scan: Scan, durationMs: number): number =>
-  scan.lease !== undefined ? Date.parse(scan.lease.expiresAt) : Date.parse(scan.updatedAt) + durationMs
-
-const sameLease = (a: ScanLease | undefined, b: ScanLease | undefined): boolean =>
-  a?.owner === b?.owner && a?.expiresAt === b?.expiresAt
 
 const isConflict = (error: StorageError | ScanFailed): boolean => error._tag === "StorageError" && error.reason._tag === "Conflict"
 
@@ -220,23 +199,9 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
   /** Start a new scan of the workspace and run it to its end. */
   readonly run: (request: ScanRequest) => Effect.Effect<ScanOutcome, ScanFailed | StorageError>
   /**
-   * Resume a scan that crashed or failed, from its last finished phase. Refused for a scan another
-   * live process holds (its lease has not run out), and for a completed or abandoned one.
-   */
-  readonly resume: (
-    workspaceId: string,
-    scanId: string,
-    options?: { readonly concurrency?: number; readonly lease?: ScanLeaseOptions }
-  ) => Effect.Effect<ScanOutcome, ScanFailed | StorageError>
-  /**
-   * What an entry point runs: resume the workspace's scan left behind by a stopped process when it
-   * is the scan asked for (same seed and declaration), mark other scans left behind `abandoned`
-   * with the reason, and otherwise start a new scan. Scans other live processes hold are left alone.
-   */
-  readonly runOrResume: (request: RecoveringScanRequest) => Effect.Effect<RecoveredScanOutcome, ScanFailed | StorageError>
-  /**
    * A durable submission's first step: a new scan of the request, its lease held in the name of
-   * `owner` exactly (a workflow execution, whichever runner carries it on), not run yet.
+   * `owner` exactly (a workflow execution, whichever runner carries it on), not run yet. Once per
+   * submission: the workspace's scan of the same request id, when there is one, is returned as stored.
    */
   readonly start: (request: ScanRequest & { readonly owner: string; readonly submission?: Scan["submission"] }) => Effect.Effect<Scan, ScanFailed | StorageError>
   /**
@@ -284,7 +249,6 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
       const instance = `${(yield* Random.nextIntBetween(0, 2 ** 31)).toString(36)}${(yield* Random.nextIntBetween(0, 2 ** 31)).toString(36)}`
       const running = new Set<string>()
       const runningKey = (scan: Scan) => `${scan.workspaceId}\u0000${scan.id}`
-      const isMine = (lease: ScanLease | undefined) => lease !== undefined && lease.owner.endsWith(`#${instance}`)
       const held = (options?: ScanLeaseOptions): HeldLease => {
         const durationMs = Math.max(10, options?.durationMs ?? DEFAULT_LEASE_MS)
         const heartbeatMs = Math.max(5, Math.min(durationMs / 2, options?.heartbeatMs ?? durationMs / 6))
@@ -323,23 +287,6 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
           baselineChangeSet: accepted,
           concurrency
         } satisfies ScanContext
-      })
-
-      /**
-       * Take a scan's lease over, when it is still as `observed` (nobody renewed or claimed it since),
-       * writing `change` of it with the lease (a resume counts itself here, before any work, so a
-       * scan that keeps killing its process is not resumed forever). The row has no compare-and-set:
-       * two claimants can both write it, the last write wins. With `contested`, each reads the row
-       * back after a pause, so the loser learns it before doing any work.
-       */
-      const claim = Effect.fnUntraced(function*(observed: Scan, lease: HeldLease, contested: boolean, change: (scan: Scan) => Scan = (scan) => scan) {
-        const fresh = yield* scans.get(observed.workspaceId, observed.id)
-        if (fresh.state !== observed.state || !sameLease(fresh.lease, observed.lease)) return undefined
-        yield* scans.update({ ...change(fresh), lease: yield* leaseFor(lease), updatedAt: yield* nowIso })
-        if (!contested) return yield* scans.get(observed.workspaceId, observed.id)
-        yield* Effect.sleep(Duration.millis(Math.min(1_000, lease.heartbeatMs)))
-        const after = yield* scans.get(observed.workspaceId, observed.id)
-        return after.lease?.owner === lease.owner ? after : undefined
       })
 
       const execute = Effect.fnUntraced(function*(initial: Scan, concurrency: number, lease: HeldLease) {
@@ -595,97 +542,18 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
         return yield* execute(scan, concurrency, lease)
       })
 
-      const resume = Effect.fn("ScanOrchestrator.resume")(function*(workspaceId: string, scanId: string, options?: { readonly concurrency?: number; readonly lease?: ScanLeaseOptions }) {
-        const scan = yield* scans.get(workspaceId, scanId)
-        if (scan.state === "completed" || scan.state === "abandoned") {
-          return yield* new ScanFailed({
-            scanId,
-            phase: stoppedIn(scan),
-            reason: `the scan is ${scan.state}${scan.state === "abandoned" ? ` (${scan.failureReason ?? "no reason"})` : ""}: nothing to resume`,
-            cause: { _tag: "NotResumable", why: scan.state }
-          })
-        }
-        if (running.has(runningKey(scan))) {
-          return yield* new ScanFailed({ scanId, phase: stoppedIn(scan), reason: "the scan is running in this process", cause: { _tag: "NotResumable", why: "running_here" } })
-        }
-        const lease = held(options?.lease)
-        const now = yield* Clock.currentTimeMillis
-        if (inProgress(scan) && scan.lease !== undefined && !isMine(scan.lease) && leaseExpiry(scan, lease.durationMs) > now) {
-          return yield* new ScanFailed({
-            scanId,
-            phase: stoppedIn(scan),
-            reason: `the scan is running in another process (${scan.lease.owner}, lease until ${scan.lease.expiresAt})`,
-            cause: { _tag: "NotResumable", why: "running_elsewhere" }
-          })
-        }
-        const claimed = yield* claim(scan, lease, scan.lease !== undefined && !isMine(scan.lease), (row) =>
-          inProgress(row) ? { ...row, resumes: (row.resumes ?? 0) + 1 } : row)
-        if (claimed === undefined) {
-          return yield* new ScanFailed({ scanId, phase: stoppedIn(scan), reason: "another process took the scan over first", cause: { _tag: "NotResumable", why: "taken_over" } })
-        }
-        return yield* execute({ ...withoutFailure(claimed), state: "running" }, options?.concurrency ?? 8, lease)
-      })
-
-      /**
-       * A scan in progress that no live process holds (returned, as read), or undefined while one
-       * does. A lease still running is watched until it is renewed (live) or runs out (stopped).
-       */
-      const stopped = Effect.fnUntraced(function*(scan: Scan, lease: HeldLease, exclusiveStore: boolean) {
-        if (running.has(runningKey(scan))) return undefined
-        if (exclusiveStore || isMine(scan.lease)) return scan
-        const expiry = leaseExpiry(scan, lease.durationMs)
-        const watched = yield* scans.get(scan.workspaceId, scan.id).pipe(
-          Effect.repeat({
-            schedule: Schedule.spaced(Duration.millis(Math.min(1_000, lease.heartbeatMs))),
-            until: (row) =>
-              Effect.map(Clock.currentTimeMillis, (now) =>
-                !inProgress(row) || !sameLease(row.lease, scan.lease) || row.updatedAt !== scan.updatedAt || now >= expiry)
-          })
-        )
-        return inProgress(watched) && sameLease(watched.lease, scan.lease) && watched.updatedAt === scan.updatedAt ? watched : undefined
-      })
-
-      const runOrResume = Effect.fn("ScanOrchestrator.runOrResume")(function*(request: RecoveringScanRequest) {
-        const workspace = yield* workspaces.get(request.workspaceId)
-        const lease = held(request.lease)
-        const seed = request.seed ?? 1
-        const digest = declarationDigest(workspace)
-        const exclusive = request.exclusiveStore === true
-        const left: Array<Scan> = []
-        for (const scan of (yield* scans.list(workspace.id)).filter(inProgress)) {
-          const orphan = yield* stopped(scan, lease, exclusive)
-          if (orphan !== undefined) left.push(orphan)
-        }
-        // Newest first: the newest scan asked for is resumed, every other one left behind is abandoned.
-        const resumable = resumableAmong(left, seed, digest)
-        const contested = (scan: Scan) => !exclusive && scan.lease !== undefined && !isMine(scan.lease)
-        const abandoned: Array<Scan> = []
-        for (const scan of left) {
-          if (scan === resumable) continue
-          const why = abandonedBecause(scan, seed, digest, resumable)
-          const claimed = yield* claim(scan, lease, contested(scan))
-          if (claimed === undefined) continue
-          const ended: Scan = { ...withoutLease(claimed), state: "abandoned", failureReason: why, updatedAt: yield* nowIso }
-          yield* scans.update(ended)
-          abandoned.push(ended)
-        }
-        if (resumable !== undefined) {
-          const claimed = yield* claim(resumable, lease, contested(resumable), (row) => ({ ...row, resumes: (row.resumes ?? 0) + 1 }))
-          if (claimed !== undefined) {
-            const outcome = yield* execute({ ...withoutFailure(claimed), state: "running" }, request.concurrency ?? 8, lease)
-            return { ...outcome, resumed: true, abandoned } satisfies RecoveredScanOutcome
-          }
-        }
-        const scan = yield* insertScan(workspace, seed, lease, request.concurrency ?? 8)
-        const outcome = yield* execute(scan, request.concurrency ?? 8, lease)
-        return { ...outcome, resumed: false, abandoned } satisfies RecoveredScanOutcome
-      })
-
       const heldBy = (owner: string, options?: ScanLeaseOptions): HeldLease => ({ ...held(options), owner })
       let takes = 0
 
       const start = Effect.fn("ScanOrchestrator.start")(function*(request: ScanRequest & { readonly owner: string; readonly submission?: Scan["submission"] }) {
         const workspace = yield* workspaces.get(request.workspaceId)
+        // Once per submission: a step that ran before its result was recorded (its process killed
+        // in between), or a submission that carries on a scan left behind, finds its scan.
+        const submitted = request.submission?.requestId
+        if (submitted !== undefined) {
+          const existing = (yield* scans.list(workspace.id)).find((scan) => scan.submission?.requestId === submitted)
+          if (existing !== undefined) return existing
+        }
         const replay = request.replay
         const concurrency = replay?.record.concurrency ?? request.concurrency ?? 8
         return yield* insertScan(workspace, replay?.record.seed ?? request.seed ?? 1, heldBy(request.owner, request.lease), concurrency, replay, request.submission)
@@ -697,7 +565,8 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
         options: { readonly owner: string; readonly concurrency?: number | undefined; readonly lease?: ScanLeaseOptions | undefined }
       ) {
         takes += 1
-        const lease: HeldLease = { ...heldBy(options.owner, options.lease), take: `${instance}.${takes}` }
+        // The take names the process carrying it when the host gave its name (`lease.owner`).
+        const lease: HeldLease = { ...heldBy(options.owner, options.lease), take: `${options.lease?.owner === undefined ? "" : `${options.lease.owner}#`}${instance}.${takes}` }
         // An earlier take of this execution in this process (stalled past its shard locks, then
         // fenced by the take that followed) stops at its next write: waited out, at most two heartbeats.
         yield* Effect.sync(() => running.has(`${workspaceId}\u0000${scanId}`)).pipe(
@@ -749,7 +618,7 @@ export class ScanOrchestrator extends Context.Service<ScanOrchestrator, {
           Effect.withSpan("ScanOrchestrator.savedPhaseOutput", { attributes: { "spectral.scan.id": scanId, "spectral.phase": phase } })
         )
 
-      return ScanOrchestrator.of({ run, resume, runOrResume, start, continueHeld, savedPhaseOutput })
+      return ScanOrchestrator.of({ run, start, continueHeld, savedPhaseOutput })
     })
   )
 }

@@ -32,9 +32,11 @@ export class ScanRepo extends Context.Service<ScanRepo, {
   readonly insert: (scan: Scan) => Effect.Effect<void, StorageError>
   readonly update: (scan: Scan) => Effect.Effect<void, StorageError>
   /**
-   * Write the scan only while its stored lease is still `holder`'s (the same owner and take), the
-   * check and the write one step: false, and nothing written, when another holds it now — so a
-   * process that stalled between its own check and its write cannot overwrite its successor's.
+   * Write the scan only while its stored lease is still `holder`'s (the same owner and take, and
+   * expiry when the holder names one; `{ owner: null }`: the row has no lease), the check and the
+   * write one step: false, and nothing written, when another holds it now — so a process that
+   * stalled between its own check and its write cannot overwrite its successor's, and of two
+   * processes taking over the same lease left behind only one succeeds.
    */
   readonly updateHeld: (scan: Scan, holder: ScanLeaseHolder) => Effect.Effect<boolean, StorageError>
   readonly get: (workspaceId: string, scanId: string) => Effect.Effect<Scan, StorageError>
@@ -67,16 +69,27 @@ export class ScanRepo extends Context.Service<ScanRepo, {
   readonly divergence: (workspaceId: string, scanId: string) => Effect.Effect<RubricDivergenceRecord, StorageError>
 }>()("@spectral/engine/ports/ScanRepo") {}
 
-/** Who a scan row's lease must name for `ScanRepo.updateHeld` to write it. */
-export interface ScanLeaseHolder {
-  readonly owner: string
-  /** The take of a workflow execution's lease (`ScanLease.take`); absent: a lease with none. */
-  readonly take?: string | undefined
-}
+/** Who a scan row's lease must name for `ScanRepo.updateHeld` to write it (`owner: null`: nobody, the row has no lease). */
+export type ScanLeaseHolder =
+  | {
+    readonly owner: string
+    /** The take of a workflow execution's lease (`ScanLease.take`); absent: a lease with none. */
+    readonly take?: string | undefined
+    /** The lease's expiry as observed: the lease must not have been renewed since. Absent: any expiry. */
+    readonly expiresAt?: string | undefined
+  }
+  | { readonly owner: null }
+
+/** The holder that matches exactly the lease a row had when it was read (none: a row with no lease). */
+export const observedHolder = (lease: Scan["lease"]): ScanLeaseHolder =>
+  lease === undefined ? { owner: null } : { owner: lease.owner, take: lease.take, expiresAt: lease.expiresAt }
 
 /** Whether a stored scan's lease is `holder`'s (both drivers decide it the same way). */
 export const leaseHeldBy = (stored: Scan, holder: ScanLeaseHolder): boolean =>
-  stored.lease !== undefined && stored.lease.owner === holder.owner && stored.lease.take === holder.take
+  holder.owner === null
+    ? stored.lease === undefined
+    : stored.lease !== undefined && stored.lease.owner === holder.owner && stored.lease.take === holder.take &&
+      (holder.expiresAt === undefined || stored.lease.expiresAt === holder.expiresAt)
 
 export class ScanTraceRepo extends Context.Service<ScanTraceRepo, {
   /** Idempotent on trace id: re-inserting a trace (a resumed phase) stores it once. */

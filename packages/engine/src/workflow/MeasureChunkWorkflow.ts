@@ -16,7 +16,7 @@
  * concurrency) and permits of the chunk's own, as many as the scan's concurrency: spread over
  * runners, the scan's concurrency bounds each chunk, and each runner's bounds what it carries.
  */
-import { Cause, Context, Effect, Layer, Predicate, Ref, Schema, Semaphore } from "effect"
+import { Effect, Layer, Ref, Schema, Semaphore } from "effect"
 import { Activity, Workflow, WorkflowEngine } from "effect/workflow"
 import { AgentVersion, EvalSetSample, EvaluationFramework, WorkspaceAgent } from "../contracts/index.ts"
 import { AgentRunner } from "../agents/AgentRunner.ts"
@@ -27,12 +27,8 @@ import { ModelCallPermits, ModelPhase } from "../ports/ModelCall.ts"
 import { ScanTraceRepo } from "../ports/Repositories.ts"
 import { ScanProgress } from "../ports/ScanProgress.ts"
 import { StorageError } from "../ports/StorageError.ts"
-import { outageSchedule } from "../pipeline/ScanOrchestrator.ts"
+import { ChunkBudget, chunkBlock, type DispatchOptions, sendUnderBlock } from "./ChunkDispatch.ts"
 import { scanTraceParent } from "./ScanWorkflow.ts"
-
-/** The most a chunk may spend: the block the scan's ledger holds for it. */
-export const ChunkBudget = Schema.Struct({ calls: Schema.Int, tokens: Schema.Int, usd: Schema.Finite })
-export type ChunkBudget = typeof ChunkBudget.Type
 
 export const ChunkPayload = Schema.Struct({
   workspaceId: Schema.String,
@@ -111,16 +107,7 @@ export const layer = MeasureChunkWorkflow.toLayer(Effect.fnUntraced(function*(pa
   )
 }))
 
-/** The workflow engine turns a failure of the cluster's storage (`PersistenceError`) into a defect. */
-const isClusterOutage = (cause: Cause.Cause<unknown>): boolean =>
-  !Cause.hasFails(cause) && !Cause.hasInterrupts(cause) && Predicate.isTagged(Cause.squash(cause), "PersistenceError")
 
-export interface DispatchOptions {
-  /** Stimuli per chunk. */
-  readonly chunkSize: number
-  /** Chunks of one measurement out at once. */
-  readonly inFlight: number
-}
 
 /**
  * Measurements of the scans this process carries go out in chunks (child workflows on this
@@ -130,28 +117,12 @@ export const layerDispatch = (options: DispatchOptions): Layer.Layer<never, neve
   Layer.effect(MeasurementDispatch)(Effect.gen(function*() {
     const engine = yield* WorkflowEngine.WorkflowEngine
     const ledger = yield* BudgetLedger
-    // A plain client call: the chunk is its own execution, neither suspended with the scan's
-    // activity nor interrupted with it (a scan resumed elsewhere joins it by key).
-    const detachedFromScan = (context: Context.Context<never>): Context.Context<never> => Context.omit(WorkflowEngine.WorkflowInstance)(context)
     const measure: MeasurementDispatcher["measure"] = ({ key, request }) =>
       Effect.gen(function*() {
-        const snapshot = yield* ledger.snapshot
-        const left = {
-          calls: snapshot.budget.maxCalls - snapshot.total.calls - snapshot.inFlight.calls,
-          tokens: snapshot.budget.maxTokens - snapshot.total.tokens - snapshot.inFlight.tokens,
-          usd: snapshot.budget.maxUsd - snapshot.total.usd - snapshot.inFlight.usd
-        }
         const judged = request.framework.rubrics.some((rubric) => rubric.dimensions.length > 0) ? 1 : 0
         const planned = request.samples.length * request.framework.epochs * (request.team.length + judged)
-        // The chunk's worst case: its planned calls and a quarter more (re-asks), within what is left.
-        const calls = Math.min(left.calls, planned + Math.ceil(planned / 4))
-        if (calls < 1) {
-          return yield* new BudgetExhausted({ phase: request.phase, message: `scan budget exhausted during ${request.phase} (the calls limit would be passed)` })
-        }
-        const share = calls / Math.max(calls, left.calls)
-        const block = { calls, tokens: Math.max(0, Math.floor(left.tokens * share)), usd: Math.max(0, left.usd * share) }
-        const reservation = yield* ledger.reserveBlock(request.phase, block)
-        const outcome = yield* MeasureChunkWorkflow.execute({
+        const block = yield* chunkBlock(ledger, request.phase, planned)
+        const outcome = yield* sendUnderBlock(ledger, engine, request.phase, key, block, MeasureChunkWorkflow.execute({
           workspaceId: request.workspaceId,
           scanId: request.scanId,
           key,
@@ -164,17 +135,7 @@ export const layerDispatch = (options: DispatchOptions): Layer.Layer<never, neve
           finalAgentIds: request.finalAgentIds,
           concurrency: request.concurrency,
           budget: block
-        }).pipe(
-          Effect.provideService(WorkflowEngine.WorkflowEngine, engine),
-          Effect.updateContext(detachedFromScan),
-          // The cluster's storage unreachable for a moment (connections dropped, a full pool): the
-          // same key again joins the same execution, so waiting and asking again is safe.
-          Effect.sandbox,
-          Effect.retry({ schedule: outageSchedule, while: isClusterOutage }),
-          Effect.catch(Effect.failCause),
-          Effect.onExit((exit) => exit._tag === "Success" ? Effect.void : ledger.release(reservation))
-        )
-        yield* ledger.settleBlock(reservation, key, outcome.spend)
+        }))
         if (outcome._tag === "BudgetExhausted") return yield* new BudgetExhausted({ phase: request.phase, message: outcome.message })
         return outcome
       })

@@ -16,11 +16,11 @@
  */
 import { Context, Effect, Schema, Scope, Tracer } from "effect"
 import { Activity, Workflow, WorkflowEngine } from "effect/workflow"
-import { type PhaseName, type PhaseOutput, PhaseOutputReference, Scan, WorkspaceId } from "../contracts/index.ts"
+import { type PhaseName, type PhaseOutput, PhaseOutputReference, Scan, SubmissionCarrier, WorkspaceId } from "../contracts/index.ts"
 import { phaseOutputReference } from "../ports/PhaseOutputParts.ts"
 import { PhaseBoundary, type PhaseBoundaryShape } from "../pipeline/PhaseBoundary.ts"
 import { ScanFailed } from "../pipeline/ScanFailed.ts"
-import { ScanOrchestrator, type ScanOutcome } from "../pipeline/ScanOrchestrator.ts"
+import { type ScanLeaseOptions, ScanOrchestrator, type ScanOutcome } from "../pipeline/ScanOrchestrator.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import { hashHex } from "../random/Deterministic.ts"
 
@@ -31,7 +31,9 @@ export const ScanSubmission = Schema.Struct({
   requestId: Schema.NonEmptyString,
   seed: Schema.Int,
   /** Model calls in flight at once while measuring. */
-  concurrency: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1024 }))
+  concurrency: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1024 })),
+  /** Who carries the execution (recorded on the scan): the cluster's runners (the default) or the submitting process alone. */
+  carrier: Schema.optionalKey(SubmissionCarrier)
 })
 export type ScanSubmission = typeof ScanSubmission.Type
 
@@ -72,6 +74,15 @@ export const summaryOf = (outcome: ScanOutcome): ScanSummary => ({
 export const scanTraceParent = (scanId: string): Tracer.ExternalSpan =>
   Tracer.externalSpan({ traceId: hashHex(`${scanId}/trace`) + hashHex(`${scanId}/trace/2`), spanId: hashHex(`${scanId}/root`), sampled: true })
 
+/**
+ * How the scans this runner carries hold their lease: its duration and heartbeat (the host's
+ * `SPECTRAL_SCAN_LEASE_MS`; the orchestrator's defaults when none is provided), and the name of the
+ * process (`owner`, e.g. host and pid) that each take carries. The lease's owner is always the execution.
+ */
+export const ScanLeaseSettings = Context.Reference<ScanLeaseOptions>("@spectral/engine/workflow/ScanWorkflow/ScanLeaseSettings", {
+  defaultValue: () => ({})
+})
+
 /** Who holds the scans an execution runs: the execution, not a process. */
 export const executionOwner = (executionId: string): string => `workflow:${executionId}`
 
@@ -88,6 +99,7 @@ const storageFailed = (scanId: string) => (error: StorageError) =>
 export const layer = ScanWorkflow.toLayer(Effect.fnUntraced(function*(submission, executionId) {
   const orchestrator = yield* ScanOrchestrator
   const owner = executionOwner(executionId)
+  const lease = yield* ScanLeaseSettings
   // What each phase Activity runs under: this execution's engine, instance and scope.
   const durable = Context.make(WorkflowEngine.WorkflowEngine, yield* WorkflowEngine.WorkflowEngine).pipe(
     Context.add(WorkflowEngine.WorkflowInstance, yield* WorkflowEngine.WorkflowInstance),
@@ -138,12 +150,12 @@ export const layer = ScanWorkflow.toLayer(Effect.fnUntraced(function*(submission
       seed: submission.seed,
       concurrency: submission.concurrency,
       owner,
-      submission: { requestId: submission.requestId, executionId }
+      submission: { requestId: submission.requestId, executionId, ...(submission.carrier === undefined ? {} : { carrier: submission.carrier }) }
     }).pipe(
       Effect.catchTag("StorageError", (error) => Effect.fail(storageFailed(submission.requestId)(error)))
     )
   })
-  const outcome = yield* orchestrator.continueHeld(scan.workspaceId, scan.id, { owner, concurrency: submission.concurrency }).pipe(
+  const outcome = yield* orchestrator.continueHeld(scan.workspaceId, scan.id, { owner, concurrency: submission.concurrency, lease }).pipe(
     Effect.provideService(PhaseBoundary, boundaryOf(scan.workspaceId, scan.id)),
     Effect.withSpan("spectral.scan", { attributes: { "spectral.scan.id": scan.id, "spectral.workspace.id": scan.workspaceId, "spectral.workflow.execution_id": executionId } }),
     Effect.withParentSpan(scanTraceParent(scan.id)),

@@ -20,12 +20,22 @@ import { ScanRepo, WorkspaceRepo } from "../../src/ports/Repositories.ts"
 import type { ModelPhase } from "../../src/ports/ModelCall.ts"
 import * as ScanWorkflow from "../../src/workflow/ScanWorkflow.ts"
 import { toyProvider, toyWorkspace } from "../optimize/ToyTeam.ts"
+import { runSubmission } from "../workflow/RunSubmission.ts"
 import { hookedToyModel } from "./HookedToyModel.ts"
 
 const base = (model: Layer.Layer<LanguageModel.LanguageModel>) => Layer.mergeAll(MemoryStorage.layer, EventBus.layerMemory, toyProvider(30), model)
 
 const engineOn = (storage: Layer.Layer<ScanRepo, never, ScanRepo> | undefined, model: Layer.Layer<LanguageModel.LanguageModel>) =>
   ScanEngine.layer().pipe(Layer.provideMerge(storage === undefined ? base(model) : Layer.provideMerge(storage, base(model))))
+
+/** The same with the scan workflow on an in-memory cluster: what a run of a scan left behind goes through. */
+const durableOn = (storage: Layer.Layer<ScanRepo, never, ScanRepo> | undefined, model: Layer.Layer<LanguageModel.LanguageModel>) =>
+  ScanWorkflow.layer.pipe(
+    Layer.provide(Layer.succeed(ScanWorkflow.ScanLeaseSettings)({ durationMs: 400, heartbeatMs: 50 })),
+    Layer.provideMerge(ClusterWorkflowEngine.layer),
+    Layer.provideMerge(TestRunner.layer),
+    Layer.provideMerge(engineOn(storage, model))
+  )
 
 /** Model calls by phase. */
 const counting = (calls: Ref.Ref<ReadonlyArray<ModelPhase>>) => hookedToyModel(({ phase }) => Ref.update(calls, (all) => [...all, phase]))
@@ -102,20 +112,22 @@ describe("phase outputs in parts", () => {
 
         const left = yield* leaveBehind(workspace, outputs)
         yield* Ref.set(calls, [])
-        const resumed = yield* orchestrator.runOrResume({ workspaceId: workspace.id, seed: 4, lease: { durationMs: 400, heartbeatMs: 50 } })
+        const resumed = yield* runSubmission({ workspaceId: workspace.id, seed: 4 })
+        assert.isTrue(resumed.plan.resumed)
         assert.strictEqual(resumed.scan.id, left.id)
         assert.strictEqual(resumed.scan.state, "completed")
         // The finished phases made no model call again, and what they handed on was what they saved.
         const phasesCalled = new Set(yield* Ref.get(calls))
         assert.isFalse(phasesCalled.has("observe"), "observe is not measured again")
-        assert.deepStrictEqual(resumed.verdict.checks, finished.verdict.checks)
-        assert.strictEqual(resumed.verdict.outcome, finished.verdict.outcome)
+        const verdict = (yield* orchestrator.savedPhaseOutput(workspace.id, left.id, "verdict")).verdict
+        assert.deepStrictEqual(verdict.checks, finished.verdict.checks)
+        assert.strictEqual(verdict.outcome, finished.verdict.outcome)
         for (const phase of finishedPhases) {
           const readBack = yield* orchestrator.savedPhaseOutput(workspace.id, left.id, phase)
           const original = yield* Schema.decodeUnknownEffect(PhaseOutputSchemas[phase] as Schema.Codec<unknown, unknown>)(outputs.get(phase))
           assert.deepStrictEqual(readBack, original, `${phase} reads back as it was saved`)
         }
-      }).pipe(Effect.provide(engineOn(undefined, counting(calls))))
+      }).pipe(Effect.provide(durableOn(undefined, counting(calls))))
     }))
 
   it.live("a resumed scan whose saved observe part lost a chunk fails in observe with StoredStateInvalid naming the part, and loses nothing", () =>
@@ -147,7 +159,7 @@ describe("phase outputs in parts", () => {
         const outputs = yield* scans.phaseOutputs(workspace.id, finished.scan.id)
         yield* leaveBehind(workspace, outputs)
         yield* Ref.set(calls, [])
-        const error = failure(yield* Effect.exit(orchestrator.runOrResume({ workspaceId: workspace.id, seed: 4, lease: { durationMs: 400, heartbeatMs: 50 } })))
+        const error = failure(yield* Effect.exit(runSubmission({ workspaceId: workspace.id, seed: 4 })))
         assert.strictEqual(error._tag, "ScanFailed")
         if (error._tag !== "ScanFailed") return
         assert.strictEqual(error.phase, "observe")
@@ -158,7 +170,7 @@ describe("phase outputs in parts", () => {
         assert.strictEqual(row.state, "failed")
         assert.deepStrictEqual(row.failure?.phase, "observe")
         assert.deepStrictEqual(row.completedPhases, finishedPhases)
-      }).pipe(Effect.provide(engineOn(lostChunk, counting(calls))))
+      }).pipe(Effect.provide(durableOn(lostChunk, counting(calls))))
     }))
 
   it.live("in a workflow execution each phase's recorded result is the reference to its saved output, not the output", () =>

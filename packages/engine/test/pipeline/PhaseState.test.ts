@@ -15,6 +15,7 @@ import { EventBus } from "../../src/ports/EventBus.ts"
 import * as MemoryStorage from "../../src/ports/MemoryStorage.ts"
 import { ScanRepo, WorkspaceRepo } from "../../src/ports/Repositories.ts"
 import { toyModel, toyProvider, toyWorkspace } from "../optimize/ToyTeam.ts"
+import { durableWith, runSubmission } from "../workflow/RunSubmission.ts"
 import { hookedToyModel } from "./HookedToyModel.ts"
 
 const engineWith = (model: Layer.Layer<LanguageModel.LanguageModel>, provider = toyProvider(30)) =>
@@ -71,7 +72,7 @@ describe("typed phase state", () => {
       yield* scans.savePhaseOutput(workspace.id, left.id, "observe", outputs.get("observe"))
       yield* scans.savePhaseOutput(workspace.id, left.id, "calibrate", calibrate)
 
-      const error = failure(yield* Effect.exit((yield* ScanOrchestrator).runOrResume({ workspaceId: workspace.id, seed: 3, lease: { durationMs: 400, heartbeatMs: 50 } })))
+      const error = failure(yield* Effect.exit(runSubmission({ workspaceId: workspace.id, seed: 3 })))
       assert.strictEqual(error._tag, "ScanFailed")
       if (error._tag !== "ScanFailed") return
       assert.strictEqual(error.phase, "calibrate")
@@ -85,7 +86,7 @@ describe("typed phase state", () => {
       const kept = yield* scans.phaseOutputs(workspace.id, left.id)
       assert.deepStrictEqual(kept.get("calibrate"), calibrate, "the stored row is left as it was")
       assert.deepStrictEqual(kept.get("observe"), outputs.get("observe"))
-    }).pipe(Effect.provide(engineWith(toyModel("reader")))))
+    }).pipe(Effect.provide(durableWith(toyModel("reader"), { durationMs: 400, heartbeatMs: 50 }))))
 
   it.live("a phase's typed error reaches ScanFailed and the scan row as PhaseError with its tag", () =>
     Effect.gen(function*() {

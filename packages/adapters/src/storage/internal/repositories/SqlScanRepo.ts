@@ -10,6 +10,7 @@
 import { joinPhaseOutput, redactStimulusContent, ScanRepo, splitPhaseOutput, StorageError, type StoredPhaseOutputChunk } from "@spectral/engine"
 import { PhaseName, PhaseOutputParts, RubricDivergenceRecord, Scan, VerdictResult } from "@spectral/engine/contracts"
 import { Effect, Option, Schema } from "effect"
+import type * as Statement from "effect/sql/Statement"
 import { corrupt, decodeRow, decodeRows, type DocRow, encodeDoc, type SqlRepoContext } from "./SqlRepoContext.ts"
 
 /** Wrapper for a phase output, so any JSON value (and `undefined`) round-trips. */
@@ -53,6 +54,22 @@ export const makeSqlScanRepo = ({ inWorkspace, json, single, sql }: SqlRepoConte
       return grouped
     })
 
+  /** Write the row when it also meets `condition` (a fragment starting with AND): whether it did. */
+  const write = (value: Scan, condition: Statement.Fragment) =>
+    Effect.gen(function*() {
+      const doc = yield* encodeScan(value, value.id)
+      const rows = yield* inWorkspace(
+        value.workspaceId,
+        "scan",
+        value.id,
+        sql`UPDATE spectral.scans
+            SET state = ${value.state}, created_at = ${value.createdAt}, doc = ${json(doc)}, updated_at = now()
+            WHERE workspace_id = ${value.workspaceId} AND id = ${value.id} ${condition}
+            RETURNING id`
+      )
+      return rows.length > 0
+    })
+
   return ScanRepo.of({
     insert: Effect.fn("SqlScanRepo.insert")(function*(value) {
       const doc = yield* encodeScan(value, value.id)
@@ -67,32 +84,16 @@ export const makeSqlScanRepo = ({ inWorkspace, json, single, sql }: SqlRepoConte
       if (rows.length === 0) return yield* StorageError.conflict("scan", value.id, "already exists")
     }),
     update: Effect.fn("SqlScanRepo.update")(function*(value) {
-      const doc = yield* encodeScan(value, value.id)
-      const rows = yield* inWorkspace(
-        value.workspaceId,
-        "scan",
-        value.id,
-        sql`UPDATE spectral.scans
-            SET state = ${value.state}, created_at = ${value.createdAt}, doc = ${json(doc)}, updated_at = now()
-            WHERE workspace_id = ${value.workspaceId} AND id = ${value.id} RETURNING id`
-      )
-      if (rows.length === 0) return yield* StorageError.notFound("scan", value.id)
+      if (!(yield* write(value, sql``))) return yield* StorageError.notFound("scan", value.id)
     }),
     updateHeld: Effect.fn("SqlScanRepo.updateHeld")(function*(value, holder) {
-      const doc = yield* encodeScan(value, value.id)
       // The lease check and the write in one statement (no read between them to race with).
-      const rows = yield* inWorkspace(
-        value.workspaceId,
-        "scan",
-        value.id,
-        sql`UPDATE spectral.scans
-            SET state = ${value.state}, created_at = ${value.createdAt}, doc = ${json(doc)}, updated_at = now()
-            WHERE workspace_id = ${value.workspaceId} AND id = ${value.id}
-              AND doc->'lease'->>'owner' = ${holder.owner}
+      const held = holder.owner === null
+        ? sql`AND doc->'lease' IS NULL`
+        : sql`AND doc->'lease'->>'owner' = ${holder.owner}
               AND (doc->'lease'->>'take') IS NOT DISTINCT FROM ${holder.take ?? null}
-            RETURNING id`
-      )
-      if (rows.length > 0) return true
+              ${holder.expiresAt === undefined ? sql`` : sql`AND doc->'lease'->>'expiresAt' = ${holder.expiresAt}`}`
+      if (yield* write(value, held)) return true
       const exists = yield* inWorkspace(value.workspaceId, "scan", value.id, sql`SELECT id FROM spectral.scans WHERE workspace_id = ${value.workspaceId} AND id = ${value.id}`)
       if (exists.length === 0) return yield* StorageError.notFound("scan", value.id)
       return false
