@@ -33,7 +33,7 @@ import { Config, Console, Effect, FileSystem, Layer, Option, Path, Predicate, Sc
 import { Command, Flag } from "effect/cli"
 import { hostname } from "node:os"
 import { Redaction, Storage } from "@spectral/adapters"
-import { ChangeSetRepo, type RecoveredScanOutcome, type StorageError, renderHtml, renderJson, renderMarkdown, ScanEngine, type ScanFailed, ScanOrchestrator, type ScanOutcome, ScanProgress, type ScanProgressReporter, WorkspaceRepo } from "@spectral/engine"
+import { ChangeSetRepo, type RecoveredScanOutcome, type StorageError, renderHtml, renderJson, renderMarkdown, ScanEngine, type ScanFailed, type ScanOutcome, ScanProgress, type ScanProgressReporter, WorkspaceRepo } from "@spectral/engine"
 import { ENGINE_VERSION, Workspace } from "@spectral/engine/contracts"
 import { WorldsEvalSetProvider } from "@spectral/worlds"
 import { CliFailed, EXIT_INTERNAL, reportFailures } from "../CliFailure.ts"
@@ -100,9 +100,17 @@ const replay = Effect.fnUntraced(function*(scanId: string, output: Option.Option
     const engine = ScanEngine.layerReplay({ judge: record.judge, packages: record.packages }, record, plugins.map((p) => p.layer)).pipe(
       Layer.provideMerge(Layer.mergeAll(WorldsEvalSetProvider.layer, languageModelLayer(record.seed)))
     )
-    return yield* Effect.gen(function*() {
-      return yield* (yield* ScanOrchestrator).run({ workspaceId, replay: { scanId, record }, lease: leaseOf(settings.leaseMs) })
-    }).pipe(withProgress(yield* progressReporter), Effect.provide(engine))
+    // The scan workflow on a runner of this process (its mailboxes in memory), on the engine built from the record.
+    const reporter = yield* progressReporter
+    return yield* InProcessRunner.runWithMailboxesInMemory({
+      workspaceId,
+      seed: record.seed,
+      concurrency: record.concurrency,
+      exclusiveStore: false,
+      progress: reporter,
+      lease: leaseOf(settings.leaseMs),
+      replayOf: scanId
+    }).pipe(withProgress(reporter), Effect.provide(engine))
   }).pipe(
     Effect.provide(Storage.layerConfigWithEvents()),
     Effect.catchTag("ScanReplayError", (error) => Effect.fail(new CliInputError({ file: `--replay ${scanId}`, message: error.message }))),

@@ -144,6 +144,11 @@ export interface InProcessScan {
   readonly lease?: ScanLeaseOptions | undefined
   /** Carry this failed scan on instead (`ScanSubmissions.retry`): its own seed, its saved phases. */
   readonly retry?: string | undefined
+  /**
+   * Replay this stored scan from its record as a new scan (a new submission; `seed` must be the
+   * record's, the engine in context the one built from it, `ScanEngine.layerReplay`).
+   */
+  readonly replayOf?: string | undefined
 }
 
 /**
@@ -184,7 +189,8 @@ const submitAndWait = Effect.fnUntraced(function*(request: InProcessScan, chosen
     requestId: chosen.requestId,
     seed: chosen.seed,
     concurrency: request.concurrency,
-    carrier: "process"
+    carrier: "process",
+    ...(request.replayOf === undefined ? {} : { replayOf: request.replayOf })
   })
   const outcome = (yield* ScanOutcomes).get(summary.scanId) ?? (yield* storedOutcome(summary.workspaceId, summary.scanId))
   return { ...outcome, resumed: chosen.resumed, abandoned: chosen.abandoned, requestId: chosen.requestId }
@@ -192,6 +198,9 @@ const submitAndWait = Effect.fnUntraced(function*(request: InProcessScan, chosen
 
 const planOf = (request: InProcessScan) => {
   const leaseMs = request.lease?.durationMs ?? DEFAULT_LEASE_MS
+  if (request.replayOf !== undefined) {
+    return Effect.succeed({ requestId: globalThis.crypto.randomUUID(), resumed: false, abandoned: [], seed: request.seed })
+  }
   return request.retry !== undefined
     ? ScanSubmissions.retry({ workspaceId: request.workspaceId, scanId: request.retry, concurrency: request.concurrency, leaseMs })
     : Effect.map(

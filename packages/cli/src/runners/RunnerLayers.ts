@@ -47,6 +47,11 @@ export const RunnerConcurrency = Config.schema(Schema.Int.check(Schema.isBetween
   Config.option
 )
 
+/** How long the scans a runner carries hold their lease without its heartbeat (`SPECTRAL_SCAN_LEASE_MS`, default 30 000). */
+export const ScanLeaseMs = Config.schema(Schema.Int.check(Schema.isBetween({ minimum: 10, maximum: 86_400_000 })), "SPECTRAL_SCAN_LEASE_MS").pipe(
+  Config.withDefault(30_000)
+)
+
 /**
  * The workflows a runner carries: scans, whose measurements and counterfactual re-runs go out in
  * chunks (child workflows spread over the runners by key), and the chunks; all of them under the
@@ -57,6 +62,8 @@ const workflows = (options: RunnerOptions) =>
     const chunkSize = yield* MeasureChunk
     const inFlight = yield* ChunksInFlight
     const concurrency = yield* RunnerConcurrency
+    // Each take of a scan's lease names this runner (`host:port/pid`).
+    const lease = Layer.succeed(ScanWorkflow.ScanLeaseSettings)({ durationMs: yield* ScanLeaseMs, owner: `${options.host}:${options.port}/${process.pid}` })
     const permits = Option.isSome(concurrency)
       ? Layer.effect(RunnerCallPermits)(Semaphore.make(concurrency.value))
       : Layer.empty
@@ -64,7 +71,7 @@ const workflows = (options: RunnerOptions) =>
     const scans = chunkSize === 0 ? ScanWorkflow.layer : ScanWorkflow.layer.pipe(
       Layer.provide(Layer.mergeAll(MeasureChunkWorkflow.layerDispatch({ chunkSize, inFlight }), BlameChunkWorkflow.layerDispatch({ chunkSize, inFlight })))
     )
-    return Layer.mergeAll(scans, MeasureChunkWorkflow.layer, BlameChunkWorkflow.layer).pipe(
+    return Layer.mergeAll(scans.pipe(Layer.provide(lease)), MeasureChunkWorkflow.layer, BlameChunkWorkflow.layer).pipe(
       Layer.provide(permits),
       Layer.provide(options.progress === undefined ? Layer.empty : Layer.succeed(ScanProgress)(options.progress))
     )

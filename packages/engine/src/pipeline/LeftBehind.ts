@@ -17,12 +17,15 @@ export const stoppedIn = (scan: Scan): PhaseName => phaseOrder.find((phase) => !
 /** The scan left behind that a run of `seed` on the declaration of `digest` resumes: the newest that fits (`left` is newest first). */
 export const resumableAmong = (left: ReadonlyArray<Scan>, seed: number, digest: string): Scan | undefined =>
   left.find((scan) =>
-    scan.seed === seed && (scan.declarationDigest === undefined || scan.declarationDigest === digest) && (scan.resumes ?? 0) < MAX_RESUMES)
+    scan.record?.replayOf === undefined && scan.seed === seed && (scan.declarationDigest === undefined || scan.declarationDigest === digest) &&
+    (scan.resumes ?? 0) < MAX_RESUMES)
 
 /** Why a scan left behind is abandoned rather than resumed, in words. */
 export const abandonedBecause = (scan: Scan, seed: number, digest: string, resumable: Scan | undefined): string =>
   `its process stopped during ${stoppedIn(scan)}; ` + (
-    (scan.resumes ?? 0) >= MAX_RESUMES
+    scan.record?.replayOf !== undefined
+      ? `it replayed ${scan.record.replayOf} on the engine built from that record; replay it again with --replay ${scan.record.replayOf}`
+      : (scan.resumes ?? 0) >= MAX_RESUMES
       ? `it was resumed ${scan.resumes} times and stopped each time`
       : scan.seed !== seed
       ? `a scan with seed ${seed} was asked for, not ${scan.seed}`

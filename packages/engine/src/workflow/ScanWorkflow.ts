@@ -20,6 +20,7 @@ import { type PhaseName, type PhaseOutput, PhaseOutputReference, Scan, Submissio
 import { phaseOutputReference } from "../ports/PhaseOutputParts.ts"
 import { PhaseBoundary, type PhaseBoundaryShape } from "../pipeline/PhaseBoundary.ts"
 import { ScanFailed } from "../pipeline/ScanFailed.ts"
+import { type ScanReplayError, storedRecord } from "../pipeline/ScanReplay.ts"
 import { type ScanLeaseOptions, ScanOrchestrator, type ScanOutcome } from "../pipeline/ScanOrchestrator.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import { hashHex } from "../random/Deterministic.ts"
@@ -33,7 +34,13 @@ export const ScanSubmission = Schema.Struct({
   /** Model calls in flight at once while measuring. */
   concurrency: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1024 })),
   /** Who carries the execution (recorded on the scan): the cluster's runners (the default) or the submitting process alone. */
-  carrier: Schema.optionalKey(SubmissionCarrier)
+  carrier: Schema.optionalKey(SubmissionCarrier),
+  /**
+   * Replay this stored scan from its record (`ScanRecord`) as a new scan: its seed, declaration,
+   * baseline, judge, gates and strategies. The engine the runner carries it on must be the one
+   * built from that record (`ScanEngine.layerReplay`).
+   */
+  replayOf: Schema.optionalKey(Schema.NonEmptyString)
 })
 export type ScanSubmission = typeof ScanSubmission.Type
 
@@ -95,6 +102,11 @@ const describeReference = (reference: PhaseOutputReference) =>
 const storageFailed = (scanId: string) => (error: StorageError) =>
   new ScanFailed({ scanId, phase: "preflight", reason: error.message, cause: { _tag: "PhaseError", error: error._tag, message: error.message } })
 
+const replayFailed = (scanId: string) => (error: ScanReplayError | StorageError) =>
+  error._tag === "StorageError"
+    ? error
+    : new ScanFailed({ scanId, phase: "preflight", reason: error.message, cause: { _tag: "PhaseError", error: error._tag, message: error.message } })
+
 /** The workflow's body: registered with the host's workflow engine by `layer`. */
 export const layer = ScanWorkflow.toLayer(Effect.fnUntraced(function*(submission, executionId) {
   const orchestrator = yield* ScanOrchestrator
@@ -145,12 +157,17 @@ export const layer = ScanWorkflow.toLayer(Effect.fnUntraced(function*(submission
     name: "scan/start",
     success: Scan,
     error: ScanFailed,
-    execute: orchestrator.start({
-      workspaceId: submission.workspaceId,
-      seed: submission.seed,
-      concurrency: submission.concurrency,
-      owner,
-      submission: { requestId: submission.requestId, executionId, ...(submission.carrier === undefined ? {} : { carrier: submission.carrier }) }
+    execute: Effect.gen(function*() {
+      const replayOf = submission.replayOf
+      const replay = replayOf === undefined ? undefined : { scanId: replayOf, record: (yield* storedRecord(replayOf).pipe(Effect.mapError(replayFailed(replayOf)))).record }
+      return yield* orchestrator.start({
+        workspaceId: submission.workspaceId,
+        seed: submission.seed,
+        concurrency: submission.concurrency,
+        owner,
+        submission: { requestId: submission.requestId, executionId, ...(submission.carrier === undefined ? {} : { carrier: submission.carrier }) },
+        ...(replay === undefined ? {} : { replay })
+      })
     }).pipe(
       Effect.catchTag("StorageError", (error) => Effect.fail(storageFailed(submission.requestId)(error)))
     )

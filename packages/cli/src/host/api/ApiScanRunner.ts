@@ -1,9 +1,10 @@
 /**
  * Scans the host service runs itself (`POST /api/workspaces/:ws/scans`): each on an engine built
  * like `spectral scan`'s (the host's judge, language model, worlds and workspace secrets) over the
- * service's own store, in a background fiber owned by the service's scope (stopping the service
- * interrupts it, and the orchestrator lets its lease go so the next run resumes it). `start`
- * answers with the scan id as soon as the orchestrator has stored the scan. The engine's
+ * service's own store, as the scan workflow on a runner of its own in a background fiber owned by
+ * the service's scope (stopping the service interrupts it, and the execution lets its lease go so
+ * the next `spectral scan` of the workspace carries it on). `start` answers with the scan id as
+ * soon as the workflow's first step has stored the scan. The engine's
  * `ScanProgress` events of each scan feed a snapshot (`ProgressSnapshot`: every phase's status, the
  * latest stimuli count, how it ended) that progress streams subscribe to; `cancel` interrupts the
  * fiber and records the scan as abandoned with a `cancelled: …` reason (it is never resumed).
@@ -11,10 +12,11 @@
 import { hostname } from "node:os"
 import { Cause, Clock, Config, Context, Deferred, Effect, Exit, Fiber, Layer, Scope, SubscriptionRef } from "effect"
 import type { Storage } from "@spectral/adapters"
-import { type ScanOutcome, ScanEngine, ScanOrchestrator, ScanProgress, type ScanProgressEvent, type ScanProgressReporter, ScanRepo, type StorageError } from "@spectral/engine"
+import { type ScanOutcome, ScanEngine, ScanProgress, type ScanProgressEvent, type ScanProgressReporter, ScanRepo, type StorageError } from "@spectral/engine"
 import { phaseOrder, type Scan } from "@spectral/engine/contracts"
 import { WorldsEvalSetProvider } from "@spectral/worlds"
 import { JudgeSettings, languageModelLayer, secretsLayer, telemetryLayer } from "../../HostLayers.ts"
+import * as InProcessRunner from "../../runners/InProcessRunner.ts"
 import type { EndStatus, PhaseEventData, StimuliEventData } from "./ApiModels.ts"
 
 /** Where a scan stands, as progress streams tell it. */
@@ -170,8 +172,18 @@ export class ApiScanRunner extends Context.Service<ApiScanRunner, {
             Effect.ensuring(Effect.sync(() => scanId !== undefined && running.delete(key(workspaceId, scanId))))
           )
         // Failures: the scan's (ScanFailed, StorageError) or the engine's settings (a ConfigError naming the variable).
-        const run: Effect.Effect<ScanOutcome, unknown> = Effect.gen(function*() {
-          return yield* (yield* ScanOrchestrator).run({ workspaceId, seed, lease })
+        // The scan workflow on a runner of this scan's own (its mailboxes in memory), as `spectral
+        // scan` runs it on a server: a new submission each time (a scan this service left behind
+        // is carried on by the next `spectral scan` of the workspace). Interrupting the fiber stops
+        // that runner, and the execution lets its lease go.
+        const run: Effect.Effect<ScanOutcome, unknown> = InProcessRunner.runWithMailboxesInMemory({
+          workspaceId,
+          seed,
+          concurrency: 8,
+          requestId: globalThis.crypto.randomUUID(),
+          exclusiveStore: false,
+          progress: reporter,
+          lease
         }).pipe(
           Effect.provideService(ScanProgress, reporter),
           Effect.provide(engineFor(seed)),
