@@ -32,17 +32,21 @@ import {
   ScanWorkflow,
   WorkspaceRepo
 } from "@spectral/engine"
-import { Context, Effect, Layer } from "effect"
+import { Context, Duration, Effect, Layer } from "effect"
 import { ClusterWorkflowEngine, MessageStorage, RunnerHealth, Runners, RunnerStorage, Sharding, ShardingConfig, SqlMessageStorage } from "effect/cluster"
 import type { WorkflowEngine } from "effect/workflow"
 
-/** One runner holding every shard (in memory), its mailboxes on `messages`. */
+/**
+ * One runner holding every shard (in memory), its mailboxes on `messages`. When it stops (the scan
+ * ended, the process is interrupted, a host cancels), an execution still running is not waited on
+ * for the cluster's default 15 s: it is carried on from its record by the next run.
+ */
 const singleRunner = <R>(messages: Layer.Layer<MessageStorage.MessageStorage, never, R | ShardingConfig.ShardingConfig>) =>
   Sharding.layer.pipe(
     Layer.provideMerge(Runners.layerNoop),
     Layer.provideMerge(messages),
     Layer.provide([RunnerStorage.layerMemory, RunnerHealth.layerNoop]),
-    Layer.provide(ShardingConfig.layer())
+    Layer.provide(ShardingConfig.layer({ entityTerminationTimeout: Duration.seconds(1) }))
   )
 
 /** Mailboxes on the SqlClient in context, in the tables `EmbeddedCluster` made (no DDL here). */
