@@ -41,10 +41,23 @@ class ScanNotCompleted extends Schema.TaggedError<ScanNotCompleted>()("ScanNotCo
   override readonly [Runtime.errorReported] = false
 }
 
+const pending = (n: number) => n === 0 ? "no rule candidate pending" : n === 1 ? "1 rule candidate pending" : `${n} rule candidates pending`
+
+/** How many events the loop decided each way, in words ("3 observations kept, 1 dismissed as noise, 3 ignored"). */
+const decisionWords: Record<string, readonly [one: string, many: string]> = {
+  observation: ["observation kept", "observations kept"],
+  noise: ["dismissed as noise", "dismissed as noise"],
+  ignored: ["ignored", "ignored"],
+  duplicate: ["duplicate", "duplicates"],
+  rule_candidate: ["rule candidate proposed", "rule candidates proposed"],
+  rule_revision: ["rule revision proposed", "rule revisions proposed"]
+}
 const summarizeDecisions = (kinds: ReadonlyArray<string>) => {
   const counts = new Map<string, number>()
   for (const kind of kinds) counts.set(kind, (counts.get(kind) ?? 0) + 1)
-  return counts.size === 0 ? "no signals" : [...counts].map(([kind, n]) => `${n} ${kind}`).join(", ")
+  return counts.size === 0
+    ? "no signals"
+    : [...counts].map(([kind, n]) => `${n} ${(decisionWords[kind] ?? [kind, kind])[n === 1 ? 0 : 1]}`).join(", ")
 }
 
 /** A scan that failed: said on stderr with its phase and reason, then exit 1. */
@@ -104,7 +117,7 @@ const program = <E, R>(runScan: (request: ScanRequest) => Effect.Effect<Recovere
     verdict.delta === null ? "" : `Blended score change: ${(verdict.delta.estimate * 100).toFixed(1)} pts [${(verdict.delta.low * 100).toFixed(1)}, ${(verdict.delta.high * 100).toFixed(1)}].`,
     changeSet === null ? "No change set (observe_only)." : `Change set v${changeSet.version} is ${changeSet.status}${changeSet.baselineId === null ? "" : ` (baseline ${changeSet.baselineId})`}: ${changeSet.explainability.summary}`,
     `Spent ${spend.total.calls} model calls, ${spend.total.tokens.toLocaleString("en-US")} tokens, $${spend.total.usd.toFixed(4)} (${settings.llm === "simulated" ? "simulated model" : model}).`,
-    `World evolution loop: ${summarizeDecisions((yield* evolution.decisions).map((d) => d.decision))}; ${(yield* evolution.candidates({ status: "proposed" })).length} rule candidate(s) pending (nothing is published without an explicit call).`,
+    `World evolution loop: ${summarizeDecisions((yield* evolution.decisions).map((d) => d.decision))}; ${pending((yield* evolution.candidates({ status: "proposed" })).length)} (nothing is published without an explicit call).`,
     `Scan history: ${history.map((s) => `${s.id} [${s.state}${s.verdict ? `, ${s.verdict}` : ""}${s.baselineChangeSetId ? `, baseline ${s.baselineChangeSetId}` : ""}]`).join("; ")}`,
     `Wrote ${written.join(", ")}`
   ].filter((line) => line !== "")

@@ -18,7 +18,7 @@ import { ChangeSetRepo, ScanRepo } from "@spectral/engine"
 import { Effect, Layer } from "effect"
 import { join } from "node:path"
 import type * as FakeOpenAiServer from "../../adapters/test/llm/FakeOpenAiServer.ts"
-import { providerEnv, runScan, scratch, simulatedProvider, simulatedReply, smallWorkspace, startScan, waitUntil } from "./ScanProcesses.ts"
+import { providerEnv, runCli, runScan, scratch, simulatedProvider, simulatedReply, smallWorkspace, startScan, waitUntil } from "./ScanProcesses.ts"
 import { usePgServer } from "./PgServer.ts"
 
 interface Summary {
@@ -139,6 +139,11 @@ describe("spectral scan processes on a PostgreSQL server", () => {
       // Held in the name of its workflow execution, under the take of the live process.
       assert.strictEqual(live.lease?.owner, `workflow:${live.submission?.executionId}`)
       assert.include(live.lease?.take ?? "", `:${stalled.pid}#`, "nor taken over: still the live process's take")
+      // `spectral scans status` names the process carrying it.
+      const status = yield* runCli(["scans", "status", live.id], pgEnv(info, server.baseUrl, KEY_LIVE))
+      assert.strictEqual(status.code, 0, status.stdout + status.stderr)
+      const carried = (JSON.parse(status.stdout) as { carriedBy: { process: string; leaseExpiresAt: string } | null }).carriedBy
+      assert.isTrue(carried?.process.endsWith(`:${stalled.pid}`), status.stdout)
 
       yield* killStalled(stalled, server)
       state.stalling = false

@@ -55,6 +55,12 @@ export const newRequestId = (): string => globalThis.crypto.randomUUID()
 export const submit = (submission: ScanWorkflow.ScanSubmission) => ScanWorkflow.ScanWorkflow.execute(submission, { discard: true })
 
 /** What `spectral scans status` prints of a stored scan. */
+/**
+ * The process a lease names: its take's process (`host:pid`, a runner's `host:port/pid`), or the
+ * owner for a lease without one, without the instance suffix (`#…`).
+ */
+const carrierOf = (lease: NonNullable<Scan["lease"]>): string => (lease.take ?? lease.owner).split("#")[0] ?? lease.owner
+
 export const statusOf = (scan: Scan) => ({
   scanId: scan.id,
   workspaceId: scan.workspaceId,
@@ -67,5 +73,8 @@ export const statusOf = (scan: Scan) => ({
   changeSetId: scan.changeSetId ?? null,
   failure: scan.failure === undefined ? null : { phase: scan.failure.phase, cause: scan.failure.cause._tag, reason: scan.failureReason ?? "" },
   submission: scan.submission ?? null,
+  /** Who carries a scan in progress and until when its lease holds without a heartbeat (past it: left behind). */
+  carriedBy: terminal(scan) || scan.lease === undefined ? null : { process: carrierOf(scan.lease), leaseExpiresAt: scan.lease.expiresAt },
+  resumes: scan.resumes ?? 0,
   updatedAt: scan.updatedAt
 })
