@@ -187,8 +187,15 @@ export class BudgetLedger extends Context.Service<BudgetLedger, {
   /**
    * Release a block and charge what its calls really used, by purpose (all under the block's
    * phase), once per `key`: a block replayed after a crash (its result recorded) is not charged again.
+   * `ranOut`: the block's work stopped on its budget (that limit): the ledger is marked exhausted
+   * there, as a refused call in this process would have marked it.
    */
-  readonly settleBlock: (reservation: Reservation, key: string, byPurpose: Readonly<Record<string, Spend>>) => Effect.Effect<void>
+  readonly settleBlock: (
+    reservation: Reservation,
+    key: string,
+    byPurpose: Readonly<Record<string, Spend>>,
+    ranOut?: "calls" | "tokens" | "usd"
+  ) => Effect.Effect<void>
   /** Let a reservation go without charging anything (a block that never went out, or whose outcome is unknown). */
   readonly release: (reservation: Reservation) => Effect.Effect<void>
   /** Charge spend made outside a reservation (for example by a host's own agent calls). */
@@ -248,10 +255,13 @@ export class BudgetLedger extends Context.Service<BudgetLedger, {
         settle: (reservation, purpose, spend) =>
           Effect.flatMap(current, (state) => Ref.update(state, (s) => book(release(s, reservation), reservation.phase, purpose, spend))),
         release: (reservation) => Effect.flatMap(current, (state) => Ref.update(state, (s) => release(s, reservation))),
-        settleBlock: (reservation, key, byPurpose) =>
+        settleBlock: (reservation, key, byPurpose, ranOut) =>
           Effect.flatMap(current, (state) =>
             Ref.update(state, (s) => {
-              const released = release(s, reservation)
+              const marked = ranOut === undefined
+                ? s
+                : { ...s, exhausted: true, ...(s.exhaustedAt === undefined ? { exhaustedAt: { phase: reservation.phase, limit: ranOut } } : {}) }
+              const released = release(marked, reservation)
               if (s.settledBlocks.has(key)) return released
               const settledBlocks = new Set(s.settledBlocks)
               settledBlocks.add(key)

@@ -17,7 +17,7 @@ import { Context, type Effect, Schema } from "effect"
 import { AgentVersion, EvalSetSample, WorkspaceAgent } from "../contracts/index.ts"
 import { RunMeasurement } from "../contracts/PhaseOutputs.ts"
 import type { BudgetExhausted } from "../agents/BudgetLedger.ts"
-import { ChunkSpend } from "./MeasurementDispatch.ts"
+import { BudgetLimit, ChunkSpend } from "./MeasurementDispatch.ts"
 
 /** Per-agent shares of the blame for one failing run (they sum to 1; agents with none left out). */
 export const RunShares = Schema.Record(Schema.String, Schema.Finite)
@@ -49,7 +49,9 @@ export const BlameChunkOutcome = Schema.Struct({
   shares: Schema.Record(Schema.String, RunShares),
   spend: ChunkSpend,
   /** The chunk's block ran out: some runs were blamed without their re-runs (`blameOf`). */
-  exhausted: Schema.Boolean
+  exhausted: Schema.Boolean,
+  /** The limit that ran out, when it did. */
+  limit: Schema.optionalKey(BudgetLimit)
 })
 export type BlameChunkOutcome = typeof BlameChunkOutcome.Type
 

@@ -17,6 +17,9 @@ import type { BudgetExhausted } from "../agents/BudgetLedger.ts"
 import type { StorageError } from "../ports/StorageError.ts"
 import type { MeasureRequest } from "./MeasureRequest.ts"
 
+/** Which limit of a budget ran out. */
+export const BudgetLimit = Schema.Literals(["calls", "tokens", "usd"])
+
 /** What a chunk's calls spent, by purpose of the call (`agent:<id>`, `judge`). */
 export const ChunkSpend = Schema.Record(Schema.String, SpendFigures)
 export type ChunkSpend = typeof ChunkSpend.Type
@@ -30,8 +33,8 @@ export const ChunkOutcome = Schema.Union([
     /** The provider's error of the first run that failed for infrastructure reasons, if one did. */
     infraError: Schema.optionalKey(Schema.String)
   }),
-  /** The chunk's share of the budget ran out: what it spent before is still charged. */
-  Schema.TaggedStruct("BudgetExhausted", { message: Schema.String, spend: ChunkSpend })
+  /** The chunk's share of the budget ran out (on `limit`): what it spent before is still charged. */
+  Schema.TaggedStruct("BudgetExhausted", { message: Schema.String, spend: ChunkSpend, limit: Schema.optionalKey(BudgetLimit) })
 ])
 export type ChunkOutcome = typeof ChunkOutcome.Type
 

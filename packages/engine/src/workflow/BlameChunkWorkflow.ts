@@ -59,7 +59,12 @@ export const blameHere = (payload: BlameChunkPayload): Effect.Effect<BlameChunkO
       Effect.provideService(ModelCallPermits, permits)
     )
     const state = yield* Ref.get(ledger)
-    return { shares: Object.fromEntries(decided), spend: state.byPurpose, exhausted: state.exhausted } satisfies BlameChunkOutcome
+    return {
+      shares: Object.fromEntries(decided),
+      spend: state.byPurpose,
+      exhausted: state.exhausted,
+      ...(state.exhaustedAt === undefined ? {} : { limit: state.exhaustedAt.limit })
+    } satisfies BlameChunkOutcome
   })
 
 /** The chunk workflow's body, registered with the runner's workflow engine. */
@@ -96,7 +101,8 @@ export const layerDispatch = (options: DispatchOptions): Layer.Layer<never, neve
         // the chunks out at once may share the tokens and dollars left, not only their calls' part.
         const planned = request.runs.length * upstream * Math.max(1, request.team.length - 1)
         const block = yield* chunkBlock(ledger, "diagnose", planned, 1 / options.inFlight)
-        return yield* sendUnderBlock(ledger, engine, "diagnose", key, block, BlameChunkWorkflow.execute({ ...request, key, budget: block }))
+        return yield* sendUnderBlock(ledger, engine, "diagnose", key, block, BlameChunkWorkflow.execute({ ...request, key, budget: block }), (outcome) =>
+          outcome.exhausted ? outcome.limit ?? "calls" : undefined)
       })
     return { chunkSize: options.chunkSize, inFlight: options.inFlight, blame } satisfies BlameDispatcher
   }))

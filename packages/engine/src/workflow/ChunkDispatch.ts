@@ -46,7 +46,12 @@ export const chunkBlock = (
       usd: snapshot.budget.maxUsd - snapshot.total.usd - snapshot.inFlight.usd
     }
     const calls = Math.min(left.calls, planned + Math.ceil(planned / 4))
-    if (calls < 1) return Effect.fail(new BudgetExhausted({ phase, message: `scan budget exhausted during ${phase} (the calls limit would be passed)` }))
+    if (calls < 1) {
+      // Not one call is left: asked of the ledger as one call, which refuses it and marks itself
+      // exhausted there (as a call refused in this process would).
+      return Effect.flatMap(ledger.reserve(phase, { tokens: 0, usd: 0 }), (held) =>
+        Effect.andThen(ledger.release(held), Effect.fail(new BudgetExhausted({ phase, message: `scan budget exhausted during ${phase} (the calls limit would be passed)` }))))
+    }
     const share = Math.max(calls / Math.max(calls, left.calls), Math.min(1, minShare))
     return Effect.succeed({ calls, tokens: Math.max(0, Math.floor(left.tokens * share)), usd: Math.max(0, left.usd * share) })
   })
@@ -57,8 +62,10 @@ const detachedFromScan = (context: Context.Context<never>): Context.Context<neve
 /**
  * Send a chunk (`execute`: its child workflow's execution, keyed `key`) on `engine` with `block`
  * held on the scan's ledger: released when the dispatch fails, settled at what the chunk spent
- * once per key. The cluster's storage unreachable for a moment (connections dropped, a full pool)
- * is waited out: the same key again joins the same execution, so asking again is safe.
+ * once per key, the scan's ledger marked exhausted when the chunk's work stopped on its block
+ * (`ranOut`: the limit, as a refused call here would mark it). The cluster's storage unreachable
+ * for a moment (connections dropped, a full pool) is waited out: the same key again joins the same
+ * execution, so asking again is safe.
  */
 export const sendUnderBlock = <A extends { readonly spend: ChunkSpend }, E>(
   ledger: BudgetLedger["Service"],
@@ -66,7 +73,8 @@ export const sendUnderBlock = <A extends { readonly spend: ChunkSpend }, E>(
   phase: ModelPhase,
   key: string,
   block: ChunkBudget,
-  execute: Effect.Effect<A, E, WorkflowEngine.WorkflowEngine>
+  execute: Effect.Effect<A, E, WorkflowEngine.WorkflowEngine>,
+  ranOut: (outcome: A) => "calls" | "tokens" | "usd" | undefined
 ): Effect.Effect<A, E | BudgetExhausted> =>
   Effect.gen(function*() {
     const reservation = yield* ledger.reserveBlock(phase, block)
@@ -78,6 +86,6 @@ export const sendUnderBlock = <A extends { readonly spend: ChunkSpend }, E>(
       Effect.catch(Effect.failCause),
       Effect.onExit((exit) => exit._tag === "Success" ? Effect.void : ledger.release(reservation))
     )
-    yield* ledger.settleBlock(reservation, key, outcome.spend)
+    yield* ledger.settleBlock(reservation, key, outcome.spend, ranOut(outcome))
     return outcome
   })

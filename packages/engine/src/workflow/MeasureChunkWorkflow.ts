@@ -79,8 +79,16 @@ const measureHere = (payload: ChunkPayload) =>
       Effect.provideService(ScanProgress, noProgress),
       Effect.result
     )
-    const spend = (yield* Ref.get(ledger)).byPurpose
-    if (measured._tag === "Failure") return { _tag: "BudgetExhausted", message: measured.failure.message, spend } satisfies ChunkOutcome
+    const state = yield* Ref.get(ledger)
+    const spend = state.byPurpose
+    if (measured._tag === "Failure") {
+      return {
+        _tag: "BudgetExhausted",
+        message: measured.failure.message,
+        spend,
+        ...(state.exhaustedAt === undefined ? {} : { limit: state.exhaustedAt.limit })
+      } satisfies ChunkOutcome
+    }
     yield* traces.insertTraces(payload.workspaceId, measured.success.traces)
     yield* traces.insertResults(payload.workspaceId, measured.success.results)
     return {
@@ -135,7 +143,7 @@ export const layerDispatch = (options: DispatchOptions): Layer.Layer<never, neve
           finalAgentIds: request.finalAgentIds,
           concurrency: request.concurrency,
           budget: block
-        }))
+        }), (outcome) => outcome._tag === "BudgetExhausted" ? outcome.limit ?? "calls" : undefined)
         if (outcome._tag === "BudgetExhausted") return yield* new BudgetExhausted({ phase: request.phase, message: outcome.message })
         return outcome
       })

@@ -10,6 +10,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Ref, Tracer } from "effect"
 import { AiError } from "effect/ai"
 import { ClusterWorkflowEngine, TestRunner } from "effect/cluster"
+import { WorkflowEngine } from "effect/workflow"
 import type { LanguageModel } from "effect/ai"
 import { BudgetLedger, CurrentLedger, openLedger } from "../../src/agents/BudgetLedger.ts"
 import * as ScanEngine from "../../src/pipeline/ScanEngine.ts"
@@ -17,6 +18,7 @@ import { ScanOrchestrator } from "../../src/pipeline/ScanOrchestrator.ts"
 import { EventBus } from "../../src/ports/EventBus.ts"
 import * as MemoryStorage from "../../src/ports/MemoryStorage.ts"
 import { ScanRepo, ScanTraceRepo, WorkspaceRepo } from "../../src/ports/Repositories.ts"
+import { chunkBlock, sendUnderBlock } from "../../src/workflow/ChunkDispatch.ts"
 import * as MeasureChunkWorkflow from "../../src/workflow/MeasureChunkWorkflow.ts"
 import * as ScanWorkflow from "../../src/workflow/ScanWorkflow.ts"
 import { toyProvider, toyWorkspace } from "../optimize/ToyTeam.ts"
@@ -92,10 +94,43 @@ describe("measurements in chunks on the cluster", () => {
         const scan = (yield* (yield* ScanRepo).list(tight.id))[0]!
         assert.isAtMost(yield* Ref.get(calls), 100, "no more model calls than the budget allows")
         assert.strictEqual(scan.spend?.total.calls, yield* Ref.get(calls), "the ledger counts every call the chunks made")
+        // The budget stopped the work: the scan's spend says so, as an in-process scan's does.
+        assert.isTrue(scan.spend?.exhausted, "the scan's ledger is marked exhausted")
         if (outcome._tag === "Success") assert.strictEqual(outcome.success.state, "completed")
         else assert.strictEqual(scan.state, "failed")
       }).pipe(Effect.provide(chunkedWith(counted(calls))))
     }))
+
+  it.effect("a chunk whose block ran out marks the scan's ledger exhausted there, as a call refused in process would; so does a chunk with no call left", () =>
+    Effect.gen(function*() {
+      const ledger = yield* BudgetLedger
+      const engine = yield* WorkflowEngine.WorkflowEngine
+      const state = yield* openLedger({ maxCalls: 10, maxTokens: 100_000, maxUsd: 100 })
+      yield* Effect.gen(function*() {
+        const spend = { "agent:reader": { calls: 4, tokens: 40, usd: 0.04, cachedCalls: 0 } }
+        const block = yield* chunkBlock(ledger, "optimize", 3)
+        assert.strictEqual(block.calls, 4, "its planned calls and a quarter more")
+        const ranOut = { _tag: "BudgetExhausted" as const, message: "block spent", spend, limit: "calls" as const }
+        yield* sendUnderBlock(ledger, engine, "optimize", "optimize/cand/0/abc", block, Effect.succeed(ranOut), (o) => o.limit)
+        const after = yield* ledger.snapshot
+        assert.isTrue(after.exhausted)
+        assert.deepStrictEqual(after.exhaustedAt, { phase: "optimize", limit: "calls" })
+        assert.strictEqual(after.total.calls, 4, "what it spent is charged")
+        // A chunk that finished within its block marks nothing.
+        const fresh = yield* openLedger({ maxCalls: 10, maxTokens: 100_000, maxUsd: 100 })
+        yield* Effect.gen(function*() {
+          const fine = yield* chunkBlock(ledger, "observe", 3)
+          yield* sendUnderBlock(ledger, engine, "observe", "observe/base/0/abc", fine, Effect.succeed({ spend }), () => undefined)
+          assert.isFalse((yield* ledger.snapshot).exhausted)
+          // Spend the rest: the next chunk finds not one call left, and the ledger says where.
+          const rest = yield* chunkBlock(ledger, "observe", 6)
+          yield* sendUnderBlock(ledger, engine, "observe", "observe/base/1/def", rest, Effect.succeed({ spend: { "agent:reader": { calls: 6, tokens: 60, usd: 0.06, cachedCalls: 0 } } }), () => undefined)
+          const refused = yield* Effect.flip(chunkBlock(ledger, "observe", 3))
+          assert.strictEqual(refused._tag, "BudgetExhausted")
+          assert.deepStrictEqual((yield* ledger.snapshot).exhaustedAt, { phase: "observe", limit: "calls" })
+        }).pipe(Effect.provideService(CurrentLedger, fresh))
+      }).pipe(Effect.provideService(CurrentLedger, state))
+    }).pipe(Effect.provide(Layer.merge(BudgetLedger.layer, WorkflowEngine.layerMemory))))
 
   it.effect("a block settled twice under one key (a chunk replayed after a crash) is charged once", () =>
     Effect.gen(function*() {
