@@ -119,6 +119,22 @@ describe("scans left behind", () => {
       assert.strictEqual(next.scan.id, `${workspace.id}:scan:6`)
     }).pipe(Effect.provide(engine)))
 
+  it.live("a replay left behind is abandoned, saying how to replay it again: a plain run's engine is not the one its record built", () =>
+    Effect.gen(function*() {
+      const workspace = toyWorkspace({ broken: "reader" })
+      yield* (yield* WorkspaceRepo).upsert(workspace)
+      const scans = yield* ScanRepo
+      const first = yield* runSubmission({ workspaceId: workspace.id, seed: 3 })
+      const now = yield* Clock.currentTimeMillis
+      const replay: Scan = { ...leftBehind(workspace, now), id: `${workspace.id}:scan:2`, record: { ...first.scan.record!, replayOf: first.scan.id } }
+      yield* scans.insert(replay)
+      const { plan, scan: ended } = yield* runSubmission({ workspaceId: workspace.id, seed: 3 })
+      assert.isFalse(plan.resumed)
+      assert.strictEqual(ended.id, `${workspace.id}:scan:3`, "a new scan")
+      assert.deepStrictEqual(plan.abandoned.map((s) => s.id), [replay.id])
+      assert.include(plan.abandoned[0]!.failureReason, `replay it again with --replay ${first.scan.id}`)
+    }).pipe(Effect.provide(engine)))
+
   it.live("of two runs that find the same scan left behind, one carries it on and the other scans anew", () =>
     Effect.gen(function*() {
       const { workspace, scan } = yield* setUp()
