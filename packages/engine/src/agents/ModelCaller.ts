@@ -195,22 +195,35 @@ export const estimateTokens = (text: string): number => Math.ceil(text.length / 
 /** JSON text to a value, `undefined` when it is not JSON (a plain parse: the value is checked by the caller). */
 const parseJson = (text: string): unknown => Result.getOrUndefined(Result.try(() => JSON.parse(text) as unknown))
 
-/** Extract the first JSON object from a model's text (tolerates prose and code fences around it). */
+const BACKSLASH = 92
+const QUOTE = 34
+const OPEN = 123
+const CLOSE = 125
+
+/**
+ * Extract the first JSON object from a model's text (tolerates prose and code fences around it).
+ * An answer that is one JSON object from its first `{` to its end (most are) is parsed at once: a
+ * valid object's braces match where the scan below would end, so it is the same object.
+ */
 export const extractJsonObject = (text: string): Record<string, unknown> | undefined => {
   const start = text.indexOf("{")
   if (start < 0) return undefined
+  if (text.trimEnd().endsWith("}")) {
+    const whole = parseJson(start === 0 ? text : text.slice(start))
+    if (Predicate.isObject(whole) && !Array.isArray(whole)) return whole as Record<string, unknown>
+  }
   let depth = 0
   let inString = false
   for (let i = start; i < text.length; i++) {
-    const c = text[i]
+    const c = text.charCodeAt(i)
     if (inString) {
-      if (c === "\\") i++
-      else if (c === '"') inString = false
+      if (c === BACKSLASH) i++
+      else if (c === QUOTE) inString = false
       continue
     }
-    if (c === '"') inString = true
-    else if (c === "{") depth++
-    else if (c === "}") {
+    if (c === QUOTE) inString = true
+    else if (c === OPEN) depth++
+    else if (c === CLOSE) {
       depth--
       if (depth === 0) {
         const value = parseJson(text.slice(start, i + 1))

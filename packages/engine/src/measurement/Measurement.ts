@@ -77,9 +77,9 @@ const measureWith = <E>(
       agent,
       version: request.team.find((v) => v.agentId === agent.id)!
     }))
-    const jobs = request.samples.flatMap((sample) =>
-      Array.from({ length: request.framework.epochs }, (_, epoch) => ({ sample, epoch }))
-    )
+    const epochs = request.framework.epochs
+    const jobs: Array<{ readonly sample: EvalSetSample; readonly epoch: number }> = []
+    for (const sample of request.samples) for (let epoch = 0; epoch < epochs; epoch++) jobs.push({ sample, epoch })
     const w = request.framework.objective.worldModelWeight
     const progress = yield* ScanProgress
     let done = 0
@@ -100,23 +100,28 @@ const measureWith = <E>(
       if (sink === undefined || ready - written < sink.batchSize) return Effect.void
       // Whole batches only: the rest waits for the runs after it (or goes back to the caller).
       const end = written + Math.floor((ready - written) / sink.batchSize) * sink.batchSize
-      const batch = pending.slice(written, end)
-      for (let i = written; i < end; i++) pending[i] = undefined
+      const traces: Array<ScanTrace> = []
+      const results: Array<EvalResult> = []
+      for (let i = written; i < end; i++) {
+        const queued = pending[i]!
+        traces.push(queued.trace)
+        for (const result of queued.results) results.push(result)
+        pending[i] = undefined
+      }
       written = end
-      return sink.write(batch.map((b) => b!.trace), batch.flatMap((b) => b!.results))
+      return sink.write(traces, results)
     }))
     /** A job's outcome: with a sink, its trace and results are queued for writing and only the run is kept. */
     const kept = (
       index: number,
       outcome: { readonly trace: ScanTrace; readonly results: ReadonlyArray<EvalResult>; readonly run: RunMeasurement }
-    ): Effect.Effect<{ readonly trace?: ScanTrace; readonly results?: ReadonlyArray<EvalResult>; readonly run: RunMeasurement }, E> =>
-      sink === undefined
-        ? Effect.succeed(outcome)
-        : Effect.suspend(() => {
-          pending[index] = { trace: outcome.trace, results: outcome.results }
-          while (ready < jobs.length && pending[ready] !== undefined) ready++
-          return ready - written < sink.batchSize ? Effect.succeed({ run: outcome.run }) : Effect.as(flush, { run: outcome.run })
-        })
+    ): Effect.Effect<{ readonly trace?: ScanTrace; readonly results?: ReadonlyArray<EvalResult>; readonly run: RunMeasurement }, E> => {
+      // Called where the job yields it, so the queue is updated then, without a suspended effect.
+      if (sink === undefined) return Effect.succeed(outcome)
+      pending[index] = { trace: outcome.trace, results: outcome.results }
+      while (ready < jobs.length && pending[ready] !== undefined) ready++
+      return ready - written < sink.batchSize ? Effect.succeed({ run: outcome.run }) : Effect.as(flush, { run: outcome.run })
+    }
     const measured = yield* Effect.forEach(jobs, ({ sample, epoch }, index) =>
       Effect.gen(function*() {
         const traceId = `${request.scanId}:${request.arm}:${sample.id}:${epoch}`
@@ -157,8 +162,12 @@ const measureWith = <E>(
           latencyMs,
           costUsd
         }
-        const truncatedAgents = result.runs.filter((r) => r.error?.includes("truncated")).map((r) => r.agentId)
-        const parseFailed = result.runs.find((r) => r.status === "parse_failure")?.agentId
+        const truncatedAgents: Array<string> = []
+        let parseFailed: string | undefined
+        for (const r of result.runs) {
+          if (r.error?.includes("truncated")) truncatedAgents.push(r.agentId)
+          if (parseFailed === undefined && r.status === "parse_failure") parseFailed = r.agentId
+        }
         const base = {
           stimulusId: sample.id,
           epoch,
@@ -221,7 +230,7 @@ const measureWith = <E>(
           ...(rubric?._tag === "Scored" ? { explanation: rubric.explanation } : {}),
           ...(finalOutput !== undefined ? { output: JSON.stringify(finalOutput) } : {})
         }
-        yield* measuredOne
+        if (progress.enabled) yield* measuredOne
         return yield* kept(index, { trace: judgeFailure === undefined ? trace : { ...trace, judgeFailure }, results, run })
       }), {
         // Model calls are bounded by the scan's permits (ModelCallPermits); keeping more stimuli in

@@ -291,10 +291,20 @@ export const runTournament = <E>(input: TournamentInput<E>): Effect.Effect<Tourn
     const vectors = framework.objective.vectors.length > 0
       ? framework.objective.vectors
       : [{ name: "quality", kind: "quality" as const, direction: "maximize" as const, weight: 1 }]
+    // The baseline's runs on all of a rung's stimuli, picked once per rung: a pairing that kept
+    // every stimulus (both arms scored them all, as most do) reuses them.
+    const baselineOnRung = new WeakMap<ReadonlySet<string>, ReadonlyArray<RunMeasurement>>()
+    const baselineRunsOn = (ids: ReadonlySet<string>, paired: ReadonlySet<string>): ReadonlyArray<RunMeasurement> => {
+      // `paired` is a subset of `ids`: the same size, the same set.
+      if (paired.size !== ids.size) return measuredRuns(input.baseline, paired)
+      let runs = baselineOnRung.get(ids)
+      if (runs === undefined) baselineOnRung.set(ids, runs = measuredRuns(input.baseline, ids))
+      return runs
+    }
     // Both arms on the same stimuli: one that either arm could not run at all is left out of both.
     const vectorsFor = (measurement: ArmMeasurement, ids: ReadonlySet<string>): ReadonlyArray<VectorValue> => {
       const paired = scoredByBoth(input.baseline, measurement, ids)
-      const baselineRuns = measuredRuns(input.baseline, paired)
+      const baselineRuns = baselineRunsOn(ids, paired)
       const candidateRuns = measuredRuns(measurement, paired)
       return vectors.flatMap((v) => {
         const b = vectorValueOf(v, baselineRuns, scorers, inputs)
@@ -321,17 +331,18 @@ export const runTournament = <E>(input: TournamentInput<E>): Effect.Effect<Tourn
       // When the whole rung fits the budget (with the holdout kept back), its candidates are
       // measured at once: the scan's call permits bound the calls, and no candidate waits for
       // another. Otherwise one at a time, so the budget stops the rung where it runs out.
-      const rungStimuli = alive.reduce((n, entry) => n + todoOf(entry).length, 0)
+      const todos = alive.map(todoOf)
+      const rungStimuli = todos.reduce((n, todo) => n + todo.length, 0)
       const together = yield* fitsWithHoldoutReserve(rungStimuli)
       const measuredRung = together
-        ? yield* Effect.forEach(alive, (entry) => measure(entry.candidate, todoOf(entry), false), { concurrency: "unbounded" })
+        ? yield* Effect.forEach(alive, (entry, index) => measure(entry.candidate, todos[index]!, false), { concurrency: "unbounded" })
         : undefined
       for (const [index, entry] of alive.entries()) {
         if (measuredRung === undefined && budgetExhausted()) {
           decisionLog.push({ strategy: entry.candidate.strategy, candidateId: entry.candidate.id, outcome: "over_budget", reason: `the scan's budget ran out before round ${round + 1}` })
           continue
         }
-        const m = measuredRung === undefined ? yield* measure(entry.candidate, todoOf(entry), true) : measuredRung[index]
+        const m = measuredRung === undefined ? yield* measure(entry.candidate, todos[index]!, true) : measuredRung[index]
         if (m === undefined) {
           decisionLog.push({ strategy: entry.candidate.strategy, candidateId: entry.candidate.id, outcome: "over_budget", reason: `the scan's budget ran out while it was measured in round ${round + 1}` })
           continue

@@ -286,10 +286,18 @@ export class Optimize extends Context.Service<Optimize, {
         const measureHoldoutSequentially = (candidate: Candidate, batchSize: number) =>
           Effect.gen(function*() {
             const order = seededGenerator(hashString(`sequential-holdout:${context.scan.seed}`)).shuffle(holdout)
-            const maxWeight = Math.max(...holdout.map((s) => s.stimulusWeight))
-            const deltas = (runs: ReadonlyArray<RunMeasurement>) =>
+            // A fold, not `Math.max(...)`: spreading a large holdout overflows the call stack.
+            const maxWeight = holdout.reduce((max, s) => Math.max(max, s.stimulusWeight), -Infinity)
+            // Each look pairs only the batch just measured, in the eval set's order (the order a
+            // pairing of the whole eval set would give them): a look costs its batch, not the eval set.
+            const position = new Map(observe.evalSet.samples.map((s, i) => [s.id, i]))
+            const deltas = (batch: ReadonlyArray<EvalSetSample>, runs: ReadonlyArray<RunMeasurement>) =>
               subsetRows({
-                stimuli: pairStimuli(observe.evalSet, observe.baseline, { arm: candidate.id, runs }),
+                stimuli: pairStimuli(
+                  { ...observe.evalSet, samples: [...batch].sort((a, b) => position.get(a.id)! - position.get(b.id)!) },
+                  observe.baseline,
+                  { arm: candidate.id, runs }
+                ),
                 thresholds: framework.verdict,
                 vectors: [],
                 resamples: 0,
@@ -315,7 +323,7 @@ export class Optimize extends Context.Service<Optimize, {
               runs.push(...m.runs)
               count += batch.length
               looks++
-              for (const x of deltas(m.runs)) sequence.push(x)
+              for (const x of deltas(batch, m.runs)) sequence.push(x)
               const test = sequence.n() >= minimum ? sequence.test() : "inside"
               if (test !== "inside") {
                 stopped = test === "above" ? "better" : "worse"

@@ -8,7 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import type { OptimizationVector } from "../../src/contracts/index.ts"
 import type { ArmMeasurement, RunMeasurement } from "../../src/measurement/Measurement.ts"
-import { pairedMeanDelta, scoredByBoth, vectorValue } from "../../src/optimize/Tournament.ts"
+import { pairedMeanDelta, runTournament, scoredByBoth, vectorValue } from "../../src/optimize/Tournament.ts"
 import * as ScanEngine from "../../src/pipeline/ScanEngine.ts"
 import { ScanOrchestrator } from "../../src/pipeline/ScanOrchestrator.ts"
 import { EventBus } from "../../src/ports/EventBus.ts"
@@ -17,7 +17,7 @@ import { WorkspaceRepo } from "../../src/ports/Repositories.ts"
 import { Plugin } from "../../src/plugin/Plugin.ts"
 import type { ObjectiveScorer } from "../../src/plugin/ScorerRegistry.ts"
 import { selectStrategies, type Strategy, type WorkingSetEvaluation, withAgent } from "../../src/strategies/Strategy.ts"
-import { TOY_FLAKY_MARKER, toyModel, toyProvider, toyWorkspace } from "./ToyTeam.ts"
+import { TOY_FLAKY_MARKER, toyEvalSet, toyModel, toyProvider, toyWorkspace } from "./ToyTeam.ts"
 
 const run = (stimulusId: string, blended: number | undefined, output?: string): RunMeasurement => ({
   stimulusId,
@@ -63,6 +63,44 @@ describe("scores in the tournament", () => {
     const parseFailure: RunMeasurement = { ...run("s2", 0), status: "parse_failure" }
     assert.closeTo(vectorValue(quality, arm("c", [run("s1", 1), parseFailure]), new Set(["s1", "s2"]), [], new Map())!, 0.5, 1e-12)
   })
+})
+
+describe("the tournament's pairing", () => {
+  it.effect("each candidate meets the baseline on the stimuli both scored: all of them, or those it could run", () =>
+    Effect.gen(function*() {
+      const workspace = toyWorkspace({ broken: "none" })
+      const samples = toyEvalSet(6).samples
+      const ids = samples.map((s) => s.id)
+      // The baseline is strong exactly where the flaky candidate could not run.
+      const baselineScores = [0.2, 0.4, 0.6, 0.8, 1, 0]
+      const baselineArm = arm("baseline", ids.map((id, i) => run(id, baselineScores[i])))
+      const team = (temperature: number) =>
+        withAgent(workspace.agents.map((a) => ({ agentId: a.id, version: 1, template: a.template, hyperparameters: a.hyperparameters })), workspace.agents[0]!.id, (a) => ({ ...a, hyperparameters: { ...a.hyperparameters, temperature } }))
+      const steady = { id: "steady", strategy: "s1", rationale: "", agents: team(0.1), changed: [workspace.agents[0]!.id] }
+      const flaky = { id: "flaky", strategy: "s2", rationale: "", agents: team(0.2), changed: [workspace.agents[0]!.id] }
+      for (const pool of [[steady, flaky], [flaky, steady]]) {
+        const result = yield* runTournament<never>({
+          framework: { ...workspace.framework, objective: { ...workspace.framework.objective, vectors: [quality] }, optimization: { ...workspace.framework.optimization, maxRounds: 1 } },
+          seed: 3,
+          baselineAgents: team(workspace.agents[0]!.hyperparameters.temperature),
+          baseline: baselineArm,
+          pool,
+          working: samples,
+          scorers: [],
+          inputs: new Map(),
+          seen: new Set(),
+          measure: (c, todo) => Effect.succeed(arm(c.id, todo.map((s) => run(s.id, c.id === "flaky" && (s.id === ids[3] || s.id === ids[4]) ? undefined : 0.7)))),
+          fitsWithHoldoutReserve: () => Effect.succeed(true),
+          budgetExhausted: () => false
+        })
+        const finalist = (id: string) => result.finalists.find((f) => f.candidateId === id)!
+        assert.closeTo(finalist("steady").vectors[0]!.baseline, 0.5, 1e-12, "all six stimuli")
+        assert.closeTo(finalist("steady").workingDelta, 0.2, 1e-12)
+        assert.closeTo(finalist("flaky").vectors[0]!.baseline, 0.3, 1e-12, "the four the flaky candidate ran")
+        assert.closeTo(finalist("flaky").workingDelta, 0.4, 1e-12)
+        assert.strictEqual(result.best?.candidate.id, "flaky", "the better paired improvement wins")
+      }
+    }))
 })
 
 describe("a strategy's working-set evaluation", () => {
