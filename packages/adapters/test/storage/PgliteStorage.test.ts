@@ -65,7 +65,7 @@ it.live("embedded PGlite keeps its data across reopenings, and migrating again a
     expect(kept).toEqual(F.scan(ws, "scan-kept", 3))
     const config = { databaseUrl: Option.none(), ownerUrl: Option.none(), dataDir, maxConnections: 1 }
     expect(yield* Storage.migrate(config)).toEqual([])
-    expect(yield* Storage.migrate({ ...config, dataDir: freshDir() })).toEqual([{ id: 1, name: "workspace_tables" }, { id: 2, name: "retention_and_ingest_keys" }, { id: 3, name: "events_and_response_cache" }, { id: 4, name: "empty_workspace_id" }, { id: 5, name: "lifecycle" }, { id: 6, name: "workspace_secrets" }, { id: 7, name: "api_keys" }, { id: 8, name: "evolution_candidates" }, { id: 9, name: "scan_phase_parts" }])
+    expect(yield* Storage.migrate({ ...config, dataDir: freshDir() })).toEqual([{ id: 1, name: "workspace_tables" }, { id: 2, name: "retention_and_ingest_keys" }, { id: 3, name: "events_and_response_cache" }, { id: 4, name: "empty_workspace_id" }, { id: 5, name: "lifecycle" }, { id: 6, name: "workspace_secrets" }, { id: 7, name: "api_keys" }, { id: 8, name: "evolution_candidates" }, { id: 9, name: "scan_phase_parts" }, { id: 10, name: "scan_summaries" }])
   }), 60_000)
 
 it.live("a folder already open (here or in another live process) is refused, not corrupted", () =>

@@ -105,7 +105,7 @@ if (server === null) {
           }
           // Two processes migrating a new database at once: one applies, the other finds it done.
           const racing = yield* Effect.all([Storage.migrate(config), Storage.migrate(config)], { concurrency: 2 })
-          expect(racing.flat()).toEqual([{ id: 1, name: "workspace_tables" }, { id: 2, name: "retention_and_ingest_keys" }, { id: 3, name: "events_and_response_cache" }, { id: 4, name: "empty_workspace_id" }, { id: 5, name: "lifecycle" }, { id: 6, name: "workspace_secrets" }, { id: 7, name: "api_keys" }, { id: 8, name: "evolution_candidates" }, { id: 9, name: "scan_phase_parts" }])
+          expect(racing.flat()).toEqual([{ id: 1, name: "workspace_tables" }, { id: 2, name: "retention_and_ingest_keys" }, { id: 3, name: "events_and_response_cache" }, { id: 4, name: "empty_workspace_id" }, { id: 5, name: "lifecycle" }, { id: 6, name: "workspace_secrets" }, { id: 7, name: "api_keys" }, { id: 8, name: "evolution_candidates" }, { id: 9, name: "scan_phase_parts" }, { id: 10, name: "scan_summaries" }])
           expect(yield* Storage.migrate(config)).toEqual([])
           const version = yield* Effect.scoped(Effect.gen(function*() {
             const app = yield* PgClient.make({ url: Redacted.make(appUrl), maxConnections: 1 })

@@ -157,6 +157,54 @@ export const repositoryContract = <E>(
         expect((yield* repo.list(ws)).map((s) => s.id)).toEqual(["scan-new", "scan-b", "scan-a", "scan-old"])
       }))
 
+    it.effect("scan: listCompleted is the completed scans only, newest first, each as its header; a scan completed later is in it", () =>
+      Effect.gen(function*() {
+        const repo = yield* ScanRepo
+        const ws = F.freshWorkspaceId()
+        const attributed: Scan = { ...F.scan(ws, "scan-b", 5, "completed"), attribution: F.attribution, verdict: "caution", blendedScore: 0.625 }
+        yield* repo.insert(attributed)
+        yield* repo.insert(F.scan(ws, "scan-a", 5, "completed"))
+        yield* repo.insert(F.scan(ws, "scan-running", 7, "running"))
+        yield* repo.insert(F.scan(ws, "scan-failed", 8, "failed"))
+        yield* repo.insert(F.scan(F.freshWorkspaceId("other"), "scan-elsewhere", 9, "completed"))
+        const header = ({ attribution, blendedScore, createdAt, id, state, updatedAt, verdict, workspaceId }: Scan) => ({
+          id,
+          workspaceId,
+          state,
+          ...(attribution === undefined ? {} : { attribution }),
+          ...(verdict === undefined ? {} : { verdict }),
+          ...(blendedScore === undefined ? {} : { blendedScore }),
+          createdAt,
+          updatedAt
+        })
+        expect(yield* repo.listCompleted(ws)).toEqual([header(attributed), header(F.scan(ws, "scan-a", 5, "completed"))])
+        const finished: Scan = { ...F.scan(ws, "scan-running", 7, "completed"), verdict: "go", updatedAt: "2025-01-01T01:00:00.000Z" }
+        yield* repo.update(finished)
+        expect(yield* repo.listCompleted(ws)).toEqual([header(finished), header(attributed), header(F.scan(ws, "scan-a", 5, "completed"))])
+      }))
+
+    it.effect("scan: summaries are kept per workspace and settings, read back in one map; saving a scan's again keeps the first", () =>
+      Effect.gen(function*() {
+        const repo = yield* ScanRepo
+        const ws = F.freshWorkspaceId()
+        const settings = "level=0.95;resamples=1999"
+        const first = [F.scanSummary(ws, "scan-1", 0.5), F.scanSummary(ws, "scan-2", 0.75)]
+        yield* repo.saveSummaries(ws, settings, first)
+        yield* repo.saveSummaries(ws, settings, [F.scanSummary(ws, "scan-2", 0.25), F.scanSummary(ws, "scan-3", 0.125)])
+        yield* repo.saveSummaries(ws, settings, [])
+        const kept = yield* repo.summaries(ws, settings)
+        expect(Object.fromEntries(kept)).toEqual({
+          "scan-1": first[0],
+          "scan-2": first[1],
+          "scan-3": F.scanSummary(ws, "scan-3", 0.125)
+        })
+        expect((yield* repo.summaries(ws, "level=0.9;resamples=1999")).size).toBe(0)
+        expect((yield* repo.summaries(F.freshWorkspaceId("other"), settings)).size).toBe(0)
+        const stray = yield* reasonOf(repo.saveSummaries(ws, settings, [F.scanSummary(F.freshWorkspaceId("other"), "scan-9", 0.5)]))
+        expect(stray).toMatchObject({ _tag: "Refused", entity: "scan summary", id: "scan-9" })
+        expect((yield* repo.summaries(ws, settings)).has("scan-9")).toBe(false)
+      }))
+
     it.effect("scan: phase outputs are written once per phase (last write wins) and scoped to their scan", () =>
       Effect.gen(function*() {
         const repo = yield* ScanRepo
@@ -224,6 +272,31 @@ export const repositoryContract = <E>(
           winner: { ...optimize.winner, measurement: { ...optimize.winner.measurement, runs: optimize.winner.measurement.runs.map((r) => (r.stimulusId === "stim-1200" ? { ...r, output: marker } : r)) } }
         })
         expect(yield* repo.redactPhaseOutputs(ws, "stim-1200", marker)).toBe(0)
+      }))
+
+    it.effect("scan: phaseOutputFieldOf reads one field of a phase's outputs, by scan, as phaseOutputsOf has it (parts under it joined back)", () =>
+      Effect.gen(function*() {
+        const repo = yield* ScanRepo
+        const ws = F.freshWorkspaceId()
+        const composite = (blended: number) => ({ blendedScore: { _tag: "Present", value: blended }, agents: { reader: blended } })
+        yield* repo.savePhaseOutput(ws, "scan-1", "verdict", { verdict: { outcome: "go", checks: ["a", "b"] }, composite: composite(0.5) })
+        yield* repo.savePhaseOutput(ws, "scan-2", "verdict", { verdict: { outcome: "no_go" }, composite: null })
+        yield* repo.savePhaseOutput(ws, "scan-3", "verdict", { verdict: { outcome: "caution" } })
+        yield* repo.savePhaseOutput(ws, "scan-4", "verdict", [1, 2])
+        yield* repo.savePhaseOutput(ws, "scan-1", "calibrate", { composite: composite(0.9) })
+        yield* repo.savePhaseOutput(F.freshWorkspaceId("other"), "scan-5", "verdict", { composite: composite(0.1) })
+        expect([...(yield* repo.phaseOutputFieldOf(ws, "verdict", "composite")).entries()]).toEqual([
+          ["scan-1", composite(0.5)],
+          ["scan-2", null],
+          ["scan-3", undefined],
+          ["scan-4", undefined]
+        ])
+        expect([...(yield* repo.phaseOutputFieldOf(ws, "verdict", "missing")).values()]).toEqual([undefined, undefined, undefined, undefined])
+        expect((yield* repo.phaseOutputFieldOf(ws, "safety", "composite")).size).toBe(0)
+        const runs = Array.from({ length: 1_234 }, (_, i) => ({ stimulusId: `stim-${i}`, traceId: `t-${i}`, blended: (i % 5) / 5 }))
+        const observe = { evalSet: { id: "set", samples: [] }, baseline: { arm: "baseline", runs } }
+        yield* repo.savePhaseOutput(ws, "scan-1", "observe", observe)
+        expect([...(yield* repo.phaseOutputFieldOf(ws, "observe", "baseline")).entries()]).toEqual([["scan-1", observe.baseline]])
       }))
 
     it.effect("scan: verdict and divergence are one per scan, replaced on save, NotFound before", () =>

@@ -63,6 +63,7 @@ const specs: ReadonlyArray<TableSpec> = [
     json: "items",
     columns: () => [["phase", "text", "observe"], ["part", "text", "baseline.runs"], ["chunk", "integer", 0], ["items", "jsonb", "{}"]]
   },
+  { table: "scan_summaries", key: "scan_id", json: "doc", columns: () => [["settings", "text", "level=0.95;resamples=1999"], doc] },
   { table: "verdicts", key: "scan_id", json: "doc", columns: (key) => [["id", "text", `verdict-${key}`], doc] },
   { table: "rubric_divergences", key: "scan_id", json: "doc", columns: (key) => [["id", "text", `divergence-${key}`], doc] },
   { table: "scan_traces", key: "id", json: "doc", columns: scanRow },

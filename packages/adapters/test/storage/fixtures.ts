@@ -1,7 +1,8 @@
 /** Valid rows for every repository, built for a given workspace and id (shared by every storage suite). */
-import type { ChangeSetAuditEntry, IngestKey, LegalHold, RetentionEvent, RetentionRecord } from "@spectral/engine"
+import type { IngestKey, LegalHold, RetentionEvent, RetentionRecord } from "@spectral/engine"
 import type {
   ChangeSet,
+  ChangeSetAuditEntry,
   ChangeSetStatus,
   EvalResult,
   EvaluationFramework,
@@ -10,6 +11,7 @@ import type {
   Sample,
   SampleSet,
   Scan,
+  ScanSummary,
   ScanTrace,
   TemplateProposal,
   Trace,
@@ -93,6 +95,29 @@ export const scan = (workspaceId: string, id: string, second = 0, state: Scan["s
   completedPhases: state === "scheduled" ? [] : ["preflight"],
   createdAt: instant(second),
   updatedAt: instant(second)
+})
+
+export const attribution: NonNullable<Scan["attribution"]> = {
+  worldModelId: "us-federal-individual-tax",
+  worldModelVersion: "0.2.0",
+  authority: { worldModelId: "us-federal-individual-tax", worldModelVersion: "0.2.0", ruleSetHash: "abc123" },
+  generatedAt: instant(1),
+  seed: 7
+}
+
+/** A completed scan's summary: one agent scored `estimate` on 3 stimuli. */
+export const scanSummary = (workspaceId: string, scanId: string, estimate: number): ScanSummary => ({
+  scanId,
+  workspaceId,
+  at: instant(1),
+  attribution: { worldModelId: attribution.worldModelId, worldModelVersion: attribution.worldModelVersion },
+  agents: [{
+    agentId: "reader",
+    agentVersion: 2,
+    quality: { estimate, low: estimate - 0.125, high: estimate + 0.125, level: 0.95, standardError: 0.0625 },
+    stimuli: 3,
+    costUsd: 0.001
+  }]
 })
 
 export const scanTrace = (workspaceId: string, scanId: string, id: string): ScanTrace => ({

@@ -66,3 +66,20 @@ export const ChangeSet = Schema.Struct({
   updatedAt: Instant
 })
 export type ChangeSet = typeof ChangeSet.Type
+
+/**
+ * One entry of a change set's audit trail (append-only, `ChangeSetRepo.appendAudit`): who did what
+ * to it and the status it moved from and to (null where the action moved none).
+ */
+export const ChangeSetAuditEntry = Schema.Struct({
+  id: Schema.String,
+  workspaceId: Schema.String,
+  changeSetId: Schema.String,
+  action: Schema.String,
+  actor: Schema.String,
+  from: Schema.NullOr(ChangeSetStatus),
+  to: Schema.NullOr(ChangeSetStatus),
+  detail: Schema.String,
+  at: Schema.String
+})
+export type ChangeSetAuditEntry = typeof ChangeSetAuditEntry.Type

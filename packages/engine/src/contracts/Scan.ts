@@ -3,7 +3,7 @@
  * the calibration record, ScanTrace (one per stimulus, candidate and epoch, with provenance) and
  * EvalResult (one per trace and scoring authority).
  */
-import { Schema } from "effect"
+import { Schema, Struct } from "effect"
 import { WorkspaceId } from "./WorkspaceId.ts"
 import { AttributionEnvelope, HoldoutLayer, Provenance } from "./EvalSet.ts"
 import { Instant, NonNegative, NonNegativeInt, PositiveInt, UnitInterval } from "./Measure.ts"
@@ -161,6 +161,13 @@ export const Scan = Schema.Struct({
   updatedAt: Instant
 })
 export type Scan = typeof Scan.Type
+
+/**
+ * A scan as far as its history needs it (`ScanRepo.listCompleted`): its ids, state, times,
+ * world-model attribution and outcome; none of its phases, lease, spend or record.
+ */
+export const ScanHeader = Scan.mapFields(Struct.pick(["id", "workspaceId", "state", "attribution", "verdict", "blendedScore", "createdAt", "updatedAt"]))
+export type ScanHeader = typeof ScanHeader.Type
 
 export const RunStatus = Schema.Literals(["ok", "infra_failure", "parse_failure"])
 export type RunStatus = typeof RunStatus.Type

@@ -3,9 +3,21 @@
  * that embed the engine without a database; `@spectral/adapters` has the SQL drivers.
  */
 import { Effect, Layer, Option } from "effect"
-import type { ChangeSet, EvalResult, PhaseName, Sample, SampleSet, Scan, ScanTrace, TemplateProposal, Trace } from "../contracts/index.ts"
+import type {
+  ChangeSet,
+  ChangeSetAuditEntry,
+  EvalResult,
+  PhaseName,
+  Sample,
+  SampleSet,
+  Scan,
+  ScanHeader,
+  ScanSummary,
+  ScanTrace,
+  TemplateProposal,
+  Trace
+} from "../contracts/index.ts"
 import {
-  type ChangeSetAuditEntry,
   ChangeSetRepo,
   FailureClusterRepo,
   type IngestKey,
@@ -31,7 +43,7 @@ import {
   TraceRepo,
   WorkspaceRepo
 } from "./Repositories.ts"
-import { joinPhaseOutput, splitPhaseOutput, type StoredPhaseOutputChunk } from "./PhaseOutputParts.ts"
+import { joinPhaseOutput, phaseOutputField, splitPhaseOutput, type StoredPhaseOutputChunk } from "./PhaseOutputParts.ts"
 import { StorageError } from "./StorageError.ts"
 
 /** A map per workspace; a row stored under one workspace is invisible under another. */
@@ -76,6 +88,18 @@ const compareAndSet = <A extends { readonly id: string; readonly workspaceId: st
  */
 const shared = <A>(value: A): A => value
 
+/** What `ScanRepo.listCompleted` keeps of a scan (a copy: the stored scan is never handed out). */
+const scanHeader = (scan: Scan): ScanHeader => copy({
+  id: scan.id,
+  workspaceId: scan.workspaceId,
+  state: scan.state,
+  ...(scan.attribution === undefined ? {} : { attribution: scan.attribution }),
+  ...(scan.verdict === undefined ? {} : { verdict: scan.verdict }),
+  ...(scan.blendedScore === undefined ? {} : { blendedScore: scan.blendedScore }),
+  createdAt: scan.createdAt,
+  updatedAt: scan.updatedAt
+})
+
 /**
  * A batch must only hold rows of the workspace it is written under; otherwise nothing of it is
  * stored (as on SQL, where row-level security refuses such a row).
@@ -117,6 +141,8 @@ interface SavedPhaseOutput {
 export const make = Effect.sync(() => {
   const workspaces = new Partitioned<unknown>()
   const scans = new Partitioned<Scan>()
+  /** By settings, then by scan id. */
+  const summaries = new Partitioned<Map<string, ScanSummary>>()
   /** Per workspace and scan, each phase's saved output. */
   const phases = new Partitioned<Map<PhaseName, SavedPhaseOutput>>()
   const phaseValue = (phase: PhaseName, saved: SavedPhaseOutput) => joinPhaseOutput(phase, saved.stored, saved.chunks)
@@ -143,7 +169,7 @@ export const make = Effect.sync(() => {
   const secrets = new Partitioned<WorkspaceSecretRecord>()
   const stores: Record<string, Partitioned<unknown>> = {
     workspaces, scans, phases, verdicts, divergences, traces, results, clusters, changeSets, audits, samples, sampleSets,
-    rawTraces, retentionRecords, retentionEvents, retentionPolicies, legalHolds, proposals, secrets
+    rawTraces, retentionRecords, retentionEvents, retentionPolicies, legalHolds, proposals, secrets, summaries
   } as never
 
   const get = <V>(store: Partitioned<V>, entity: string, workspaceId: string, id: string) =>
@@ -187,6 +213,21 @@ export const make = Effect.sync(() => {
             a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt)
           )
         ),
+      listCompleted: (workspaceId) =>
+        Effect.sync(() =>
+          [...scans.table(workspaceId).values()].filter((scan) => scan.state === "completed").map(scanHeader).sort((a, b) =>
+            a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt)
+          )
+        ),
+      summaries: (workspaceId, settings) =>
+        Effect.sync(() => new Map([...(summaries.table(workspaceId).get(settings) ?? [])].map(([id, summary]) => [id, copy(summary)] as const))),
+      saveSummaries: (workspaceId, settings, saved) =>
+        inWorkspace("scan summary", workspaceId, saved, () => {
+          const table = summaries.table(workspaceId)
+          const kept = table.get(settings) ?? new Map<string, ScanSummary>()
+          for (const summary of saved) if (!kept.has(summary.scanId)) kept.set(summary.scanId, copy(summary))
+          table.set(settings, kept)
+        }, (summary) => summary.scanId),
       savePhaseOutput: (workspaceId, scanId, phase, output) =>
         Effect.sync(() => {
           const table = phases.table(workspaceId)
@@ -205,6 +246,15 @@ export const make = Effect.sync(() => {
           for (const [scanId, outputs] of phases.table(workspaceId)) {
             const saved = outputs.get(phase)
             if (saved !== undefined) found.set(scanId, phaseValue(phase, saved))
+          }
+          return found
+        }),
+      phaseOutputFieldOf: (workspaceId, phase, field) =>
+        Effect.sync(() => {
+          const found = new Map<string, unknown>()
+          for (const [scanId, outputs] of phases.table(workspaceId)) {
+            const saved = outputs.get(phase)
+            if (saved !== undefined) found.set(scanId, phaseOutputField(phaseValue(phase, saved), field))
           }
           return found
         }),

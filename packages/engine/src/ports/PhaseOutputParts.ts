@@ -133,3 +133,16 @@ export const phaseOutputReference = (phase: PhaseName, output: unknown): PhaseOu
     return Array.isArray(leaf) ? [{ part, items: leaf.length }] : []
   })
 })
+
+/**
+ * A top-level field of a phase output (`ScanRepo.phaseOutputFieldOf`); `undefined` when the output
+ * is no object or has no such field.
+ */
+export const phaseOutputField = (output: unknown, field: string): unknown =>
+  typeof output === "object" && output !== null && !Array.isArray(output) && Object.hasOwn(output, field)
+    ? (output as Record<string, unknown>)[field]
+    : undefined
+
+/** Whether a top-level field of `phase`'s outputs holds one of its parts (or is one). */
+export const phaseOutputFieldHasParts = (phase: PhaseName, field: string): boolean =>
+  (PhaseOutputParts[phase] ?? []).some((part) => part === field || part.startsWith(`${field}.`))

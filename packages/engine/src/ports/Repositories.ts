@@ -6,6 +6,7 @@
 import { Context, type Effect, type Option } from "effect"
 import type {
   ChangeSet,
+  ChangeSetAuditEntry,
   ChangeSetStatus,
   EvalResult,
   FailureCluster,
@@ -14,6 +15,8 @@ import type {
   Sample,
   SampleSet,
   Scan,
+  ScanHeader,
+  ScanSummary,
   ScanTrace,
   TemplateProposal,
   TemplateProposalStatus,
@@ -42,6 +45,18 @@ export class ScanRepo extends Context.Service<ScanRepo, {
   readonly get: (workspaceId: string, scanId: string) => Effect.Effect<Scan, StorageError>
   /** Newest first. */
   readonly list: (workspaceId: string) => Effect.Effect<ReadonlyArray<Scan>, StorageError>
+  /** The completed scans only, newest first (as `list` orders them), each as its `ScanHeader` (one read, no phase or lease data). */
+  readonly listCompleted: (workspaceId: string) => Effect.Effect<ReadonlyArray<ScanHeader>, StorageError>
+  /**
+   * The summaries kept for the workspace's scans under `settings` (what they were computed with,
+   * `scanSummarySettings`), by scan id, in one read.
+   */
+  readonly summaries: (workspaceId: string, settings: string) => Effect.Effect<ReadonlyMap<string, ScanSummary>, StorageError>
+  /**
+   * Keep completed scans' summaries under `settings`. A completed scan's summary never changes: one
+   * already kept for a scan and settings stays (saving it again is a no-op, never a conflict).
+   */
+  readonly saveSummaries: (workspaceId: string, settings: string, summaries: ReadonlyArray<ScanSummary>) => Effect.Effect<void, StorageError>
   /**
    * A phase's output, written at the phase boundary so a crashed scan resumes after it. Its parts
    * (`splitPhaseOutput`: the eval set's samples, each arm's runs) are stored apart, in chunks, and
@@ -56,6 +71,12 @@ export class ScanRepo extends Context.Service<ScanRepo, {
   readonly phaseOutput: (workspaceId: string, scanId: string, phase: PhaseName) => Effect.Effect<Option.Option<unknown>, StorageError>
   /** One phase's saved output of every scan of the workspace that finished it, by scan id (one read). */
   readonly phaseOutputsOf: (workspaceId: string, phase: PhaseName) => Effect.Effect<ReadonlyMap<string, unknown>, StorageError>
+  /**
+   * One top-level field of one phase's saved output, as `phaseOutputsOf` would have it, of every
+   * scan that finished the phase, by scan id (one read; the rest of each output is not read);
+   * `undefined` where the output has no such field.
+   */
+  readonly phaseOutputFieldOf: (workspaceId: string, phase: PhaseName, field: string) => Effect.Effect<ReadonlyMap<string, unknown>, StorageError>
   /**
    * Replace the content of one stimulus in every saved phase output of the workspace, as
    * `redactStimulusContent` does (the input of the EvalSet sample, what runs of it said); everything
@@ -183,18 +204,6 @@ export class FailureClusterRepo extends Context.Service<FailureClusterRepo, {
   readonly insert: (workspaceId: string, clusters: ReadonlyArray<FailureCluster>) => Effect.Effect<void, StorageError>
   readonly list: (workspaceId: string, scanId: string) => Effect.Effect<ReadonlyArray<FailureCluster>, StorageError>
 }>()("@spectral/engine/ports/FailureClusterRepo") {}
-
-export interface ChangeSetAuditEntry {
-  readonly id: string
-  readonly workspaceId: string
-  readonly changeSetId: string
-  readonly action: string
-  readonly actor: string
-  readonly from: ChangeSetStatus | null
-  readonly to: ChangeSetStatus | null
-  readonly detail: string
-  readonly at: string
-}
 
 export class ChangeSetRepo extends Context.Service<ChangeSetRepo, {
   readonly insert: (changeSet: ChangeSet) => Effect.Effect<void, StorageError>

@@ -5,57 +5,23 @@
  * it, its model spend per stimulus and its version; plus the scan's attribution (world model id and
  * version) as metadata. `summarizeScan` builds it from a scan's stored rows (ScanTrace, EvalResult);
  * it reads only the baseline arm (an unselected measurement: candidates are chosen on the working
- * set and their scores are biased upward by that choice). Does not classify (see Supervisor.ts) and
- * does not read storage (see ScanHistory.ts).
+ * set and their scores are biased upward by that choice). Does not classify (see Supervisor.ts),
+ * does not read storage (see ScanHistory.ts) and does not own the shape (contracts/ScanSummary.ts).
  */
 import { Effect, Result, Schema } from "effect"
 import {
+  type AgentScanSummary,
   type EvalResult,
-  Instant,
-  NonNegative,
-  PositiveInt,
   type Scan,
-  type ScanTrace,
-  WorkspaceId
+  ScanSummary,
+  type ScanTrace
 } from "../contracts/index.ts"
 import { BASELINE_ARM } from "../pipeline/ScanContext.ts"
 import { hashString } from "../random/Deterministic.ts"
 import { bootstrapCI } from "../stats/BootstrapCI.ts"
 
-const Level = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true, exclusiveMaximum: true }))
-
-/** A score in [0, 1] with its interval; `standardError` absent: derived from the interval's width. */
-export const QualityInterval = Schema.Struct({
-  estimate: Schema.Finite,
-  low: Schema.Finite,
-  high: Schema.Finite,
-  level: Level,
-  standardError: Schema.optionalKey(NonNegative)
-}).check(Schema.makeFilter((q) => (q.low <= q.estimate && q.estimate <= q.high) || `low ≤ estimate ≤ high (got ${q.low}, ${q.estimate}, ${q.high})`))
-export type QualityInterval = typeof QualityInterval.Type
-
-export const AgentScanSummary = Schema.Struct({
-  agentId: Schema.NonEmptyString,
-  /** The agent's configuration version in this scan's baseline (absent when unknown). */
-  agentVersion: Schema.optionalKey(PositiveInt),
-  quality: QualityInterval,
-  /** Stimuli that scored this agent (at least 2: one stimulus has no interval). */
-  stimuli: PositiveInt.check(Schema.isGreaterThanOrEqualTo(2)),
-  /** Mean model spend of this agent per stimulus run, in USD. */
-  costUsd: NonNegative
-})
-export type AgentScanSummary = typeof AgentScanSummary.Type
-
-export const ScanSummary = Schema.Struct({
-  scanId: Schema.NonEmptyString,
-  workspaceId: WorkspaceId,
-  /** When the scan was created: the history's order. */
-  at: Instant,
-  /** The world model the scan ran against: metadata on the history, never a boundary in it (ADR-030). */
-  attribution: Schema.optionalKey(Schema.Struct({ worldModelId: Schema.NonEmptyString, worldModelVersion: Schema.NonEmptyString })),
-  agents: Schema.Array(AgentScanSummary)
-})
-export type ScanSummary = typeof ScanSummary.Type
+/** The shapes live in the contracts (a summary is stored: `ScanRepo.saveSummaries`). */
+export { AgentScanSummary, QualityInterval, ScanSummary } from "../contracts/ScanSummary.ts"
 
 export const ScanHistoryInput = Schema.Array(ScanSummary)
 
@@ -75,6 +41,13 @@ export interface SummarizeOptions {
   /** Bootstrap resamples per agent (default 1,999). */
   readonly resamples?: number
 }
+
+/**
+ * The settings a summary was computed with, as `ScanRepo` keeps summaries under them: a summary
+ * computed with other settings is a different summary.
+ */
+export const scanSummarySettings = (options: SummarizeOptions = {}): string =>
+  `level=${options.level ?? 0.95};resamples=${options.resamples ?? 1999}`
 
 interface StimulusTally {
   readonly weight: number

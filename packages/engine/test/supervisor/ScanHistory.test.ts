@@ -1,7 +1,8 @@
 /**
  * The supervisor's history built from stored scans: `summarizeScan` reads only the baseline arm's
  * world-model per-agent scores (epochs averaged per stimulus, infrastructure failures left out) and
- * each agent's own spend; `loadScanHistory` summarizes a workspace's completed scans oldest first.
+ * each agent's own spend; `loadScanHistory` summarizes a workspace's completed scans oldest first,
+ * each once: the summaries it keeps in storage are what the next history reads.
  * End to end on the toy team: a scan, a person accepts its change set, a second scan measures it,
  * and the supervisor sees the reader improve.
  */
@@ -13,8 +14,8 @@ import * as ScanEngine from "../../src/pipeline/ScanEngine.ts"
 import { ScanOrchestrator } from "../../src/pipeline/ScanOrchestrator.ts"
 import { EventBus } from "../../src/ports/EventBus.ts"
 import * as MemoryStorage from "../../src/ports/MemoryStorage.ts"
-import { WorkspaceRepo } from "../../src/ports/Repositories.ts"
-import { classifyAgents, loadScanHistory, summarizeScan } from "../../src/supervisor/index.ts"
+import { ScanRepo, ScanTraceRepo, WorkspaceRepo } from "../../src/ports/Repositories.ts"
+import { classifyAgents, loadScanHistory, scanSummarySettings, summarizeScan } from "../../src/supervisor/index.ts"
 import { toyModel, toyProvider, toyWorkspace } from "../optimize/ToyTeam.ts"
 
 const run = (agentId: string, costUsd: number, agentVersion = 1): AgentRun => ({
@@ -132,5 +133,28 @@ describe("loadScanHistory", () => {
       // `limit` keeps the newest scans; cached summaries are reused as given.
       const newest = yield* loadScanHistory(workspace.id, { limit: 1, cached: new Map([[history[1]!.scanId, { ...history[1]!, agents: [] }]]) })
       assert.deepStrictEqual(newest.map((s) => [s.scanId, s.agents.length]), [[`${workspace.id}:scan:2`, 0]])
+    }).pipe(Effect.provide(engine)))
+
+  it.effect("keeps each completed scan's summary in storage: the next history reads no scan's rows, and is the same", () =>
+    Effect.gen(function*() {
+      const workspace = toyWorkspace({ broken: "reader" })
+      yield* (yield* WorkspaceRepo).upsert(workspace)
+      const orchestrator = yield* ScanOrchestrator
+      yield* orchestrator.run({ workspaceId: workspace.id, seed: 5, concurrency: 4 })
+      yield* orchestrator.run({ workspaceId: workspace.id, seed: 6, concurrency: 4 })
+      const scans = yield* ScanRepo
+      assert.strictEqual((yield* scans.summaries(workspace.id, scanSummarySettings())).size, 0)
+      const history = yield* loadScanHistory(workspace.id)
+      const kept = yield* scans.summaries(workspace.id, scanSummarySettings())
+      assert.deepStrictEqual(history, history.map((summary) => kept.get(summary.scanId)!))
+      // With every scan's rows unreadable, the history is still there, the same, from the kept summaries.
+      const rows = yield* ScanTraceRepo
+      const unreadable = ScanTraceRepo.of({ ...rows, traces: () => Effect.die("read a scan's traces"), results: () => Effect.die("read a scan's results") })
+      assert.deepStrictEqual(yield* loadScanHistory(workspace.id).pipe(Effect.provideService(ScanTraceRepo, unreadable)), history)
+      // Other settings are other summaries: computed from the rows, and kept apart.
+      const wider = yield* loadScanHistory(workspace.id, { level: 0.8, resamples: 499 })
+      assert.deepStrictEqual(wider.map((s) => s.agents[0]!.quality.level), [0.8, 0.8])
+      assert.strictEqual((yield* scans.summaries(workspace.id, scanSummarySettings({ level: 0.8, resamples: 499 }))).size, 2)
+      assert.deepStrictEqual(yield* loadScanHistory(workspace.id), history)
     }).pipe(Effect.provide(engine)))
 })

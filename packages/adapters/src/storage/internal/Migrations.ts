@@ -18,6 +18,7 @@ import * as WorkspaceSecrets0006 from "./migrations/0006_workspace_secrets.ts"
 import * as ApiKeys0007 from "./migrations/0007_api_keys.ts"
 import * as EvolutionCandidates0008 from "./migrations/0008_evolution_candidates.ts"
 import * as ScanPhaseParts0009 from "./migrations/0009_scan_phase_parts.ts"
+import * as ScanSummaries0010 from "./migrations/0010_scan_summaries.ts"
 
 /**
  * Every workspace-scoped table, across all migrations (each migration keeps its own frozen list).
@@ -32,7 +33,8 @@ export const workspaceTables: ReadonlyArray<string> = [
   ...WorkspaceSecrets0006.workspaceTables,
   ...ApiKeys0007.workspaceTables,
   ...EvolutionCandidates0008.workspaceTables,
-  ...ScanPhaseParts0009.workspaceTables
+  ...ScanPhaseParts0009.workspaceTables,
+  ...ScanSummaries0010.workspaceTables
 ]
 /** Tables the app role may only read and insert into. */
 export const appendOnlyTables: ReadonlyArray<string> = [
@@ -43,7 +45,8 @@ export const appendOnlyTables: ReadonlyArray<string> = [
   ...WorkspaceSecrets0006.appendOnlyTables,
   ...ApiKeys0007.appendOnlyTables,
   ...EvolutionCandidates0008.appendOnlyTables,
-  ...ScanPhaseParts0009.appendOnlyTables
+  ...ScanPhaseParts0009.appendOnlyTables,
+  ...ScanSummaries0010.appendOnlyTables
 ]
 
 /** The schema every table lives in. */

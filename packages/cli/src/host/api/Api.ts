@@ -6,12 +6,13 @@
  * workspace. Scopes: `read` for GETs, `write` to declare a workspace or decide on a change set,
  * `admin` for API keys.
  */
-import { Schema } from "effect"
+import { Schema, Struct } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, OpenApi } from "effect/http-api"
 import { Sample, SampleSet } from "@spectral/engine/contracts"
 import {
   AgentPerformanceCard,
   ChangeSet,
+  ChangeSetAuditEntry,
   ChangeSetStatus,
   CompositeScore,
   FailureCluster,
@@ -73,17 +74,8 @@ export const ScanResult = Schema.Struct({
 })
 export type ScanResult = typeof ScanResult.Type
 
-/** One entry of a change set's audit trail (append-only). */
-export const AuditEntry = Schema.Struct({
-  id: Schema.String,
-  changeSetId: Schema.String,
-  action: Schema.String,
-  actor: Schema.String,
-  from: Schema.NullOr(ChangeSetStatus),
-  to: Schema.NullOr(ChangeSetStatus),
-  detail: Schema.String,
-  at: Schema.String
-})
+/** One entry of a change set's audit trail (append-only), as stored less its workspace (the path names it). */
+export const AuditEntry = ChangeSetAuditEntry.mapFields(Struct.omit(["workspaceId"]))
 export type AuditEntry = typeof AuditEntry.Type
 
 /** Where a change set stands in the decision workflow. */

@@ -1,14 +1,15 @@
 /**
  * Handlers of the `apiKeys` group (admin scope): list the workspace's keys (ids and scopes, never a
- * key), issue one (shown once), revoke one (it authenticates nothing afterwards).
+ * key), issue one (shown once), revoke one (it authenticates nothing afterwards). Listing and
+ * revoking are the hashed keys' shared handlers (`HashedKeyAdmin`); an API key's info adds its scope.
  */
-import { Clock, Effect } from "effect"
+import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { type ApiKey, ApiKeyRepo } from "@spectral/engine"
 import { SpectralApi } from "./Api.ts"
 import { callerWorkspace, stored } from "./ApiAccess.ts"
-import { notFound } from "./ApiErrors.ts"
 import { apiKeyId, issueApiKey } from "./ApiKeys.ts"
+import { hashedKeyAdmin } from "./HashedKeyAdmin.ts"
 
 const info = (key: ApiKey) => ({
   keyId: apiKeyId(key.keyHash),
@@ -23,26 +24,14 @@ export const ApiKeysHandlers = HttpApiBuilder.group(
   "apiKeys",
   Effect.fn(function*(handlers) {
     const keys = yield* ApiKeyRepo
+    const admin = hashedKeyAdmin(keys, "api key", info)
     return handlers
-      .handle("list", ({ params }) =>
-        Effect.gen(function*() {
-          const workspaceId = yield* callerWorkspace(params.workspaceId, "admin")
-          return (yield* stored(keys.list(workspaceId))).map(info)
-        }))
+      .handle("list", admin.list)
       .handle("issue", ({ params, payload }) =>
         Effect.gen(function*() {
           const workspaceId = yield* callerWorkspace(params.workspaceId, "admin")
           return yield* stored(issueApiKey(workspaceId, payload.scope, payload.label).pipe(Effect.provideService(ApiKeyRepo, keys)))
         }))
-      .handle("revoke", ({ params }) =>
-        Effect.gen(function*() {
-          const workspaceId = yield* callerWorkspace(params.workspaceId, "admin")
-          const key = (yield* stored(keys.list(workspaceId))).find((k) => apiKeyId(k.keyHash) === params.keyId)
-          if (key === undefined) return yield* notFound("api key", params.keyId)
-          if (key.revokedAt !== undefined) return info(key)
-          const revoked: ApiKey = { ...key, revokedAt: new Date(yield* Clock.currentTimeMillis).toISOString() }
-          yield* stored(keys.save(revoked))
-          return info(revoked)
-        }))
+      .handle("revoke", admin.revoke)
   })
 )

@@ -9,14 +9,13 @@
 import { Effect, Schema } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { classifyAgents, loadScanHistory, type ScanSummary, ScanRepo, ScanTraceRepo, SupervisorOptions, WorkspaceRepo } from "@spectral/engine"
-import { CompositeScore, type Measure } from "@spectral/engine/contracts"
+import { CompositeScore, type Measure, type ScanHeader } from "@spectral/engine/contracts"
 import { SpectralApi } from "./Api.ts"
 import { callerWorkspace, stored } from "./ApiAccess.ts"
 import { ApiInvalid } from "./ApiErrors.ts"
 import type { HistoryEntry } from "./ApiModels.ts"
 
-const VerdictPhaseOutput = Schema.Struct({ composite: CompositeScore })
-const decodeVerdictOutput = Schema.decodeUnknownEffect(VerdictPhaseOutput)
+const decodeComposite = Schema.decodeUnknownEffect(CompositeScore)
 const decodeOptions = Schema.decodeUnknownEffect(SupervisorOptions)
 
 const valueOf = (measure: Measure): number | null => (measure._tag === "Present" ? measure.value : null)
@@ -30,10 +29,12 @@ export const SupervisorHandlers = HttpApiBuilder.group(
     const rows = yield* Effect.context<ScanRepo | ScanTraceRepo>()
     const summaries = new Map<string, Map<string, ScanSummary>>()
 
-    const historyOf = (workspaceId: string) =>
+    const historyOf = (workspaceId: string, completed?: ReadonlyArray<ScanHeader>) =>
       Effect.gen(function*() {
         const cached = summaries.get(workspaceId) ?? new Map<string, ScanSummary>()
-        const loaded = yield* stored(loadScanHistory(workspaceId, { cached }).pipe(Effect.provideContext(rows)))
+        const loaded = yield* stored(
+          loadScanHistory(workspaceId, { cached, ...(completed === undefined ? {} : { completed }) }).pipe(Effect.provideContext(rows))
+        )
         for (const summary of loaded) cached.set(summary.scanId, summary)
         summaries.set(workspaceId, cached)
         return loaded
@@ -53,15 +54,16 @@ export const SupervisorHandlers = HttpApiBuilder.group(
       .handle("history", ({ params }) =>
         Effect.gen(function*() {
           const workspaceId = yield* callerWorkspace(params.workspaceId, "read")
-          const loaded = yield* historyOf(workspaceId)
-          const byId = new Map((yield* stored(scans.list(workspaceId))).map((scan) => [scan.id, scan]))
-          // Every scan's verdict output in one read (its composite per authority).
-          const verdicts = yield* stored(scans.phaseOutputsOf(workspaceId, "verdict"))
+          const completed = yield* stored(scans.listCompleted(workspaceId))
+          const loaded = yield* historyOf(workspaceId, completed)
+          const byId = new Map(completed.map((scan) => [scan.id, scan]))
+          // Every scan's composite per authority in one read (the verdict output's, nothing else of it).
+          const composites = yield* stored(scans.phaseOutputFieldOf(workspaceId, "verdict", "composite"))
           return yield* Effect.forEach(loaded, (summary) =>
             Effect.gen(function*() {
               const scan = byId.get(summary.scanId)!
-              const output = verdicts.get(scan.id)
-              const composite = output === undefined ? undefined : (yield* Effect.orDie(decodeVerdictOutput(output))).composite
+              // A verdict output without a composite is as corrupt as before: a defect, never a silent null.
+              const composite = composites.has(scan.id) ? yield* Effect.orDie(decodeComposite(composites.get(scan.id))) : undefined
               return {
                 scanId: scan.id,
                 startedAt: scan.createdAt,

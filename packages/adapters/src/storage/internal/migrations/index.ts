@@ -11,6 +11,7 @@ import workspaceSecrets from "./0006_workspace_secrets.ts"
 import apiKeys from "./0007_api_keys.ts"
 import evolutionCandidates from "./0008_evolution_candidates.ts"
 import scanPhaseParts from "./0009_scan_phase_parts.ts"
+import scanSummaries from "./0010_scan_summaries.ts"
 
 export const migrations = {
   "0001_workspace_tables": workspaceTables,
@@ -21,5 +22,6 @@ export const migrations = {
   "0006_workspace_secrets": workspaceSecrets,
   "0007_api_keys": apiKeys,
   "0008_evolution_candidates": evolutionCandidates,
-  "0009_scan_phase_parts": scanPhaseParts
+  "0009_scan_phase_parts": scanPhaseParts,
+  "0010_scan_summaries": scanSummaries
 } as const

@@ -3,29 +3,17 @@
  * version, update is a compare-and-set on status) and their append-only audit
  * (`spectral.change_set_audit`). Does not decide transitions (the engine's ChangeSetLifecycle does).
  */
-import { type ChangeSetAuditEntry, ChangeSetRepo, StorageError } from "@spectral/engine"
-import { ChangeSet, ChangeSetStatus } from "@spectral/engine/contracts"
-import { Effect, Schema } from "effect"
+import { ChangeSetRepo, StorageError } from "@spectral/engine"
+import { ChangeSet, ChangeSetAuditEntry } from "@spectral/engine/contracts"
+import { Effect } from "effect"
 import { decodeRow, decodeRows, type DocRow, encodeDoc, type SqlRepoContext } from "./SqlRepoContext.ts"
-
-const AuditEntry = Schema.Struct({
-  id: Schema.String,
-  workspaceId: Schema.String,
-  changeSetId: Schema.String,
-  action: Schema.String,
-  actor: Schema.String,
-  from: Schema.NullOr(ChangeSetStatus),
-  to: Schema.NullOr(ChangeSetStatus),
-  detail: Schema.String,
-  at: Schema.String
-})
 
 export const makeSqlChangeSetRepo = ({ inWorkspace, json, single, sql }: SqlRepoContext): ChangeSetRepo["Service"] => {
   const encodeChangeSet = encodeDoc(ChangeSet, "change set")
   const decodeChangeSet = decodeRow(ChangeSet, "change set")
   const decodeChangeSets = decodeRows(ChangeSet, "change set")
-  const encodeAudit = encodeDoc(AuditEntry, "change set audit")
-  const decodeAudit = decodeRows(AuditEntry, "change set audit")
+  const encodeAudit = encodeDoc(ChangeSetAuditEntry, "change set audit")
+  const decodeAudit = decodeRows(ChangeSetAuditEntry, "change set audit")
 
   return ChangeSetRepo.of({
     insert: Effect.fn("SqlChangeSetRepo.insert")(function*(value) {

@@ -2,16 +2,27 @@
  * ScanRepo on SQL: scans (`spectral.scans`, inserted once, then updated), each phase's output
  * (`spectral.scan_phase_outputs`, wrapped so any JSON value round-trips; its large arrays apart in
  * `spectral.scan_phase_parts`, chunks of at most 1,000 items, split and joined by the engine's
- * `splitPhaseOutput` / `joinPhaseOutput`), the verdict and the rubric
- * divergence of a scan, and the redaction of one stimulus's content from the saved phase outputs (in
- * one workspace transaction, by the engine's `redactStimulusContent`). Does not own the per-scan
- * rows (SqlScanTraceRepo, SqlFailureClusterRepo).
+ * `splitPhaseOutput` / `joinPhaseOutput`; one field of them without the rest), the verdict and the
+ * rubric divergence of a scan, the completed scans' headers (the `header` column Postgres computes
+ * from the document) and their kept summaries (`spectral.scan_summaries`, by settings, written once
+ * per scan), and the redaction of one stimulus's content from the saved phase outputs (in one
+ * workspace transaction, by the engine's `redactStimulusContent`). Does not own the per-scan rows
+ * (SqlScanTraceRepo, SqlFailureClusterRepo).
  */
-import { joinPhaseOutput, redactStimulusContent, ScanRepo, splitPhaseOutput, StorageError, type StoredPhaseOutputChunk } from "@spectral/engine"
-import { PhaseName, PhaseOutputParts, RubricDivergenceRecord, Scan, VerdictResult } from "@spectral/engine/contracts"
+import {
+  joinPhaseOutput,
+  phaseOutputField,
+  phaseOutputFieldHasParts,
+  redactStimulusContent,
+  ScanRepo,
+  splitPhaseOutput,
+  StorageError,
+  type StoredPhaseOutputChunk
+} from "@spectral/engine"
+import { PhaseName, PhaseOutputParts, RubricDivergenceRecord, Scan, ScanHeader, ScanSummary, VerdictResult } from "@spectral/engine/contracts"
 import { Effect, Option, Schema } from "effect"
 import type * as Statement from "effect/sql/Statement"
-import { corrupt, decodeRow, decodeRows, type DocRow, encodeDoc, type SqlRepoContext } from "./SqlRepoContext.ts"
+import { checkWorkspace, chunks, corrupt, decodeRow, decodeRows, type DocRow, encodeDoc, type SqlRepoContext } from "./SqlRepoContext.ts"
 
 /** Wrapper for a phase output, so any JSON value (and `undefined`) round-trips. */
 const PhaseOutputRow = Schema.Struct({ phase: PhaseName, output: Schema.Struct({ value: Schema.optional(Schema.Unknown) }) })
@@ -28,10 +39,13 @@ type PhasePartRow = typeof PhasePartRow.Type
 /** Whether a phase's outputs can have parts at all (the others need no read of the parts table). */
 const hasParts = (phase: PhaseName) => (PhaseOutputParts[phase]?.length ?? 0) > 0
 
-export const makeSqlScanRepo = ({ inWorkspace, json, single, sql }: SqlRepoContext): ScanRepo["Service"] => {
+export const makeSqlScanRepo = ({ batchSize, inWorkspace, json, single, sql }: SqlRepoContext): ScanRepo["Service"] => {
   const encodeScan = encodeDoc(Scan, "scan")
   const decodeScan = decodeRow(Scan, "scan")
   const decodeScans = decodeRows(Scan, "scan")
+  const decodeHeaders = decodeRows(ScanHeader, "scan")
+  const encodeSummary = encodeDoc(ScanSummary, "scan summary")
+  const decodeSummaries = decodeRows(ScanSummary, "scan summary")
   const encodeVerdict = encodeDoc(VerdictResult, "verdict")
   const decodeVerdict = decodeRow(VerdictResult, "verdict")
   const encodeDivergence = encodeDoc(RubricDivergenceRecord, "divergence")
@@ -53,6 +67,32 @@ export const makeSqlScanRepo = ({ inWorkspace, json, single, sql }: SqlRepoConte
       }
       return grouped
     })
+
+  /** One phase's saved output of every scan of the workspace that finished it, parts joined back. */
+  const phaseOutputsOfAll = Effect.fnUntraced(function*(workspaceId: string, phase: PhaseName) {
+    const { parts, rows } = yield* inWorkspace(
+      workspaceId,
+      "phase output",
+      `*/${phase}`,
+      Effect.all({
+        rows: sql<{ readonly scan_id: string; readonly phase: string; readonly output: unknown }>`SELECT scan_id, phase, output FROM spectral.scan_phase_outputs
+            WHERE workspace_id = ${workspaceId} AND phase = ${phase} ORDER BY seq`,
+        parts: hasParts(phase)
+          ? sql`SELECT scan_id, phase, part, chunk, items FROM spectral.scan_phase_parts
+              WHERE workspace_id = ${workspaceId} AND phase = ${phase} ORDER BY scan_id, part, chunk`
+          : Effect.succeed([])
+      })
+    )
+    const chunks = yield* chunksBy(parts, `*/${phase}`)
+    const found = new Map<string, unknown>()
+    for (const row of rows) {
+      const decoded = yield* decodePhaseOutput(row).pipe(
+        Effect.mapError((error) => corrupt("phase output", `${row.scan_id}/${phase}`, error.message))
+      )
+      found.set(row.scan_id, joinPhaseOutput(phase, decoded.output.value, chunks.get(`${row.scan_id}/${phase}`) ?? []))
+    }
+    return found
+  })
 
   /** Write the row when it also meets `condition` (a fragment starting with AND): whether it did. */
   const write = (value: Scan, condition: Statement.Fragment) =>
@@ -117,6 +157,51 @@ export const makeSqlScanRepo = ({ inWorkspace, json, single, sql }: SqlRepoConte
       )
       return yield* decodeScans(rows)
     }),
+    listCompleted: Effect.fn("SqlScanRepo.listCompleted")(function*(workspaceId) {
+      // The header column (migration 0010) holds only those fields: the rest of the document is not read.
+      const rows = yield* inWorkspace(
+        workspaceId,
+        "scan",
+        "*",
+        sql<{ readonly id: string; readonly header: Record<string, unknown> }>`SELECT id, header FROM spectral.scans
+                    WHERE workspace_id = ${workspaceId} AND state = 'completed'
+                    ORDER BY created_at DESC, id DESC`
+      )
+      // An absent optional field comes back as JSON null: dropped, so the header decodes as the scan would.
+      return yield* decodeHeaders(rows.map(({ header, id }) => ({
+        id,
+        doc: Object.fromEntries(Object.entries(header).filter(([, value]) => value !== null))
+      })))
+    }),
+    summaries: Effect.fn("SqlScanRepo.summaries")(function*(workspaceId, settings) {
+      const rows = yield* inWorkspace(
+        workspaceId,
+        "scan summary",
+        settings,
+        sql<DocRow>`SELECT scan_id AS id, doc FROM spectral.scan_summaries
+                    WHERE workspace_id = ${workspaceId} AND settings = ${settings}`
+      )
+      const decoded = yield* decodeSummaries(rows)
+      return new Map(decoded.map((summary) => [summary.scanId, summary] as const))
+    }),
+    saveSummaries: Effect.fn("SqlScanRepo.saveSummaries")(function*(workspaceId, settings, summaries) {
+      if (summaries.length === 0) return
+      yield* checkWorkspace("scan summary", workspaceId, summaries, (summary) => summary.scanId)
+      const docs = yield* Effect.forEach(summaries, (summary) => encodeSummary(summary, summary.scanId))
+      yield* inWorkspace(
+        workspaceId,
+        "scan summary",
+        settings,
+        Effect.forEach(
+          chunks(docs, batchSize),
+          (batch) =>
+            sql`INSERT INTO spectral.scan_summaries (workspace_id, scan_id, settings, doc)
+                SELECT ${workspaceId}, d->>'scanId', ${settings}, d FROM jsonb_array_elements(${json(batch)}) AS input(d)
+                ON CONFLICT (workspace_id, settings, scan_id) DO NOTHING`,
+          { discard: true }
+        )
+      )
+    }),
     savePhaseOutput: Effect.fn("SqlScanRepo.savePhaseOutput")(function*(workspaceId, scanId, phase, output) {
       // The row holds the parts' references; the chunks are written afresh (a rewrite leaves no stale one).
       const { parts, stored } = splitPhaseOutput(phase, output)
@@ -157,29 +242,26 @@ export const makeSqlScanRepo = ({ inWorkspace, json, single, sql }: SqlRepoConte
         ))
       return new Map(decoded.map((row) => [row.phase, joinPhaseOutput(row.phase, row.output.value, chunks.get(`${scanId}/${row.phase}`) ?? [])] as const))
     }),
-    phaseOutputsOf: Effect.fn("SqlScanRepo.phaseOutputsOf")(function*(workspaceId, phase) {
-      const { parts, rows } = yield* inWorkspace(
+    phaseOutputsOf: Effect.fn("SqlScanRepo.phaseOutputsOf")(phaseOutputsOfAll),
+    phaseOutputFieldOf: Effect.fn("SqlScanRepo.phaseOutputFieldOf")(function*(workspaceId, phase, field) {
+      // A field holding one of the phase's parts is joined back from its chunks: read those outputs whole.
+      if (phaseOutputFieldHasParts(phase, field)) {
+        const outputs = yield* phaseOutputsOfAll(workspaceId, phase)
+        return new Map([...outputs].map(([scanId, output]) => [scanId, phaseOutputField(output, field)] as const))
+      }
+      const rows = yield* inWorkspace(
         workspaceId,
         "phase output",
         `*/${phase}`,
-        Effect.all({
-          rows: sql<{ readonly scan_id: string; readonly phase: string; readonly output: unknown }>`SELECT scan_id, phase, output FROM spectral.scan_phase_outputs
-              WHERE workspace_id = ${workspaceId} AND phase = ${phase} ORDER BY seq`,
-          parts: hasParts(phase)
-            ? sql`SELECT scan_id, phase, part, chunk, items FROM spectral.scan_phase_parts
-                WHERE workspace_id = ${workspaceId} AND phase = ${phase} ORDER BY scan_id, part, chunk`
-            : Effect.succeed([])
-        })
+        sql<{ readonly scan_id: string; readonly kind: string | null; readonly field: unknown }>`SELECT scan_id,
+              jsonb_typeof(CASE WHEN jsonb_typeof(output->'value') = 'object' THEN output->'value'->${field}::text END) AS kind,
+              output->'value'->${field}::text AS field
+            FROM spectral.scan_phase_outputs
+            WHERE workspace_id = ${workspaceId} AND phase = ${phase}
+            ORDER BY seq`
       )
-      const chunks = yield* chunksBy(parts, `*/${phase}`)
-      const found = new Map<string, unknown>()
-      for (const row of rows) {
-        const decoded = yield* decodePhaseOutput(row).pipe(
-          Effect.mapError((error) => corrupt("phase output", `${row.scan_id}/${phase}`, error.message))
-        )
-        found.set(row.scan_id, joinPhaseOutput(phase, decoded.output.value, chunks.get(`${row.scan_id}/${phase}`) ?? []))
-      }
-      return found
+      // No kind: no such field (a JSON null is kind "null" and comes back as null).
+      return new Map(rows.map((row) => [row.scan_id, row.kind === null ? undefined : row.field] as const))
     }),
     phaseOutput: Effect.fn("SqlScanRepo.phaseOutput")(function*(workspaceId, scanId, phase) {
       const { parts, rows } = yield* inWorkspace(
