@@ -5,7 +5,9 @@
  *   npm run --workspace bench scan-run -- --store memory|pglite|server --size N [--latency MS] [--concurrency C] [--phases] [--profile FILE] [--heap-snapshot PHASE]
  *
  * With the SIMULATED model. `--store server` reads the database from SPECTRAL_BENCH_PG_URL (the
- * application role) and SPECTRAL_BENCH_PG_OWNER_URL (the migrating owner). Prints one JSON line:
+ * application role) and SPECTRAL_BENCH_PG_OWNER_URL (the migrating owner); give it an empty database
+ * (the `scan` suite makes one per run): on one that an earlier run left its scan in, this run is a
+ * re-scan of the same workspace (another baseline, other calls, maybe another verdict). Prints one JSON line:
  * stimuli, store, wall and CPU ms, peak RSS (MiB), heap retained after GC with the scan's store
  * still open (KiB), model calls, traces (-1 above 20,000 stimuli: not read back) and the verdict. A 200-stimulus scan on a throwaway memory
  * store runs first, unmeasured (JIT warm-up); peak RSS includes it.

@@ -6,11 +6,13 @@
  * - Sizes 1,000, 5,000 and 20,000 stimuli (`--quick`: 200; `SPECTRAL_BENCH_SCAN_SIZES=1000,5000`
  *   picks others) on the in-memory store, embedded Postgres (PGlite) and a throwaway PostgreSQL
  *   server (when its binaries exist; `SPECTRAL_BENCH_SCAN_STORES=memory,server` picks stores). Each
- *   run is its own process (`src/scanRun.ts`), so its peak RSS and retained heap are its own.
+ *   run is its own process (`src/scanRun.ts`), so its peak RSS and retained heap are its own, on a
+ *   store of its own (on the server, a new database), so every store runs the same first scan.
  *   Reported per stimulus and per model call: wall ms, CPU ms (all threads: GC included), retained KiB after GC (the store
  *   still open: on the memory store this includes every stored trace and result), peak RSS, calls
  *   per stimulus; and the ratio of per-stimulus wall time at the largest size to that at the
- *   smallest (linear = 1).
+ *   smallest (linear = 1); and whether every store made the same calls and reached the same verdict
+ *   at each size (`stores_agree_<size>`: 1 when they did).
  * - promptfoo side by side when it is installed (`PROMPTFOO_BIN`, or `promptfoo` on the PATH or in
  *   node_modules/.bin): its echo provider, one assertion per test, concurrency 32, at the same sizes,
  *   timed with /usr/bin/time; per test = the marginal cost between the smallest and largest size.
@@ -24,11 +26,28 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Console, Effect } from "effect"
-import { findPostgresBinaries, startThrowawayPostgres } from "@spectral/adapters/testing"
+import { findPostgresBinaries, type PgServerInfo, runSql, startThrowawayPostgres } from "@spectral/adapters/testing"
 import type { ScanRunFigures } from "../scanRun.ts"
 import type { Suite } from "../Suite.ts"
 
 const scanRun = fileURLToPath(new URL("../scanRun.ts", import.meta.url))
+
+/**
+ * A new, empty database on the throwaway server for one run, and the run's env naming it. Every
+ * server run gets its own, as every memory and PGlite run gets a new store: on one shared database
+ * each later run would be a re-scan of the same workspace (its baseline the change set an earlier
+ * run recorded), a different scan with other calls and another verdict than the other stores'.
+ */
+const freshDatabase = (server: PgServerInfo, name: string): Effect.Effect<Record<string, string>> =>
+  Effect.promise(async () => {
+    await runSql(server.adminUrl, [`CREATE DATABASE ${name} OWNER spectral_owner`])
+    const on = (url: string) => {
+      const at = new URL(url)
+      at.pathname = `/${name}`
+      return at.toString()
+    }
+    return { SPECTRAL_BENCH_PG_URL: on(server.appUrl), SPECTRAL_BENCH_PG_OWNER_URL: on(server.ownerUrl) }
+  })
 
 const runInProcess = (store: string, size: number, env: Record<string, string>, latency = 0): ScanRunFigures => {
   const out = execFileSync(process.execPath, ["--expose-gc", "--conditions=@spectral/source", "--max-old-space-size=8192", scanRun, "--store", store, "--size", String(size), "--latency", String(latency)], {
@@ -80,22 +99,23 @@ export const scanSuite: Suite = {
       const wantedStores = process.env["SPECTRAL_BENCH_SCAN_STORES"]?.split(",") ?? ["memory", "pglite", "server"]
       const figures: Record<string, number> = {}
       const runs: Array<ScanRunFigures> = []
-      let serverEnv: Record<string, string> | undefined
+      let server: PgServerInfo | undefined
       let stopServer = () => {}
       if (wantedStores.includes("server")) {
         const bin = findPostgresBinaries()
         if (bin === undefined) yield* Console.log("(no PostgreSQL binaries under /usr/lib/postgresql: the server rows are skipped)")
         else {
-          const server = yield* Effect.promise(() => startThrowawayPostgres(bin))
-          serverEnv = { SPECTRAL_BENCH_PG_URL: server.info.appUrl, SPECTRAL_BENCH_PG_OWNER_URL: server.info.ownerUrl }
-          stopServer = server.stop
+          const started = yield* Effect.promise(() => startThrowawayPostgres(bin))
+          server = started.info
+          stopServer = started.stop
         }
       }
       yield* Effect.gen(function*() {
         for (const store of wantedStores) {
-          if (store === "server" && serverEnv === undefined) continue
+          if (store === "server" && server === undefined) continue
           for (const size of sizes) {
-            const run = runInProcess(store, size, serverEnv ?? {})
+            const env = store === "server" && server !== undefined ? yield* freshDatabase(server, `spectral_bench_${runs.length}_${size}`) : {}
+            const run = runInProcess(store, size, env)
             runs.push(run)
             yield* Console.log(`  ${store} ${size}: ${fixed(run.wallMs / size, 3)} ms/stimulus, ${fixed(run.peakRssMiB, 0)} MiB peak`)
           }
@@ -128,6 +148,18 @@ export const scanSuite: Suite = {
           const ratio = (b.wallMs / b.stimuli) / (a.wallMs / a.stimuli)
           figures[`${store}_growth_ratio`] = ratio
           yield* Console.log(`  ${pad(store, 7)} ${ratio.toFixed(2)}×`)
+        }
+      }
+
+      // The same scan on every store: the same calls and verdict at each size (the store must not
+      // change what a scan measures or decides).
+      if (new Set(runs.map((r) => r.store)).size > 1) {
+        yield* Console.log("\nthe same scan on every store (calls, verdict):")
+        for (const size of new Set(sizes)) {
+          const atSize = runs.filter((r) => r.stimuli === size)
+          const agree = atSize.every((r) => r.calls === atSize[0]!.calls && r.verdict === atSize[0]!.verdict)
+          figures[`stores_agree_${size}`] = agree ? 1 : 0
+          yield* Console.log(`  ${pad(size, 8)} ${agree ? "agree" : "DIFFER"}: ${atSize.map((r) => `${r.store} ${r.calls} ${r.verdict}`).join(", ")}`)
         }
       }
 
