@@ -10,7 +10,8 @@
  *   few stimuli, child workflows spread over the runners by the hash of their key.
  * - **Durability overhead**: one scan at zero latency in this process on the same server
  *   (`ScanOrchestrator.run`, no workflow) against the same scan through the workflow on one
- *   runner (each phase an activity recorded by the cluster): ms per stimulus and the ratio, each
+ *   runner (each phase an activity recorded by the cluster): ms per stimulus and the ratio, timed
+ *   by the scan's own record (the cluster's handoff of the submission and its reply apart), each
  *   side warmed by an untimed scan of a small workspace first.
  * - **Recovery**: two runners; the one carrying a scan is killed with SIGKILL once it measures;
  *   seconds until the other reports progress of that scan (shard locks expire after 6 s,
@@ -174,22 +175,38 @@ export const runnersSuite: Suite = {
       }
 
       if (process.env["SPECTRAL_BENCH_SPEEDUP_ONLY"] === "1") return figures
-      // Durability overhead at zero latency: in-process vs through the workflow on one runner.
-      const size = quick ? 60 : 160
-      const inProcessId = "bench-overhead-local"
-      const workflowId = "bench-overhead-workflow"
+      // Durability overhead at zero latency: the same scan in-process and through the workflow on one
+      // runner, timed by the scan's own record (created → last written: the execution itself), so
+      // what handing a submission to the cluster and its reply back costs (the cluster's polling,
+      // a fixed cost a scan) is told apart and reported on its own.
+      const size = quick ? 60 : 320
+      // Each side timed twice (on workspaces of their own: a second scan of one workspace is a re-scan), the faster kept.
+      const REPEATS = 2
+      const idsOf = (prefix: string) => Array.from({ length: REPEATS }, (_, i) => `${prefix}-${i}`)
+      const inProcessIds = idsOf("bench-overhead-local")
+      const workflowIds = idsOf("bench-overhead-workflow")
       const engine = ScanEngine.layer().pipe(Layer.provideMerge(Layer.mergeAll(store, WorldsEvalSetProvider.layer, SimulatedLanguageModel.layer({ seed: 1 }))))
       // Both sides warmed by one untimed scan of a small workspace (the code compiled, the pools open):
       // the figures compare a scan's cost, not a new process's start.
       const warmId = "bench-overhead-warm"
+      /** The completed scan of the workspace: its own duration, and its calls. */
+      const recorded = (workspaceId: string) =>
+        Effect.gen(function*() {
+          const scan = (yield* (yield* ScanRepo).list(workspaceId)).find((s) => s.state === "completed")
+          return { ms: scan === undefined ? Number.NaN : Date.parse(scan.updatedAt) - Date.parse(scan.createdAt), calls: scan?.spend?.total.calls ?? 0 }
+        }).pipe(Effect.provide(store))
       const local = yield* Effect.gen(function*() {
-        yield* (yield* WorkspaceRepo).upsert(workspaceOf(inProcessId, size))
-        yield* (yield* WorkspaceRepo).upsert(workspaceOf(workflowId, size))
-        yield* (yield* WorkspaceRepo).upsert(workspaceOf(warmId, 40))
-        yield* (yield* ScanOrchestrator).run({ workspaceId: warmId, seed: 2, concurrency: 8 })
-        const t = Date.now()
-        yield* (yield* ScanOrchestrator).run({ workspaceId: inProcessId, seed: 1, concurrency: 8 })
-        return (Date.now() - t) / size
+        const repo = yield* WorkspaceRepo
+        for (const id of [...inProcessIds, ...workflowIds]) yield* repo.upsert(workspaceOf(id, size))
+        yield* repo.upsert(workspaceOf(warmId, 40))
+        const orchestrator = yield* ScanOrchestrator
+        yield* orchestrator.run({ workspaceId: warmId, seed: 2, concurrency: 8 })
+        const runs = []
+        for (const id of inProcessIds) {
+          yield* orchestrator.run({ workspaceId: id, seed: 1, concurrency: 8 })
+          runs.push(yield* recorded(id))
+        }
+        return { ms: Math.min(...runs.map((r) => r.ms)), wall: Number.NaN, calls: runs[0]!.calls }
       }).pipe(Effect.provide(engine))
       // Through the workflow: measurements on the scan's runner (chunks off), then in chunks of the
       // default size (each a child workflow with its own recorded activity).
@@ -197,28 +214,38 @@ export const runnersSuite: Suite = {
         Effect.gen(function*() {
           const one = yield* startRunners(1, basePort, { ...env, ...extra })
           yield* ScanWorkflow.ScanWorkflow.execute({ workspaceId: warmId, requestId: `${requestId}-warm`, seed: 2, concurrency: 8 }).pipe(Effect.provide(client))
-          const t = Date.now()
-          yield* ScanWorkflow.ScanWorkflow.execute({ workspaceId: workflowId, requestId, seed: 1, concurrency: 8 }).pipe(Effect.provide(client))
-          const perStimulus = (Date.now() - t) / size
+          const runs = []
+          for (const id of workflowIds) {
+            const t = Date.now()
+            yield* ScanWorkflow.ScanWorkflow.execute({ workspaceId: id, requestId, seed: 1, concurrency: 8 }).pipe(Effect.provide(client))
+            runs.push({ ...(yield* recorded(id)), wall: Date.now() - t })
+          }
           yield* stopAll(one)
-          return perStimulus
+          const best = runs.reduce((a, b) => (b.ms < a.ms ? b : a))
+          return best
         })
       const durable = yield* through("overhead", { SPECTRAL_MEASURE_CHUNK: "0" })
       const chunked = yield* through("overhead-chunked", {})
-      figures["in_process_ms_per_stimulus"] = local
-      figures["workflow_ms_per_stimulus"] = durable
-      figures["durability_overhead_ratio"] = durable / local
-      figures["workflow_chunked_ms_per_stimulus"] = chunked
-      figures["durability_overhead_ratio_chunked"] = chunked / local
+      figures["in_process_ms_per_stimulus"] = local.ms / size
+      figures["workflow_ms_per_stimulus"] = durable.ms / size
+      figures["durability_overhead_ratio"] = durable.ms / local.ms
+      figures["workflow_chunked_ms_per_stimulus"] = chunked.ms / size
+      figures["durability_overhead_ratio_chunked"] = chunked.ms / local.ms
+      figures["workflow_handoff_ms"] = durable.wall - durable.ms
+      figures["in_process_calls_per_stimulus"] = local.calls / size
+      figures["workflow_calls_per_stimulus"] = durable.calls / size
       yield* Console.log(
-        `runners: zero latency, ${size} stimuli: in-process ${local.toFixed(2)} ms/stimulus, through the workflow ${durable.toFixed(2)} ms/stimulus (×${(durable / local).toFixed(2)}), ` +
-          `with measurements in chunks of 50 ${chunked.toFixed(2)} ms/stimulus (×${(chunked / local).toFixed(2)})`
+        `runners: zero latency, ${size} stimuli, timed by the scan's record: in-process ${(local.ms / size).toFixed(2)} ms/stimulus, ` +
+          `through the workflow ${(durable.ms / size).toFixed(2)} ms/stimulus (×${(durable.ms / local.ms).toFixed(2)}), ` +
+          `with measurements in chunks of 50 ${(chunked.ms / size).toFixed(2)} ms/stimulus (×${(chunked.ms / local.ms).toFixed(2)}); ` +
+          `handing the submission over and its reply back ${(durable.wall - durable.ms).toFixed(0)} ms a scan; ` +
+          `model calls per stimulus ${(local.calls / size).toFixed(1)} in-process, ${(durable.calls / size).toFixed(1)} through the workflow`
       )
 
       // Recovery after the carrier is killed.
       const recoveryId = "bench-recovery"
       yield* Effect.gen(function*() {
-        yield* (yield* WorkspaceRepo).upsert(workspaceOf(recoveryId, size))
+        yield* (yield* WorkspaceRepo).upsert(workspaceOf(recoveryId, quick ? 60 : 160))
       }).pipe(Effect.provide(store))
       const pair = yield* startRunners(2, basePort, { ...env, SPECTRAL_SIMULATED_LATENCY_MS: "20" })
       yield* ScanWorkflow.ScanWorkflow.execute({ workspaceId: recoveryId, requestId: "recovery", seed: 1, concurrency: 8 }, { discard: true }).pipe(Effect.provide(client))
