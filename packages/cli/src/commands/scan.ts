@@ -18,6 +18,11 @@
  * is `CliFailure`'s one `{"error"}` line. Secrets (the provider key, anything shaped like a key)
  * are redacted from what it prints.
  *
+ * `spectral scan --retry SCAN_ID`: carry a failed scan on (its provider back, its key fixed) as a
+ * new submission of the same scan (`ScanSubmissions.retry`): the same id, from its last finished
+ * phase, its spend carried on; a scan that did not fail, an unknown one or a malformed id is one
+ * `{"error"}` line naming it, exit code 2, nothing changed.
+ *
  * `spectral scan --replay SCAN_ID [--output DIR]`: re-run a stored scan from its record (`Scan.record`:
  * the workspace declaration, baseline agents, seed, eval set, judge, gates with their settings,
  * strategies) on the configured storage and model, as a new scan id, and print the new summary
