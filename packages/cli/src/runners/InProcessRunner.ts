@@ -1,18 +1,19 @@
 /**
  * A scan run in this process as the durable scan workflow (`ScanWorkflow` on `effect/cluster`'s
  * `ClusterWorkflowEngine`), on a single runner of its own: what `spectral scan` (without
- * `--submit`) and the tax-prep job run on the embedded store. The cluster's messages and activity
- * results are kept beside the scans: in the embedded PGlite database (`EmbeddedCluster`, the
- * default), or in memory for a memory store. The one runner holds every shard (in memory: it is the
- * store's only process), so the execution a killed process left behind is picked up again as soon
- * as the next one starts, its finished phases read back from what they saved; a runner started for
- * one scan (`run`) carries that submission alone, any other left behind waits for a run of its own.
+ * `--submit`), `--retry`, `--replay`, the tax-prep job and `spectral serve`'s API scans run. The
+ * runner's messages and activity results are kept beside the scans in the embedded PGlite
+ * database (`EmbeddedCluster`, `run`), or in this process's memory (`runWithMailboxesInMemory`: a
+ * shared PostgreSQL server, whose cluster tables are its `spectral runner`s'; `layerMemory`: a
+ * memory store). The one runner holds every shard; a runner started for one scan carries that
+ * submission alone, any other execution left in the tables waits for a run of its own.
  *
- * A scan left behind is found by its submission: the workspace's newest scan in progress asked for
- * again (same seed, same declaration, not stopped `MAX_RESUMES` times) is submitted again under its
- * request id, which joins its execution; every other one is marked `abandoned` with the reason. A
- * scan left behind that no workflow carries (started by `spectral serve`'s API, or before scans
- * ran as workflows) is resumed by the orchestrator in this process instead, under a lease.
+ * Which submission runs is `ScanSubmissions.plan` (the scan a stopped process left behind when it
+ * is the one asked for, taken over in one compare-and-set, the others abandoned with the reason;
+ * else a new one) or `ScanSubmissions.retry` (a failed scan carried on). A submission whose
+ * execution is in the PGlite tables joins it, its finished steps replayed from their records; one
+ * whose execution was in a stopped process's memory starts a new execution of the same
+ * submission, which finds its scan and goes on from the phases it saved.
  *
  * It owns composing the runner and following one submission to its outcome; the scan itself is the
  * engine's workflow, the store the host's.
