@@ -72,26 +72,17 @@ export const zeroSpend: Spend = { calls: 0, tokens: 0, usd: 0, cachedCalls: 0 }
 const withUnpriced = (spend: Omit<Spend, "unpricedCalls">, unpricedCalls: number): Spend =>
   unpricedCalls === 0 ? spend : { ...spend, unpricedCalls }
 
-/**
- * Dollars added to the nano-dollar: each amount rounded to whole nano-dollars and summed as whole
- * numbers (exact below $9 million), so a total does not depend on the order the calls settled in
- * (concurrent calls settle in any order; plain float sums differed between identical scans in
- * their last digits).
- */
-const nanos = (usd: number): number => Math.round(usd * 1e9)
-const addUsd = (a: number, b: number): number => (nanos(a) + nanos(b)) / 1e9
-
 export const addSpend = (a: Spend, b: Spend): Spend => withUnpriced({
   calls: a.calls + b.calls,
   tokens: a.tokens + b.tokens,
-  usd: addUsd(a.usd, b.usd),
+  usd: a.usd + b.usd,
   cachedCalls: a.cachedCalls + b.cachedCalls
 }, (a.unpricedCalls ?? 0) + (b.unpricedCalls ?? 0))
 
 export const subtractSpend = (a: Spend, b: Spend): Spend => withUnpriced({
   calls: a.calls - b.calls,
   tokens: a.tokens - b.tokens,
-  usd: addUsd(a.usd, -b.usd),
+  usd: a.usd - b.usd,
   cachedCalls: a.cachedCalls - b.cachedCalls
 }, (a.unpricedCalls ?? 0) - (b.unpricedCalls ?? 0))
 
@@ -238,7 +229,7 @@ export class BudgetLedger extends Context.Service<BudgetLedger, {
             ...s,
             nextId: s.nextId + 1,
             open,
-            inFlight: { calls: s.inFlight.calls + reservation.calls, tokens: s.inFlight.tokens + reservation.tokens, usd: addUsd(s.inFlight.usd, reservation.usd) }
+            inFlight: { calls: s.inFlight.calls + reservation.calls, tokens: s.inFlight.tokens + reservation.tokens, usd: s.inFlight.usd + reservation.usd }
           }]
         })).pipe(
           Effect.flatMap((r) =>
@@ -255,7 +246,7 @@ export class BudgetLedger extends Context.Service<BudgetLedger, {
         return {
           ...s,
           open,
-          inFlight: { calls: s.inFlight.calls - reservation.calls, tokens: s.inFlight.tokens - reservation.tokens, usd: addUsd(s.inFlight.usd, -reservation.usd) }
+          inFlight: { calls: s.inFlight.calls - reservation.calls, tokens: s.inFlight.tokens - reservation.tokens, usd: s.inFlight.usd - reservation.usd }
         }
       }
       return BudgetLedger.of({
